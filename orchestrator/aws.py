@@ -1,0 +1,143 @@
+"""The only place that builds boto3 clients.
+
+Clients use botocore's adaptive retry mode: standard retries for transient
+and throttling errors plus a client-side token bucket per client, which is
+the per-service rate limit that keeps parallel work from provoking
+throttling. Waiters are botocore's engine run on botocore's own definitions,
+or on ours (resources/waiters/<service>.json, same schema) where AWS ships
+none.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.waiter
+from botocore import xform_name
+from botocore.config import Config
+from botocore.exceptions import (
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    WaiterError,
+)
+
+from orchestrator.errors import AwsError
+
+WAITER_DIR = Path(__file__).resolve().parent.parent / "resources" / "waiters"
+
+# Mutating operations start with one of these verbs; everything else reads.
+READ_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Batch Get", "Scan", "Query",
+                 "Select", "Check", "Validate", "Preview", "Estimate", "BatchGet")
+
+
+def is_mutating(operation: str) -> bool:
+    return not operation.startswith(READ_PREFIXES)
+
+
+@cache
+def _custom_waiters(service: str) -> botocore.waiter.WaiterModel | None:
+    path = WAITER_DIR / f"{service}.json"
+    if not path.exists():
+        return None
+    return botocore.waiter.WaiterModel(json.loads(path.read_text()))
+
+
+class Clients:
+    """Clients for one account/region/endpoint, shared by every thread of a run."""
+
+    def __init__(self, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+                 max_attempts: int = 10, poll_delay: float | None = None) -> None:
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
+            or "ap-east-2"
+        try:
+            self.session = boto3.Session(profile_name=profile, region_name=self.region)
+        except Exception as exc:  # ProfileNotFound and friends
+            raise AwsError(f"cannot open AWS profile {profile!r}: {exc}") from exc
+        self.config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts},
+                             connect_timeout=5, read_timeout=60, max_pool_connections=50)
+        env_delay = os.environ.get("INFRA_POLL_DELAY")
+        self.poll_delay = poll_delay if poll_delay is not None else (float(env_delay) if env_delay else None)
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._hooks: list[tuple[str, Callable[..., Any]]] = []
+        self._account_id: str | None = None
+
+    # -- clients --------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            c = self._clients.get(service)
+            if c is None:
+                c = self.session.client(service, config=self.config, endpoint_url=self.endpoint_url)
+                for event, fn in self._hooks:
+                    c.meta.events.register(event, fn)
+                self._clients[service] = c
+            return c
+
+    def add_hook(self, event: str, fn: Callable[..., Any]) -> None:
+        """Register a botocore event handler on every client, present and future."""
+        with self._lock:
+            self._hooks.append((event, fn))
+            for c in self._clients.values():
+                c.meta.events.register(event, fn)
+
+    def check(self) -> None:
+        """Fail with a clear message before anything mutates: credentials and endpoint."""
+        try:
+            creds = self.session.get_credentials()
+        except (PartialCredentialsError, NoCredentialsError) as exc:
+            raise AwsError(f"AWS credentials are incomplete: {exc}") from exc
+        if creds is None:
+            raise AwsError("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or "
+                           "AWS_PROFILE, or use --sandbox to run against the local moto sandbox")
+        _ = self.account_id
+
+    @property
+    def account_id(self) -> str:
+        if self._account_id is None:
+            try:
+                self._account_id = self.client("sts").get_caller_identity()["Account"]
+            except EndpointConnectionError as exc:
+                raise AwsError(f"AWS endpoint {self.endpoint_url or '(default)'} is unreachable: {exc}. "
+                               "If you meant the sandbox, start it with `infra sandbox up`.") from exc
+            except (NoCredentialsError, NoRegionError) as exc:
+                raise AwsError(f"cannot call AWS: {exc}") from exc
+        return self._account_id
+
+    # -- waiting --------------------------------------------------------------------
+
+    def wait(self, service: str, waiter_name: str, timeout: float | None = None, **params: Any) -> None:
+        """Wait with botocore's waiter engine until the resource reaches its target state.
+
+        The delay comes from the waiter definition unless a poll delay is set
+        (the sandbox simulates AWS minutes as milliseconds); attempts are
+        derived from the timeout so a per-type timeout bounds the wait.
+        """
+        client = self.client(service)
+        model = _custom_waiters(service)
+        if xform_name(waiter_name) in client.waiter_names:
+            waiter = client.get_waiter(xform_name(waiter_name))
+        elif model is not None and waiter_name in model.waiter_names:
+            waiter = botocore.waiter.create_waiter_with_client(waiter_name, model, client)
+        else:
+            raise AwsError(f"no waiter {service}.{waiter_name} (botocore or resources/waiters/{service}.json)")
+        delay = self.poll_delay if self.poll_delay is not None else waiter.config.delay
+        attempts = waiter.config.max_attempts
+        if timeout:
+            attempts = max(1, math.ceil(timeout / max(delay, 0.001)))
+        try:
+            waiter.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+        except WaiterError as exc:
+            raise AwsError(f"waiting for {service}.{waiter_name} {params} failed: {exc.last_response and exc.kwargs or ''}"
+                           f" {exc}") from exc

@@ -1,0 +1,446 @@
+"""The resource contract shared by every AWS type.
+
+A type is a small declarative class (troposphere style): which boto3 service
+it talks to, a table of properties, which of them force replacement, which
+error codes mean "gone", and which waiters make it usable. Behaviour that is
+the same everywhere (validation, tags, names, waiting, not-found handling)
+lives here once, so a service module only declares what differs and writes
+the few calls that are genuinely its own.
+
+A resource module knows nothing of the graph: it receives resolved
+properties and a `Ctx` that carries clients, names, tags and the waiter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from orchestrator.errors import PlanError, error_code, is_not_found
+
+REGISTRY: dict[str, type[Resource]] = {}
+
+
+# --------------------------------------------------------------------------- references
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value known only once `resource` exists: one of its outputs.
+
+    `resource` is a Resource instance (same plan) or an address string such as
+    "main.vpc" (another stack, resolved from that stack's recorded outputs).
+    """
+
+    resource: Any
+    attr: str
+
+    @property
+    def address(self) -> str:
+        r = self.resource
+        return r if isinstance(r, str) else r.address
+
+    def __repr__(self) -> str:
+        return f"Ref({self.address}.{self.attr})"
+
+
+@dataclass(frozen=True)
+class Join:
+    """String built from literals and Refs, e.g. an ARN pattern or an endpoint URL."""
+
+    parts: tuple[Any, ...]
+    sep: str = ""
+
+    def __init__(self, *parts: Any, sep: str = "") -> None:
+        object.__setattr__(self, "parts", tuple(parts))
+        object.__setattr__(self, "sep", sep)
+
+
+class Unknown:
+    """Placeholder for a value not known until apply (printed as such in plans)."""
+
+    _inst: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        if cls._inst is None:
+            cls._inst = super().__new__(cls)
+        return cls._inst
+
+    def __repr__(self) -> str:
+        return "(known after apply)"
+
+
+UNKNOWN = Unknown()
+
+
+def walk_refs(value: Any) -> Iterable[Ref]:
+    """Every Ref inside a property value, however deeply nested."""
+    if isinstance(value, Ref):
+        yield value
+    elif isinstance(value, Join):
+        for p in value.parts:
+            yield from walk_refs(p)
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from walk_refs(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from walk_refs(v)
+
+
+def resolve(value: Any, lookup: Callable[[Ref], Any]) -> Any:
+    """Replace Refs by `lookup(ref)`; a Join with an unknown part becomes UNKNOWN."""
+    if isinstance(value, Ref):
+        return lookup(value)
+    if isinstance(value, Join):
+        parts = [resolve(p, lookup) for p in value.parts]
+        if any(p is UNKNOWN for p in parts):
+            return UNKNOWN
+        return value.sep.join(str(p) for p in parts)
+    if isinstance(value, Mapping):
+        return {k: resolve(v, lookup) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [resolve(v, lookup) for v in value]
+    return value
+
+
+def contains_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@dataclass(frozen=True)
+class P:
+    """One property: its Python type (or tuple of types), whether required, a
+    validator returning an error message or None, and whether it is a secret
+    (stored in state only as a digest)."""
+
+    type: Any = object
+    required: bool = False
+    default: Any = None
+    validator: Callable[[Any], str | None] | None = None
+    secret: bool = False
+    doc: str = ""
+
+
+def cidr(value: Any) -> str | None:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except (ValueError, TypeError) as exc:
+        return f"is not a valid CIDR block ({exc})"
+    return None
+
+
+def one_of(*choices: Any) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(map(str, choices))}"
+
+    return check
+
+
+def int_range(lo: int, hi: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if isinstance(value, int) and lo <= value <= hi else f"must be an integer in [{lo}, {hi}]"
+
+    return check
+
+
+def digest(value: Any) -> str:
+    """What the state keeps of a secret: enough to notice a change, nothing to recover it."""
+    raw = json.dumps(value, sort_keys=True, default=str).encode()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Lifecycle options kept apart from properties (Pulumi's ResourceOptions).
+
+    None means "not set", so plan-wide defaults merge with per-resource ones.
+    Only the planner reads these.
+    """
+
+    protect: bool | None = None  # a.k.a. prevent_destroy
+    retain_on_delete: bool | None = None
+    ignore_changes: tuple[str, ...] | None = None
+    delete_before_replace: bool | None = None
+    timeouts: Mapping[str, float] | None = None
+
+    def merge(self, other: Lifecycle | None) -> Lifecycle:
+        if other is None:
+            return self
+        vals: dict[str, Any] = {}
+        for f in self.__dataclass_fields__:
+            a, b = getattr(self, f), getattr(other, f)
+            if isinstance(a, tuple) and isinstance(b, tuple):
+                vals[f] = a + tuple(x for x in b if x not in a)
+            else:
+                vals[f] = a if b is None else b
+        return Lifecycle(**vals)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> Lifecycle:
+        d = dict(d or {})
+        if d.get("ignore_changes") is not None:
+            d["ignore_changes"] = tuple(d["ignore_changes"])
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class Ctx:
+    """Everything a resource operation may use; built by the executor per call."""
+
+    clients: Any  # orchestrator.aws.Clients
+    project: str
+    env: str
+    stack: str
+    name: str
+    region: str
+    account_id: str
+    plan_tags: Mapping[str, str] = field(default_factory=dict)
+    token: str = ""  # idempotency token for ClientToken / ClientRequestToken
+    timeouts: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def address(self) -> str:
+        return f"{self.stack}.{self.name}"
+
+    def client(self, service: str) -> Any:
+        return self.clients.client(service)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        t = {
+            "infra:project": self.project,
+            "infra:env": self.env,
+            "infra:stack": self.stack,
+            "infra:address": self.address,
+        }
+        t.update(self.plan_tags)
+        return t
+
+    def physical_name(self, suffix: str | None = None, *, max_len: int = 255, sep: str = "-",
+                      global_unique: bool = False) -> str:
+        """Deterministic name `genai-demo-<env>-<name>`, so find() can locate it after a crash.
+
+        Globally unique names (S3 buckets) add account and region. Names that
+        must stay short are cut and suffixed with a hash, still deterministic.
+        """
+        base = sep.join([self.project, self.env, (suffix or self.name).replace("_", "-")])
+        if global_unique:
+            base = sep.join([base, self.account_id, self.region])
+        if len(base) > max_len:
+            h = hashlib.sha1(base.encode()).hexdigest()[:6]
+            base = base[: max_len - 7].rstrip(sep) + sep + h
+        return base
+
+    def wait(self, service: str, waiter: str, timeout_key: str = "create", **params: Any) -> None:
+        self.clients.wait(service, waiter, timeout=self.timeouts.get(timeout_key), **params)
+
+
+# --------------------------------------------------------------------------- tag helpers
+
+
+def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+    return [{key: k, value: v} for k, v in tags.items()]
+
+
+def tag_dict(tags: Iterable[Mapping[str, str]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
+    return {t[key]: t[value] for t in tags or ()}
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags the plan asked for, without the ones this tool adds for itself."""
+    return {k: v for k, v in tags.items() if not k.startswith("infra:") and not k.startswith("aws:")}
+
+
+# --------------------------------------------------------------------------- resource
+
+
+class ResourceError(Exception):
+    """A resource operation failed in a way that needs a person, with a message naming it."""
+
+
+class Resource:
+    """Base of every resource type.
+
+    Subclasses declare:
+      type_name     "<boto3 service>.<Class>", what state and the graph carry
+      service       boto3 client name
+      props         {name: P(...)}, named like the API parameters
+      replace_on    properties AWS cannot change in place
+      outputs       attributes other resources may Ref
+      not_found     error codes meaning the resource is gone
+      timeouts      default seconds per operation (create/update/delete)
+    and implement create/read/update/delete/find. `read` returns properties
+    in the same shape as `props` so the planner can diff them.
+    """
+
+    type_name: ClassVar[str] = ""
+    service: ClassVar[str] = ""
+    props: ClassVar[dict[str, P]] = {}
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    outputs: ClassVar[tuple[str, ...]] = ()
+    not_found: ClassVar[tuple[str, ...]] = ()
+    timeouts: ClassVar[dict[str, float]] = {"create": 1800, "update": 1800, "delete": 1800}
+    # Properties that read() cannot observe (write-only, or not returned by AWS):
+    # drift detection ignores them.
+    write_only: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.type_name:
+            if cls.type_name in REGISTRY and REGISTRY[cls.type_name] is not cls:
+                raise TypeError(f"resource type {cls.type_name} registered twice")
+            REGISTRY[cls.type_name] = cls
+            unknown = set(cls.replace_on) - set(cls.props)
+            if unknown:
+                raise TypeError(f"{cls.type_name}.replace_on names unknown properties {sorted(unknown)}")
+
+    def __init__(self, name: str, *, depends_on: Iterable[Any] = (), lifecycle: Lifecycle | None = None,
+                 **props: Any) -> None:
+        self.name = name
+        self.stack = ""  # set when added to a Stack
+        self.depends_on = list(depends_on)
+        self.lifecycle = lifecycle or Lifecycle()
+        self.properties = self._validate(props)
+
+    # -- identity ----------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        return f"{self.stack}.{self.name}" if self.stack else self.name
+
+    def ref(self, attr: str) -> Ref:
+        if attr not in self.outputs:
+            raise PlanError(f"{self.type_name} {self.address!r} has no output {attr!r}; "
+                            f"it has: {', '.join(self.outputs) or 'none'}")
+        return Ref(self, attr)
+
+    def __getitem__(self, attr: str) -> Ref:
+        return self.ref(attr)
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} {self.address}>"
+
+    # -- validation ----------------------------------------------------------------
+
+    def _validate(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Check props against the type's table now, before any AWS call."""
+        where = f"{self.type_name} {self.name!r}"
+        unknown = sorted(set(props) - set(self.props))
+        if unknown:
+            raise PlanError(f"{where}: unknown propert{'y' if len(unknown) == 1 else 'ies'} "
+                            f"{', '.join(unknown)}; {self.type_name} accepts: {', '.join(sorted(self.props))}")
+        out: dict[str, Any] = {}
+        for pname, spec in self.props.items():
+            if pname not in props or props[pname] is None:
+                if spec.required:
+                    raise PlanError(f"{where}: missing required property {pname}")
+                if spec.default is not None:
+                    out[pname] = spec.default
+                continue
+            value = props[pname]
+            if isinstance(value, Ref | Join) or any(True for _ in walk_refs(value)):
+                if isinstance(value, Ref) and not isinstance(value.resource, str) \
+                        and value.attr not in value.resource.outputs:
+                    raise PlanError(f"{where}: property {pname} refers to {value.resource.name!r}."
+                                    f"{value.attr}, which {value.resource.type_name} does not output")
+                out[pname] = value
+                continue
+            if spec.type is not object and not isinstance(value, spec.type):
+                tname = getattr(spec.type, "__name__", str(spec.type))
+                raise PlanError(f"{where}: property {pname} must be {tname}, got {type(value).__name__} {value!r}")
+            if spec.validator is not None:
+                msg = spec.validator(value)
+                if msg:
+                    raise PlanError(f"{where}: property {pname}={value!r} {msg}")
+            out[pname] = value
+        self.validate(out)
+        return out
+
+    def validate(self, props: dict[str, Any]) -> None:
+        """Hook for rules spanning several properties; raise PlanError."""
+
+    @classmethod
+    def secret_props(cls) -> frozenset[str]:
+        return frozenset(k for k, p in cls.props.items() if p.secret)
+
+    # -- the contract ----------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError(f"{self.type_name}.create")
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        raise NotImplementedError(f"{self.type_name}.read")
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError(f"{self.type_name}.update")
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        raise NotImplementedError(f"{self.type_name}.delete")
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        raise NotImplementedError(f"{self.type_name}.find")
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        """Outputs of an existing resource (used by find/import). Default: re-read."""
+        raise NotImplementedError(f"{self.type_name}.outputs_of")
+
+    # -- helpers for subclasses ------------------------------------------------------
+
+    def gone(self, exc: BaseException) -> bool:
+        """True when `exc` says the resource does not exist (success for delete)."""
+        return is_not_found(exc, self.not_found)
+
+    def ignore_gone(self, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Call fn; a not-found error means there is nothing to do and returns None."""
+        try:
+            return fn(*args, **kw)
+        except Exception as exc:  # noqa: BLE001 - classification decides
+            if self.gone(exc):
+                return None
+            raise
+
+    @staticmethod
+    def code(exc: BaseException) -> str | None:
+        return error_code(exc)
+
+    @classmethod
+    def ghost(cls, name: str, stack: str, props: Mapping[str, Any] | None = None) -> Resource:
+        """An instance rebuilt from state alone (the resource left the code): no validation."""
+        obj = cls.__new__(cls)
+        obj.name, obj.stack, obj.depends_on = name, stack, []
+        obj.lifecycle = Lifecycle()
+        obj.properties = dict(props or {})
+        return obj
+
+
+def lookup_type(type_name: str) -> type[Resource]:
+    import resources  # noqa: F401 - importing the package registers every type
+
+    try:
+        return REGISTRY[type_name]
+    except KeyError:
+        raise PlanError(f"unknown resource type {type_name!r}; known types: "
+                        f"{', '.join(sorted(REGISTRY))}") from None
