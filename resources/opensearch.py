@@ -1,0 +1,218 @@
+"""OpenSearch Service: the log analytics domain of the observability stack.
+
+A domain takes 15-30 minutes to create and every configuration change is a
+blue/green deployment, so create and update wait on our own
+`DomainAvailable` waiter (resources/waiters/opensearch.json: AWS ships none)
+until `Processing` is false. UpdateDomainConfig is sent whole objects
+(ClusterConfig, EBSOptions...): AWS merges partial ones, moto replaces the
+section, and a full object means the same thing to both.
+
+`shaped` lives here because it was first needed here; the other analytics
+modules import it (it belongs in resources/base.py, see the report).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Ref, Resource, tag_dict, tag_list
+
+
+def shaped(actual: Any, like: Any) -> Any:
+    """`actual` (what AWS reports) cut down to the keys `like` (what the plan declared) has.
+
+    AWS answers with every default filled in (WarmEnabled, S3BackupMode...);
+    comparing those with a declaration that never mentioned them would show
+    drift forever. Lists keep AWS's items, each shaped like the declared item
+    at the same position (or the first one).
+    """
+    if isinstance(like, Mapping) and isinstance(actual, Mapping):
+        return {k: shaped(actual[k], like[k]) for k in like if k in actual}
+    if isinstance(like, list | tuple) and isinstance(actual, list | tuple) and like:
+        return [shaped(a, like[min(i, len(like) - 1)]) for i, a in enumerate(actual)]
+    return actual
+
+
+_DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
+_ENGINE = re.compile(r"^OpenSearch_(\d+)\.(\d+)$")
+MIN_ENGINE = (2, 11)
+
+
+def _domain_name(value: Any) -> str | None:
+    return None if _DOMAIN_NAME.match(value) else \
+        "must be 3-28 characters: a lowercase letter, then lowercase letters, digits or hyphens"
+
+
+def _engine_version(value: Any) -> str | None:
+    m = _ENGINE.match(value)
+    if not m or (int(m.group(1)), int(m.group(2))) < MIN_ENGINE:
+        return f"must be OpenSearch_{MIN_ENGINE[0]}.{MIN_ENGINE[1]} or later (OpenSearch_<major>.<minor>)"
+    return None
+
+
+class OpenSearchResource(Resource):
+    """OpenSearch types share the service, its not-found code and ARN tagging (AddTags/ListTags)."""
+
+    service = "opensearch"
+    not_found = ("ResourceNotFoundException",)
+
+    def tags_of(self, ctx: Ctx, arn: str) -> dict[str, str]:
+        return tag_dict(ctx.client("opensearch").list_tags(ARN=arn).get("TagList"))
+
+
+class Domain(OpenSearchResource):
+    """An OpenSearch domain in the VPC's private subnets, encrypted, HTTPS only.
+
+    The physical id is the domain name: every OpenSearch call takes it, and it
+    is deterministic (`genai-demo-<env>-<name>`, cut to 28 characters), which
+    is how find() locates a domain whose create was never recorded.
+    """
+
+    type_name = "opensearch.Domain"
+    props = {
+        "DomainName": P(str, validator=_domain_name, doc="default: genai-demo-<env>-<name>, max 28"),
+        "EngineVersion": P(str, default="OpenSearch_2.11", validator=_engine_version),
+        "ClusterConfig": P(dict, required=True),
+        "EBSOptions": P(dict, default={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 20}),
+        "VPCOptions": P(dict, doc="SubnetIds (one per AZ when zone aware) and SecurityGroupIds"),
+        "EncryptionAtRestOptions": P(dict, default={"Enabled": True}),
+        "NodeToNodeEncryptionOptions": P(dict, default={"Enabled": True}),
+        "DomainEndpointOptions": P(dict, default={"EnforceHTTPS": True,
+                                                  "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"}),
+        "AccessPolicies": P((dict, str), doc="IAM policy document (dict or JSON text)"),
+        "AdvancedOptions": P(dict),
+    }
+    # AWS cannot rename a domain, move it into or out of a VPC, or change the
+    # KMS key that encrypts it at rest.
+    replace_on = frozenset({"DomainName", "EncryptionAtRestOptions"})
+    outputs = ("DomainName", "DomainId", "Arn", "Endpoint")
+    # Sections sent whole on every UpdateDomainConfig.
+    updatable = ("ClusterConfig", "EBSOptions", "VPCOptions", "NodeToNodeEncryptionOptions",
+                 "DomainEndpointOptions", "AccessPolicies", "AdvancedOptions")
+    timeouts = {"create": 3600, "update": 3600, "delete": 2400}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        cc = props["ClusterConfig"]
+        if isinstance(cc, Ref):
+            return
+        if "InstanceType" not in cc or "InstanceCount" not in cc:
+            raise PlanError(f"{where}: ClusterConfig needs InstanceType and InstanceCount")
+        count = cc["InstanceCount"]
+        azs = 1
+        if cc.get("ZoneAwarenessEnabled"):
+            azs = (cc.get("ZoneAwarenessConfig") or {}).get("AvailabilityZoneCount", 2)
+            if azs not in (2, 3):
+                raise PlanError(f"{where}: ZoneAwarenessConfig.AvailabilityZoneCount must be 2 or 3, got {azs}")
+            if isinstance(count, int) and count % azs:
+                raise PlanError(f"{where}: InstanceCount {count} must be a multiple of the {azs} zones "
+                                "so every zone holds the same share of the data")
+        if cc.get("DedicatedMasterEnabled"):
+            if not cc.get("DedicatedMasterType") or cc.get("DedicatedMasterCount") not in (3, 5):
+                raise PlanError(f"{where}: dedicated masters need DedicatedMasterType and "
+                                "DedicatedMasterCount 3 or 5 (a quorum survives one zone)")
+        subnets = (props.get("VPCOptions") or {}).get("SubnetIds")
+        if isinstance(subnets, list | tuple) and len(subnets) != azs:
+            raise PlanError(f"{where}: VPCOptions.SubnetIds must name one subnet per zone "
+                            f"({azs}), got {len(subnets)}")
+        ebs = props.get("EBSOptions") or {}
+        if ebs.get("EBSEnabled") and not ebs.get("VolumeSize"):
+            raise PlanError(f"{where}: EBSOptions.VolumeSize is required when EBS is enabled")
+
+    # -- helpers -------------------------------------------------------------------
+
+    def domain_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("DomainName")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=28).lower()
+
+    @staticmethod
+    def _policy_text(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def _params(self, props: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+        out = {k: props[k] for k in keys if props.get(k) is not None}
+        if "AccessPolicies" in out:
+            out["AccessPolicies"] = self._policy_text(out["AccessPolicies"])
+        return out
+
+    def _status(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        try:
+            st = ctx.client("opensearch").describe_domain(DomainName=name)["DomainStatus"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return None if st.get("Deleted") else st
+
+    @staticmethod
+    def _outputs(st: Mapping[str, Any]) -> dict[str, Any]:
+        # A VPC domain has no public Endpoint; its address is Endpoints["vpc"].
+        endpoint = (st.get("Endpoints") or {}).get("vpc") or st.get("Endpoint")
+        return {"DomainName": st["DomainName"], "DomainId": st.get("DomainId"), "Arn": st["ARN"],
+                "Endpoint": endpoint}
+
+    # -- contract -------------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.domain_name(ctx, props)
+        params = self._params(props, ("EngineVersion", "EncryptionAtRestOptions") + self.updatable)
+        ctx.client("opensearch").create_domain(DomainName=name, TagList=tag_list(ctx.tags), **params)
+        ctx.wait("opensearch", "DomainAvailable", timeout_key="create", DomainName=name)
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        st = self._status(ctx, physical_id)
+        return self._outputs(st) if st else {}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        st = self._status(ctx, physical_id)
+        if st is None:
+            return None
+        declared = self.properties
+        out: dict[str, Any] = {"EngineVersion": st.get("EngineVersion")}
+        if "DomainName" in declared:
+            out["DomainName"] = st["DomainName"]
+        for key in ("ClusterConfig", "EBSOptions", "VPCOptions", "EncryptionAtRestOptions",
+                    "NodeToNodeEncryptionOptions", "DomainEndpointOptions", "AdvancedOptions"):
+            if key in declared and st.get(key) is not None:
+                out[key] = shaped(st[key], declared[key])
+        if "AccessPolicies" in declared:
+            text = st.get("AccessPolicies") or ""
+            out["AccessPolicies"] = json.loads(text) if text and not isinstance(declared["AccessPolicies"], str) \
+                else text
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        client = ctx.client("opensearch")
+        if new.get("EngineVersion") != old.get("EngineVersion"):
+            # An in-place blue/green upgrade; AWS refuses downgrades itself.
+            client.upgrade_domain(DomainName=physical_id, TargetVersion=new["EngineVersion"])
+            ctx.wait("opensearch", "DomainAvailable", timeout_key="update", DomainName=physical_id)
+        changed = tuple(k for k in self.updatable if new.get(k) != old.get(k))
+        if changed:
+            # Whole objects for every section we manage, not only the changed
+            # ones: moto replaces a section with whatever is sent.
+            client.update_domain_config(DomainName=physical_id, **self._params(new, self.updatable))
+            ctx.wait("opensearch", "DomainAvailable", timeout_key="update", DomainName=physical_id)
+        out = self.outputs_of(ctx, physical_id)
+        client.add_tags(ARN=out["Arn"], TagList=tag_list(ctx.tags))
+        return out
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        if self.ignore_gone(ctx.client("opensearch").delete_domain, DomainName=physical_id) is None:
+            return
+        ctx.wait("opensearch", "DomainDeleted", timeout_key="delete", DomainName=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self.domain_name(ctx)
+        st = self._status(ctx, name)
+        if st is None:
+            return None
+        owner = self.tags_of(ctx, st["ARN"]).get("infra:address")
+        if owner not in (None, ctx.address):
+            return None  # same name, someone else's domain: never adopt it
+        return name, self._outputs(st)
