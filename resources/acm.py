@@ -1,0 +1,147 @@
+"""ACM: the DNS-validated public certificate the ALB terminates TLS with.
+
+A requested certificate has nothing AWS can change in place except its tags
+(its names and key are baked into what the CA signs), so every property
+forces a replacement and update() only reconciles tags. Creation waits for
+`CertificateValidated`: an HTTPS listener refuses a certificate that is not
+ISSUED, and the DNS records that prove ownership are returned as outputs so
+whoever owns the zone can publish them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list
+
+VALIDATION_METHODS = ("DNS", "EMAIL")
+KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
+_DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def domain_name(value: Any) -> str | None:
+    if not isinstance(value, str) or len(value) > 253 or not _DOMAIN.match(value):
+        return "is not a valid lower-case domain name (a leading '*.' is allowed)"
+    return None
+
+
+def idempotency_token(token: str) -> str | None:
+    """ACM accepts at most 32 word characters; our tokens may carry dashes."""
+    cleaned = re.sub(r"\W", "", token or "")[:32]
+    return cleaned or None
+
+
+def owned_by(tags: dict[str, str], ctx: Ctx) -> bool:
+    """True when tags say this tool created the resource for ctx's address."""
+    return all(tags.get(k) == ctx.tags[k] for k in ("infra:project", "infra:env", "infra:address"))
+
+
+class Certificate(Resource):
+    type_name = "acm.Certificate"
+    service = "acm"
+    props = {
+        "DomainName": P(str, required=True, validator=domain_name),
+        "SubjectAlternativeNames": P(list, default=[]),
+        "ValidationMethod": P(str, default="DNS", validator=one_of(*VALIDATION_METHODS)),
+        "KeyAlgorithm": P(str, default="RSA_2048", validator=one_of(*KEY_ALGORITHMS)),
+    }
+    replace_on = frozenset(props)
+    outputs = ("CertificateArn", "DomainName", "Status", "ValidationRecords")
+    not_found = ("ResourceNotFoundException",)
+    timeouts = {"create": 3600, "update": 300, "delete": 600}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        sans = props.get("SubjectAlternativeNames")
+        if isinstance(sans, list):
+            bad = [s for s in sans if isinstance(s, str) and domain_name(s)]
+            if bad:
+                raise PlanError(f"{self.type_name} {self.name!r}: SubjectAlternativeNames {bad} "
+                                "are not valid lower-case domain names")
+            if len(sans) > 99:
+                raise PlanError(f"{self.type_name} {self.name!r}: at most 99 SubjectAlternativeNames (ACM quota)")
+
+    # -- contract ----------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        params: dict[str, Any] = {
+            "DomainName": props["DomainName"],
+            "ValidationMethod": props["ValidationMethod"],
+            "KeyAlgorithm": props["KeyAlgorithm"],
+            "Tags": tag_list(ctx.tags),
+        }
+        sans = [s for s in props.get("SubjectAlternativeNames") or [] if s != props["DomainName"]]
+        if sans:
+            # ACM wants the domain itself among the SANs when SANs are given.
+            params["SubjectAlternativeNames"] = [props["DomainName"], *sans]
+        token = idempotency_token(ctx.token)
+        if token:
+            params["IdempotencyToken"] = token
+        arn = ctx.client("acm").request_certificate(**params)["CertificateArn"]
+        ctx.wait("acm", "CertificateValidated", timeout_key="create", CertificateArn=arn)
+        return arn, self.outputs_of(ctx, arn)
+
+    def describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        resp = self.ignore_gone(ctx.client("acm").describe_certificate, CertificateArn=arn)
+        return resp["Certificate"] if resp else None
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        cert = self.describe(ctx, physical_id) or {}
+        records = [
+            {"DomainName": o["DomainName"], **o["ResourceRecord"]}
+            for o in cert.get("DomainValidationOptions", []) if o.get("ResourceRecord")
+        ]
+        return {
+            "CertificateArn": physical_id,
+            "DomainName": cert.get("DomainName"),
+            "Status": cert.get("Status"),
+            "ValidationRecords": sorted(records, key=lambda r: r["DomainName"]),
+        }
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        cert = self.describe(ctx, physical_id)
+        if cert is None or cert.get("Status") in ("REVOKED",):
+            return None
+        domain = cert["DomainName"]
+        methods = {o.get("ValidationMethod") for o in cert.get("DomainValidationOptions", [])} - {None}
+        return {
+            "DomainName": domain,
+            # AWS lists the domain itself among the SANs; the declaration names only the extra ones.
+            "SubjectAlternativeNames": sorted(s for s in cert.get("SubjectAlternativeNames", []) if s != domain),
+            "ValidationMethod": next(iter(methods)) if len(methods) == 1 else sorted(methods),
+            "KeyAlgorithm": cert.get("KeyAlgorithm", "RSA_2048").replace("-", "_"),
+        }
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self.sync_tags(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def sync_tags(self, ctx: Ctx, arn: str) -> None:
+        acm = ctx.client("acm")
+        have = tag_dict(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
+        want = ctx.tags
+        stale = [{"Key": k, "Value": v} for k, v in have.items() if k not in want and not k.startswith("aws:")]
+        if stale:
+            acm.remove_tags_from_certificate(CertificateArn=arn, Tags=stale)
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if changed:
+            acm.add_tags_to_certificate(CertificateArn=arn, Tags=tag_list(changed))
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        # AWS refuses (ResourceInUseException, a dependency error the executor retries)
+        # while a listener still uses the certificate; the graph deletes listeners first.
+        self.ignore_gone(ctx.client("acm").delete_certificate, CertificateArn=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        acm = ctx.client("acm")
+        domain = self.properties.get("DomainName")
+        for page in acm.get_paginator("list_certificates").paginate():
+            for summary in page["CertificateSummaryList"]:
+                if isinstance(domain, str) and summary.get("DomainName") != domain:
+                    continue
+                arn = summary["CertificateArn"]
+                resp = self.ignore_gone(acm.list_tags_for_certificate, CertificateArn=arn)
+                if resp and owned_by(tag_dict(resp.get("Tags")), ctx):
+                    return arn, self.outputs_of(ctx, arn)
+        return None
