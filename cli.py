@@ -1,0 +1,436 @@
+"""`infra`: provision, inspect and tear down the GenAI Demo infrastructure.
+
+Commands are thin: options in, one application call, output out. Errors the
+tool understands print as one paragraph and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from orchestrator.errors import InfraError
+
+COMMON_HELP = {
+    "env": "Environment profile (dev, production).",
+    "stack": "Stack to act on (repeatable; default: all).",
+}
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    opts = [
+        click.option("--env", "-e", default=lambda: os.environ.get("INFRA_ENV", "dev"), show_default="dev",
+                     help=COMMON_HELP["env"]),
+        click.option("--stack", "-s", "stacks", multiple=True, help=COMMON_HELP["stack"]),
+        click.option("--plan", "plan_name", default="genai_demo", show_default=True, help="Plan package under plans/."),
+        click.option("--region", default=None, help="AWS region (default: the profile's)."),
+        click.option("--profile", default=None, help="AWS named profile."),
+        click.option("--endpoint-url", default=None, help="AWS endpoint (AWS_ENDPOINT_URL works too)."),
+        click.option("--state-table", default=None, help="DynamoDB state table (env INFRA_STATE_TABLE)."),
+        click.option("--parallelism", default=10, show_default=True, type=click.IntRange(1, 256)),
+        click.option("--sandbox", is_flag=True, help="Use the local moto sandbox started by `infra sandbox up`."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def make_options(kw: dict[str, Any], **extra: Any) -> Any:
+    from orchestrator.runs import Options
+
+    endpoint = kw.pop("endpoint_url")
+    if kw.pop("sandbox"):
+        from sandbox import server, settings
+
+        endpoint = server.endpoint()
+        settings.apply_env()
+    o = Options(env=kw.pop("env"), stacks=list(kw.pop("stacks")), plan_name=kw.pop("plan_name"),
+                region=kw.pop("region"), profile=kw.pop("profile"), endpoint_url=endpoint,
+                parallelism=kw.pop("parallelism"), **extra)
+    table = kw.pop("state_table")
+    if table:
+        o.state_table = table
+    if endpoint and os.environ.get("INFRA_POLL_DELAY") is None and endpoint.startswith("http://127.0.0.1"):
+        o.poll_delay = 0.05  # the sandbox compresses AWS minutes into milliseconds
+        o.retry.initial = 0.05
+    return o
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        try:
+            return fn(*a, **kw)
+        except InfraError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def workspace(kw: dict[str, Any], **extra: Any) -> Any:
+    from orchestrator.runs import Workspace
+
+    return Workspace(make_options(kw, **extra))
+
+
+# --------------------------------------------------------------------------- output
+
+
+SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "forget": "x", "noop": " "}
+
+
+def fmt(v: Any) -> str:
+    s = repr(v) if not isinstance(v, str) else json.dumps(v)
+    return s if len(s) < 90 else s[:87] + "..."
+
+
+def print_plan(p: Any, verbose: bool = True) -> None:
+    shown = [c for c in (p.changes[a] for a in p.order if a in p.changes) if c.action != "noop" or c.drift]
+    for c in shown:
+        label = c.action if c.action != "noop" else "drift only"
+        click.echo(f"{SYMBOL[c.action]:>3} {c.address} ({c.type}) {label}" + (f": {c.reason}" if c.reason else ""))
+        if c.drift:
+            for k, (a, b) in c.drift.items():
+                click.echo(f"      drift {k}: recorded {fmt(a)} -> in AWS {fmt(b)}")
+        if verbose and c.action in ("update", "replace"):
+            for k, (a, b) in c.diff.items():
+                click.echo(f"      {k}: {fmt(a)} -> {fmt(b)}")
+    n = p.counts()
+    click.echo(f"Plan: {n['create']} to create, {n['update']} to update, {n['replace']} to replace, "
+               f"{n['delete'] + n['forget']} to delete, {n['noop']} unchanged.")
+
+
+class Progress:
+    """One line per resource event, on stderr so --json stays clean."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def __call__(self, addr: str, kind: str, info: Any) -> None:
+        with self.lock:
+            if kind == "start":
+                click.echo(f"  {addr}: {info}...", err=True)
+            elif kind == "done":
+                verb, result, secs = info
+                click.echo(f"  {addr}: {verb} done ({result}) [{secs:.1f}s]", err=True)
+            elif kind == "failed":
+                verb, msg = info
+                click.echo(f"  {addr}: {verb} FAILED: {msg}", err=True)
+            elif kind == "skipped":
+                click.echo(f"  {addr}: skipped (depends on failed {info})", err=True)
+
+
+def print_report(report: Any, as_json: bool) -> None:
+    s = report.summary()
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, **s, "errors": {k: str(v) for k, v in report.outcome.failed.items()}},
+                              indent=2))
+        return
+    parts = [f"{len(v)} {k.replace('_', ' ')}" for k, v in s.items() if v]
+    click.echo(("Apply complete: " if report.ok else "Run incomplete: ") + (", ".join(parts) or "nothing to do") + ".")
+    for step, exc in report.outcome.failed.items():
+        click.echo(f"  failed {step}: {exc}", err=True)
+    if s["skipped"]:
+        click.echo(f"  skipped because a dependency failed: {', '.join(s['skipped'])}", err=True)
+    if not report.ok:
+        click.echo("  Run apply again to finish: what succeeded is recorded.", err=True)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Provision, inspect and tear down AWS infrastructure with boto3 (GenAI Demo)."""
+
+
+@main.command()
+@common
+@handle_errors
+def validate(**kw: Any) -> None:
+    """Check the plan (properties, references, cycles) without calling AWS."""
+    ws = workspace(kw)
+    g = ws.full_graph
+    click.echo(f"Plan {ws.plan.project}/{ws.opts.env} is valid: {g.number_of_nodes()} resources, "
+               f"{g.number_of_edges()} dependencies, stacks {', '.join(ws.plan.stacks)}.")
+
+
+@main.command()
+@common
+@click.option("--refresh", type=click.BOOL, default=True, show_default=True, help="Read AWS to detect drift.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--destroy", is_flag=True, help="Plan a destroy.")
+@handle_errors
+def plan(refresh: bool, detailed_exitcode: bool, as_json: bool, destroy: bool, **kw: Any) -> None:
+    """Show what apply would change."""
+    ws = workspace(kw, refresh=refresh)
+    p, *_ = ws.make_plan(destroy=destroy, allow_protected=True)
+    if as_json:
+        click.echo(json.dumps({"serial": p.serial, "counts": p.counts(),
+                               "changes": [p.changes[a].to_json() for a in p.order if a in p.changes]}, indent=2))
+    else:
+        print_plan(p)
+    if detailed_exitcode and p.has_changes:
+        sys.exit(2)
+
+
+def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool, **plan_kw: Any) -> None:
+    store = ws.store
+    store.acquire(operation)
+    try:
+        for w in store.warnings:
+            click.echo(f"Warning: {w}", err=True)
+        p, g, records, external = ws.make_plan(**plan_kw)
+        if not as_json:
+            print_plan(p)
+        if not p.has_changes:
+            if as_json:
+                click.echo(json.dumps({"ok": True, "changes": 0}))
+            else:
+                click.echo("No changes. Infrastructure matches the plan.")
+            return
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise InfraError(f"{operation} needs confirmation: pass --auto-approve when not on a terminal")
+            if not click.confirm(f"Do you want to {operation} these changes?", default=False):
+                click.echo("Cancelled; nothing changed.")
+                return
+        report = ws.execute(p, g, records, external, on_event=Progress())
+    finally:
+        store.release()
+    print_report(report, as_json)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@common
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--refresh", type=click.BOOL, default=True, show_default=True)
+@click.option("--replace", "replace", multiple=True, help="Force replacement of ADDR (repeatable).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def apply(auto_approve: bool, refresh: bool, replace: tuple[str, ...], as_json: bool, **kw: Any) -> None:
+    """Create, update or replace resources so AWS matches the plan."""
+    ws = workspace(kw, refresh=refresh)
+    _run_changes(ws, "apply", auto_approve, as_json, replace=replace)
+
+
+main.add_command(apply, name="provision")
+
+
+@main.command()
+@common
+@click.option("--auto-approve", is_flag=True)
+@click.option("--destroy-protected", metavar="ENV", default=None,
+              help="Also destroy protected data stores; must name the environment being destroyed.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def destroy(auto_approve: bool, destroy_protected: str | None, as_json: bool, **kw: Any) -> None:
+    """Delete every resource of the selected stacks, dependents first."""
+    ws = workspace(kw)
+    if destroy_protected is not None and destroy_protected != ws.opts.env:
+        raise InfraError(f"--destroy-protected names {destroy_protected!r} but this run is env {ws.opts.env!r}; "
+                         "it must name the environment being destroyed")
+    _run_changes(ws, "destroy", auto_approve, as_json, destroy=True,
+                 allow_protected=destroy_protected == ws.opts.env)
+
+
+@main.command()
+@common
+@click.option("--format", "fmt_", type=click.Choice(["text", "dot", "mermaid", "json"]), default="text")
+@click.option("--dependents", metavar="ADDR", default=None, help="Everything affected if ADDR is replaced/destroyed.")
+@click.option("--path", nargs=2, metavar="FROM TO", default=None, help="Why FROM needs TO.")
+@click.option("--order", type=click.Choice(["create", "destroy"]), default=None, help="Order in waves.")
+@handle_errors
+def graph(fmt_: str, dependents: str | None, path: tuple[str, str] | None, order: str | None, **kw: Any) -> None:
+    """Inspect the dependency graph (no AWS call)."""
+    from orchestrator import graph as G
+    from orchestrator import render
+
+    ws = workspace(kw)
+    g = ws.full_graph.subgraph([n for n in ws.full_graph if ws.full_graph.nodes[n]["stack"] in ws.stacks])
+    if dependents:
+        for a in sorted(G.dependents(g, dependents)):
+            click.echo(a)
+        return
+    if path:
+        chain = G.why(g, path[0], path[1])
+        if chain is None:
+            click.echo(f"{path[0]} does not need {path[1]}")
+            sys.exit(1)
+        click.echo(" -> ".join(chain))
+        return
+    if order:
+        waves = G.creation_waves(g) if order == "create" else G.destroy_waves(g)
+        for i, w in enumerate(waves, 1):
+            click.echo(f"wave {i}: {', '.join(w)}")
+        return
+    click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}"))
+
+
+@main.group()
+def state() -> None:
+    """Inspect and repair the recorded state."""
+
+
+@state.command("list")
+@common
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def state_list(as_json: bool, **kw: Any) -> None:
+    ws = workspace(kw)
+    recs = ws.store.read(ws.stacks)
+    if as_json:
+        click.echo(json.dumps([{"address": r.address, "type": r.type, "physical_id": r.physical_id,
+                                "status": r.status} for r in recs.values()], indent=2))
+        return
+    for r in sorted(recs.values(), key=lambda r: r.address):
+        click.echo(f"{r.address:50} {r.type:32} {r.physical_id or '-'}" + (f"  [{r.status}]" if r.pending else ""))
+    click.echo(f"{len(recs)} resources in state.", err=True)
+
+
+@state.command("show")
+@common
+@click.argument("address")
+@handle_errors
+def state_show(address: str, **kw: Any) -> None:
+    ws = workspace(kw)
+    recs = ws.store.read(ws.plan.stacks)
+    if address not in recs:
+        raise InfraError(f"no state record for {address}")
+    r = recs[address]
+    click.echo(json.dumps({"address": r.address, "type": r.type, "physical_id": r.physical_id, "status": r.status,
+                           "props": r.props, "outputs": r.outputs, "deps": r.deps, "lifecycle": r.lifecycle,
+                           "serial": r.serial, "updated_by": r.updated_by}, indent=2, default=str))
+
+
+@state.command("unlock")
+@common
+@click.option("--force", is_flag=True, required=True, help="Required: clears the lock whoever holds it.")
+@handle_errors
+def state_unlock(force: bool, **kw: Any) -> None:
+    ws = workspace(kw)
+    held = ws.store.force_unlock()
+    click.echo(f"Lock released (was held by {held['owner']}, operation {held['operation']})." if held
+               else "The state was not locked.")
+
+
+@state.command("rm")
+@common
+@click.argument("address")
+@handle_errors
+def state_rm(address: str, **kw: Any) -> None:
+    """Forget ADDR (AWS is not touched)."""
+    ws = workspace(kw)
+    recs = ws.store.read(ws.plan.stacks)
+    if address not in recs:
+        raise InfraError(f"no state record for {address}")
+    ws.store.acquire("state rm")
+    try:
+        ws.store.remove(address, "state rm")
+    finally:
+        ws.store.release()
+    click.echo(f"Removed {address} from state; {recs[address].physical_id} still exists in AWS.")
+
+
+@state.command("history")
+@common
+@click.option("--limit", default=30, show_default=True)
+@handle_errors
+def state_history(limit: int, **kw: Any) -> None:
+    ws = workspace(kw)
+    import time as _t
+
+    for e in ws.store.history(limit):
+        when = _t.strftime("%Y-%m-%d %H:%M:%S", _t.gmtime(e["when"]))
+        click.echo(f"{e['serial']:>6} {when} {e['who']:30} {e.get('change', ''):16} {e.get('address', '')}")
+
+
+@main.command()
+@common
+@click.option("--json", "as_json", is_flag=True)
+@click.argument("address", required=False)
+@handle_errors
+def output(as_json: bool, address: str | None, **kw: Any) -> None:
+    """Outputs of recorded resources (ids, ARNs, endpoints)."""
+    ws = workspace(kw)
+    recs = ws.store.read(ws.stacks)
+    data = {a: r.outputs for a, r in sorted(recs.items()) if address in (None, a)}
+    if address and not data:
+        raise InfraError(f"no state record for {address}")
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    for a, outs in data.items():
+        for k, v in outs.items():
+            click.echo(f"{a}.{k} = {v}")
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+@main.group("sandbox")
+def sandbox_group() -> None:
+    """A local moto server standing in for AWS (127.0.0.1 only)."""
+
+
+@sandbox_group.command("up")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
+@handle_errors
+def sandbox_up(port: int | None) -> None:
+    from sandbox import server
+
+    st = server.up(port=port)
+    click.echo(f"Sandbox running at {st.endpoint_url} (pid {st.pid}). Use --sandbox on any command.")
+
+
+@sandbox_group.command("down")
+@handle_errors
+def sandbox_down() -> None:
+    from sandbox import server
+
+    click.echo("Sandbox stopped." if server.down() else "Sandbox was not running.")
+
+
+@sandbox_group.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def sandbox_status(as_json: bool) -> None:
+    from sandbox import server
+
+    st = server.status()
+    if as_json:
+        click.echo(json.dumps({"running": st is not None, **({"pid": st.pid, "port": st.port,
+                                                              "endpoint_url": st.endpoint_url} if st else {})}))
+    elif st is None:
+        click.echo("Sandbox is not running.")
+    else:
+        click.echo(f"Sandbox running at {st.endpoint_url} (pid {st.pid}).")
+    if st is None:
+        sys.exit(1)
+
+
+@sandbox_group.command("reset")
+@handle_errors
+def sandbox_reset() -> None:
+    from sandbox import server
+
+    server.reset()
+    click.echo("Sandbox reset: every resource in it is gone.")
+
+
+if __name__ == "__main__":
+    main()

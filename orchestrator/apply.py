@@ -1,0 +1,266 @@
+"""Turns a plan's changes into walker steps that call resource types and record state.
+
+This is where the engine meets AWS: it builds each resource's Ctx, records
+the intent before a mutating call and the result after it, and retries the
+errors the classifier says are worth retrying. The walk itself is generic
+(executor.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
+
+from orchestrator.errors import AwsError, InfraError, classify, error_message
+from orchestrator.executor import Outcome, Step, Walker
+from orchestrator.graph import longest_remaining
+from orchestrator.planner import Change, Plan, diff_props, stored_props
+from resources.base import Ctx, Ref, Resource, lookup_type, resolve
+from state.dynamodb import DynamoStateStore, Record
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries for what the classifier calls transient (scaled down in the sandbox)."""
+
+    initial: float = 1.0
+    maximum: float = 20.0
+    attempts: int = 8
+    dependency_seconds: float = 300.0
+
+    def create(self, fn: Callable[[], Any], not_found: tuple[str, ...] = ()) -> Any:
+        """Creates retry throttling and eventual-consistency refusals: the call made nothing."""
+        return self._run(fn, lambda e: classify(e, not_found) in ("throttle", "eventual"),
+                         stop_after_attempt(self.attempts))
+
+    def delete(self, fn: Callable[[], Any]) -> Any:
+        """Deletes wait out dependents that are still draining (DependencyViolation and friends)."""
+        return self._run(fn, lambda e: classify(e) in ("throttle", "dependency"),
+                         stop_after_delay(self.dependency_seconds))
+
+    def _run(self, fn: Callable[[], Any], pred: Callable[[BaseException], bool], stop: Any) -> Any:
+        for attempt in Retrying(retry=retry_if_exception(pred), stop=stop, reraise=True,
+                                wait=wait_exponential_jitter(initial=self.initial, max=self.maximum)):
+            with attempt:
+                return fn()
+        return None
+
+
+@dataclass
+class Report:
+    outcome: Outcome
+    changes: dict[str, Change]
+    step_of: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {k: [] for k in ("created", "updated", "replaced", "deleted", "failed", "skipped",
+                                                     "not_started")}
+        verbs = {"create": "created", "update": "updated", "replace": "replaced", "delete": "deleted",
+                 "forget": "deleted"}
+        for step, _ in self.outcome.done.items():
+            addr = step.split("#")[0]
+            if step.endswith("#delete") and self.changes[addr].action == "replace":
+                continue
+            out[verbs[self.changes[addr].action]].append(addr)
+        out["failed"] = sorted({s.split("#")[0] for s in self.outcome.failed})
+        out["skipped"] = sorted({s.split("#")[0] for s in self.outcome.skipped})
+        out["not_started"] = sorted({s.split("#")[0] for s in self.outcome.not_started})
+        return {k: sorted(v) for k, v in out.items()}
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok
+
+
+class Applier:
+    def __init__(self, *, clients: Any, store: DynamoStateStore, project: str, env: str, region: str,
+                 plan_tags: Mapping[str, str], graph: nx.DiGraph, records: Mapping[str, Record],
+                 external: Mapping[str, Mapping[str, Any]], retry: RetryPolicy | None = None,
+                 on_event: Callable[[str, str, Any], None] | None = None,
+                 weight: Callable[[str], float] | None = None) -> None:
+        self.clients, self.store = clients, store
+        self.project, self.env, self.region = project, env, region
+        self.plan_tags = dict(plan_tags)
+        self.g = graph
+        self.records = dict(records)
+        self.outputs: dict[str, dict[str, Any]] = {a: dict(r.outputs) for a, r in records.items()}
+        self.outputs.update({a: dict(o) for a, o in external.items()})
+        self.retry = retry or RetryPolicy()
+        self.on_event = on_event or (lambda *_: None)
+        self.weight = weight or (lambda _addr: 1.0)
+        self._lock = threading.Lock()
+        self.walker: Walker | None = None
+
+    # -- ctx and resources --------------------------------------------------------------
+
+    def ctx(self, address: str, token: str = "", timeouts: Mapping[str, float] | None = None) -> Ctx:
+        stack, name = address.split(".", 1)
+        return Ctx(clients=self.clients, project=self.project, env=self.env, stack=stack, name=name,
+                   region=self.region, account_id=self.clients.account_id, plan_tags=self.plan_tags,
+                   token=token, timeouts=dict(timeouts or {}))
+
+    def resource(self, change: Change) -> Resource:
+        if change.address in self.g:
+            return self.g.nodes[change.address]["resource"]
+        rec = self.records[change.address]
+        stack, name = change.address.split(".", 1)
+        return lookup_type(rec.type).ghost(name, stack, rec.props)
+
+    def _lookup(self, ref: Ref) -> Any:
+        try:
+            return self.outputs[ref.address][ref.attr]
+        except KeyError:
+            raise InfraError(f"{ref.address} has no recorded output {ref.attr!r}; re-apply it") from None
+
+    def _timeouts(self, r: Resource) -> dict[str, float]:
+        t = dict(type(r).timeouts)
+        t.update(r.lifecycle.timeouts or {})
+        return t
+
+    # -- work -------------------------------------------------------------------------
+
+    def _record(self, r: Resource, change: Change, **kw: Any) -> Record:
+        deps = sorted(set(change.deps) | {d.address if isinstance(d, Resource) else d for d in r.depends_on})
+        rec = Record(address=change.address, type=r.type_name, physical_id=kw.pop("physical_id", None),
+                     deps=deps, lifecycle=r.lifecycle.to_dict(), **kw)
+        return rec
+
+    def do_create(self, change: Change) -> str:
+        r = self.resource(change)
+        props = resolve(r.properties, self._lookup)
+        stored = stored_props(type(r), props)
+        prev = self.records.get(change.address)
+        token = prev.token if prev is not None and prev.pending and prev.token else uuid.uuid4().hex
+        ctx = self.ctx(change.address, token, self._timeouts(r))
+        if prev is not None and prev.pending:
+            found = r.find(ctx)
+            if found is not None:
+                pid, outputs = found
+                seen = r.read(ctx, pid) or {}
+                if diff_props({k: v for k, v in stored_props(type(r), seen).items() if k in stored}, stored,
+                              type(r).write_only | type(r).secret_props()):
+                    outputs = r.update(ctx, pid, {**stored, **seen}, props) or outputs
+                self._finish(r, change, pid, stored, outputs, "adopted")
+                return f"adopted {pid}"
+        self.store.put(self._record(r, change, status="creating", props=stored, token=token), "intent create")
+        pid, outputs = self.retry.create(lambda: r.create(ctx, props), type(r).not_found)
+        self._finish(r, change, pid, stored, outputs, "create")
+        return pid
+
+    def do_update(self, change: Change) -> str:
+        r = self.resource(change)
+        rec = self.records[change.address]
+        props = resolve(r.properties, self._lookup)
+        stored = stored_props(type(r), props)
+        ctx = self.ctx(change.address, rec.token or uuid.uuid4().hex, self._timeouts(r))
+        self.store.put(self._record(r, change, physical_id=rec.physical_id, status="updating", props=rec.props,
+                                    outputs=rec.outputs, token=ctx.token), "intent update")
+        old = dict(change.before or rec.props)
+        outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found)
+        self._finish(r, change, rec.physical_id, stored, outputs or rec.outputs, "update")
+        return rec.physical_id or ""
+
+    def do_delete(self, change: Change) -> str:
+        rec = self.records[change.address]
+        if change.action == "forget":
+            self.store.remove(change.address, "forget (retain_on_delete)")
+            return "forgotten"
+        r = self.resource(change)
+        ctx = self.ctx(change.address, rec.token, self._timeouts(r))
+        if rec.physical_id is None:
+            found = r.find(ctx)
+            if found is None:
+                self.store.remove(change.address, "delete (never created)")
+                return "nothing to delete"
+            rec.physical_id = found[0]
+        rec.status = "deleting"
+        self.store.put(rec, "intent delete")
+        pid = rec.physical_id
+        self.retry.delete(lambda: r.delete(ctx, pid))
+        self.store.remove(change.address, "delete")
+        with self._lock:
+            self.outputs.pop(change.address, None)
+        return pid or ""
+
+    def _finish(self, r: Resource, change: Change, pid: str, stored: dict[str, Any], outputs: dict[str, Any],
+                what: str) -> None:
+        if not pid:
+            raise AwsError(f"{change.address}: {r.type_name}.{what} returned no physical id")
+        rec = self._record(r, change, physical_id=pid, status="created", props=stored, outputs=dict(outputs or {}))
+        self.store.put(rec, what)
+        with self._lock:
+            self.outputs[change.address] = rec.outputs
+            self.records[change.address] = rec
+
+    # -- steps ------------------------------------------------------------------------
+
+    def steps(self, plan: Plan) -> dict[str, Step]:
+        changes = {a: c for a, c in plan.changes.items() if c.action != "noop"}
+        steps: dict[str, Step] = {}
+        dele = {a for a, c in changes.items() if c.action in ("delete", "forget", "replace")}
+        make = {a for a, c in changes.items() if c.action in ("create", "update", "replace")}
+        for a in make:
+            c = changes[a]
+            run = self.do_update if c.action == "update" else self.do_create
+            after = {d for d in c.deps if d in make}
+            if a in dele:
+                after.add(f"{a}#delete")
+            steps[a] = Step(a, _bind(run, c), after)
+        for a in dele:
+            steps[f"{a}#delete"] = Step(f"{a}#delete", _bind(self.do_delete, changes[a]), set())
+        # A delete waits for the deletes of whatever depends on it (recorded deps, or the graph's).
+        for a in dele:
+            deps = set(self.records[a].deps) if a in self.records else set()
+            if a in self.g:
+                deps |= set(self.g.predecessors(a))
+            for d in deps:
+                if d in dele:
+                    steps[f"{d}#delete"].after.add(f"{a}#delete")
+        sg = {n: set(s.after) for n, s in steps.items()}
+        order_g = nx.DiGraph()
+        order_g.add_nodes_from(sg)
+        for n, after in sg.items():
+            for p in after:
+                order_g.add_edge(p, n)
+        prio = longest_remaining(order_g, lambda n: self.weight(n.split("#")[0]))
+        for n, s in steps.items():
+            s.priority = prio[n]
+        return steps
+
+    def run(self, plan: Plan, parallelism: int = 10) -> Report:
+        self.walker = Walker(parallelism=parallelism, on_event=self._event(plan))
+        outcome = self.walker.walk(self.steps(plan))
+        return Report(outcome, plan.changes)
+
+    def _event(self, plan: Plan) -> Callable[[str, str, Any], None]:
+        started: dict[str, float] = {}
+
+        def on(step: str, kind: str, info: Any) -> None:
+            addr = step.split("#")[0]
+            c = plan.changes[addr]
+            verb = "deleting" if step.endswith("#delete") else {"create": "creating", "update": "updating",
+                                                                  "replace": "creating", "delete": "deleting",
+                                                                  "forget": "forgetting"}[c.action]
+            if kind == "start":
+                started[step] = time.monotonic()
+                self.on_event(addr, "start", verb)
+            elif kind == "done":
+                self.on_event(addr, "done", (verb, info, time.monotonic() - started.get(step, time.monotonic())))
+            elif kind == "failed":
+                msg = error_message(info) if not isinstance(info, InfraError) else str(info)
+                self.on_event(addr, "failed", (verb, f"{type(info).__name__}: {msg}"))
+            else:
+                self.on_event(addr, kind, info)
+
+        return on
+
+
+def _bind(fn: Callable[[Change], Any], c: Change) -> Callable[[], Any]:
+    return lambda: fn(c)

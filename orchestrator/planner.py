@@ -1,0 +1,223 @@
+"""Desired resources vs recorded state (and, when refreshed, what AWS says) -> changes.
+
+Pure: no AWS calls here. Values that depend on a resource being created or
+replaced are UNKNOWN ("known after apply"); a change to a property the type
+cannot update in place makes a replacement, and that ripples to dependents
+whose replace-on properties refer to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from orchestrator.errors import PlanError
+from resources.base import UNKNOWN, Lifecycle, Ref, Resource, contains_unknown, digest, lookup_type, resolve
+from state.dynamodb import Record
+
+ACTIONS = ("create", "update", "replace", "delete", "forget", "noop")
+
+
+@dataclass
+class Change:
+    address: str
+    action: str
+    type: str
+    before: dict[str, Any] | None = None  # recorded (or refreshed) properties
+    after: dict[str, Any] | None = None  # desired properties, UNKNOWN where not yet known
+    diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    drift: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # recorded -> live, changed outside the tool
+    reason: str = ""
+    pending: str | None = None  # an unfinished intent from an interrupted run
+    deps: list[str] = field(default_factory=list)
+
+    @property
+    def stack(self) -> str:
+        return self.address.split(".", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        def clean(v: Any) -> Any:
+            if v is UNKNOWN:
+                return "(known after apply)"
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, list | tuple):
+                return [clean(x) for x in v]
+            return v
+
+        return {"address": self.address, "action": self.action, "type": self.type, "reason": self.reason,
+                "diff": {k: [clean(a), clean(b)] for k, (a, b) in self.diff.items()},
+                "drift": {k: [clean(a), clean(b)] for k, (a, b) in self.drift.items()},
+                "pending": self.pending}
+
+
+@dataclass
+class Plan:
+    changes: dict[str, Change]
+    order: list[str]  # a topological order of addresses (creation order)
+    serial: int = 0
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(ACTIONS, 0)
+        for c in self.changes.values():
+            out[c.action] += 1
+        return out
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != "noop" for c in self.changes.values())
+
+    @property
+    def has_drift(self) -> bool:
+        return any(c.drift for c in self.changes.values())
+
+
+def stored_props(cls: type[Resource], props: Mapping[str, Any]) -> dict[str, Any]:
+    """Properties as the state keeps them: secrets replaced by their digest."""
+    secrets = cls.secret_props()
+    return {k: (digest(v) if k in secrets and v is not UNKNOWN else v) for k, v in props.items()}
+
+
+def _norm(v: Any) -> Any:
+    """Compare JSON-ish values structurally (tuples vs lists, int vs float)."""
+    if isinstance(v, tuple):
+        return [_norm(x) for x in v]
+    if isinstance(v, list):
+        return [_norm(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _norm(x) for k, x in v.items()}
+    return v
+
+
+def diff_props(before: Mapping[str, Any], after: Mapping[str, Any], ignore: Iterable[str] = ()) -> dict[str, tuple]:
+    ign = set(ignore)
+    out: dict[str, tuple] = {}
+    for k in sorted(set(before) | set(after)):
+        if k in ign:
+            continue
+        a, b = before.get(k), after.get(k)
+        if b is UNKNOWN or contains_unknown(b):
+            out[k] = (a, b)
+        elif _norm(a) != _norm(b):
+            out[k] = (a, b)
+    return out
+
+
+def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable[str],
+               external: Mapping[str, Mapping[str, Any]] | None = None,
+               live: Mapping[str, dict[str, Any] | None] | None = None,
+               replace: Iterable[str] = (), allow_protected: bool = False, serial: int = 0) -> Plan:
+    """Changes that bring the selected stacks to the code; records of removed resources are deleted."""
+    external = external or {}
+    live = live or {}
+    forced = set(replace)
+    changes: dict[str, Change] = {}
+    order = list(nx.topological_sort(g))
+    new_outputs: set[str] = set()  # addresses whose outputs will change (create/replace)
+
+    def lookup(ref: Ref) -> Any:
+        addr = ref.address
+        if addr in new_outputs:
+            return UNKNOWN
+        rec = records.get(addr)
+        if rec is not None:
+            return rec.outputs.get(ref.attr, UNKNOWN)
+        if addr in external:
+            return external[addr].get(ref.attr, UNKNOWN)
+        return UNKNOWN
+
+    for addr in order:
+        r: Resource = g.nodes[addr]["resource"]
+        desired = stored_props(type(r), resolve(r.properties, lookup))
+        deps = sorted(g.predecessors(addr))
+        rec = records.get(addr)
+        lc = r.lifecycle
+        if rec is None or rec.physical_id is None:
+            c = Change(addr, "create", r.type_name, None, desired, diff_props({}, desired), deps=deps,
+                       reason="not in state" if rec is None else f"unfinished {rec.status} from an interrupted run",
+                       pending=rec.status if rec is not None else None)
+            changes[addr] = c
+            new_outputs.add(addr)
+            continue
+        cls = type(r)
+        ignore = set(lc.ignore_changes or ())
+        drift: dict[str, tuple] = {}
+        base = dict(rec.props)
+        if addr in live:
+            seen = live[addr]
+            if seen is None:
+                c = Change(addr, "create", r.type_name, rec.props, desired, diff_props({}, desired), deps=deps,
+                           reason="deleted outside the tool (not found in AWS)", pending=rec.status)
+                c.drift = {"(resource)": ("exists", "gone")}
+                changes[addr] = c
+                new_outputs.add(addr)
+                continue
+            unobservable = cls.write_only | cls.secret_props()
+            observed = {k: v for k, v in seen.items() if k not in unobservable and k in rec.props}
+            drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore)
+            base.update(observed)
+        d = diff_props(base, desired, ignore)
+        replace_keys = sorted(set(d) & set(cls.replace_on))
+        if addr in forced:
+            action, reason = "replace", "replacement requested (--replace)"
+        elif replace_keys:
+            action, reason = "replace", f"{', '.join(replace_keys)} cannot change in place"
+        elif d or rec.status == "updating":
+            action, reason = "update", ("drift repair" if drift and set(d) <= set(drift) else "properties changed") \
+                if d else "unfinished update from an interrupted run"
+        else:
+            action, reason = "noop", ""
+        if action == "replace":
+            if _protected(lc, rec) and not allow_protected:
+                raise PlanError(f"{addr} must be replaced ({reason}) but is protected (prevent_destroy); "
+                                "change the code or lift the protection")
+            new_outputs.add(addr)
+        changes[addr] = Change(addr, action, r.type_name, base, desired, d, drift, reason,
+                               pending=rec.status if rec.pending else None, deps=deps)
+
+    selected = set(stacks)
+    for addr, rec in records.items():
+        if rec.stack in selected and addr not in g:
+            changes[addr] = _removal(rec, allow_protected, "removed from the code")
+    # Removed resources are torn down in reverse of their recorded dependencies.
+    return Plan(changes=changes, order=order + _reverse_order(records, [a for a in changes if a not in g]),
+                serial=serial)
+
+
+def plan_destroy(records: Mapping[str, Record], *, stacks: Iterable[str], allow_protected: bool = False,
+                 serial: int = 0) -> Plan:
+    selected = set(stacks)
+    mine = [a for a, r in records.items() if r.stack in selected]
+    changes = {a: _removal(records[a], allow_protected, "destroy") for a in mine}
+    return Plan(changes=changes, order=_reverse_order(records, mine), serial=serial)
+
+
+def _protected(lc: Lifecycle, rec: Record) -> bool:
+    return bool(lc.protect) or bool(rec.lifecycle.get("protect"))
+
+
+def _removal(rec: Record, allow_protected: bool, why: str) -> Change:
+    lc = Lifecycle.from_dict(rec.lifecycle)
+    if lc.protect and not allow_protected:
+        raise PlanError(f"{rec.address} ({rec.type} {rec.physical_id}) is protected (prevent_destroy) and the "
+                        f"run would delete it ({why}). Nothing was changed. To really delete it, pass "
+                        "--destroy-protected <env> naming this environment")
+    lookup_type(rec.type)  # an unknown type in state is a clear error, before any call
+    action = "forget" if lc.retain_on_delete else "delete"
+    return Change(rec.address, action, rec.type, rec.props, None, diff_props(rec.props, {}),
+                  reason=why + (" (retained in AWS: retain_on_delete)" if action == "forget" else ""),
+                  pending=rec.status if rec.pending else None, deps=list(rec.deps))
+
+
+def _reverse_order(records: Mapping[str, Record], addrs: list[str]) -> list[str]:
+    """Creation order of the given recorded resources, from their recorded dependencies."""
+    g = nx.DiGraph()
+    g.add_nodes_from(addrs)
+    for a in addrs:
+        for d in records[a].deps:
+            if d in g:
+                g.add_edge(d, a)
+    return list(nx.topological_sort(g))

@@ -1,0 +1,126 @@
+"""Application functions behind the CLI: validate, plan, apply, destroy, graph, state.
+
+Every check that needs no AWS call (plan import, graph, properties) runs
+first; then credentials and endpoint; then the lock; only then anything that
+mutates.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+import plans
+from orchestrator.apply import Applier, Report, RetryPolicy
+from orchestrator.aws import Clients
+from orchestrator.errors import PlanError
+from orchestrator.graph import build_graph
+from orchestrator.model import Plan as Declared
+from orchestrator.planner import Plan, plan_apply, plan_destroy
+from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
+
+
+@dataclass
+class Options:
+    env: str = "dev"
+    stacks: list[str] = field(default_factory=list)
+    plan_name: str = "genai_demo"
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    state_table: str = field(default_factory=lambda: os.environ.get("INFRA_STATE_TABLE", DEFAULT_TABLE))
+    parallelism: int = 10
+    refresh: bool = True
+    lease_seconds: float = 60.0
+    poll_delay: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class Workspace:
+    """One plan, env and account: the declared plan, clients and the state store."""
+
+    def __init__(self, opts: Options, clients: Clients | None = None) -> None:
+        self.opts = opts
+        self.plan: Declared = plans.load(opts.plan_name, opts.env)
+        self.stacks = self.plan.select(opts.stacks)
+        # The whole plan must be a valid graph before anything else happens.
+        self.full_graph, _ = build_graph(self.plan, None, state_outputs=None)
+        self.clients = clients or Clients(region=opts.region or self.plan.region, profile=opts.profile,
+                                          endpoint_url=opts.endpoint_url, poll_delay=opts.poll_delay)
+        self._store: DynamoStateStore | None = None
+
+    @property
+    def store(self) -> DynamoStateStore:
+        if self._store is None:
+            self.clients.check()
+            self._store = DynamoStateStore(self.clients.client("dynamodb"), self.plan.project, self.opts.env,
+                                           self.opts.state_table, lease_seconds=self.opts.lease_seconds)
+            self._store.ensure_table()
+        return self._store
+
+    def records(self) -> dict[str, Record]:
+        """State of every stack of the plan (one Query each): selected ones plus those they refer to."""
+        return self.store.read(self.plan.stacks)
+
+    def graph(self, records: dict[str, Record] | None = None) -> tuple[nx.DiGraph, dict[str, Any]]:
+        outs = {a: r.outputs for a, r in (records or {}).items() if r.physical_id}
+        g, b = build_graph(self.plan, self.stacks, state_outputs=outs)
+        return g, b.external
+
+    def refresh(self, g: nx.DiGraph, records: dict[str, Record]) -> dict[str, dict[str, Any] | None]:
+        """What AWS says of every recorded resource in the graph: one read each, in parallel."""
+        todo = [a for a in g if a in records and records[a].physical_id]
+        applier = self.applier(g, records, {})
+
+        def read(addr: str) -> tuple[str, dict[str, Any] | None]:
+            r = g.nodes[addr]["resource"]
+            return addr, r.read(applier.ctx(addr), records[addr].physical_id)
+
+        with ThreadPoolExecutor(max_workers=max(1, self.opts.parallelism)) as pool:
+            return dict(pool.map(read, todo))
+
+    def applier(self, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
+                on_event: Callable[[str, str, Any], None] | None = None) -> Applier:
+        return Applier(clients=self.clients, store=self.store, project=self.plan.project, env=self.opts.env,
+                       region=self.clients.region, plan_tags=self.plan.tags, graph=g, records=records,
+                       external=external, retry=self.opts.retry, on_event=on_event)
+
+    # -- operations ---------------------------------------------------------------------
+
+    def make_plan(self, *, destroy: bool = False, replace: Iterable[str] = (), allow_protected: bool = False,
+                  refresh: bool | None = None) -> tuple[Plan, nx.DiGraph, dict[str, Record], dict[str, Any]]:
+        records = self.records()
+        serial = self.store.serial()
+        if destroy:
+            self.check_destroy_dependents(records)
+            g = nx.DiGraph()
+            return plan_destroy(records, stacks=self.stacks, allow_protected=allow_protected, serial=serial), \
+                g, records, {}
+        g, external = self.graph(records)
+        for a in replace:
+            if a not in g:
+                raise PlanError(f"--replace {a}: no such address in the selected stacks")
+        live = self.refresh(g, records) if (self.opts.refresh if refresh is None else refresh) else {}
+        p = plan_apply(g, records, stacks=self.stacks, external=external, live=live, replace=replace,
+                       allow_protected=allow_protected, serial=serial)
+        return p, g, records, external
+
+    def check_destroy_dependents(self, records: dict[str, Record]) -> None:
+        """Refuse to destroy a stack another applied stack still refers to (unless both go together)."""
+        going = {a for a, r in records.items() if r.stack in self.stacks}
+        blockers = sorted(f"{a} (stack {r.stack}) refers to {d}" for a, r in records.items()
+                          if a not in going for d in r.deps if d in going)
+        if blockers:
+            stacks = sorted({b.split(" (stack ")[1].split(")")[0] for b in blockers})
+            raise PlanError(f"cannot destroy stack(s) {', '.join(self.stacks)}: still referred to by applied stack(s) "
+                            f"{', '.join(stacks)}:\n  " + "\n  ".join(blockers[:20])
+                            + f"\nDestroy {', '.join(stacks)} first, or select all of them together.")
+
+    def execute(self, p: Plan, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
+                on_event: Callable[[str, str, Any], None] | None = None) -> Report:
+        return self.applier(g, records, external, on_event).run(p, self.opts.parallelism)

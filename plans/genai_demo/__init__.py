@@ -1,0 +1,16 @@
+"""The GenAI Demo platform: three stacks (main, observability, analytics), two profiles."""
+
+from __future__ import annotations
+
+from orchestrator.model import Plan
+from plans.genai_demo import main
+from plans.genai_demo.profiles import profile
+
+PROJECT = "genai-demo"
+
+
+def build(env: str) -> Plan:
+    p = profile(env)
+    plan = Plan(project=PROJECT, env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
+    main.build(plan.stack("main"), p)
+    return plan

@@ -1,0 +1,341 @@
+"""The DynamoDB state store.
+
+One table, one item per resource (pk = project#env#stack, sk = address), so
+reading a stack is one Query. Reserved sort keys start with '#'. The lock is
+a lease item per project#env; every record write is a transaction that also
+checks the lease's fencing number, so a process that lost its lease (paused,
+then resumed) cannot overwrite newer state.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator.errors import LockError, StateError, error_code, error_message
+
+DEFAULT_TABLE = "genai-infra-state"
+LOCK_SK = "#lock"
+META_SK = "#meta"
+
+
+def whoami() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Record:
+    """What the state knows of one resource."""
+
+    address: str
+    type: str
+    physical_id: str | None
+    props: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    status: str = "created"  # created | creating | updating | deleting
+    deps: list[str] = field(default_factory=list)
+    lifecycle: dict[str, Any] = field(default_factory=dict)
+    token: str = ""
+    serial: int = 0
+    updated_at: float = 0.0
+    updated_by: str = ""
+
+    @property
+    def stack(self) -> str:
+        return self.address.split(".", 1)[0]
+
+    @property
+    def pending(self) -> bool:
+        return self.status in ("creating", "updating", "deleting")
+
+    def to_item(self, pk: str) -> dict[str, Any]:
+        return {
+            "pk": {"S": pk}, "sk": {"S": self.address}, "type": {"S": self.type},
+            "physical_id": {"S": self.physical_id or ""}, "props": {"S": json.dumps(self.props, sort_keys=True)},
+            "outputs": {"S": json.dumps(self.outputs, sort_keys=True)}, "status": {"S": self.status},
+            "deps": {"S": json.dumps(sorted(self.deps))}, "lifecycle": {"S": json.dumps(self.lifecycle)},
+            "token": {"S": self.token}, "serial": {"N": str(self.serial)},
+            "updated_at": {"N": repr(self.updated_at)}, "updated_by": {"S": self.updated_by},
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Record:
+        where = f"state record {item.get('pk', {}).get('S')}/{item.get('sk', {}).get('S')}"
+        try:
+            return cls(
+                address=item["sk"]["S"], type=item["type"]["S"],
+                physical_id=item["physical_id"]["S"] or None,
+                props=json.loads(item["props"]["S"]), outputs=json.loads(item["outputs"]["S"]),
+                status=item["status"]["S"], deps=json.loads(item.get("deps", {"S": "[]"})["S"]),
+                lifecycle=json.loads(item.get("lifecycle", {"S": "{}"})["S"]),
+                token=item.get("token", {"S": ""})["S"], serial=int(item.get("serial", {"N": "0"})["N"]),
+                updated_at=float(item.get("updated_at", {"N": "0"})["N"]),
+                updated_by=item.get("updated_by", {"S": ""})["S"],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateError(f"{where} is corrupt ({type(exc).__name__}: {exc}); fix or remove it with "
+                             f"`infra state rm` before running again — nothing was changed") from exc
+
+
+@dataclass
+class Lease:
+    owner: str
+    operation: str
+    fence: int
+    expires: float
+    acquired_at: float
+
+
+class DynamoStateStore:
+    """State for one project and env; stacks are partitions."""
+
+    def __init__(self, client: Any, project: str, env: str, table: str = DEFAULT_TABLE,
+                 lease_seconds: float = 60.0) -> None:
+        self.db = client
+        self.project, self.env, self.table = project, env, table
+        self.lease_seconds = lease_seconds
+        self.lease: Lease | None = None
+        self._hb_stop = threading.Event()
+        self._hb: threading.Thread | None = None
+        self.warnings: list[str] = []
+
+    # -- table ------------------------------------------------------------------------
+
+    def ensure_table(self) -> None:
+        """Create the table on first use; refuse a table whose schema is not ours."""
+        try:
+            desc = self.db.describe_table(TableName=self.table)["Table"]
+        except Exception as exc:
+            if error_code(exc) != "ResourceNotFoundException":
+                raise
+            self.db.create_table(
+                TableName=self.table, BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "sk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                SSESpecification={"Enabled": True},
+                Tags=[{"Key": "infra:project", "Value": "genai-infra"}],
+            )
+            self.db.get_waiter("table_exists").wait(TableName=self.table,
+                                                    WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            self.db.update_continuous_backups(TableName=self.table,
+                                              PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            return
+        keys = {(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]}
+        if keys != {("pk", "HASH"), ("sk", "RANGE")}:
+            raise StateError(f"state table {self.table!r} exists but has key schema {sorted(keys)}, not "
+                             "pk (HASH) + sk (RANGE): it is not a genai-infra state table. Use --state-table to "
+                             "name another table")
+
+    def pk(self, stack: str) -> str:
+        return f"{self.project}#{self.env}#{stack}"
+
+    @property
+    def env_pk(self) -> str:
+        return f"{self.project}#{self.env}"
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def read_stack(self, stack: str) -> dict[str, Record]:
+        """All records of a stack in one Query (paginated only past 1 MB)."""
+        out: dict[str, Record] = {}
+        kw: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
+                              "ExpressionAttributeValues": {":pk": {"S": self.pk(stack)}}, "ConsistentRead": True}
+        while True:
+            resp = self.db.query(**kw)
+            for item in resp["Items"]:
+                if not item["sk"]["S"].startswith("#"):
+                    rec = Record.from_item(item)
+                    out[rec.address] = rec
+            if "LastEvaluatedKey" not in resp:
+                return out
+            kw["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def read(self, stacks: Iterable[str]) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for s in stacks:
+            out.update(self.read_stack(s))
+        return out
+
+    def serial(self) -> int:
+        item = self.db.get_item(TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": META_SK}},
+                                ConsistentRead=True).get("Item")
+        return int(item["serial"]["N"]) if item else 0
+
+    def history(self, limit: int = 50) -> list[dict[str, Any]]:
+        resp = self.db.query(TableName=self.table, KeyConditionExpression="pk = :pk",
+                             ExpressionAttributeValues={":pk": {"S": self.env_pk + "#history"}},
+                             ScanIndexForward=False, Limit=limit)
+        return [json.loads(i["entry"]["S"]) for i in resp["Items"]]
+
+    # -- writes (fenced) ------------------------------------------------------------------
+
+    def _fenced(self, ops: list[dict[str, Any]], what: str, change: dict[str, Any] | None = None) -> int:
+        """Run `ops` in one transaction with the lease check and the serial bump; returns the new serial."""
+        if self.lease is None:
+            raise StateError(f"internal: state write ({what}) without holding the lock")
+        now = time.time()
+        check = {"ConditionCheck": {
+            "TableName": self.table, "Key": {"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
+            "ConditionExpression": "fence = :f AND #o = :o",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":f": {"N": str(self.lease.fence)}, ":o": {"S": self.lease.owner}}}}
+        bump = {"Update": {
+            "TableName": self.table, "Key": {"pk": {"S": self.env_pk}, "sk": {"S": META_SK}},
+            "UpdateExpression": "ADD serial :one SET updated_at = :t",
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":t": {"N": repr(now)}}}}
+        try:
+            self.db.transact_write_items(TransactItems=[check, bump, *ops])
+        except Exception as exc:
+            if error_code(exc) == "TransactionCanceledException":
+                reasons = getattr(exc, "response", {}).get("CancellationReasons", [])
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    raise LockError(f"state write refused for {what}: this run no longer holds the lock "
+                                    f"(fence {self.lease.fence}); another run took it over. Nothing was "
+                                    "overwritten; re-run to reconcile") from exc
+                raise StateError(f"state write for {what} failed: {error_message(exc)} {reasons}") from exc
+            raise
+        serial = self.serial()
+        if change is not None:
+            entry = {"serial": serial, "who": self.lease.owner, "when": now, **change}
+            try:
+                self.db.put_item(TableName=self.table, Item={
+                    "pk": {"S": self.env_pk + "#history"}, "sk": {"S": f"{serial:012d}"},
+                    "entry": {"S": json.dumps(entry, default=str)}})
+            except Exception:  # noqa: BLE001 - history is best effort; the record itself is written
+                pass
+        return serial
+
+    def put(self, rec: Record, change: str = "write") -> None:
+        rec.updated_at = time.time()
+        rec.updated_by = self.lease.owner if self.lease else whoami()
+        rec.serial = self._fenced([{"Put": {"TableName": self.table, "Item": rec.to_item(self.pk(rec.stack))}}],
+                                  rec.address, {"address": rec.address, "change": change, "status": rec.status,
+                                                "physical_id": rec.physical_id})
+
+    def remove(self, address: str, change: str = "delete") -> None:
+        stack = address.split(".", 1)[0]
+        self._fenced([{"Delete": {"TableName": self.table,
+                                  "Key": {"pk": {"S": self.pk(stack)}, "sk": {"S": address}}}}],
+                     address, {"address": address, "change": change})
+
+    # -- lock ----------------------------------------------------------------------------
+
+    def _lock_item(self) -> dict[str, Any]:
+        return self.db.get_item(TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
+                                ConsistentRead=True).get("Item") or {}
+
+    def lock_info(self) -> dict[str, Any] | None:
+        item = self._lock_item()
+        if "owner" not in item:
+            return None
+        return {"owner": item["owner"]["S"], "operation": item["operation"]["S"],
+                "expires": float(item["expires"]["N"]), "acquired_at": float(item["acquired_at"]["N"]),
+                "fence": int(item["fence"]["N"])}
+
+    def acquire(self, operation: str, owner: str | None = None) -> Lease:
+        """Take the lease, or fail at once naming the live holder; an expired lease is taken over."""
+        owner = owner or whoami()
+        now = time.time()
+        held = self.lock_info()
+        old_fence = int(self._lock_item().get("fence", {"N": "0"})["N"])
+        fence = old_fence + 1
+        cond = "attribute_not_exists(fence)"
+        values: dict[str, Any] = {":now": {"N": repr(now)}}
+        if old_fence:
+            cond = "(attribute_not_exists(#o) OR expires < :now) AND fence = :old"
+            values[":old"] = {"N": str(old_fence)}
+        try:
+            self.db.update_item(
+                TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
+                UpdateExpression="SET #o = :o, operation = :op, expires = :exp, acquired_at = :now, fence = :f",
+                ConditionExpression=cond, ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={**values, ":o": {"S": owner}, ":op": {"S": operation},
+                                           ":exp": {"N": repr(now + self.lease_seconds)}, ":f": {"N": str(fence)}})
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+            cur = self.lock_info() or {}
+            raise LockError(
+                f"the state of {self.project}/{self.env} is locked by {cur.get('owner', '?')} "
+                f"(operation {cur.get('operation', '?')}, since "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(cur.get('acquired_at', now)))} UTC, lease until "
+                f"{time.strftime('%H:%M:%S', time.gmtime(cur.get('expires', now)))} UTC). Wait for it to finish, or "
+                "if that process is dead run `infra state unlock --force`") from exc
+        if held is not None and held["expires"] < now:
+            self.warnings.append(f"took over an expired lock held by {held['owner']} "
+                                 f"(operation {held['operation']}); that run died or was cut off")
+        self.lease = Lease(owner=owner, operation=operation, fence=fence, expires=now + self.lease_seconds,
+                           acquired_at=now)
+        self._start_heartbeat()
+        return self.lease
+
+    def renew(self) -> bool:
+        """Extend the lease if still ours; False when someone else holds it now."""
+        if self.lease is None:
+            return False
+        exp = time.time() + self.lease_seconds
+        try:
+            self.db.update_item(
+                TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
+                UpdateExpression="SET expires = :exp", ConditionExpression="fence = :f AND #o = :o",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":exp": {"N": repr(exp)}, ":f": {"N": str(self.lease.fence)},
+                                           ":o": {"S": self.lease.owner}})
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        self.lease.expires = exp
+        return True
+
+    def _start_heartbeat(self) -> None:
+        self._hb_stop.clear()
+
+        def beat() -> None:
+            while not self._hb_stop.wait(self.lease_seconds / 3):
+                try:
+                    if not self.renew():
+                        return
+                except Exception:  # noqa: BLE001 - a missed beat is retried next period
+                    continue
+
+        self._hb = threading.Thread(target=beat, name="state-lease-heartbeat", daemon=True)
+        self._hb.start()
+
+    def release(self) -> None:
+        self._hb_stop.set()
+        if self.lease is None:
+            return
+        try:
+            self.db.update_item(
+                TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
+                UpdateExpression="REMOVE #o, operation, expires, acquired_at",
+                ConditionExpression="fence = :f AND #o = :o", ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":f": {"N": str(self.lease.fence)}, ":o": {"S": self.lease.owner}})
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        finally:
+            self.lease = None
+
+    def force_unlock(self) -> dict[str, Any] | None:
+        """Clear whoever holds the lock (a dead process). The fence survives, so the old holder stays fenced."""
+        held = self.lock_info()
+        if held is None:
+            return None
+        self.db.update_item(TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
+                            UpdateExpression="REMOVE #o, operation, expires, acquired_at",
+                            ExpressionAttributeNames={"#o": "owner"})
+        return held
