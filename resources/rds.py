@@ -1,0 +1,510 @@
+"""RDS types: DB subnet group, parameter groups, DB instances (primary and read replica).
+
+RDS names are the identifiers (no generated ids), so every type's physical id
+is its deterministic `genai-demo-<env>-<name>` and find() is one describe by
+that name, confirmed by the `infra:address` tag. Tags go in at create time
+(`Tags=`) and are kept in step by ARN afterwards.
+
+Production topology (decided here, read by plans/genai_demo/data.py): a plain
+RDS for PostgreSQL Multi-AZ DB instance plus two read replicas, rather than an
+Aurora PostgreSQL writer with two readers. Reasons:
+  * it is what the architecture document names ("RDS PostgreSQL Multi-AZ with
+    read replicas"), and dev is a plain db.t3.micro PostgreSQL instance
+    (Aurora has no db.t3.micro class), so both profiles share one engine, one
+    parameter-group family and one resource type: what is tested in dev is
+    what runs in production;
+  * Multi-AZ gives a synchronous standby in another AZ with automatic
+    failover; the replicas add read scaling and can be promoted by hand;
+  * fewer moving parts (no cluster object, no cluster parameter group) and
+    moto models this path faithfully (instances, replicas, managed master
+    secret, deletion protection), so the offline tests exercise the real calls.
+Aurora remains possible: DBClusterParameterGroup is provided for it.
+
+Secrets: the master password is never ours. `ManageMasterUserPassword=True`
+makes RDS create and rotate it in Secrets Manager (encrypted with
+`MasterUserSecretKmsKeyId`); state only ever sees the secret's ARN.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from botocore import xform_name
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, int_range, tag_dict, tag_list
+
+
+def _chunks(items: list[Any], n: int) -> list[list[Any]]:
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+
+class RdsResource(Resource):
+    """RDS types share naming (identifier = deterministic name), tagging by ARN and find-by-name."""
+
+    service = "rds"
+    name_max: ClassVar[int] = 63
+
+    def ident(self, ctx: Ctx) -> str:
+        """The identifier RDS knows the resource by (lower case: RDS folds names)."""
+        return ctx.physical_name(max_len=self.name_max).lower()
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def sync_tags(self, ctx: Ctx, arn: str) -> None:
+        """Make the resource's tags exactly ctx.tags (AWS-reserved `aws:` tags left alone)."""
+        rds = ctx.client("rds")
+        have = tag_dict(rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
+        want = dict(ctx.tags)
+        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        if stale:
+            rds.remove_tags_from_resource(ResourceName=arn, TagKeys=stale)
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if changed:
+            rds.add_tags_to_resource(ResourceName=arn, Tags=tag_list(changed))
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        pid = self.ident(ctx)
+        item = self.describe_one(ctx, pid)
+        if item is None:
+            return None
+        tags = item.get("TagList")
+        if tags is None:
+            tags = ctx.client("rds").list_tags_for_resource(ResourceName=self.arn_of(item)).get("TagList")
+        if tag_dict(tags).get("infra:address") != ctx.address:
+            return None  # same name, not ours: never adopt it
+        return pid, self.outputs_of(ctx, pid)
+
+
+# --------------------------------------------------------------------------- subnet group
+
+
+class DBSubnetGroup(RdsResource):
+    """The database-tier subnets RDS may place instances in (one per AZ, at least two AZs).
+
+    SubnetIds change in place with ModifyDBSubnetGroup on AWS; replacing the
+    group instead would be impossible while an instance uses it (same
+    deterministic name, and a group in use cannot be deleted). moto 5.2.5 drops
+    the group on modify (reference/moto-gaps.md), which the test checks for.
+    """
+
+    type_name = "rds.DBSubnetGroup"
+    name_max = 255
+    props = {
+        "DBSubnetGroupDescription": P(str, default="Database subnets managed by genai-infra"),
+        "SubnetIds": P(list, required=True, validator=lambda v: None if len(v) >= 2 else
+                       "needs at least two subnets in two Availability Zones"),
+    }
+    outputs = ("DBSubnetGroupName", "Arn", "VpcId")
+    not_found = ("DBSubnetGroupNotFoundFault",)
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        try:
+            return ctx.client("rds").describe_db_subnet_groups(DBSubnetGroupName=physical_id)["DBSubnetGroups"][0]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        return item["DBSubnetGroupArn"]
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.ident(ctx)
+        ctx.client("rds").create_db_subnet_group(
+            DBSubnetGroupName=name, DBSubnetGroupDescription=props["DBSubnetGroupDescription"],
+            SubnetIds=list(props["SubnetIds"]), Tags=tag_list(ctx.tags))
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        g = self.describe_one(ctx, physical_id) or {}
+        return {"DBSubnetGroupName": physical_id, "Arn": g.get("DBSubnetGroupArn"), "VpcId": g.get("VpcId")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        g = self.describe_one(ctx, physical_id)
+        if g is None:
+            return None
+        return {"DBSubnetGroupDescription": g["DBSubnetGroupDescription"],
+                "SubnetIds": sorted(s["SubnetIdentifier"] for s in g.get("Subnets", []))}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if old.get("SubnetIds") != new["SubnetIds"] or \
+                old.get("DBSubnetGroupDescription") != new["DBSubnetGroupDescription"]:
+            ctx.client("rds").modify_db_subnet_group(
+                DBSubnetGroupName=physical_id, DBSubnetGroupDescription=new["DBSubnetGroupDescription"],
+                SubnetIds=list(new["SubnetIds"]))
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("rds").delete_db_subnet_group, DBSubnetGroupName=physical_id)
+
+
+# --------------------------------------------------------------------------- parameter groups
+
+
+class _ParameterGroup(RdsResource):
+    """Instance and cluster parameter groups differ only in API names: declared below as data.
+
+    `Parameters` is {name: value}. Values are strings on the wire; numbers are
+    accepted and normalised. Each change uses ApplyMethod "immediate" when RDS
+    says the parameter is dynamic and "pending-reboot" otherwise (AWS rejects
+    "immediate" for static parameters). Removing a parameter resets it to the
+    engine default.
+    """
+
+    name_max = 255
+    kind: ClassVar[str] = ""  # "DBParameterGroup" or "DBClusterParameterGroup"
+    describe_params_op: ClassVar[str] = ""
+
+    props = {
+        "Family": P(str, required=True, doc="e.g. postgres16, aurora-postgresql16"),
+        "Description": P(str, default="Parameters managed by genai-infra"),
+        "Parameters": P(dict, default={}),
+    }
+    replace_on = frozenset({"Family", "Description"})  # neither is modifiable on AWS
+    outputs = ("Name", "Arn")
+    not_found = ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        params = props.get("Parameters")
+        if isinstance(params, dict):
+            bad = [k for k, v in params.items() if not isinstance(v, str | int | float) or isinstance(v, bool)]
+            if bad:
+                raise PlanError(f"{self.type_name} {self.name!r}: parameter values must be strings or numbers: "
+                                f"{', '.join(bad)}")
+            props["Parameters"] = {k: str(v) for k, v in params.items()}
+
+    def _op(self, ctx: Ctx, verb: str, suffix: str = "") -> Any:
+        return getattr(ctx.client("rds"), xform_name(f"{verb}{self.kind}{suffix}"))
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        try:
+            items = self._op(ctx, "Describe", "s")(**{f"{self.kind}Name": physical_id})[f"{self.kind}s"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return items[0] if items else None
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        return item[f"{self.kind}Arn"]
+
+    def _parameters(self, ctx: Ctx, physical_id: str, source: str | None = "user") -> list[dict[str, Any]]:
+        pages = ctx.client("rds").get_paginator(self.describe_params_op).paginate(
+            **{f"{self.kind}Name": physical_id}, **({"Source": source} if source else {}))
+        return [p for page in pages for p in page.get("Parameters", [])]
+
+    def _apply(self, ctx: Ctx, physical_id: str, values: dict[str, str]) -> None:
+        if not values:
+            return
+        apply_type = {p["ParameterName"]: p.get("ApplyType") for p in self._parameters(ctx, physical_id, None)}
+        plist = [{"ParameterName": k, "ParameterValue": v,
+                  "ApplyMethod": "immediate" if apply_type.get(k) == "dynamic" else "pending-reboot"}
+                 for k, v in sorted(values.items())]
+        for chunk in _chunks(plist, 20):  # AWS accepts at most 20 parameters per call
+            self._op(ctx, "Modify")(**{f"{self.kind}Name": physical_id}, Parameters=chunk)
+
+    def _reset(self, ctx: Ctx, physical_id: str, names: list[str]) -> None:
+        plist = [{"ParameterName": k, "ApplyMethod": "pending-reboot"} for k in sorted(names)]
+        for chunk in _chunks(plist, 20):
+            self._op(ctx, "Reset")(**{f"{self.kind}Name": physical_id}, Parameters=chunk)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.ident(ctx)
+        self._op(ctx, "Create")(**{f"{self.kind}Name": name}, DBParameterGroupFamily=props["Family"],
+                                Description=props["Description"], Tags=tag_list(ctx.tags))
+        self._apply(ctx, name, props.get("Parameters") or {})
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        g = self.describe_one(ctx, physical_id) or {}
+        return {"Name": physical_id, "Arn": g.get(f"{self.kind}Arn")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        g = self.describe_one(ctx, physical_id)
+        if g is None:
+            return None
+        params = {p["ParameterName"]: p["ParameterValue"] for p in self._parameters(ctx, physical_id)
+                  if p.get("ParameterValue") is not None}
+        return {"Family": g["DBParameterGroupFamily"], "Description": g["Description"], "Parameters": params}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        before, after = old.get("Parameters") or {}, new.get("Parameters") or {}
+        self._apply(ctx, physical_id, {k: v for k, v in after.items() if before.get(k) != v})
+        removed = [k for k in before if k not in after]
+        if removed:
+            self._reset(ctx, physical_id, removed)
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(self._op(ctx, "Delete"), **{f"{self.kind}Name": physical_id})
+
+
+class DBParameterGroup(_ParameterGroup):
+    type_name = "rds.DBParameterGroup"
+    kind = "DBParameterGroup"
+    describe_params_op = "describe_db_parameters"
+
+
+class DBClusterParameterGroup(_ParameterGroup):
+    """For Aurora clusters (not used by the GenAI Demo plan, which runs plain RDS PostgreSQL)."""
+
+    type_name = "rds.DBClusterParameterGroup"
+    kind = "DBClusterParameterGroup"
+    describe_params_op = "describe_db_cluster_parameters"
+    not_found = ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault", "DBClusterParameterGroupNotFound")
+
+
+# --------------------------------------------------------------------------- DB instance
+
+# Property -> ModifyDBInstance parameter, for what changes in place.
+_MODIFY = {
+    "DBInstanceClass": "DBInstanceClass",
+    "AllocatedStorage": "AllocatedStorage",
+    "MaxAllocatedStorage": "MaxAllocatedStorage",
+    "StorageType": "StorageType",
+    "Iops": "Iops",
+    "MultiAZ": "MultiAZ",
+    "BackupRetentionPeriod": "BackupRetentionPeriod",
+    "PreferredBackupWindow": "PreferredBackupWindow",
+    "PreferredMaintenanceWindow": "PreferredMaintenanceWindow",
+    "DeletionProtection": "DeletionProtection",
+    "VpcSecurityGroupIds": "VpcSecurityGroupIds",
+    "DBParameterGroupName": "DBParameterGroupName",
+    "DBSubnetGroupName": "DBSubnetGroupName",
+    "EngineVersion": "EngineVersion",
+    "AutoMinorVersionUpgrade": "AutoMinorVersionUpgrade",
+    "CopyTagsToSnapshot": "CopyTagsToSnapshot",
+    "PubliclyAccessible": "PubliclyAccessible",
+    "Port": "DBPortNumber",
+    "EnablePerformanceInsights": "EnablePerformanceInsights",
+}
+
+# Set on the source and inherited by a read replica: a replica may not declare them.
+_PRIMARY_ONLY = frozenset({"MasterUsername", "ManageMasterUserPassword", "MasterUserSecretKmsKeyId", "DBName",
+                           "AllocatedStorage", "EngineVersion", "BackupRetentionPeriod",
+                           "PreferredBackupWindow"})
+# What CreateDBInstanceReadReplica accepts of our properties (same-region replica: the
+# storage encryption and its KMS key are the source's and may not be passed).
+_REPLICA_CREATE = ("DBInstanceClass", "AvailabilityZone", "Port", "MultiAZ", "AutoMinorVersionUpgrade",
+                   "DBParameterGroupName", "PubliclyAccessible", "StorageType", "Iops", "MaxAllocatedStorage",
+                   "CopyTagsToSnapshot", "DBSubnetGroupName", "VpcSecurityGroupIds", "DeletionProtection",
+                   "EnablePerformanceInsights")
+
+
+class DBInstance(RdsResource):
+    """An RDS DB instance: a primary (Engine, master user...) or, with SourceDBInstanceIdentifier,
+    a read replica of another instance in the same region.
+
+    Deletion: the planner and the CLI decide whether a destroy may happen
+    (production data stores are declared with Lifecycle(protect=True)); once
+    delete() is called it is allowed, so it lifts DeletionProtection itself,
+    then deletes with a final snapshot unless SkipFinalSnapshot (replicas
+    never take one: AWS refuses a final snapshot of a read replica).
+    """
+
+    type_name = "rds.DBInstance"
+    props = {
+        "Engine": P(str, default="postgres"),
+        "EngineVersion": P(str),
+        "DBInstanceClass": P(str, required=True),
+        "AllocatedStorage": P(int, validator=int_range(20, 65536)),
+        "MaxAllocatedStorage": P(int, validator=int_range(20, 65536)),
+        "StorageType": P(str, default="gp3"),
+        "Iops": P(int),
+        "StorageEncrypted": P(bool, default=True),
+        "KmsKeyId": P(str),
+        "MultiAZ": P(bool, default=False),
+        "AvailabilityZone": P(str),
+        "MasterUsername": P(str),
+        "ManageMasterUserPassword": P(bool),
+        "MasterUserSecretKmsKeyId": P(str),
+        "DBName": P(str),
+        "Port": P(int, validator=int_range(1150, 65535)),
+        "DBSubnetGroupName": P(str),
+        "VpcSecurityGroupIds": P(list),
+        "DBParameterGroupName": P(str),
+        "BackupRetentionPeriod": P(int, validator=int_range(0, 35)),
+        "PreferredBackupWindow": P(str),
+        "PreferredMaintenanceWindow": P(str),
+        "DeletionProtection": P(bool, default=False),
+        "PubliclyAccessible": P(bool, default=False),
+        "AutoMinorVersionUpgrade": P(bool, default=True),
+        "CopyTagsToSnapshot": P(bool, default=True),
+        "EnablePerformanceInsights": P(bool),
+        "SourceDBInstanceIdentifier": P(str, doc="makes this a read replica of that instance"),
+        "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
+    }
+    # MasterUserSecretKmsKeyId cannot change once RDS manages the secret.
+    replace_on = frozenset({"Engine", "StorageEncrypted", "KmsKeyId", "MasterUsername", "DBName",
+                            "SourceDBInstanceIdentifier", "MasterUserSecretKmsKeyId", "AvailabilityZone",
+                            "ManageMasterUserPassword"})
+    write_only = frozenset({"SkipFinalSnapshot"})
+    outputs = ("DBInstanceIdentifier", "Arn", "Address", "Port", "Endpoint", "MasterUserSecretArn",
+               "DbiResourceId")
+    not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
+    timeouts = {"create": 3600, "update": 3600, "delete": 3600}
+
+    @property
+    def is_replica(self) -> bool:
+        return self.properties.get("SourceDBInstanceIdentifier") is not None
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        if props.get("SourceDBInstanceIdentifier") is not None:
+            given = sorted(k for k in _PRIMARY_ONLY if props.get(k) is not None)
+            if given:
+                raise PlanError(f"{where}: a read replica inherits {', '.join(given)} from its source; "
+                                "declare them on the source instance")
+            return
+        if props.get("MasterUsername") is None:
+            raise PlanError(f"{where}: a primary instance needs MasterUsername")
+        if props.get("AllocatedStorage") is None:
+            raise PlanError(f"{where}: a primary instance needs AllocatedStorage")
+        if props.setdefault("ManageMasterUserPassword", True) is not True:
+            raise PlanError(f"{where}: ManageMasterUserPassword must be True: the master password lives in "
+                            "Secrets Manager, managed by RDS, never in this tool's state")
+        if props.get("KmsKeyId") is not None and props.get("StorageEncrypted") is False:
+            raise PlanError(f"{where}: KmsKeyId needs StorageEncrypted=True")
+
+    # -- helpers ---------------------------------------------------------------
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        try:
+            items = ctx.client("rds").describe_db_instances(DBInstanceIdentifier=physical_id)["DBInstances"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return items[0] if items and items[0].get("DBInstanceStatus") not in ("deleted",) else None
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        return item["DBInstanceArn"]
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        item = self.describe_one(ctx, self.ident(ctx))
+        if item is not None and item.get("DBInstanceStatus") == "deleting":
+            return None  # going away: nothing to adopt
+        return super().find(ctx)
+
+    # -- contract --------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        rds = ctx.client("rds")
+        name = self.ident(ctx)
+        if props.get("SourceDBInstanceIdentifier") is not None:
+            params = {k: props[k] for k in _REPLICA_CREATE if props.get(k) is not None}
+            rds.create_db_instance_read_replica(
+                DBInstanceIdentifier=name, SourceDBInstanceIdentifier=props["SourceDBInstanceIdentifier"],
+                Tags=tag_list(ctx.tags), **params)
+        else:
+            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot"}
+            params = {k: v for k, v in props.items() if k not in skip and v is not None}
+            rds.create_db_instance(DBInstanceIdentifier=name, Tags=tag_list(ctx.tags), **params)
+        ctx.wait("rds", "DBInstanceAvailable", timeout_key="create", DBInstanceIdentifier=name)
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        db = self.describe_one(ctx, physical_id) or {}
+        ep = db.get("Endpoint") or {}
+        address, port = ep.get("Address"), ep.get("Port")
+        return {
+            "DBInstanceIdentifier": physical_id,
+            "Arn": db.get("DBInstanceArn"),
+            "Address": address,
+            "Port": port,
+            "Endpoint": f"{address}:{port}" if address else None,
+            "MasterUserSecretArn": (db.get("MasterUserSecret") or {}).get("SecretArn"),
+            "DbiResourceId": db.get("DbiResourceId"),
+        }
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        db = self.describe_one(ctx, physical_id)
+        if db is None:
+            return None
+        declared_version = self.properties.get("EngineVersion")
+        version = db.get("EngineVersion")
+        if isinstance(declared_version, str) and isinstance(version, str) \
+                and version.startswith(declared_version + "."):
+            version = declared_version  # "16" declared, "16.4" running: the same choice
+        secret = db.get("MasterUserSecret") or {}
+        pgs = [g["DBParameterGroupName"] for g in db.get("DBParameterGroups", [])]
+        out: dict[str, Any] = {
+            "Engine": db.get("Engine"),
+            "EngineVersion": version,
+            "DBInstanceClass": db.get("DBInstanceClass"),
+            "AllocatedStorage": db.get("AllocatedStorage"),
+            "MaxAllocatedStorage": db.get("MaxAllocatedStorage"),
+            "StorageType": db.get("StorageType"),
+            "Iops": db.get("Iops"),
+            "StorageEncrypted": db.get("StorageEncrypted"),
+            "KmsKeyId": db.get("KmsKeyId"),
+            "MultiAZ": db.get("MultiAZ"),
+            "AvailabilityZone": db.get("AvailabilityZone"),
+            "MasterUsername": db.get("MasterUsername"),
+            "ManageMasterUserPassword": bool(secret),
+            "MasterUserSecretKmsKeyId": secret.get("KmsKeyId"),
+            "DBName": db.get("DBName"),
+            "Port": (db.get("Endpoint") or {}).get("Port") or db.get("DbInstancePort"),
+            "DBSubnetGroupName": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+            "VpcSecurityGroupIds": sorted(g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])),
+            "DBParameterGroupName": pgs[0] if pgs else None,
+            "BackupRetentionPeriod": db.get("BackupRetentionPeriod"),
+            "PreferredBackupWindow": db.get("PreferredBackupWindow"),
+            "PreferredMaintenanceWindow": db.get("PreferredMaintenanceWindow"),
+            "DeletionProtection": db.get("DeletionProtection"),
+            "PubliclyAccessible": db.get("PubliclyAccessible"),
+            "AutoMinorVersionUpgrade": db.get("AutoMinorVersionUpgrade"),
+            "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
+            "EnablePerformanceInsights": db.get("PerformanceInsightsEnabled"),
+            "SourceDBInstanceIdentifier": db.get("ReadReplicaSourceDBInstanceIdentifier"),
+        }
+        if out["SourceDBInstanceIdentifier"] is not None:
+            for k in _PRIMARY_ONLY:
+                out.pop(k, None)
+        return {k: v for k, v in out.items() if v is not None}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        changes = {param: new.get(prop) for prop, param in _MODIFY.items()
+                   if new.get(prop) != old.get(prop) and new.get(prop) is not None}
+        if "EngineVersion" in changes and str(old.get("EngineVersion") or "").split(".")[0] \
+                != str(new["EngineVersion"]).split(".")[0]:
+            changes["AllowMajorVersionUpgrade"] = True
+        if changes:
+            ctx.client("rds").modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=True, **changes)
+            ctx.wait("rds", "DBInstanceAvailable", timeout_key="update", DBInstanceIdentifier=physical_id)
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        rds = ctx.client("rds")
+        db = self.describe_one(ctx, physical_id)
+        if db is None:
+            return
+        if db.get("DBInstanceStatus") != "deleting":
+            if db.get("DeletionProtection"):
+                # Reached only past the planner's protect gate: the destroy was asked for explicitly.
+                rds.modify_db_instance(DBInstanceIdentifier=physical_id, DeletionProtection=False,
+                                       ApplyImmediately=True)
+            replica = db.get("ReadReplicaSourceDBInstanceIdentifier") is not None
+            if replica or self.properties.get("SkipFinalSnapshot", True):
+                final: dict[str, Any] = {"SkipFinalSnapshot": True, "DeleteAutomatedBackups": True}
+            else:
+                stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+                final = {"SkipFinalSnapshot": False, "DeleteAutomatedBackups": False,
+                         "FinalDBSnapshotIdentifier": f"{physical_id}-final-{stamp}"[:255]}
+            self.ignore_gone(rds.delete_db_instance, DBInstanceIdentifier=physical_id, **final)
+        ctx.wait("rds", "DBInstanceDeleted", timeout_key="delete", DBInstanceIdentifier=physical_id)
