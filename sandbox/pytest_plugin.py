@@ -1,7 +1,11 @@
 """The one fixture that gives a test an isolated AWS.
 
-`aws` starts moto in-process with this project's settings, so nothing a test
-creates is visible to another test, whatever the order they run in.
+`aws` starts moto in-process with this project's settings and fidelity
+extensions, so nothing a test creates is visible to another test, whatever
+the order they run in. Resources are ready at once (fast tests) unless the
+test opts into the lifecycle simulation: `aws.lifecycle()` or the
+`aws_lifecycle` fixture, after which slow resources show their transitional
+states for table x scale real seconds (sandbox/latency.py).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.aws import Clients
-from sandbox import settings
+from sandbox import lifecycle, settings
+from sandbox.extensions import install
 
 
 @dataclass
@@ -35,6 +40,14 @@ class Aws:
         return Ctx(clients=self.clients, project="genai-demo", env=env, stack=stack, name=name,
                    region=self.region, account_id=self.clients.account_id, **kw)
 
+    def lifecycle(self, scale: float | None = None) -> float:
+        """Turn on the lifecycle simulation for the rest of this test; returns the scale used.
+
+        `scale` is real seconds per AWS second (default: INFRA_SANDBOX_SCALE or
+        1 real minute = 10 ms). Turned off again when the test ends.
+        """
+        return lifecycle.enable(scale)
+
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
@@ -42,5 +55,18 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         monkeypatch.setenv(k, v)
     for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(k, raising=False)
-    with mock_aws(config=settings.MOTO_CONFIG):
-        yield Aws(clients=Clients(region=settings.REGION, poll_delay=0.01), region=settings.REGION)
+    install()
+    settings.apply_moto_config()
+    lifecycle.disable()
+    try:
+        with mock_aws(config=settings.MOTO_CONFIG):
+            yield Aws(clients=Clients(region=settings.REGION, poll_delay=0.01), region=settings.REGION)
+    finally:
+        lifecycle.disable()
+
+
+@pytest.fixture
+def aws_lifecycle(aws: Aws) -> Aws:
+    """`aws` with the lifecycle simulation on at the default scale."""
+    aws.lifecycle()
+    return aws

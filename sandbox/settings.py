@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 REGION = "ap-east-2"
@@ -22,7 +23,15 @@ ENV = {
     "AWS_REGION": REGION,
     "MOTO_ACM_VALIDATION_WAIT": "0",  # ACM certificates validate at once
     "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",  # same as MOTO_CONFIG, for the server process
 }
+
+# Where `infra sandbox` keeps its pid/port file; INFRA_SANDBOX_DIR overrides.
+DEFAULT_STATE_DIR = "~/.genai-infra/sandbox"
+
+
+def state_dir() -> str:
+    return os.path.expanduser(os.environ.get("INFRA_SANDBOX_DIR") or DEFAULT_STATE_DIR)
 
 
 def apply_env() -> None:
@@ -30,3 +39,13 @@ def apply_env() -> None:
         os.environ[k] = v
     for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         os.environ.pop(k, None)
+
+
+def apply_moto_config() -> None:
+    """Make MOTO_CONFIG moto's default (the server has no mock_aws(config=...) to pass it to)."""
+    import moto.settings
+    from moto.core import config
+
+    for section, values in MOTO_CONFIG.items():
+        config.default_user_config.setdefault(section, {}).update(copy.deepcopy(values))  # type: ignore[misc]
+    moto.settings.ACM_VALIDATION_WAIT = 0

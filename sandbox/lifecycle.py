@@ -1,0 +1,218 @@
+"""Lifecycle simulation: slow AWS resources pass through their real transitional states.
+
+moto makes nearly everything ready the instant it is created, so a tool's
+waiters never wait and its polling paths are never exercised. Here each slow
+resource kind of sandbox/latency.py gets two (or three) models in moto's
+state manager, `<kind>:create`, `<kind>:delete` and `<kind>:update`:
+
+- progression "immediate" (the default, what tests get unless they opt in):
+  the resource is ready, updated or gone at once;
+- progression "time" with `seconds` = table x scale (what `enable()` sets,
+  and what the sandbox server runs with): the create call answers with the
+  transitional state (CREATING, creating, pending, provisioning ...), the
+  resource stays there for that many real seconds, then becomes ready;
+  deletes show DELETING/deleting first and then disappear (NotFound).
+
+Using moto's state manager means the durations can also be changed at run
+time through moto's own API (`POST /moto-api/state-manager/set-transition`
+with model_name "eks.cluster:create"), like any moto-managed model. None of
+the models in our table are moto ManagedState models in 5.2.5, so the state
+changes themselves are timed events kept here, run by `tick()` at the start
+of every request moto handles (in-process and in the server alike).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from moto.moto_api import state_manager
+
+from sandbox import latency
+
+PHASES = ("create", "delete", "update")
+
+_lock = threading.RLock()
+_events: list[tuple[float, int, Callable[[], None]]] = []
+_seq = itertools.count()
+_GEN = "_sandbox_lifecycle_gen"
+
+
+def model_name(kind: str, phase: str) -> str:
+    """The state-manager model name of one kind's phase, e.g. "kafka.cluster:create"."""
+    return f"{kind}:{phase}"
+
+
+def register_defaults() -> None:
+    """Declare every kind/phase to moto's state manager as immediate (tests stay fast)."""
+    for kind in latency.TABLE:
+        for phase in PHASES:
+            state_manager.register_default_transition(model_name(kind, phase), {"progression": "immediate"})
+
+
+def enable(scale: float | None = None) -> float:
+    """Simulate AWS durations at `scale` real seconds per AWS second (default: env or 1 min = 10 ms)."""
+    scale = latency.scale_from_env() if scale is None else scale
+    for kind in latency.TABLE:
+        for phase in PHASES:
+            secs = latency.scaled(kind, phase, scale)
+            if secs > 0:
+                state_manager.set_transition(model_name(kind, phase), {"progression": "time", "seconds": secs})
+            else:
+                state_manager.unset_transition(model_name(kind, phase))
+    return scale
+
+
+def disable() -> None:
+    """Back to immediate transitions, and forget pending state changes."""
+    for kind in latency.TABLE:
+        for phase in PHASES:
+            state_manager.unset_transition(model_name(kind, phase))
+    clear()
+
+
+def enabled() -> bool:
+    return any(duration(kind, "create") > 0 for kind in latency.TABLE)
+
+
+def duration(kind: str, phase: str) -> float:
+    """Real seconds `kind` spends in its `phase` transition now (0 = immediate)."""
+    cfg = state_manager.get_transition(model_name(kind, phase))
+    if cfg.get("progression") == "time":
+        return float(cfg.get("seconds", 0))
+    return 0.0
+
+
+@contextmanager
+def simulated(scale: float | None = None) -> Iterator[float]:
+    """Run a block with the simulation on, restoring immediate transitions afterwards."""
+    used = enable(scale)
+    try:
+        yield used
+    finally:
+        disable()
+
+
+# -- timed events ------------------------------------------------------------------
+
+
+def schedule(delay: float, fn: Callable[[], None]) -> None:
+    with _lock:
+        heapq.heappush(_events, (time.monotonic() + delay, next(_seq), fn))
+
+
+def tick() -> None:
+    """Apply every state change that is due. Called before each request moto handles."""
+    now = time.monotonic()
+    due: list[Callable[[], None]] = []
+    with _lock:
+        while _events and _events[0][0] <= now:
+            due.append(heapq.heappop(_events)[2])
+    for fn in due:
+        fn()
+
+
+def clear() -> None:
+    with _lock:
+        _events.clear()
+
+
+def pending() -> int:
+    with _lock:
+        return len(_events)
+
+
+def _bump(obj: Any, key: str) -> int:
+    gens = obj.__dict__.setdefault(_GEN, {})
+    gens[key] = gens.get(key, 0) + 1
+    return gens[key]
+
+
+def _current(obj: Any, key: str, gen: int) -> bool:
+    return obj.__dict__.get(_GEN, {}).get(key) == gen
+
+
+def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,
+        apply: Callable[[Any], None] | None = None, attr: str = "status",
+        on_done: Callable[[], None] | None = None) -> None:
+    """Move `obj` through `states` (spread evenly over the phase's duration), then to `final`.
+
+    `apply(state)` sets the state (default: setattr(obj, attr, state)). A later
+    `run` on the same object and attribute supersedes this one, so a delete
+    issued while still CREATING is not undone by the create finishing.
+    `on_done` runs when the final state is reached (e.g. remove the object).
+    """
+    setter = apply or (lambda value: setattr(obj, attr, value))
+    total = duration(kind, phase)
+    key = attr if apply is None else getattr(apply, "__name__", attr)
+    gen = _bump(obj, key)
+    if total <= 0 or not states:
+        setter(final)
+        if on_done:
+            on_done()
+        return
+    setter(states[0])
+    step = total / len(states)
+    for i, state in enumerate(states[1:], start=1):
+        schedule(step * i, lambda s=state: _current(obj, key, gen) and setter(s))
+
+    def finish() -> None:
+        if _current(obj, key, gen):
+            setter(final)
+            if on_done:
+                on_done()
+
+    schedule(total, finish)
+
+
+def remove_later(container: dict[Any, Any], key: Any, obj: Any, kind: str,
+                 states: Sequence[str], apply: Callable[[Any], None] | None = None,
+                 attr: str = "status", on_gone: Callable[[], None] | None = None) -> None:
+    """Keep a deleted `obj` visible in `container` in its deleting state, then remove it.
+
+    moto removes most resources the moment delete is called; AWS shows them
+    as DELETING for minutes first. With the simulation off it is gone at once.
+    """
+    def gone() -> None:
+        if container.get(key) is obj:
+            del container[key]
+        if on_gone:
+            on_gone()
+
+    if duration(kind, "delete") <= 0:
+        gone()
+        return
+    container[key] = obj
+    run(obj, kind, "delete", states, states[-1], apply=apply, attr=attr, on_done=gone)
+
+
+def wrap(cls: type, name: str) -> Callable[[Callable[..., Any]], None]:
+    """Replace `cls.name` by `fn(self, original, *args, **kwargs)`, once (idempotent)."""
+    def deco(fn: Callable[..., Any]) -> None:
+        original = getattr(cls, name)
+        if getattr(original, "_sandbox_wrapped", False):
+            return
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return fn(self, original, *args, **kwargs)
+
+        wrapper.__name__ = name
+        wrapper.__doc__ = fn.__doc__ or original.__doc__
+        wrapper._sandbox_wrapped = True  # type: ignore[attr-defined]
+        setattr(cls, name, wrapper)
+    return deco
+
+
+def install_tick() -> None:
+    """Run `tick()` at the start of every request moto handles."""
+    from moto.core.responses import BaseResponse
+
+    @wrap(BaseResponse, "call_action")
+    def call_action(self: Any, original: Callable[..., Any]) -> Any:
+        tick()
+        return original(self)
