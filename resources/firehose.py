@@ -1,0 +1,179 @@
+"""Kinesis Data Firehose: MSK (or direct put) into the S3 data lake.
+
+A stream's source never changes after create (type and MSK source force a
+replacement); its S3 destination changes in place with UpdateDestination,
+which AWS guards with optimistic concurrency: the call names the stream's
+current VersionId and the DestinationId, both read just before.
+
+moto 5.2.5 accepts DeliveryStreamType=MSKAsSource but drops the
+MSKSourceConfiguration (describe reports no Source), so offline the source
+is only as real as the type; read() reports whatever AWS says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list
+from resources.opensearch import shaped
+
+_EXPRESSION = re.compile(r"!\{[^}]+\}")
+_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")
+
+
+class FirehoseResource(Resource):
+    service = "firehose"
+    not_found = ("ResourceNotFoundException",)
+
+
+class DeliveryStream(FirehoseResource):
+    """A delivery stream into S3 with an extended S3 destination (prefixes, buffering, GZIP, KMS).
+
+    The physical id is the stream name (every call takes it), deterministic
+    so find() can adopt a stream whose create was never recorded.
+    """
+
+    type_name = "firehose.DeliveryStream"
+    props = {
+        "DeliveryStreamName": P(str, validator=lambda v: None if _NAME.match(v) else
+                                "must be 1-64 letters, digits, '.', '_' or '-'"),
+        "DeliveryStreamType": P(str, default="DirectPut", validator=one_of("DirectPut", "MSKAsSource")),
+        "MSKSourceConfiguration": P(dict, doc="MSKClusterARN, TopicName, AuthenticationConfiguration"),
+        "ExtendedS3DestinationConfiguration": P(dict, required=True),
+        "DeliveryStreamEncryptionConfigurationInput": P(dict, doc="server-side encryption, DirectPut only"),
+    }
+    replace_on = frozenset({"DeliveryStreamName", "DeliveryStreamType", "MSKSourceConfiguration"})
+    outputs = ("DeliveryStreamName", "Arn")
+    timeouts = {"create": 1200, "update": 1200, "delete": 1200}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        kind, msk = props["DeliveryStreamType"], props.get("MSKSourceConfiguration")
+        if kind == "MSKAsSource":
+            if not isinstance(msk, dict):
+                raise PlanError(f"{where}: DeliveryStreamType MSKAsSource needs MSKSourceConfiguration")
+            missing = [k for k in ("MSKClusterARN", "TopicName", "AuthenticationConfiguration") if k not in msk]
+            if missing:
+                raise PlanError(f"{where}: MSKSourceConfiguration lacks {', '.join(missing)}")
+            auth = msk["AuthenticationConfiguration"]
+            if isinstance(auth, dict) and (not auth.get("RoleARN") or auth.get("Connectivity") not in
+                                           ("PRIVATE", "PUBLIC")):
+                raise PlanError(f"{where}: MSKSourceConfiguration.AuthenticationConfiguration needs RoleARN "
+                                "and Connectivity PRIVATE or PUBLIC")
+            if props.get("DeliveryStreamEncryptionConfigurationInput"):
+                raise PlanError(f"{where}: server-side encryption applies to DirectPut streams only; "
+                                "encrypt the S3 destination with EncryptionConfiguration instead")
+        elif msk is not None:
+            raise PlanError(f"{where}: MSKSourceConfiguration needs DeliveryStreamType MSKAsSource")
+        dest = props["ExtendedS3DestinationConfiguration"]
+        missing = [k for k in ("BucketARN", "RoleARN") if k not in dest]
+        if missing:
+            raise PlanError(f"{where}: ExtendedS3DestinationConfiguration lacks {', '.join(missing)}")
+        prefix = dest.get("Prefix")
+        if isinstance(prefix, str) and _EXPRESSION.search(prefix) and not dest.get("ErrorOutputPrefix"):
+            raise PlanError(f"{where}: a Prefix with !{{...}} expressions needs an ErrorOutputPrefix (AWS rule)")
+        fmt = dest.get("CompressionFormat")
+        if fmt is not None and fmt not in ("UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"):
+            raise PlanError(f"{where}: CompressionFormat {fmt!r} is not one AWS knows")
+
+    # -- helpers -------------------------------------------------------------------
+
+    def stream_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("DeliveryStreamName")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=64)
+
+    def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        try:
+            d = ctx.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        d = d["DeliveryStreamDescription"]
+        return None if d.get("DeliveryStreamStatus") in ("DELETING", "DELETING_FAILED") else d
+
+    @staticmethod
+    def _outputs(d: Mapping[str, Any]) -> dict[str, Any]:
+        return {"DeliveryStreamName": d["DeliveryStreamName"], "Arn": d["DeliveryStreamARN"]}
+
+    # -- contract -------------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.stream_name(ctx, props)
+        params: dict[str, Any] = {
+            "DeliveryStreamName": name,
+            "DeliveryStreamType": props["DeliveryStreamType"],
+            "ExtendedS3DestinationConfiguration": props["ExtendedS3DestinationConfiguration"],
+            "Tags": tag_list(ctx.tags),
+        }
+        for key in ("MSKSourceConfiguration", "DeliveryStreamEncryptionConfigurationInput"):
+            if props.get(key):
+                params[key] = props[key]
+        ctx.client("firehose").create_delivery_stream(**params)
+        ctx.wait("firehose", "DeliveryStreamActive", timeout_key="create", DeliveryStreamName=name)
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        d = self._describe(ctx, physical_id)
+        return self._outputs(d) if d else {}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        d = self._describe(ctx, physical_id)
+        if d is None:
+            return None
+        declared = self.properties
+        out: dict[str, Any] = {"DeliveryStreamType": d.get("DeliveryStreamType", "DirectPut")}
+        if "DeliveryStreamName" in declared:
+            out["DeliveryStreamName"] = d["DeliveryStreamName"]
+        msk = (d.get("Source") or {}).get("MSKSourceDescription")
+        if msk is not None:
+            out["MSKSourceConfiguration"] = shaped(msk, declared.get("MSKSourceConfiguration") or msk)
+        dest = next((x["ExtendedS3DestinationDescription"] for x in d.get("Destinations", ())
+                     if "ExtendedS3DestinationDescription" in x), None)
+        if dest is not None:
+            out["ExtendedS3DestinationConfiguration"] = shaped(dest, declared["ExtendedS3DestinationConfiguration"])
+        sse = d.get("DeliveryStreamEncryptionConfiguration")
+        if sse and sse.get("Status", "ENABLED") in ("ENABLED", "ENABLING") and \
+                "DeliveryStreamEncryptionConfigurationInput" in declared:
+            out["DeliveryStreamEncryptionConfigurationInput"] = shaped(
+                sse, declared["DeliveryStreamEncryptionConfigurationInput"])
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        client = ctx.client("firehose")
+        key = "ExtendedS3DestinationConfiguration"
+        if new[key] != old.get(key):
+            d = self._describe(ctx, physical_id) or {}
+            client.update_destination(
+                DeliveryStreamName=physical_id,
+                CurrentDeliveryStreamVersionId=d["VersionId"],
+                DestinationId=d["Destinations"][0]["DestinationId"],
+                ExtendedS3DestinationUpdate=new[key])
+        sse_key = "DeliveryStreamEncryptionConfigurationInput"
+        if new.get(sse_key) != old.get(sse_key):
+            if new.get(sse_key):
+                client.start_delivery_stream_encryption(DeliveryStreamName=physical_id,
+                                                        DeliveryStreamEncryptionConfigurationInput=new[sse_key])
+            else:
+                client.stop_delivery_stream_encryption(DeliveryStreamName=physical_id)
+        ctx.wait("firehose", "DeliveryStreamActive", timeout_key="update", DeliveryStreamName=physical_id)
+        client.tag_delivery_stream(DeliveryStreamName=physical_id, Tags=tag_list(ctx.tags))
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        if self.ignore_gone(ctx.client("firehose").delete_delivery_stream, DeliveryStreamName=physical_id) is None:
+            return
+        ctx.wait("firehose", "DeliveryStreamDeleted", timeout_key="delete", DeliveryStreamName=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self.stream_name(ctx)
+        d = self._describe(ctx, name)
+        if d is None:
+            return None
+        tags = tag_dict(ctx.client("firehose").list_tags_for_delivery_stream(DeliveryStreamName=name)["Tags"])
+        if tags.get("infra:address") not in (None, ctx.address):
+            return None  # same name, another owner: never adopt
+        return name, self._outputs(d)
