@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 from orchestrator.errors import AwsError, InfraError, classify, error_message
 from orchestrator.executor import Outcome, Step, Walker

@@ -1,0 +1,108 @@
+"""The DynamoDB store on moto's DynamoDB: schema, one Query per stack, lease lock, fencing."""
+
+import time
+
+import pytest
+
+from orchestrator.errors import LockError, StateError
+from state.dynamodb import DynamoStateStore, Record
+
+
+def store(aws, lease=60.0, table="state-test"):
+    s = DynamoStateStore(aws.client("dynamodb"), "genai-demo", "dev", table, lease_seconds=lease)
+    s.ensure_table()
+    return s
+
+
+def test_table_created_with_encryption_pitr_and_on_demand(aws):
+    store(aws)
+    ddb = aws.client("dynamodb")
+    t = ddb.describe_table(TableName="state-test")["Table"]
+    assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert t["SSEDescription"]["Status"] in ("ENABLED", "ENABLING")
+    pitr = ddb.describe_continuous_backups(TableName="state-test")["ContinuousBackupsDescription"]
+    assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def test_wrong_schema_is_refused(aws):
+    aws.client("dynamodb").create_table(
+        TableName="other", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    with pytest.raises(StateError, match="not a genai-infra state table"):
+        store(aws, table="other")
+
+
+def test_records_round_trip_and_one_query_per_stack(aws):
+    s = store(aws)
+    s.acquire("apply")
+    s.put(Record("main.vpc", "ec2.Vpc", "vpc-1", {"CidrBlock": "10.0.0.0/16"}, {"VpcId": "vpc-1"}))
+    s.put(Record("main.subnet", "ec2.Subnet", "subnet-1", {}, {}, deps=["main.vpc"]))
+    s.put(Record("observability.log", "logs.LogGroup", "lg", {}, {}))
+    calls = []
+    s.db.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    recs = s.read_stack("main")
+    assert calls == ["Query"]
+    assert set(recs) == {"main.vpc", "main.subnet"} and recs["main.subnet"].deps == ["main.vpc"]
+    assert s.serial() == 3
+    s.remove("main.subnet")
+    assert set(s.read_stack("main")) == {"main.vpc"}
+    s.release()
+
+
+def test_corrupt_record_is_a_clear_error(aws):
+    s = store(aws)
+    aws.client("dynamodb").put_item(TableName="state-test", Item={
+        "pk": {"S": "genai-demo#dev#main"}, "sk": {"S": "main.vpc"}, "type": {"S": "ec2.Vpc"},
+        "physical_id": {"S": "vpc-1"}, "props": {"S": "{not json"}, "outputs": {"S": "{}"}, "status": {"S": "created"}})
+    with pytest.raises(StateError, match="main.vpc is corrupt"):
+        s.read_stack("main")
+
+
+def test_second_holder_fails_at_once_naming_the_holder(aws):
+    a, b = store(aws), store(aws)
+    a.acquire("apply", owner="alice@host:1")
+    t0 = time.monotonic()
+    with pytest.raises(LockError, match="alice@host:1"):
+        b.acquire("apply", owner="bob@host:2")
+    assert time.monotonic() - t0 < 2
+    a.release()
+    b.acquire("apply", owner="bob@host:2")
+    b.release()
+
+
+def test_expired_lease_is_taken_over_and_stale_writer_is_fenced(aws):
+    dead = store(aws, lease=0.3)
+    dead.acquire("apply", owner="dead@host:1")
+    dead._hb_stop.set()  # the process is paused: no heartbeat
+    time.sleep(0.5)
+    new = store(aws)
+    new.acquire("apply", owner="new@host:2")
+    assert any("dead@host:1" in w for w in new.warnings)
+    with pytest.raises(LockError, match="no longer holds the lock"):
+        dead.put(Record("main.vpc", "ec2.Vpc", "vpc-stale"))
+    new.put(Record("main.vpc", "ec2.Vpc", "vpc-new"))
+    assert new.read_stack("main")["main.vpc"].physical_id == "vpc-new"
+    new.release()
+
+
+def test_live_holder_is_never_overrun_thanks_to_heartbeat(aws):
+    live = store(aws, lease=0.6)
+    live.acquire("apply", owner="live@host:1")
+    time.sleep(1.0)  # longer than the lease: only the heartbeat keeps it
+    with pytest.raises(LockError, match="live@host:1"):
+        store(aws).acquire("apply", owner="other@host:2")
+    live.release()
+
+
+def test_force_unlock(aws):
+    s = store(aws)
+    s.acquire("apply", owner="gone@host:9")
+    s._hb_stop.set()
+    held = store(aws).force_unlock()
+    assert held["owner"] == "gone@host:9"
+    other = store(aws)
+    other.acquire("apply")
+    with pytest.raises(LockError):
+        s.put(Record("main.x", "ec2.Vpc", "v"))
+    other.release()
