@@ -6,9 +6,24 @@ accepts `tag:` filters, so find() is one declared describe per type.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from typing import Any, ClassVar
 
-from resources.base import Ctx, P, Resource, cidr, tag_dict, tag_list
+from orchestrator.errors import PlanError
+from resources.base import (
+    Ctx,
+    Join,
+    P,
+    Resource,
+    ResourceError,
+    cidr,
+    int_range,
+    one_of,
+    tag_dict,
+    tag_list,
+    walk_refs,
+)
 
 
 class Ec2Resource(Resource):
@@ -34,15 +49,22 @@ class Ec2Resource(Resource):
             if self.gone(exc):
                 return None
             raise
-        items = [i for i in items if i.get("State") not in self.gone_states]
+        items = [i for i in items if not self.is_gone(i)]
         return items[0] if items else None
+
+    def is_gone(self, item: dict[str, Any]) -> bool:
+        return str(item.get("State", "")).lower() in self.gone_states
+
+    def retag(self, ctx: Ctx, physical_id: str) -> None:
+        """Re-apply our tags on update, so plan tag changes reach AWS (create_tags overwrites)."""
+        ctx.client("ec2").create_tags(Resources=[physical_id], Tags=self.tag_specs(ctx)[0]["Tags"])
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         resp = getattr(ctx.client("ec2"), self.describe)(
             Filters=[{"Name": "tag:infra:address", "Values": [ctx.address]},
                      {"Name": "tag:infra:env", "Values": [ctx.env]},
                      {"Name": "tag:infra:project", "Values": [ctx.project]}])
-        items = [i for i in resp[self.list_key] if i.get("State") not in self.gone_states]
+        items = [i for i in resp[self.list_key] if not self.is_gone(i)]
         if not items:
             return None
         pid = items[0][self.id_key]
@@ -112,3 +134,873 @@ class Vpc(Ec2Resource):
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         self.ignore_gone(ctx.client("ec2").delete_vpc, VpcId=physical_id)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _compact(d: dict[str, Any]) -> dict[str, Any]:
+    """Drop None values: read() must match validated props, which omit unset optionals."""
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _subnet_cidr(value: Any) -> str | None:
+    """AWS subnets are /16 to /28; catch the rest before any API call."""
+    msg = cidr(value)
+    if msg:
+        return msg
+    prefix = ipaddress.ip_network(value).prefixlen
+    return None if 16 <= prefix <= 28 else f"has prefix /{prefix}; AWS subnets must be /16 to /28"
+
+
+def _ip_protocol(value: Any) -> str | None:
+    """Security group protocols: a name AWS keeps as written, or -1 for all."""
+    return None if value in ("tcp", "udp", "icmp", "icmpv6", "-1") else "must be one of tcp, udp, icmp, icmpv6, -1"
+
+
+def _acl_protocol(value: Any) -> str | None:
+    """NACL entries take protocol numbers ("6" tcp, "17" udp, "1" icmp) or "-1"; AWS reports numbers."""
+    if value == "-1" or (isinstance(value, str) and value.isdigit() and 0 <= int(value) <= 255):
+        return None
+    return 'must be "-1" or an IP protocol number as a string ("6" tcp, "17" udp, "1" icmp)'
+
+
+def _port_range(value: Any) -> str | None:
+    if not isinstance(value, dict) or set(value) != {"From", "To"}:
+        return 'must be {"From": int, "To": int}'
+    lo, hi = value["From"], value["To"]
+    if not all(isinstance(x, int) and 0 <= x <= 65535 for x in (lo, hi)) or lo > hi:
+        return "must have 0 <= From <= To <= 65535"
+    return None
+
+
+def _resolved(props: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """True when every key holds a plain value (no Ref/Join still waiting for apply)."""
+    return all(k in props and not any(True for _ in walk_refs(props[k])) and not isinstance(props[k], Join)
+               for k in keys)
+
+
+class KeyedEc2Resource(Ec2Resource):
+    """EC2 objects AWS cannot tag (routes, associations, NACL entries).
+
+    Their identity is a deterministic key built from their properties, so
+    find() looks the key up instead of a tag. find() takes the resolved
+    properties when the caller has them (`find(ctx, props)`); without them it
+    falls back to the declaration, which works once its Refs are plain values.
+    """
+
+    key_props: ClassVar[tuple[str, ...]] = ()
+
+    def find(self, ctx: Ctx, props: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
+        props = dict(props if props is not None else self.properties)
+        if not _resolved(props, self.key_props):
+            return None
+        pid = self.key_of(props)
+        if self.read(ctx, pid) is None:
+            return None
+        return pid, self.outputs_of(ctx, pid)
+
+    def key_of(self, props: dict[str, Any]) -> str:
+        raise NotImplementedError(f"{self.type_name}.key_of")
+
+
+# --------------------------------------------------------------------------- subnets and gateways
+
+
+class Subnet(Ec2Resource):
+    """A subnet in one AZ. Only MapPublicIpOnLaunch changes in place; CIDR and AZ mean a new subnet."""
+
+    type_name = "ec2.Subnet"
+    ec2_type, describe, list_key, id_key, ids_param = "subnet", "describe_subnets", "Subnets", "SubnetId", "SubnetIds"
+    props = {
+        "VpcId": P(str, required=True),
+        "CidrBlock": P(str, required=True, validator=_subnet_cidr),
+        "AvailabilityZone": P(str, required=True),
+        "MapPublicIpOnLaunch": P(bool, default=False),
+    }
+    replace_on = frozenset({"VpcId", "CidrBlock", "AvailabilityZone"})
+    outputs = ("SubnetId", "CidrBlock", "AvailabilityZone", "VpcId")
+    not_found = ("InvalidSubnetID.NotFound",)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        ec2 = ctx.client("ec2")
+        subnet = ec2.create_subnet(VpcId=props["VpcId"], CidrBlock=props["CidrBlock"],
+                                   AvailabilityZone=props["AvailabilityZone"],
+                                   TagSpecifications=self.tag_specs(ctx))["Subnet"]
+        sid = subnet["SubnetId"]
+        ctx.wait("ec2", "SubnetAvailable", SubnetIds=[sid])
+        if props.get("MapPublicIpOnLaunch"):
+            ec2.modify_subnet_attribute(SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
+        return sid, self.outputs_of(ctx, sid)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        s = self.describe_one(ctx, physical_id)
+        if s is None:
+            return None
+        return {"VpcId": s["VpcId"], "CidrBlock": s["CidrBlock"], "AvailabilityZone": s["AvailabilityZone"],
+                "MapPublicIpOnLaunch": bool(s.get("MapPublicIpOnLaunch"))}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if bool(old.get("MapPublicIpOnLaunch")) != bool(new.get("MapPublicIpOnLaunch")):
+            ctx.client("ec2").modify_subnet_attribute(
+                SubnetId=physical_id, MapPublicIpOnLaunch={"Value": bool(new.get("MapPublicIpOnLaunch"))})
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("ec2").delete_subnet, SubnetId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        s = self.describe_one(ctx, physical_id) or {}
+        return {"SubnetId": physical_id, "CidrBlock": s.get("CidrBlock"),
+                "AvailabilityZone": s.get("AvailabilityZone"), "VpcId": s.get("VpcId")}
+
+
+class InternetGateway(Ec2Resource):
+    """An internet gateway attached to one VPC: attach at create, detach before delete.
+
+    CloudFormation needs a separate VPCGatewayAttachment; here the attachment is
+    a property, and moving it to another VPC is an in-place detach/attach.
+    """
+
+    type_name = "ec2.InternetGateway"
+    ec2_type, describe, list_key = "internet-gateway", "describe_internet_gateways", "InternetGateways"
+    id_key, ids_param = "InternetGatewayId", "InternetGatewayIds"
+    props = {"VpcId": P(str)}
+    outputs = ("InternetGatewayId",)
+    not_found = ("InvalidInternetGatewayID.NotFound", "InvalidInternetGateway.NotFound")
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        ec2 = ctx.client("ec2")
+        igw = ec2.create_internet_gateway(TagSpecifications=self.tag_specs(ctx))["InternetGateway"]
+        igw_id = igw["InternetGatewayId"]
+        ctx.wait("ec2", "InternetGatewayExists", InternetGatewayIds=[igw_id])
+        if props.get("VpcId"):
+            ec2.attach_internet_gateway(InternetGatewayId=igw_id, VpcId=props["VpcId"])
+        return igw_id, self.outputs_of(ctx, igw_id)
+
+    @staticmethod
+    def _attached(igw: dict[str, Any]) -> list[str]:
+        return [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") not in ("detaching", "detached")]
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        igw = self.describe_one(ctx, physical_id)
+        if igw is None:
+            return None
+        return _compact({"VpcId": next(iter(self._attached(igw)), None)})
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        ec2 = ctx.client("ec2")
+        if old.get("VpcId") != new.get("VpcId"):
+            if old.get("VpcId"):
+                self.ignore_gone(ec2.detach_internet_gateway, InternetGatewayId=physical_id, VpcId=old["VpcId"])
+            if new.get("VpcId"):
+                ec2.attach_internet_gateway(InternetGatewayId=physical_id, VpcId=new["VpcId"])
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        ec2 = ctx.client("ec2")
+        igw = self.describe_one(ctx, physical_id)
+        if igw is None:
+            return
+        # Detach from whatever it is attached to now, not what the plan said:
+        # AWS refuses to delete an attached gateway.
+        for vpc_id in self._attached(igw):
+            self.ignore_gone(ec2.detach_internet_gateway, InternetGatewayId=physical_id, VpcId=vpc_id)
+        self.ignore_gone(ec2.delete_internet_gateway, InternetGatewayId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"InternetGatewayId": physical_id}
+
+
+class Eip(Ec2Resource):
+    """An Elastic IP for a NAT gateway (Domain vpc). Nothing about it changes in place."""
+
+    type_name = "ec2.Eip"
+    ec2_type, describe, list_key = "elastic-ip", "describe_addresses", "Addresses"
+    id_key, ids_param = "AllocationId", "AllocationIds"
+    props = {"Domain": P(str, default="vpc", validator=one_of("vpc"))}
+    replace_on = frozenset({"Domain"})
+    outputs = ("AllocationId", "PublicIp")
+    not_found = ("InvalidAllocationID.NotFound",)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        addr = ctx.client("ec2").allocate_address(Domain=props["Domain"], TagSpecifications=self.tag_specs(ctx))
+        return addr["AllocationId"], self.outputs_of(ctx, addr["AllocationId"])
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        addr = self.describe_one(ctx, physical_id)
+        return None if addr is None else {"Domain": addr.get("Domain", "vpc")}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("ec2").release_address, AllocationId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        addr = self.describe_one(ctx, physical_id) or {}
+        return {"AllocationId": physical_id, "PublicIp": addr.get("PublicIp")}
+
+
+class NatGateway(Ec2Resource):
+    """A public NAT gateway in a public subnet with one EIP.
+
+    Takes minutes in AWS both ways: create waits NatGatewayAvailable, delete
+    waits NatGatewayDeleted so the EIP and subnet can go right after.
+    """
+
+    type_name = "ec2.NatGateway"
+    ec2_type, describe, list_key = "natgateway", "describe_nat_gateways", "NatGateways"
+    id_key, ids_param = "NatGatewayId", "NatGatewayIds"
+    props = {
+        "SubnetId": P(str, required=True),
+        "AllocationId": P(str, required=True),
+        "ConnectivityType": P(str, default="public", validator=one_of("public")),
+    }
+    replace_on = frozenset({"SubnetId", "AllocationId", "ConnectivityType"})
+    outputs = ("NatGatewayId", "SubnetId", "PublicIp")
+    not_found = ("NatGatewayNotFound", "InvalidNatGatewayID.NotFound")
+    timeouts = {"create": 900, "update": 900, "delete": 900}
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kw: dict[str, Any] = {"SubnetId": props["SubnetId"], "AllocationId": props["AllocationId"],
+                              "ConnectivityType": props["ConnectivityType"],
+                              "TagSpecifications": self.tag_specs(ctx)}
+        if ctx.token:
+            kw["ClientToken"] = ctx.token
+        nat_id = ctx.client("ec2").create_nat_gateway(**kw)["NatGateway"]["NatGatewayId"]
+        ctx.wait("ec2", "NatGatewayAvailable", NatGatewayIds=[nat_id])
+        return nat_id, self.outputs_of(ctx, nat_id)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        nat = self.describe_one(ctx, physical_id)
+        if nat is None:
+            return None
+        alloc = next((a.get("AllocationId") for a in nat.get("NatGatewayAddresses", [])), None)
+        return _compact({"SubnetId": nat["SubnetId"], "AllocationId": alloc,
+                         "ConnectivityType": nat.get("ConnectivityType", "public")})
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        # Describe first: a deleted NAT still answers describe (state deleted),
+        # and moto fails on deleting an unknown id instead of saying NotFound.
+        if self.describe_one(ctx, physical_id) is None:
+            return
+        self.ignore_gone(ctx.client("ec2").delete_nat_gateway, NatGatewayId=physical_id)
+        ctx.wait("ec2", "NatGatewayDeleted", timeout_key="delete", NatGatewayIds=[physical_id])
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        nat = self.describe_one(ctx, physical_id) or {}
+        ip = next((a.get("PublicIp") for a in nat.get("NatGatewayAddresses", [])), None)
+        return {"NatGatewayId": physical_id, "SubnetId": nat.get("SubnetId"), "PublicIp": ip}
+
+
+# --------------------------------------------------------------------------- routing
+
+
+class RouteTable(Ec2Resource):
+    """A route table; its routes and subnet associations are their own resources."""
+
+    type_name = "ec2.RouteTable"
+    ec2_type, describe, list_key = "route-table", "describe_route_tables", "RouteTables"
+    id_key, ids_param = "RouteTableId", "RouteTableIds"
+    props = {"VpcId": P(str, required=True)}
+    replace_on = frozenset({"VpcId"})
+    outputs = ("RouteTableId",)
+    not_found = ("InvalidRouteTableID.NotFound",)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kw: dict[str, Any] = {"VpcId": props["VpcId"], "TagSpecifications": self.tag_specs(ctx)}
+        if ctx.token:
+            kw["ClientToken"] = ctx.token
+        rt_id = ctx.client("ec2").create_route_table(**kw)["RouteTable"]["RouteTableId"]
+        return rt_id, self.outputs_of(ctx, rt_id)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        rt = self.describe_one(ctx, physical_id)
+        return None if rt is None else {"VpcId": rt["VpcId"]}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("ec2").delete_route_table, RouteTableId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"RouteTableId": physical_id}
+
+
+class Route(KeyedEc2Resource):
+    """One IPv4 route. Routes have no id or tags in AWS: the key is "rtb-x|cidr".
+
+    A new target (another NAT, the IGW) is replace_route in place; a new table
+    or destination is another route.
+    """
+
+    type_name = "ec2.Route"
+    props = {
+        "RouteTableId": P(str, required=True),
+        "DestinationCidrBlock": P(str, required=True, validator=cidr),
+        "GatewayId": P(str),
+        "NatGatewayId": P(str),
+    }
+    replace_on = frozenset({"RouteTableId", "DestinationCidrBlock"})
+    outputs = ("RouteTableId", "DestinationCidrBlock")
+    not_found = ("InvalidRouteTableID.NotFound", "InvalidRoute.NotFound")
+    key_props = ("RouteTableId", "DestinationCidrBlock")
+    targets: ClassVar[tuple[str, ...]] = ("GatewayId", "NatGatewayId")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        given = [t for t in self.targets if t in props]
+        if len(given) != 1:
+            raise PlanError(f"{self.type_name} {self.name!r}: exactly one of {', '.join(self.targets)} "
+                            f"is required, got {', '.join(given) or 'none'}")
+
+    def key_of(self, props: dict[str, Any]) -> str:
+        return f"{props['RouteTableId']}|{props['DestinationCidrBlock']}"
+
+    @staticmethod
+    def split(physical_id: str) -> tuple[str, str]:
+        rt_id, _, dest = physical_id.partition("|")
+        return rt_id, dest
+
+    def _target(self, props: dict[str, Any]) -> dict[str, str]:
+        return {t: props[t] for t in self.targets if props.get(t)}
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        pid = self.key_of(props)
+        try:
+            ctx.client("ec2").create_route(RouteTableId=props["RouteTableId"],
+                                           DestinationCidrBlock=props["DestinationCidrBlock"], **self._target(props))
+        except Exception as exc:
+            # A crash after the call left the route behind: adopt it if it is
+            # the one we want, never silently repoint someone else's.
+            if self.code(exc) != "RouteAlreadyExists" or self._existing_target(ctx, pid) != self._target(props):
+                raise
+        return pid, self.outputs_of(ctx, pid)
+
+    def _route(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        rt_id, dest = self.split(physical_id)
+        try:
+            tables = ctx.client("ec2").describe_route_tables(RouteTableIds=[rt_id])["RouteTables"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        routes = tables[0].get("Routes", []) if tables else []
+        return next((r for r in routes if r.get("DestinationCidrBlock") == dest), None)
+
+    def _existing_target(self, ctx: Ctx, physical_id: str) -> dict[str, str] | None:
+        route = self._route(ctx, physical_id)
+        return None if route is None else {t: route[t] for t in self.targets if route.get(t)}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        target = self._existing_target(ctx, physical_id)
+        if target is None:
+            return None
+        rt_id, dest = self.split(physical_id)
+        return {"RouteTableId": rt_id, "DestinationCidrBlock": dest, **target}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if self._target(old) != self._target(new):
+            rt_id, dest = self.split(physical_id)
+            ctx.client("ec2").replace_route(RouteTableId=rt_id, DestinationCidrBlock=dest, **self._target(new))
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        rt_id, dest = self.split(physical_id)
+        self.ignore_gone(ctx.client("ec2").delete_route, RouteTableId=rt_id, DestinationCidrBlock=dest)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        rt_id, dest = self.split(physical_id)
+        return {"RouteTableId": rt_id, "DestinationCidrBlock": dest}
+
+
+class RouteTableAssociation(KeyedEc2Resource):
+    """Which route table a subnet uses.
+
+    A subnet has at most one explicit association, so the subnet id is the
+    key (and the physical id): replace_route_table_association moves it to
+    another table in place and gives it a new association id (an output).
+    """
+
+    type_name = "ec2.RouteTableAssociation"
+    props = {"RouteTableId": P(str, required=True), "SubnetId": P(str, required=True)}
+    replace_on = frozenset({"SubnetId"})
+    outputs = ("AssociationId", "RouteTableId", "SubnetId")
+    not_found = ("InvalidAssociationID.NotFound", "InvalidRouteTableID.NotFound", "InvalidSubnetID.NotFound")
+    key_props = ("SubnetId",)
+
+    def key_of(self, props: dict[str, Any]) -> str:
+        return props["SubnetId"]
+
+    def _assoc(self, ctx: Ctx, subnet_id: str) -> dict[str, Any] | None:
+        tables = ctx.client("ec2").describe_route_tables(
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])["RouteTables"]
+        for rt in tables:
+            for a in rt.get("Associations", []):
+                if a.get("SubnetId") == subnet_id and not a.get("Main") \
+                        and a.get("AssociationState", {}).get("State", "associated") in ("associated", "associating"):
+                    return a
+        return None
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        try:
+            ctx.client("ec2").associate_route_table(RouteTableId=props["RouteTableId"], SubnetId=props["SubnetId"])
+        except Exception as exc:
+            existing = self._assoc(ctx, props["SubnetId"])
+            if self.code(exc) != "Resource.AlreadyAssociated" or existing is None \
+                    or existing["RouteTableId"] != props["RouteTableId"]:
+                raise
+        return props["SubnetId"], self.outputs_of(ctx, props["SubnetId"])
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        a = self._assoc(ctx, physical_id)
+        return None if a is None else {"RouteTableId": a["RouteTableId"], "SubnetId": physical_id}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        a = self._assoc(ctx, physical_id)
+        ec2 = ctx.client("ec2")
+        if a is None:
+            ec2.associate_route_table(RouteTableId=new["RouteTableId"], SubnetId=physical_id)
+        elif a["RouteTableId"] != new["RouteTableId"]:
+            ec2.replace_route_table_association(AssociationId=a["RouteTableAssociationId"],
+                                                RouteTableId=new["RouteTableId"])
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        a = self.ignore_gone(self._assoc, ctx, physical_id)
+        if a is not None:
+            self.ignore_gone(ctx.client("ec2").disassociate_route_table, AssociationId=a["RouteTableAssociationId"])
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        a = self._assoc(ctx, physical_id) or {}
+        return {"AssociationId": a.get("RouteTableAssociationId"), "RouteTableId": a.get("RouteTableId"),
+                "SubnetId": physical_id}
+
+
+# --------------------------------------------------------------------------- security groups
+
+
+class SecurityGroup(Ec2Resource):
+    """A security group named ctx.physical_name(); its rules are SecurityGroupRule resources.
+
+    AWS adds an allow-all egress rule to every new group. Groups that must
+    not initiate traffic (load balancer, data stores) set RevokeDefaultEgress
+    and get only the egress rules the plan declares.
+    """
+
+    type_name = "ec2.SecurityGroup"
+    ec2_type, describe, list_key = "security-group", "describe_security_groups", "SecurityGroups"
+    id_key, ids_param = "GroupId", "GroupIds"
+    props = {
+        "VpcId": P(str, required=True),
+        "Description": P(str, default="Managed by genai-infra"),
+        "RevokeDefaultEgress": P(bool, default=False),
+    }
+    replace_on = frozenset({"VpcId", "Description"})
+    outputs = ("GroupId", "GroupName", "VpcId")
+    not_found = ("InvalidGroup.NotFound", "InvalidGroupId.Malformed")
+    default_egress: ClassVar[dict[str, Any]] = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        ec2 = ctx.client("ec2")
+        gid = ec2.create_security_group(GroupName=ctx.physical_name(), Description=props["Description"],
+                                        VpcId=props["VpcId"], TagSpecifications=self.tag_specs(ctx))["GroupId"]
+        ctx.wait("ec2", "SecurityGroupExists", GroupIds=[gid])
+        if props.get("RevokeDefaultEgress"):
+            self._set_default_egress(ctx, gid, present=False)
+        return gid, self.outputs_of(ctx, gid)
+
+    def _default_egress_rule(self, ctx: Ctx, gid: str) -> dict[str, Any] | None:
+        rules = ctx.client("ec2").describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
+        return next((r for r in rules if r.get("IsEgress") and r.get("IpProtocol") == "-1"
+                     and r.get("CidrIpv4") == "0.0.0.0/0"
+                     and "infra:address" not in tag_dict(r.get("Tags"))), None)
+
+    def _set_default_egress(self, ctx: Ctx, gid: str, present: bool) -> None:
+        ec2 = ctx.client("ec2")
+        has = self._default_egress_rule(ctx, gid) is not None
+        if present and not has:
+            ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=[self.default_egress])
+        elif has and not present:
+            self.ignore_gone(ec2.revoke_security_group_egress, GroupId=gid, IpPermissions=[self.default_egress])
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        sg = self.describe_one(ctx, physical_id)
+        if sg is None:
+            return None
+        return {"VpcId": sg["VpcId"], "Description": sg["Description"],
+                "RevokeDefaultEgress": self._default_egress_rule(ctx, physical_id) is None}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if bool(old.get("RevokeDefaultEgress")) != bool(new.get("RevokeDefaultEgress")):
+            self._set_default_egress(ctx, physical_id, present=not new.get("RevokeDefaultEgress"))
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("ec2").delete_security_group, GroupId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        sg = self.describe_one(ctx, physical_id) or {}
+        return {"GroupId": physical_id, "GroupName": sg.get("GroupName"), "VpcId": sg.get("VpcId")}
+
+
+class SecurityGroupRule(Ec2Resource):
+    """One ingress or egress rule, with its own id (sgr-...) and tags.
+
+    Exactly one peer: CidrIp or SourceSecurityGroupId (for egress rules the
+    "source" group is the destination, as in CloudFormation's
+    DestinationSecurityGroupId). Everything but the group and direction
+    changes in place through ModifySecurityGroupRules.
+    """
+
+    type_name = "ec2.SecurityGroupRule"
+    ec2_type, describe, list_key = "security-group-rule", "describe_security_group_rules", "SecurityGroupRules"
+    id_key, ids_param = "SecurityGroupRuleId", "SecurityGroupRuleIds"
+    props = {
+        "GroupId": P(str, required=True),
+        "Direction": P(str, required=True, validator=one_of("ingress", "egress")),
+        "IpProtocol": P(str, required=True, validator=_ip_protocol),
+        "FromPort": P(int, validator=int_range(-1, 65535)),
+        "ToPort": P(int, validator=int_range(-1, 65535)),
+        "CidrIp": P(str, validator=cidr),
+        "SourceSecurityGroupId": P(str),
+        "Description": P(str),
+    }
+    replace_on = frozenset({"GroupId", "Direction"})
+    outputs = ("SecurityGroupRuleId", "GroupId")
+    not_found = ("InvalidSecurityGroupRuleId.NotFound", "InvalidPermission.NotFound", "InvalidGroup.NotFound")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        peers = [k for k in ("CidrIp", "SourceSecurityGroupId") if k in props]
+        if len(peers) != 1:
+            raise PlanError(f"{where}: exactly one of CidrIp, SourceSecurityGroupId is required, "
+                            f"got {', '.join(peers) or 'none'}")
+        ports = [k for k in ("FromPort", "ToPort") if k in props]
+        if props.get("IpProtocol") in ("tcp", "udp") and len(ports) != 2:
+            raise PlanError(f"{where}: IpProtocol {props['IpProtocol']} needs FromPort and ToPort")
+        if props.get("IpProtocol") == "-1" and ports:
+            raise PlanError(f"{where}: IpProtocol -1 (all traffic) takes no FromPort/ToPort")
+        lo, hi = props.get("FromPort"), props.get("ToPort")
+        if props.get("IpProtocol") in ("tcp", "udp") and isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            raise PlanError(f"{where}: FromPort {lo} is above ToPort {hi}")
+
+    def _rule_body(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The SecurityGroupRuleRequest shape (ModifySecurityGroupRules)."""
+        return _compact({"IpProtocol": props["IpProtocol"], "FromPort": props.get("FromPort"),
+                         "ToPort": props.get("ToPort"), "CidrIpv4": props.get("CidrIp"),
+                         "ReferencedGroupId": props.get("SourceSecurityGroupId"),
+                         "Description": props.get("Description")})
+
+    def _permission(self, props: dict[str, Any]) -> dict[str, Any]:
+        """The IpPermission shape (Authorize*)."""
+        perm: dict[str, Any] = _compact({"IpProtocol": props["IpProtocol"], "FromPort": props.get("FromPort"),
+                                         "ToPort": props.get("ToPort")})
+        peer = _compact({"Description": props.get("Description")})
+        if props.get("CidrIp"):
+            perm["IpRanges"] = [{"CidrIp": props["CidrIp"], **peer}]
+        else:
+            perm["UserIdGroupPairs"] = [{"GroupId": props["SourceSecurityGroupId"], **peer}]
+        return perm
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        ec2 = ctx.client("ec2")
+        authorize = ec2.authorize_security_group_egress if props["Direction"] == "egress" \
+            else ec2.authorize_security_group_ingress
+        resp = authorize(GroupId=props["GroupId"], IpPermissions=[self._permission(props)],
+                         TagSpecifications=self.tag_specs(ctx))
+        rule_id = resp["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        return rule_id, self.outputs_of(ctx, rule_id)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        r = self.describe_one(ctx, physical_id)
+        if r is None:
+            return None
+        all_traffic = r.get("IpProtocol") == "-1"
+        return _compact({
+            "GroupId": r["GroupId"],
+            "Direction": "egress" if r.get("IsEgress") else "ingress",
+            "IpProtocol": r.get("IpProtocol"),
+            "FromPort": None if all_traffic else r.get("FromPort"),
+            "ToPort": None if all_traffic else r.get("ToPort"),
+            "CidrIp": r.get("CidrIpv4"),
+            "SourceSecurityGroupId": (r.get("ReferencedGroupInfo") or {}).get("GroupId"),
+            "Description": r.get("Description") or None,
+        })
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        ec2 = ctx.client("ec2")
+        if self._rule_body(old) != self._rule_body(new):
+            ec2.modify_security_group_rules(GroupId=new["GroupId"], SecurityGroupRules=[
+                {"SecurityGroupRuleId": physical_id, "SecurityGroupRule": self._rule_body(new)}])
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        r = self.describe_one(ctx, physical_id)
+        if r is None:
+            return
+        ec2 = ctx.client("ec2")
+        revoke = ec2.revoke_security_group_egress if r.get("IsEgress") else ec2.revoke_security_group_ingress
+        self.ignore_gone(revoke, GroupId=r["GroupId"], SecurityGroupRuleIds=[physical_id])
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        r = self.describe_one(ctx, physical_id) or {}
+        return {"SecurityGroupRuleId": physical_id, "GroupId": r.get("GroupId")}
+
+
+# --------------------------------------------------------------------------- network ACLs
+
+
+class NetworkAcl(Ec2Resource):
+    """A network ACL and the subnets that use it.
+
+    A subnet always has exactly one NACL association, so "associating" means
+    replacing the subnet's current association; on delete (or when a subnet
+    leaves SubnetIds) the subnet goes back to the VPC's default NACL, which
+    AWS requires before the ACL can be deleted.
+    """
+
+    type_name = "ec2.NetworkAcl"
+    ec2_type, describe, list_key = "network-acl", "describe_network_acls", "NetworkAcls"
+    id_key, ids_param = "NetworkAclId", "NetworkAclIds"
+    props = {"VpcId": P(str, required=True), "SubnetIds": P(list, default=[])}
+    replace_on = frozenset({"VpcId"})
+    outputs = ("NetworkAclId",)
+    not_found = ("InvalidNetworkAclID.NotFound",)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kw: dict[str, Any] = {"VpcId": props["VpcId"], "TagSpecifications": self.tag_specs(ctx)}
+        if ctx.token:
+            kw["ClientToken"] = ctx.token
+        acl_id = ctx.client("ec2").create_network_acl(**kw)["NetworkAcl"]["NetworkAclId"]
+        for sid in props.get("SubnetIds") or []:
+            self._move(ctx, sid, acl_id)
+        return acl_id, self.outputs_of(ctx, acl_id)
+
+    def _move(self, ctx: Ctx, subnet_id: str, acl_id: str) -> None:
+        """Point the subnet at acl_id by replacing whatever association it has now."""
+        ec2 = ctx.client("ec2")
+        acls = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])
+        for acl in acls["NetworkAcls"]:
+            for a in acl.get("Associations", []):
+                if a.get("SubnetId") == subnet_id and a.get("NetworkAclId") != acl_id:
+                    ec2.replace_network_acl_association(AssociationId=a["NetworkAclAssociationId"],
+                                                        NetworkAclId=acl_id)
+
+    def _default_acl(self, ctx: Ctx, vpc_id: str) -> str:
+        acls = ctx.client("ec2").describe_network_acls(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default", "Values": ["true"]}])
+        return acls["NetworkAcls"][0]["NetworkAclId"]
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        acl = self.describe_one(ctx, physical_id)
+        if acl is None:
+            return None
+        return {"VpcId": acl["VpcId"], "SubnetIds": sorted(a["SubnetId"] for a in acl.get("Associations", []))}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        acl = self.describe_one(ctx, physical_id) or {}
+        now = {a["SubnetId"] for a in acl.get("Associations", [])}
+        wanted = set(new.get("SubnetIds") or [])
+        for sid in sorted(wanted - now):
+            self._move(ctx, sid, physical_id)
+        leaving = sorted(now - wanted)
+        if leaving:
+            default = self._default_acl(ctx, acl["VpcId"])
+            for sid in leaving:
+                self._move(ctx, sid, default)
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        acl = self.describe_one(ctx, physical_id)
+        if acl is None:
+            return
+        if acl.get("Associations"):
+            default = self._default_acl(ctx, acl["VpcId"])
+            for a in acl["Associations"]:
+                self._move(ctx, a["SubnetId"], default)
+        self.ignore_gone(ctx.client("ec2").delete_network_acl, NetworkAclId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"NetworkAclId": physical_id}
+
+
+class NetworkAclEntry(KeyedEc2Resource):
+    """One numbered NACL rule; key "acl-x|ingress|100". NACLs are stateless:
+    the plan must add the ephemeral return ports (1024-65535) itself."""
+
+    type_name = "ec2.NetworkAclEntry"
+    props = {
+        "NetworkAclId": P(str, required=True),
+        "RuleNumber": P(int, required=True, validator=int_range(1, 32766)),
+        "Protocol": P(str, required=True, validator=_acl_protocol),
+        "RuleAction": P(str, required=True, validator=one_of("allow", "deny")),
+        "Egress": P(bool, default=False),
+        "CidrBlock": P(str, required=True, validator=cidr),
+        "PortRange": P(dict, validator=_port_range),
+    }
+    replace_on = frozenset({"NetworkAclId", "RuleNumber", "Egress"})
+    outputs = ("NetworkAclId", "RuleNumber")
+    not_found = ("InvalidNetworkAclID.NotFound", "InvalidNetworkAclEntry.NotFound")
+    key_props = ("NetworkAclId", "RuleNumber")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        if props.get("Protocol") in ("6", "17") and "PortRange" not in props:
+            raise PlanError(f"{self.type_name} {self.name!r}: Protocol {props['Protocol']} (tcp/udp) needs PortRange")
+
+    def key_of(self, props: dict[str, Any]) -> str:
+        return f"{props['NetworkAclId']}|{'egress' if props.get('Egress') else 'ingress'}|{props['RuleNumber']}"
+
+    @staticmethod
+    def split(physical_id: str) -> tuple[str, bool, int]:
+        acl_id, direction, number = physical_id.split("|")
+        return acl_id, direction == "egress", int(number)
+
+    def _args(self, props: dict[str, Any]) -> dict[str, Any]:
+        return _compact({"NetworkAclId": props["NetworkAclId"], "RuleNumber": props["RuleNumber"],
+                         "Protocol": props["Protocol"], "RuleAction": props["RuleAction"],
+                         "Egress": bool(props.get("Egress")), "CidrBlock": props["CidrBlock"],
+                         "PortRange": props.get("PortRange")})
+
+    def _entry(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        acl_id, egress, number = self.split(physical_id)
+        try:
+            acls = ctx.client("ec2").describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        entries = acls[0].get("Entries", []) if acls else []
+        return next((e for e in entries if e["RuleNumber"] == number and bool(e["Egress"]) == egress), None)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        pid = self.key_of(props)
+        ec2 = ctx.client("ec2")
+        if self._entry(ctx, pid) is not None:
+            # Left by a crash after the call: the ACL is ours, so make the rule what the plan says.
+            ec2.replace_network_acl_entry(**self._args(props))
+        else:
+            ec2.create_network_acl_entry(**self._args(props))
+        return pid, self.outputs_of(ctx, pid)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        e = self._entry(ctx, physical_id)
+        if e is None:
+            return None
+        acl_id, egress, number = self.split(physical_id)
+        pr = e.get("PortRange")
+        return _compact({"NetworkAclId": acl_id, "RuleNumber": number, "Protocol": e["Protocol"],
+                         "RuleAction": e["RuleAction"], "Egress": egress, "CidrBlock": e.get("CidrBlock"),
+                         "PortRange": {"From": pr["From"], "To": pr["To"]} if pr else None})
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        ctx.client("ec2").replace_network_acl_entry(**self._args(new))
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        # Look first: deleting an absent entry is an error in AWS (and a crash in moto).
+        if self._entry(ctx, physical_id) is None:
+            return
+        acl_id, egress, number = self.split(physical_id)
+        self.ignore_gone(ctx.client("ec2").delete_network_acl_entry, NetworkAclId=acl_id, RuleNumber=number,
+                         Egress=egress)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        acl_id, _, number = self.split(physical_id)
+        return {"NetworkAclId": acl_id, "RuleNumber": number}
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+class VpcEndpoint(Ec2Resource):
+    """A gateway endpoint (S3, DynamoDB) on a set of route tables.
+
+    Route tables are fixed at create (replace_on): AWS can add and remove
+    them in place, but moto 5.2.5 loses the prefix-list route on
+    ModifyVpcEndpoint(AddRouteTableIds) and then cannot delete the endpoint
+    (reference/moto-gaps.md), and the plan must run offline. The policy does
+    change in place.
+    """
+
+    type_name = "ec2.VpcEndpoint"
+    ec2_type, describe, list_key = "vpc-endpoint", "describe_vpc_endpoints", "VpcEndpoints"
+    id_key, ids_param = "VpcEndpointId", "VpcEndpointIds"
+    props = {
+        "VpcId": P(str, required=True),
+        "ServiceName": P(str, required=True),
+        "VpcEndpointType": P(str, default="Gateway", validator=one_of("Gateway")),
+        "RouteTableIds": P(list, default=[]),
+        "PolicyDocument": P(dict),
+    }
+    replace_on = frozenset({"VpcId", "ServiceName", "VpcEndpointType", "RouteTableIds"})
+    outputs = ("VpcEndpointId",)
+    not_found = ("InvalidVpcEndpointId.NotFound",)
+    gone_states = ("deleted", "deleting", "failed", "rejected", "expired")
+
+    @staticmethod
+    def _is_default_policy(doc: dict[str, Any]) -> bool:
+        """AWS reports a full-access policy when none was given; that is "no policy" to the plan."""
+        return doc.get("Statement") == [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kw: dict[str, Any] = {"VpcId": props["VpcId"], "ServiceName": props["ServiceName"],
+                              "VpcEndpointType": props["VpcEndpointType"],
+                              "RouteTableIds": list(props.get("RouteTableIds") or []),
+                              "TagSpecifications": self.tag_specs(ctx)}
+        if props.get("PolicyDocument"):
+            kw["PolicyDocument"] = json.dumps(props["PolicyDocument"])
+        if ctx.token:
+            kw["ClientToken"] = ctx.token
+        ep_id = ctx.client("ec2").create_vpc_endpoint(**kw)["VpcEndpoint"]["VpcEndpointId"]
+        ctx.wait("ec2", "VpcEndpointAvailable", VpcEndpointIds=[ep_id])
+        return ep_id, self.outputs_of(ctx, ep_id)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        ep = self.describe_one(ctx, physical_id)
+        if ep is None:
+            return None
+        policy = ep.get("PolicyDocument")
+        doc = json.loads(policy) if isinstance(policy, str) and policy else None
+        return _compact({"VpcId": ep["VpcId"], "ServiceName": ep["ServiceName"],
+                         "VpcEndpointType": ep.get("VpcEndpointType", "Gateway"),
+                         "RouteTableIds": sorted(ep.get("RouteTableIds", [])),
+                         "PolicyDocument": None if doc is None or self._is_default_policy(doc) else doc})
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if old.get("PolicyDocument") != new.get("PolicyDocument"):
+            ec2 = ctx.client("ec2")
+            if new.get("PolicyDocument"):
+                ec2.modify_vpc_endpoint(VpcEndpointId=physical_id, PolicyDocument=json.dumps(new["PolicyDocument"]))
+            else:
+                ec2.modify_vpc_endpoint(VpcEndpointId=physical_id, ResetPolicy=True)
+        self.retag(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        # Describe first: a deleted endpoint lingers as "deleted", and deleting it
+        # again is an error in moto.
+        if self.describe_one(ctx, physical_id) is None:
+            return
+        resp = self.ignore_gone(ctx.client("ec2").delete_vpc_endpoints, VpcEndpointIds=[physical_id]) or {}
+        failed = [u for u in resp.get("Unsuccessful", [])
+                  if not u.get("Error", {}).get("Code", "").endswith("NotFound")]
+        if failed:
+            raise ResourceError(f"{self.type_name} {physical_id}: delete refused: {failed[0].get('Error')}")
+        ctx.wait("ec2", "VpcEndpointDeleted", timeout_key="delete", VpcEndpointIds=[physical_id])
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"VpcEndpointId": physical_id}
