@@ -1,0 +1,121 @@
+"""Round trip of s3.Bucket on moto.
+
+moto ignores the Condition of the TLS-only deny, so with the real policy in
+place every object write fails. The round trip therefore creates the bucket
+with EnforceTLS=False, writes object versions and a delete marker, and then
+turns EnforceTLS on through update(); delete() must still empty the bucket.
+"""
+
+import json
+
+import pytest
+
+from orchestrator.errors import PlanError
+from resources.kms import Key
+from resources.s3 import Bucket
+
+RULES = [
+    {"ID": "tiering", "Status": "Enabled", "Filter": {"Prefix": ""},
+     "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}, {"Days": 90, "StorageClass": "GLACIER"}],
+     "NoncurrentVersionExpiration": {"NoncurrentDays": 30}},
+    {"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 365}},
+]
+
+
+def _kms_arn(aws):
+    key = Key("key")
+    key.stack = "main"
+    return key.create(aws.ctx("key"), dict(key.properties))[1]["Arn"]
+
+
+def test_bucket_round_trip(aws):
+    key_arn = _kms_arn(aws)
+    bucket = Bucket("data_lake", KMSMasterKeyID=key_arn, LifecycleRules=RULES, EnforceTLS=False)
+    bucket.stack = "main"
+    ctx = aws.ctx("data_lake")
+    name, out = bucket.create(ctx, dict(bucket.properties))
+    assert name == f"genai-demo-test-data-lake-{ctx.account_id}-{ctx.region}"
+    assert out == {"Bucket": name, "Arn": f"arn:aws:s3:::{name}",
+                   "RegionalDomainName": f"{name}.s3.{ctx.region}.amazonaws.com"}
+
+    s3 = aws.client("s3")
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == ctx.region
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    enc = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert enc["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
+    assert enc["BucketKeyEnabled"] is True
+    assert all(s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"][0]["Transitions"][1]["StorageClass"] == "GLACIER"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=name)["TagSet"]}
+    assert tags["infra:address"] == "main.data_lake"
+    assert bucket.read(ctx, name) == bucket.properties
+
+    # Objects that delete() must clear: two versions of one key and a delete marker.
+    s3.put_object(Bucket=name, Key="a", Body=b"1")
+    s3.put_object(Bucket=name, Key="a", Body=b"2")
+    s3.delete_object(Bucket=name, Key="a")
+    s3.put_object(Bucket=name, Key="b", Body=b"3")
+
+    new = dict(bucket.properties, EnforceTLS=True, LifecycleRules=RULES[:1])
+    bucket.update(ctx, name, dict(bucket.properties), new)
+    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    deny = policy["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Action"] == "s3:*" and deny["Principal"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert set(deny["Resource"]) == {f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"}
+    assert [r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]] == ["tiering"]
+    assert bucket.read(ctx, name) == new
+
+    assert bucket.find(ctx)[0] == name
+    bucket.delete(ctx, name)
+    bucket.delete(ctx, name)  # idempotent
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert bucket.read(ctx, name) is None
+    assert bucket.find(ctx) is None
+
+
+def test_bucket_with_real_policy_blocks_writes_under_moto(aws):
+    """The documented moto gap, pinned: if moto fixes it, the workaround in s3.py can go."""
+    bucket = Bucket("backups")
+    bucket.stack = "main"
+    ctx = aws.ctx("backups")
+    name, _ = bucket.create(ctx, dict(bucket.properties))
+    s3 = aws.client("s3")
+    with pytest.raises(Exception, match="Forbidden|AccessDenied|403"):
+        s3.put_object(Bucket=name, Key="x", Body=b"1")
+    bucket.delete(ctx, name)
+    assert bucket.read(ctx, name) is None
+
+
+def test_find_does_not_adopt_a_bucket_tagged_for_another_address(aws):
+    bucket = Bucket("logs", EnforceTLS=False)
+    bucket.stack = "main"
+    ctx = aws.ctx("logs")
+    name, _ = bucket.create(ctx, dict(bucket.properties))
+    s3 = aws.client("s3")
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "infra:address", "Value": "other.logs"}]})
+    assert bucket.find(ctx) is None
+    s3.delete_bucket_tagging(Bucket=name)
+    assert bucket.find(ctx)[0] == name  # untagged: created by us, crashed before tagging
+
+
+def test_bucket_bad_inputs():
+    with pytest.raises(PlanError, match="unknown property"):
+        Bucket("b", BucketName="x")
+    with pytest.raises(PlanError, match="Versioning"):
+        Bucket("b", Versioning="Disabled")
+    with pytest.raises(PlanError, match="must be bool"):
+        Bucket("b", EnforceTLS="yes")
+    with pytest.raises(PlanError, match="KMSMasterKeyID"):
+        Bucket("b", SSEAlgorithm="AES256", KMSMasterKeyID="arn:aws:kms:ap-east-2:1:key/x")
+    with pytest.raises(PlanError, match="30 days"):
+        Bucket("b", LifecycleRules=[{"ID": "x", "Status": "Enabled", "Filter": {},
+                                     "Transitions": [{"Days": 10, "StorageClass": "STANDARD_IA"}]}])
+    with pytest.raises(PlanError, match="Expiration"):
+        Bucket("b", LifecycleRules=[{"ID": "x", "Status": "Enabled", "Filter": {},
+                                     "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
+                                     "Expiration": {"Days": 30}}])
+    with pytest.raises(PlanError, match="Filter"):
+        Bucket("b", LifecycleRules=[{"ID": "x", "Status": "Enabled", "Expiration": {"Days": 30}}])
+    with pytest.raises(PlanError, match="PublicAccessBlockConfiguration"):
+        Bucket("b", PublicAccessBlockConfiguration={"BlockEverything": True})
