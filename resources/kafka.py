@@ -1,0 +1,325 @@
+"""MSK (Amazon Managed Streaming for Apache Kafka) types: cluster configuration and provisioned cluster.
+
+MSK identifies both by ARN (physical id) and names them at create time, so
+find() lists by our deterministic name. A cluster allows one operation at a
+time and every update call must quote the cluster's CurrentVersion, so
+update() runs the needed operations one after another, re-reading the
+version and waiting for ACTIVE between them (resources/waiters/kafka.json:
+AWS ships no MSK waiters).
+
+Nested properties follow the boto3 shapes (BrokerNodeGroupInfo,
+EncryptionInfo, ClientAuthentication, ConfigurationInfo). AWS answers with
+more keys than a plan declares (defaults such as Unauthenticated or
+BrokerAZDistribution), so read() reports each nested value restricted to the
+keys the plan declares: a default AWS adds is not drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, ResourceError, one_of
+
+
+def normalise_properties(text: str) -> str:
+    """server.properties as AWS keeps it, minus layout: one `key=value` per line, no blanks or comments."""
+    lines = (ln.strip() for ln in text.replace("\r\n", "\n").split("\n"))
+    return "\n".join(ln for ln in lines if ln and not ln.startswith("#"))
+
+
+def project(actual: Any, declared: Any) -> Any:
+    """`actual` restricted to the dict keys present in `declared` (recursively); lists and scalars as is."""
+    if isinstance(declared, dict) and isinstance(actual, dict):
+        return {k: project(actual[k], v) for k, v in declared.items() if k in actual}
+    return actual
+
+
+class KafkaResource(Resource):
+    """MSK types share tagging by ARN (Tags is a plain map) and list-by-name find."""
+
+    service = "kafka"
+    not_found = ("NotFoundException",)
+
+    def sync_tags(self, ctx: Ctx, arn: str) -> None:
+        kafka = ctx.client("kafka")
+        have = kafka.list_tags_for_resource(ResourceArn=arn).get("Tags") or {}
+        want = dict(ctx.tags)
+        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        if stale:
+            kafka.untag_resource(ResourceArn=arn, TagKeys=stale)
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if changed:
+            kafka.tag_resource(ResourceArn=arn, Tags=changed)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class Configuration(KafkaResource):
+    """A named MSK configuration (server.properties). Changing the text makes a new revision.
+
+    AWS does not tag configurations through CreateConfiguration, so find()
+    relies on the deterministic name alone (names are unique per account and
+    region). Clusters refer to `Arn` and `LatestRevision`, so a new revision
+    flows to them through the graph as an update_cluster_configuration.
+    """
+
+    type_name = "kafka.Configuration"
+    props = {
+        "KafkaVersions": P(list, required=True),
+        "ServerProperties": P(str, required=True),
+        "Description": P(str, default="Kafka broker configuration managed by genai-infra"),
+    }
+    replace_on = frozenset({"KafkaVersions"})
+    outputs = ("Arn", "Name", "LatestRevision")
+    timeouts = {"create": 300, "update": 300, "delete": 300}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        text = props.get("ServerProperties")
+        if isinstance(text, str):
+            norm = normalise_properties(text)
+            bad = [ln for ln in norm.split("\n") if "=" not in ln]
+            if bad or not norm:
+                raise PlanError(f"{self.type_name} {self.name!r}: ServerProperties needs key=value lines; "
+                                f"bad: {bad or ['(empty)']}")
+            props["ServerProperties"] = norm
+
+    def _describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        try:
+            cfg = ctx.client("kafka").describe_configuration(Arn=arn)
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return None if cfg.get("State") == "DELETING" else cfg
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = ctx.physical_name()
+        resp = ctx.client("kafka").create_configuration(
+            Name=name, Description=props["Description"], KafkaVersions=list(props["KafkaVersions"]),
+            ServerProperties=props["ServerProperties"].encode())
+        arn = resp["Arn"]
+        ctx.wait("kafka", "ConfigurationActive", timeout_key="create", Arn=arn)
+        return arn, self.outputs_of(ctx, arn)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        cfg = self._describe(ctx, physical_id) or {}
+        return {"Arn": physical_id, "Name": cfg.get("Name"),
+                "LatestRevision": (cfg.get("LatestRevision") or {}).get("Revision")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        cfg = self._describe(ctx, physical_id)
+        if cfg is None:
+            return None
+        latest = cfg["LatestRevision"]
+        rev = ctx.client("kafka").describe_configuration_revision(Arn=physical_id, Revision=latest["Revision"])
+        text = rev["ServerProperties"]
+        text = text.decode() if isinstance(text, bytes | bytearray) else str(text)
+        return {"KafkaVersions": list(cfg.get("KafkaVersions") or []),
+                "ServerProperties": normalise_properties(text),
+                "Description": latest.get("Description") or cfg.get("Description")}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if old.get("ServerProperties") != new["ServerProperties"] or old.get("Description") != new["Description"]:
+            # Each update is a new, immutable revision; clusters move to it by their own update.
+            ctx.client("kafka").update_configuration(Arn=physical_id, Description=new["Description"],
+                                                     ServerProperties=new["ServerProperties"].encode())
+            ctx.wait("kafka", "ConfigurationActive", timeout_key="update", Arn=physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("kafka").delete_configuration, Arn=physical_id)
+        ctx.wait("kafka", "ConfigurationDeleted", timeout_key="delete", Arn=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = ctx.physical_name()
+        pages = ctx.client("kafka").get_paginator("list_configurations").paginate()
+        for page in pages:
+            for cfg in page.get("Configurations", []):
+                if cfg.get("Name") == name and cfg.get("State") != "DELETING":
+                    return cfg["Arn"], self.outputs_of(ctx, cfg["Arn"])
+        return None
+
+
+# --------------------------------------------------------------------------- cluster
+
+_MONITORING = ("DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION")
+
+
+class Cluster(KafkaResource):
+    """A provisioned MSK cluster.
+
+    In place (each its own MSK operation, in this order): broker count
+    (increase only), broker instance type, EBS volume size (increase only),
+    Kafka version, configuration revision, client authentication, enhanced
+    monitoring. Client subnets, security groups and encryption settings need a
+    new cluster (AWS cannot change them), and update() says so rather than
+    half-applying.
+    """
+
+    type_name = "kafka.Cluster"
+    props = {
+        "KafkaVersion": P(str, required=True),
+        "NumberOfBrokerNodes": P(int, required=True),
+        "BrokerNodeGroupInfo": P(dict, required=True, doc="InstanceType, ClientSubnets, SecurityGroups, StorageInfo"),
+        "EncryptionInfo": P(dict),
+        "ClientAuthentication": P(dict),
+        "ConfigurationInfo": P(dict, doc="{'Arn': configuration ARN, 'Revision': int}"),
+        "EnhancedMonitoring": P(str, default="DEFAULT", validator=one_of(*_MONITORING)),
+    }
+    replace_on = frozenset({"EncryptionInfo"})
+    # BootstrapBrokers: the string clients should use (IAM over TLS when enabled, else TLS, else plaintext).
+    outputs = ("Arn", "ClusterName", "BootstrapBrokers", "BootstrapBrokerStringTls", "BootstrapBrokerStringSaslIam",
+               "ZookeeperConnectString")
+    timeouts = {"create": 7200, "update": 7200, "delete": 3600}
+    fixed_broker_keys: ClassVar[tuple[str, ...]] = ("ClientSubnets", "SecurityGroups")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        info = props.get("BrokerNodeGroupInfo")
+        if isinstance(info, dict):
+            missing = [k for k in ("InstanceType", "ClientSubnets") if k not in info]
+            if missing:
+                raise PlanError(f"{where}: BrokerNodeGroupInfo needs {', '.join(missing)}")
+            subnets, n = info["ClientSubnets"], props.get("NumberOfBrokerNodes")
+            if isinstance(subnets, list) and isinstance(n, int):
+                if len(subnets) < 2:
+                    raise PlanError(f"{where}: MSK needs client subnets in at least two Availability Zones")
+                if n % len(subnets):
+                    raise PlanError(f"{where}: NumberOfBrokerNodes={n} must be a multiple of the number of "
+                                    f"client subnets ({len(subnets)}): brokers spread evenly across AZs")
+        cfg = props.get("ConfigurationInfo")
+        if isinstance(cfg, dict) and set(cfg) != {"Arn", "Revision"}:
+            raise PlanError(f"{where}: ConfigurationInfo needs exactly Arn and Revision")
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _info(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        try:
+            return ctx.client("kafka").describe_cluster(ClusterArn=arn)["ClusterInfo"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+
+    def _operation(self, ctx: Ctx, arn: str, call: str, **params: Any) -> None:
+        """One MSK operation against the current version, then wait until the cluster is ACTIVE again."""
+        info = self._info(ctx, arn)
+        if info is None:
+            raise ResourceError(f"MSK cluster {arn} disappeared during an update")
+        getattr(ctx.client("kafka"), call)(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], **params)
+        ctx.wait("kafka", "ClusterActive", timeout_key="update", ClusterArn=arn)
+
+    # -- contract --------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        params = {k: v for k, v in props.items() if v is not None}
+        resp = ctx.client("kafka").create_cluster(ClusterName=ctx.physical_name(max_len=64), Tags=dict(ctx.tags),
+                                                  **params)
+        arn = resp["ClusterArn"]
+        ctx.wait("kafka", "ClusterActive", timeout_key="create", ClusterArn=arn)
+        return arn, self.outputs_of(ctx, arn)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        info = self._info(ctx, physical_id) or {}
+        brokers: dict[str, Any] = {}
+        if info.get("State") == "ACTIVE":  # AWS answers BadRequest while brokers are not up
+            brokers = ctx.client("kafka").get_bootstrap_brokers(ClusterArn=physical_id)
+        return {
+            "Arn": physical_id,
+            "ClusterName": info.get("ClusterName"),
+            "BootstrapBrokers": brokers.get("BootstrapBrokerStringSaslIam") or brokers.get("BootstrapBrokerStringTls")
+            or brokers.get("BootstrapBrokerString"),
+            "BootstrapBrokerStringTls": brokers.get("BootstrapBrokerStringTls"),
+            "BootstrapBrokerStringSaslIam": brokers.get("BootstrapBrokerStringSaslIam"),
+            "ZookeeperConnectString": info.get("ZookeeperConnectString"),
+        }
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        info = self._info(ctx, physical_id)
+        if info is None or info.get("State") == "DELETING":
+            return None
+        sw = info.get("CurrentBrokerSoftwareInfo") or {}
+        declared = self.properties
+        out: dict[str, Any] = {
+            "KafkaVersion": sw.get("KafkaVersion"),
+            "NumberOfBrokerNodes": info.get("NumberOfBrokerNodes"),
+            "BrokerNodeGroupInfo": project(info.get("BrokerNodeGroupInfo") or {},
+                                           declared.get("BrokerNodeGroupInfo") or {}),
+            "EnhancedMonitoring": info.get("EnhancedMonitoring"),
+        }
+        if sw.get("ConfigurationArn"):
+            out["ConfigurationInfo"] = {"Arn": sw["ConfigurationArn"], "Revision": sw.get("ConfigurationRevision")}
+        for key in ("EncryptionInfo", "ClientAuthentication"):
+            if info.get(key) is not None:
+                want = declared.get(key)
+                out[key] = project(info[key], want) if isinstance(want, dict) else info[key]
+        return {k: v for k, v in out.items() if v is not None}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        o_info, n_info = old.get("BrokerNodeGroupInfo") or {}, new["BrokerNodeGroupInfo"]
+        fixed = [k for k in self.fixed_broker_keys if o_info.get(k) != n_info.get(k)]
+        if fixed:
+            raise ResourceError(f"{ctx.address}: MSK cannot change BrokerNodeGroupInfo.{', '.join(fixed)} of a "
+                                "running cluster; replace it (infra apply --replace "
+                                f"{ctx.address}) after moving its clients")
+        o_n, n_n = old.get("NumberOfBrokerNodes"), new["NumberOfBrokerNodes"]
+        if o_n is not None and n_n < o_n:
+            raise ResourceError(f"{ctx.address}: MSK adds brokers in place but cannot remove them "
+                                f"({o_n} -> {n_n}); replace the cluster to shrink it")
+        o_vol, n_vol = _volume(o_info), _volume(n_info)
+        if o_vol and n_vol and n_vol < o_vol:
+            raise ResourceError(f"{ctx.address}: EBS broker storage only grows ({o_vol} -> {n_vol} GiB)")
+
+        if n_n != o_n:
+            self._operation(ctx, physical_id, "update_broker_count", TargetNumberOfBrokerNodes=n_n)
+        if n_info.get("InstanceType") != o_info.get("InstanceType"):
+            self._operation(ctx, physical_id, "update_broker_type", TargetInstanceType=n_info["InstanceType"])
+        if n_vol and n_vol != o_vol:
+            self._operation(ctx, physical_id, "update_broker_storage",
+                            TargetBrokerEBSVolumeInfo=[{"KafkaBrokerNodeId": "All", "VolumeSizeGB": n_vol}])
+        cfg_changed = new.get("ConfigurationInfo") != old.get("ConfigurationInfo")
+        if new["KafkaVersion"] != old.get("KafkaVersion"):
+            extra = {"ConfigurationInfo": new["ConfigurationInfo"]} if new.get("ConfigurationInfo") else {}
+            self._operation(ctx, physical_id, "update_cluster_kafka_version",
+                            TargetKafkaVersion=new["KafkaVersion"], **extra)
+            cfg_changed = False
+        if cfg_changed and new.get("ConfigurationInfo"):
+            self._operation(ctx, physical_id, "update_cluster_configuration",
+                            ConfigurationInfo=new["ConfigurationInfo"])
+        if new.get("ClientAuthentication") != old.get("ClientAuthentication") and new.get("ClientAuthentication"):
+            self._operation(ctx, physical_id, "update_security", ClientAuthentication=new["ClientAuthentication"])
+        if new.get("EnhancedMonitoring") != old.get("EnhancedMonitoring"):
+            self._operation(ctx, physical_id, "update_monitoring", EnhancedMonitoring=new["EnhancedMonitoring"])
+        self.sync_tags(ctx, physical_id)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        info = self._info(ctx, physical_id)
+        if info is None:
+            return
+        if info.get("State") != "DELETING":
+            self.ignore_gone(ctx.client("kafka").delete_cluster, ClusterArn=physical_id)
+        ctx.wait("kafka", "ClusterDeleted", timeout_key="delete", ClusterArn=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = ctx.physical_name(max_len=64)
+        pages = ctx.client("kafka").get_paginator("list_clusters").paginate(ClusterNameFilter=name)
+        for page in pages:
+            for info in page.get("ClusterInfoList", []):
+                if info.get("ClusterName") != name or info.get("State") == "DELETING":
+                    continue
+                tags = info.get("Tags")
+                if tags is None:  # AWS lists tags with each cluster; moto does not
+                    tags = ctx.client("kafka").list_tags_for_resource(ResourceArn=info["ClusterArn"]).get("Tags")
+                if (tags or {}).get("infra:address") == ctx.address:
+                    return info["ClusterArn"], self.outputs_of(ctx, info["ClusterArn"])
+        return None
+
+
+def _volume(info: Any) -> int | None:
+    if not isinstance(info, dict):
+        return None
+    size = ((info.get("StorageInfo") or {}).get("EbsStorageInfo") or {}).get("VolumeSize")
+    return size if isinstance(size, int) else None
