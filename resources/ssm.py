@@ -1,0 +1,151 @@
+"""SSM Parameter Store: the configuration the application reads at start-up.
+
+Every parameter lives under `/<project>/<env>/` (`/genai-demo/dev/...`), so
+an env's configuration is one GetParametersByPath and an IAM policy can
+grant exactly that prefix. The `Name` property is the part below the prefix
+(`database/endpoint`); the resource adds the prefix, never the plan.
+
+`Value` is declared secret, so the state table keeps only its digest. For a
+SecureString read() also reports `digest(value)` instead of the value, so
+the decrypted value leaves AWS only to be hashed; a String parameter reads
+back in clear, which is what the application will see anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, digest, one_of, tag_dict, tag_list
+
+NAME_PART = re.compile(r"^[a-zA-Z0-9_.-]+$")
+VALUE_LIMITS = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
+DEFAULT_KEY = "alias/aws/ssm"
+
+
+def relative_name(value: Any) -> str | None:
+    parts = value.split("/") if isinstance(value, str) else []
+    if not parts or value.startswith("/") or not all(NAME_PART.match(p) for p in parts):
+        return ("must be a path below /genai-demo/<env>/ such as 'database/endpoint': "
+                "segments of letters, digits, _ . -, no leading /")
+    if parts[0].lower().startswith(("aws", "ssm")):
+        return "must not start with aws or ssm (reserved by AWS)"
+    if len(parts) + 2 > 15:
+        return "is too deep: SSM allows 15 levels including /genai-demo/<env>"
+    return None
+
+
+class SsmResource(Resource):
+    service = "ssm"
+    not_found = ("ParameterNotFound",)
+
+
+class Parameter(SsmResource):
+    type_name = "ssm.Parameter"
+    props = {
+        "Name": P(str, required=True, validator=relative_name, doc="path below /<project>/<env>/"),
+        "Type": P(str, default="String", validator=one_of("String", "StringList", "SecureString")),
+        "Value": P(str, required=True, secret=True),
+        "Description": P(str),
+        "KeyId": P(str, doc="KMS key for a SecureString; alias/aws/ssm when unset"),
+        "Tier": P(str, default="Standard", validator=one_of(*VALUE_LIMITS)),
+    }
+    replace_on = frozenset({"Name", "Type"})
+    outputs = ("Name", "Arn")
+    timeouts: ClassVar[dict[str, float]] = {"create": 60, "update": 60, "delete": 60}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        if props.get("KeyId") and props.get("Type") != "SecureString":
+            raise PlanError(f"{where}: KeyId applies only to Type SecureString")
+        value = props.get("Value")
+        if isinstance(value, str):
+            if not value:
+                raise PlanError(f"{where}: Value must not be empty (SSM rejects empty values)")
+            limit = VALUE_LIMITS[props.get("Tier", "Standard")]
+            if len(value.encode()) > limit:
+                raise PlanError(f"{where}: Value is {len(value.encode())} bytes; tier {props.get('Tier')} "
+                                f"allows {limit}")
+
+    # -- naming ------------------------------------------------------------------------
+
+    @staticmethod
+    def prefix(ctx: Ctx) -> str:
+        return f"/{ctx.project}/{ctx.env}/"
+
+    def full_name(self, ctx: Ctx, props: dict[str, Any] | None = None) -> str:
+        return self.prefix(ctx) + (props or self.properties)["Name"]
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"Name": physical_id,
+                "Arn": f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:parameter{physical_id}"}
+
+    def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        resp = ctx.client("ssm").describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
+        return next(iter(resp.get("Parameters", [])), None)
+
+    # -- contract ------------------------------------------------------------------------
+
+    def _put(self, ctx: Ctx, name: str, props: dict[str, Any], overwrite: bool) -> None:
+        params: dict[str, Any] = {"Name": name, "Value": props["Value"], "Type": props["Type"],
+                                  "Tier": props["Tier"]}
+        if props.get("Description") is not None or overwrite:
+            params["Description"] = props.get("Description") or ""
+        if props.get("KeyId"):
+            params["KeyId"] = props["KeyId"]
+        if overwrite:
+            params["Overwrite"] = True  # AWS refuses Tags together with Overwrite
+        else:
+            params["Tags"] = tag_list(ctx.tags)
+        ctx.client("ssm").put_parameter(**params)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.full_name(ctx, props)
+        self._put(ctx, name, props, overwrite=False)
+        return name, self.outputs_of(ctx, name)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        meta = self._describe(ctx, physical_id)
+        if meta is None:
+            return None
+        try:
+            param = ctx.client("ssm").get_parameter(Name=physical_id, WithDecryption=True)["Parameter"]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        secure = param["Type"] == "SecureString"
+        out: dict[str, Any] = {
+            "Name": physical_id[len(self.prefix(ctx)):] if physical_id.startswith(self.prefix(ctx)) else physical_id,
+            "Type": param["Type"],
+            "Value": digest(param["Value"]) if secure else param["Value"],
+            "Tier": meta.get("Tier", "Standard"),
+        }
+        if meta.get("Description"):
+            out["Description"] = meta["Description"]
+        if secure and meta.get("KeyId") and meta["KeyId"] != DEFAULT_KEY:
+            out["KeyId"] = meta["KeyId"]
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self._put(ctx, physical_id, new, overwrite=True)
+        ctx.client("ssm").add_tags_to_resource(ResourceType="Parameter", ResourceId=physical_id,
+                                               Tags=tag_list(ctx.tags))
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("ssm").delete_parameter, Name=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        """By the deterministic name; tags come with the create call, so an untagged one is not ours."""
+        name = self.full_name(ctx)
+        if self._describe(ctx, name) is None:
+            return None
+        tags = tag_dict(ctx.client("ssm").list_tags_for_resource(ResourceType="Parameter",
+                                                                 ResourceId=name).get("TagList"))
+        if tags.get("infra:address") != ctx.address or tags.get("infra:env") != ctx.env:
+            return None
+        return name, self.outputs_of(ctx, name)
+
