@@ -1,0 +1,305 @@
+"""Lambda types: functions whose code lives in this repository, and invoke permissions.
+
+A function's code is a directory of the repo (`SourceDir`, e.g.
+functions/custom_metrics). The type zips it deterministically (sorted
+entries, fixed timestamps and modes, no bytecode caches) so the same source
+always gives the same bytes and the same CodeSha256 as AWS computes it. That
+digest is computed when the plan is built and kept as the `CodeSha256`
+property, so an edit to the code is a property change the planner sees, and
+drift (someone uploaded other code) shows in read().
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from orchestrator.errors import PlanError
+from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, walk_refs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+SKIP_SUFFIXES = (".pyc", ".pyo")
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+SEP = "|"
+
+
+def _known(value: Any) -> bool:
+    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
+        and not any(True for _ in walk_refs(value))
+
+
+def source_path(source_dir: str) -> Path:
+    p = Path(source_dir)
+    return p if p.is_absolute() else REPO_ROOT / p
+
+
+def zip_source(source_dir: str) -> bytes:
+    """The directory as a zip whose bytes depend only on file names and contents."""
+    root = source_path(source_dir)
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and not (set(p.relative_to(root).parts[:-1]) & SKIP_DIRS) and not p.name.endswith(SKIP_SUFFIXES)
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in files:
+            info = zipfile.ZipInfo(p.relative_to(root).as_posix(), date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # readable by the Lambda runtime user, whatever the checkout says
+            info.create_system = 3  # unix, so external_attr is read as a mode everywhere
+            zf.writestr(info, p.read_bytes(), compresslevel=9)
+    return buf.getvalue()
+
+
+def code_sha256(data: bytes) -> str:
+    """What Lambda reports as CodeSha256: base64 of the SHA-256 of the zip."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+@cache
+def _cached_sha(source_dir: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
+    return code_sha256(zip_source(source_dir))
+
+
+def source_sha256(source_dir: str) -> str:
+    """CodeSha256 of a source dir, cached on (path, size, mtime) of its files."""
+    root = source_path(source_dir)
+    stamp = tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()))
+    return _cached_sha(source_dir, stamp)
+
+
+class LambdaResource(Resource):
+    service = "lambda"
+    not_found = ("ResourceNotFoundException",)
+
+    def prop(self, key: str) -> Any:
+        v = self.properties.get(key)
+        return v if _known(v) else None
+
+    def get_function(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        try:
+            return ctx.client("lambda").get_function(FunctionName=name)
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+
+
+class Function(LambdaResource):
+    """A zip-packaged function (python3.12 by default) built from a repo directory.
+
+    Configuration changes go through UpdateFunctionConfiguration and code
+    changes through UpdateFunctionCode; each is followed by the
+    FunctionUpdatedV2 waiter because Lambda refuses a second update while
+    the first is in progress.
+    """
+
+    type_name = "lambda.Function"
+    props = {
+        "FunctionName": P(str, doc="default genai-demo-<env>-<logical name> (64 characters at most)"),
+        "Runtime": P(str, default="python3.12"),
+        "Handler": P(str, required=True, doc="module.function, e.g. handler.handler"),
+        "Role": P(str, required=True, doc="execution role ARN"),
+        "SourceDir": P(str, required=True, doc="directory of this repo holding the code"),
+        "CodeSha256": P(str, doc="computed from SourceDir when the plan is built; not set by hand"),
+        "Description": P(str),
+        "Timeout": P(int, default=3),
+        "MemorySize": P(int, default=128),
+        "Environment": P(dict, doc='{"Variables": {...}}'),
+        "Architectures": P(list, default=["x86_64"]),
+        "TracingConfig": P(dict, default={"Mode": "PassThrough"}),
+        "VpcConfig": P(dict, doc="{SubnetIds, SecurityGroupIds}"),
+    }
+    replace_on = frozenset({"FunctionName"})
+    outputs = ("FunctionName", "Arn")
+    write_only = frozenset({"SourceDir"})
+    config_keys = ("Runtime", "Handler", "Role", "Description", "Timeout", "MemorySize", "Environment",
+                   "TracingConfig", "VpcConfig")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        src = props.get("SourceDir")
+        if isinstance(src, str):
+            root = source_path(src)
+            if not root.is_dir():
+                raise PlanError(f"{where}: SourceDir {src!r} is not a directory of the repository")
+            handler = props.get("Handler")
+            if isinstance(handler, str) and props.get("Runtime", "").startswith("python"):
+                module = handler.rpartition(".")[0].replace(".", "/")
+                if not module or not (root / f"{module}.py").is_file():
+                    raise PlanError(f"{where}: Handler {handler!r} needs {module or '<module>'}.py in {src}")
+            sha = source_sha256(src)
+            if props.get("CodeSha256") not in (None, sha):
+                raise PlanError(f"{where}: CodeSha256 is computed from SourceDir ({sha}); do not set it")
+            props["CodeSha256"] = sha
+        for key in ("Timeout", "MemorySize"):
+            bounds = {"Timeout": (1, 900), "MemorySize": (128, 10240)}[key]
+            v = props.get(key)
+            if isinstance(v, int) and not bounds[0] <= v <= bounds[1]:
+                raise PlanError(f"{where}: {key}={v} must be in [{bounds[0]}, {bounds[1]}]")
+        env = props.get("Environment")
+        if isinstance(env, dict) and set(env) - {"Variables"}:
+            raise PlanError(f'{where}: Environment is {{"Variables": {{...}}}}, got keys {sorted(env)}')
+
+    def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
+        name = props.get("FunctionName")
+        if name is None:
+            return ctx.physical_name(max_len=64)
+        return name if _known(name) else None
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.name_for(ctx, props)
+        params = {k: props[k] for k in self.config_keys if props.get(k) is not None}
+        ctx.client("lambda").create_function(
+            FunctionName=name, Code={"ZipFile": zip_source(props["SourceDir"])}, PackageType="Zip",
+            Architectures=props["Architectures"], Publish=False, Tags=dict(ctx.tags), **params)
+        ctx.wait("lambda", "FunctionActiveV2", timeout_key="create", FunctionName=name)
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        fn = self.get_function(ctx, physical_id)
+        if fn is None:
+            raise ResourceError(f"Lambda function {physical_id} does not exist")
+        return {"FunctionName": physical_id, "Arn": fn["Configuration"]["FunctionArn"]}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        fn = self.get_function(ctx, physical_id)
+        if fn is None:
+            return None
+        c = fn["Configuration"]
+        out: dict[str, Any] = {"FunctionName": c["FunctionName"], "CodeSha256": c["CodeSha256"],
+                               "Architectures": c.get("Architectures", ["x86_64"]),
+                               "TracingConfig": {"Mode": c.get("TracingConfig", {}).get("Mode", "PassThrough")}}
+        for key in ("Runtime", "Handler", "Role", "Timeout", "MemorySize"):
+            out[key] = c.get(key)
+        if c.get("Description"):
+            out["Description"] = c["Description"]
+        variables = (c.get("Environment") or {}).get("Variables")
+        if variables:
+            out["Environment"] = {"Variables": variables}
+        vpc = c.get("VpcConfig") or {}
+        if vpc.get("SubnetIds"):
+            out["VpcConfig"] = {"SubnetIds": vpc["SubnetIds"], "SecurityGroupIds": vpc.get("SecurityGroupIds", [])}
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        lam = ctx.client("lambda")
+        empty = {"Description": "", "Environment": {"Variables": {}},
+                 "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []}}
+        changed = {k: (new[k] if new.get(k) is not None else empty.get(k))
+                   for k in self.config_keys if old.get(k) != new.get(k)}
+        changed = {k: v for k, v in changed.items() if v is not None}
+        if changed:
+            lam.update_function_configuration(FunctionName=physical_id, **changed)
+            ctx.wait("lambda", "FunctionUpdatedV2", timeout_key="update", FunctionName=physical_id)
+        data = zip_source(new["SourceDir"])
+        live = (self.get_function(ctx, physical_id) or {}).get("Configuration", {})
+        if live.get("CodeSha256") != code_sha256(data) or old.get("Architectures") != new.get("Architectures"):
+            lam.update_function_code(FunctionName=physical_id, ZipFile=data, Architectures=new["Architectures"])
+            ctx.wait("lambda", "FunctionUpdatedV2", timeout_key="update", FunctionName=physical_id)
+        outputs = self.outputs_of(ctx, physical_id)
+        lam.tag_resource(Resource=outputs["Arn"], Tags=dict(ctx.tags))
+        return outputs
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("lambda").delete_function, FunctionName=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self.name_for(ctx, self.properties)
+        if name is None or self.get_function(ctx, name) is None:
+            return None
+        return name, self.outputs_of(ctx, name)
+
+
+class Permission(LambdaResource):
+    """Lets a service invoke a function (EventBridge -> Lambda, CloudWatch Logs -> Lambda).
+
+    A statement cannot be edited in place: every property replaces it.
+    The physical id is "<function>|<statement id>".
+    """
+
+    type_name = "lambda.Permission"
+    props = {
+        "FunctionName": P(str, required=True),
+        "StatementId": P(str, doc="default genai-demo-<env>-<logical name>"),
+        "Action": P(str, default="lambda:InvokeFunction"),
+        "Principal": P(str, required=True, doc="service (events.amazonaws.com), account or ARN"),
+        "SourceArn": P(str),
+        "SourceAccount": P(str),
+    }
+    replace_on = frozenset(props)
+    outputs = ("FunctionName", "StatementId")
+
+    def sid_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
+        sid = props.get("StatementId")
+        if sid is None:
+            return ctx.physical_name(max_len=100)
+        return sid if _known(sid) else None
+
+    @staticmethod
+    def split(physical_id: str) -> tuple[str, str]:
+        fn, _, sid = physical_id.rpartition(SEP)
+        return fn, sid
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        sid = self.sid_for(ctx, props)
+        params = {k: props[k] for k in ("Action", "Principal", "SourceArn", "SourceAccount") if props.get(k)}
+        ctx.client("lambda").add_permission(FunctionName=props["FunctionName"], StatementId=sid, **params)
+        pid = SEP.join((props["FunctionName"], sid))
+        return pid, self.outputs_of(ctx, pid)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        fn, sid = self.split(physical_id)
+        return {"FunctionName": fn, "StatementId": sid}
+
+    def _statement(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        fn, sid = self.split(physical_id)
+        try:
+            policy = ctx.client("lambda").get_policy(FunctionName=fn)["Policy"]
+        except Exception as exc:
+            if self.gone(exc):  # no function, or no policy at all
+                return None
+            raise
+        if isinstance(policy, str):
+            policy = json.loads(policy)
+        return next((s for s in policy.get("Statement", []) if s.get("Sid") == sid), None)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        st = self._statement(ctx, physical_id)
+        if st is None:
+            return None
+        fn, sid = self.split(physical_id)
+        principal = st.get("Principal")
+        if isinstance(principal, dict):
+            principal = principal.get("Service") or principal.get("AWS")
+        action = st.get("Action")
+        out: dict[str, Any] = {"FunctionName": fn, "StatementId": sid, "Principal": principal,
+                               "Action": action[0] if isinstance(action, list) and len(action) == 1 else action}
+        cond = st.get("Condition") or {}
+        if cond.get("ArnLike", {}).get("AWS:SourceArn"):
+            out["SourceArn"] = cond["ArnLike"]["AWS:SourceArn"]
+        if cond.get("StringEquals", {}).get("AWS:SourceAccount"):
+            out["SourceAccount"] = cond["StringEquals"]["AWS:SourceAccount"]
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        return self.outputs_of(ctx, physical_id)  # every property replaces; nothing changes in place
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        fn, sid = self.split(physical_id)
+        self.ignore_gone(ctx.client("lambda").remove_permission, FunctionName=fn, StatementId=sid)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        fn, sid = self.prop("FunctionName"), self.sid_for(ctx, self.properties)
+        if fn is None or sid is None:
+            return None
+        pid = SEP.join((fn, sid))
+        return (pid, self.outputs_of(ctx, pid)) if self._statement(ctx, pid) else None
+
