@@ -14,6 +14,14 @@ PROFILES: dict[str, dict[str, Any]] = {
     "dev": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "dev", "ManagedBy": "genai-infra"},
+        "edge": {
+            "domain": "genai-demo.example.com",  # certificate for <env>.<domain> + api./cmc./shop.
+            "alb_deletion_protection": False,
+            "alb_idle_timeout": 60,
+            "deregistration_delay": 10,  # seconds a draining pod keeps its connections
+            "waf_managed_override": "Count",  # dev only counts managed-rule matches (tuning), production blocks them
+            "waf_rate_limit": 2000,  # requests per 5 minutes per client IP, then Block
+        },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
             "azs": 3,
@@ -25,6 +33,14 @@ PROFILES: dict[str, dict[str, Any]] = {
     "production": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "production", "ManagedBy": "genai-infra"},
+        "edge": {
+            "domain": "genai-demo.example.com",  # certificate for <env>.<domain> + api./cmc./shop.
+            "alb_deletion_protection": True,
+            "alb_idle_timeout": 60,
+            "deregistration_delay": 30,  # seconds a draining pod keeps its connections
+            "waf_managed_override": "None",  # None = the rule group's own actions apply: matches are blocked
+            "waf_rate_limit": 2000,  # requests per 5 minutes per client IP, then Block
+        },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
             "azs": 3,
