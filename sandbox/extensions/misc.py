@@ -1,0 +1,194 @@
+"""Smaller gaps: WAFv2 associations, CloudWatch composite alarms, Logs KMS keys, AMP alert manager.
+
+- WAFv2: list_resources_for_web_acl; delete_web_acl refuses an ACL that is
+  still associated (WAFAssociatedItemException), as AWS does.
+- CloudWatch: put_composite_alarm (moto already lists composite alarms, it
+  only lacked the call); AlarmRule must reference alarms that exist.
+- Logs: associate_kms_key / disassociate_kms_key.
+- AMP: alert manager definitions (create/describe/put/delete), status ACTIVE.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from moto.amp import urls as amp_urls
+from moto.amp.models import PrometheusServiceBackend
+from moto.amp.responses import PrometheusServiceResponse
+from moto.cloudwatch.exceptions import ValidationError
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.responses import EmptyResult
+from moto.core.utils import utcnow
+from moto.logs.exceptions import ResourceNotFoundException as LogsNotFound
+from moto.logs.responses import LogsResponse
+from moto.wafv2.models import WAFV2Backend
+from moto.wafv2.responses import WAFV2Response
+
+from sandbox import lifecycle
+from sandbox.extensions._base import AwsJsonError, add_methods, add_urls, body, store
+
+_RESOURCE_TYPES = {
+    "APPLICATION_LOAD_BALANCER": ":elasticloadbalancing:", "API_GATEWAY": ":apigateway:", "APPSYNC": ":appsync:",
+    "COGNITO_USER_POOL": ":cognito-idp:", "APP_RUNNER_SERVICE": ":apprunner:",
+    "VERIFIED_ACCESS_INSTANCE": ":ec2:", "AMPLIFY": ":amplify:",
+}
+
+
+class _Waf:
+    def list_resources_for_web_acl(self: Any) -> str:
+        b = body(self)
+        acl = self.wafv2_backend.wacls.get(b.get("WebACLArn"))
+        if acl is None:
+            raise AwsJsonError("WAFNonexistentItemException", "AWS WAF couldn't perform the operation because your "
+                               "resource doesn't exist.")
+        rtype = b.get("ResourceType") or "APPLICATION_LOAD_BALANCER"
+        if rtype not in _RESOURCE_TYPES:
+            raise AwsJsonError("WAFInvalidParameterException", f"Invalid ResourceType {rtype}.")
+        marker = _RESOURCE_TYPES[rtype]
+        return json.dumps({"ResourceArns": [r for r in acl.associated_resources if marker in r]})
+
+
+def delete_web_acl(self: WAFV2Backend, original: Callable[..., Any], name: str, scope: str, _id: str,
+                   lock_token: str) -> None:
+    for acl in self.wacls.values():
+        if acl.name == name and acl.associated_resources and getattr(acl, "scope", scope) == scope:
+            raise AwsJsonError("WAFAssociatedItemException", "AWS WAF couldn't perform the operation because your "
+                               "resource is being used by another resource or it's associated with another "
+                               "resource.")
+    return original(self, name, scope, _id, lock_token)
+
+
+_ALARM_REF = re.compile(r"(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*\"?([^\")]+)\"?\s*\)")
+
+
+class _CloudWatch:
+    def put_composite_alarm(self: Any) -> EmptyResult:
+        backend = self.cloudwatch_backend
+        name = self._get_param("AlarmName")
+        rule = self._get_param("AlarmRule")
+        if not name or not rule:
+            raise ValidationError("AlarmName and AlarmRule are required.")
+        refs = _ALARM_REF.findall(rule)
+        if not refs and rule.strip() not in ("TRUE", "FALSE"):
+            raise ValidationError(f"AlarmRule {rule!r} is not a valid composite alarm rule.")
+        missing = [r for r in refs if r.split(":")[-1] not in backend.alarms and r not in backend.alarms]
+        if missing:
+            raise ValidationError(f"Could not find alarm(s) referenced in AlarmRule: {', '.join(missing)}.")
+        existing = backend.alarms.get(name)
+        if existing is not None and existing.rule is None:
+            raise ValidationError(f"Alarm {name} is a metric alarm and cannot be replaced by a composite alarm.")
+        alarm = backend.put_metric_alarm(
+            name=name, namespace=None, metric_name=None, comparison_operator=None, evaluation_periods=None,
+            period=None, threshold=None, statistic=None, description=self._get_param("AlarmDescription"),
+            dimensions=[], alarm_actions=self._get_param("AlarmActions", []),
+            ok_actions=self._get_param("OKActions", []),
+            insufficient_data_actions=self._get_param("InsufficientDataActions", []),
+            actions_enabled=self._get_param("ActionsEnabled", True), rule=rule, tags=self._get_param("Tags", []))
+        alarm.alarm_rule = rule
+        for param in ("ActionsSuppressor", "ActionsSuppressorWaitPeriod", "ActionsSuppressorExtensionPeriod"):
+            value = self._get_param(param)
+            if value is not None:
+                setattr(alarm, re.sub(r"(?<!^)(?=[A-Z])", "_", param).lower(), value)
+        return EmptyResult()
+
+
+class _Logs:
+    def associate_kms_key(self: Any) -> str:
+        name = self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(name)
+        if group is None:
+            raise LogsNotFound("The specified log group does not exist.")
+        key = self._get_param("kmsKeyId")
+        if not key or not key.startswith("arn:"):
+            raise AwsJsonError("InvalidParameterException", "kmsKeyId must be a KMS key ARN.")
+        group.kms_key_id = key
+        return ""
+
+    def disassociate_kms_key(self: Any) -> str:
+        name = self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(name)
+        if group is None:
+            raise LogsNotFound("The specified log group does not exist.")
+        group.kms_key_id = None
+        return ""
+
+
+def _definitions(backend: PrometheusServiceBackend) -> dict[str, dict[str, Any]]:
+    return store(backend, "amp_alert_managers")
+
+
+class _Amp:
+    def _workspace_id(self: Any) -> str:
+        return self.uri_match.get("workspaceId") or self.parsed_url.path.split("/")[2]
+
+    def create_alert_manager_definition(self: Any) -> tuple[int, dict[str, str], str]:
+        backend = self.amp_backend
+        wid = _Amp._workspace_id(self)
+        backend.describe_workspace(wid)
+        defs = _definitions(backend)
+        if wid in defs:
+            raise AwsJsonError("ConflictException", f"An alert manager definition already exists for {wid}.", 409)
+        data = body(self).get("data")
+        _validate_alertmanager(data)
+        now = utcnow().timestamp()
+        rec = {"data": data, "createdAt": now, "modifiedAt": now, "status": {"statusCode": "ACTIVE"}}
+        defs[wid] = rec
+        return 202, {}, json.dumps({"status": rec["status"]})
+
+    def describe_alert_manager_definition(self: Any) -> str:
+        backend = self.amp_backend
+        wid = _Amp._workspace_id(self)
+        backend.describe_workspace(wid)
+        rec = _definitions(backend).get(wid)
+        if rec is None:
+            raise AwsJsonError("ResourceNotFoundException", f"Alert manager definition for {wid} not found.", 404)
+        return json.dumps({"alertManagerDefinition": rec})
+
+    def put_alert_manager_definition(self: Any) -> tuple[int, dict[str, str], str]:
+        backend = self.amp_backend
+        wid = _Amp._workspace_id(self)
+        backend.describe_workspace(wid)
+        rec = _definitions(backend).get(wid)
+        if rec is None:
+            raise AwsJsonError("ResourceNotFoundException", f"Alert manager definition for {wid} not found.", 404)
+        data = body(self).get("data")
+        _validate_alertmanager(data)
+        rec["data"], rec["modifiedAt"] = data, utcnow().timestamp()
+        rec["status"] = {"statusCode": "ACTIVE"}
+        return 202, {}, json.dumps({"status": rec["status"]})
+
+    def delete_alert_manager_definition(self: Any) -> tuple[int, dict[str, str], str]:
+        backend = self.amp_backend
+        wid = _Amp._workspace_id(self)
+        backend.describe_workspace(wid)
+        if _definitions(backend).pop(wid, None) is None:
+            raise AwsJsonError("ResourceNotFoundException", f"Alert manager definition for {wid} not found.", 404)
+        return 202, {}, ""
+
+
+def _validate_alertmanager(data: str | None) -> None:
+    """AWS rejects a definition without an `alertmanager_config` (or `template_files`) section."""
+    try:
+        text = base64.b64decode(data or "").decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise AwsJsonError("ValidationException", "data must be base64-encoded YAML.") from None
+    if "alertmanager_config" not in text:
+        raise AwsJsonError("ValidationException", "The alert manager definition must contain alertmanager_config.")
+
+
+def _public(cls: type) -> list[Any]:
+    return [fn for name, fn in vars(cls).items() if callable(fn) and not name.startswith("_")]
+
+
+def install() -> None:
+    add_methods(WAFV2Response, *_public(_Waf))
+    lifecycle.wrap(WAFV2Backend, "delete_web_acl")(delete_web_acl)
+    add_methods(CloudWatchResponse, *_public(_CloudWatch))
+    add_methods(LogsResponse, *_public(_Logs))
+    add_methods(PrometheusServiceResponse, *_public(_Amp))
+    add_urls(amp_urls, {"{0}/workspaces/(?P<workspace_id>[^/]+)/alertmanager/definition$":
+                        PrometheusServiceResponse.dispatch})
