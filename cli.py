@@ -187,29 +187,30 @@ def plan(refresh: bool, detailed_exitcode: bool, as_json: bool, destroy: bool, *
 
 
 def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool, **plan_kw: Any) -> None:
-    store = ws.store
-    store.acquire(operation)
-    try:
-        for w in store.warnings:
-            click.echo(f"Warning: {w}", err=True)
-        p, g, records, external = ws.make_plan(**plan_kw)
+    from orchestrator.runs import run_changes
+
+    def confirm(p: Any) -> bool:
         if not as_json:
             print_plan(p)
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise InfraError(f"{operation} needs confirmation: pass --auto-approve when not on a terminal")
+        if click.confirm(f"Do you want to {operation} these changes?", default=False):
+            return True
+        click.echo("Cancelled; nothing changed.")
+        return False
+
+    p, report = run_changes(ws, operation, confirm=confirm, on_event=Progress(),
+                            warn=lambda m: click.echo(f"Warning: {m}", err=True), **plan_kw)
+    if report is None:
         if not p.has_changes:
             if as_json:
                 click.echo(json.dumps({"ok": True, "changes": 0}))
             else:
+                print_plan(p)
                 click.echo("No changes. Infrastructure matches the plan.")
-            return
-        if not auto_approve:
-            if not sys.stdin.isatty():
-                raise InfraError(f"{operation} needs confirmation: pass --auto-approve when not on a terminal")
-            if not click.confirm(f"Do you want to {operation} these changes?", default=False):
-                click.echo("Cancelled; nothing changed.")
-                return
-        report = ws.execute(p, g, records, external, on_event=Progress())
-    finally:
-        store.release()
+        return
     print_report(report, as_json)
     if not report.ok:
         sys.exit(1)

@@ -8,6 +8,7 @@ errors the classifier says are worth retrying. The walk itself is generic
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -36,7 +37,7 @@ from state.dynamodb import DynamoStateStore, Record
 class RetryPolicy:
     """Bounded retries for what the classifier calls transient (scaled down in the sandbox)."""
 
-    initial: float = 1.0
+    initial: float = field(default_factory=lambda: float(os.environ.get("INFRA_RETRY_INITIAL", "1.0")))
     maximum: float = 20.0
     attempts: int = 8
     dependency_seconds: float = 300.0

@@ -33,6 +33,9 @@ from botocore.exceptions import (
 
 from orchestrator.errors import AwsError
 
+# Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.
+GLOBAL_HOOKS: list[tuple[str, Callable[..., Any]]] = []
+
 WAITER_DIR = Path(__file__).resolve().parent.parent / "resources" / "waiters"
 
 # Mutating operations start with one of these verbs; everything else reads.
@@ -70,7 +73,7 @@ class Clients:
         self.poll_delay = poll_delay if poll_delay is not None else (float(env_delay) if env_delay else None)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self._hooks: list[tuple[str, Callable[..., Any]]] = []
+        self._hooks: list[tuple[str, Callable[..., Any]]] = list(GLOBAL_HOOKS)
         self._account_id: str | None = None
 
     # -- clients --------------------------------------------------------------------

@@ -124,3 +124,20 @@ class Workspace:
     def execute(self, p: Plan, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
                 on_event: Callable[[str, str, Any], None] | None = None) -> Report:
         return self.applier(g, records, external, on_event).run(p, self.opts.parallelism)
+
+
+def run_changes(ws: Workspace, operation: str, *, confirm: Callable[[Plan], bool] = lambda _p: True,
+                on_event: Callable[[str, str, Any], None] | None = None,
+                warn: Callable[[str], None] = lambda _m: None, **plan_kw: Any) -> tuple[Plan, Report | None]:
+    """Lock, plan, confirm, execute, unlock. The report is None when nothing ran."""
+    store = ws.store
+    store.acquire(operation)
+    try:
+        for w in store.warnings:
+            warn(w)
+        p, g, records, external = ws.make_plan(**plan_kw)
+        if not p.has_changes or not confirm(p):
+            return p, None
+        return p, ws.execute(p, g, records, external, on_event=on_event)
+    finally:
+        store.release()

@@ -1,0 +1,53 @@
+"""Shared test helpers: run the CLI in-process, count AWS calls, list tagged resources."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from click.testing import CliRunner
+
+import cli
+from orchestrator import aws as aws_mod
+
+
+class CallLog:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.calls.append((model.service_model.service_name, model.name))
+
+    @property
+    def mutating(self) -> list[tuple[str, str]]:
+        return [(s, op) for s, op in self.calls if s != "dynamodb" and s != "sts" and aws_mod.is_mutating(op)]
+
+    def by_service(self) -> Counter:
+        return Counter(s for s, _ in self.calls)
+
+
+@contextmanager
+def count_calls() -> Iterator[CallLog]:
+    """Every AWS call made by the tool's clients created inside the block."""
+    log = CallLog()
+    hook = ("before-call", log)
+    aws_mod.GLOBAL_HOOKS.append(hook)
+    try:
+        yield log
+    finally:
+        aws_mod.GLOBAL_HOOKS.remove(hook)
+
+
+def infra(*args: str, ok: bool | None = True) -> Any:
+    """Run `infra ARGS` in-process; assert success unless ok is None/False."""
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    if ok is True:
+        assert result.exit_code == 0, f"infra {' '.join(args)} exited {result.exit_code}:\n{result.output}"
+    return result
+
+
+def one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
