@@ -40,7 +40,7 @@ PHASES = ("create", "delete", "update")
 _lock = threading.RLock()
 _events: list[tuple[float, int, Callable[[], None]]] = []
 _seq = itertools.count()
-_GEN = "_sandbox_lifecycle_gen"
+GEN_ATTR = "_sandbox_lifecycle_gen"
 
 
 def model_name(kind: str, phase: str) -> str:
@@ -128,13 +128,13 @@ def pending() -> int:
 
 
 def _bump(obj: Any, key: str) -> int:
-    gens = obj.__dict__.setdefault(_GEN, {})
+    gens = obj.__dict__.setdefault(GEN_ATTR, {})
     gens[key] = gens.get(key, 0) + 1
     return gens[key]
 
 
 def _current(obj: Any, key: str, gen: int) -> bool:
-    return obj.__dict__.get(_GEN, {}).get(key) == gen
+    return obj.__dict__.get(GEN_ATTR, {}).get(key) == gen
 
 
 def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,

@@ -1,0 +1,62 @@
+"""Entry point of the sandbox server process: `python -m sandbox.serve --port N`.
+
+It loads exactly what the tests load (settings, moto config, fidelity
+extensions) and turns the lifecycle simulation on (unless --no-lifecycle),
+then serves moto on 127.0.0.1 until SIGTERM/SIGINT, when it shuts down
+cleanly so nothing is left listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.serve", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback only; anything else is refused")
+    parser.add_argument("--scale", type=float, default=None,
+                        help="real seconds per AWS second (default INFRA_SANDBOX_SCALE or 1 min = 10 ms)")
+    parser.add_argument("--no-lifecycle", action="store_true", help="make every resource ready at once")
+    args = parser.parse_args(argv)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("the sandbox only listens on loopback (127.0.0.1)")
+
+    from sandbox import settings
+
+    settings.apply_env()
+    settings.apply_moto_config()
+
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from sandbox import lifecycle
+    from sandbox.extensions import install
+
+    install()
+    if args.no_lifecycle:
+        lifecycle.disable()
+    else:
+        lifecycle.enable(args.scale)
+
+    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server.start()
+    print(f"sandbox listening on http://{args.host}:{args.port}", flush=True)
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""`infra sandbox up|down|status|reset`: moto's server as a detached background process.
+
+The server runs `python -m sandbox.serve` (same settings and extensions as
+the tests) on 127.0.0.1 only, on a free port unless one is given. Its pid and
+port live in `<state dir>/server.json` (default ~/.genai-infra/sandbox,
+INFRA_SANDBOX_DIR overrides), so a later CLI invocation finds it; the process
+survives the CLI exiting (own session, output to server.log beside it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from orchestrator.errors import InfraError
+from sandbox import settings
+
+HOST = "127.0.0.1"
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Status:
+    pid: int
+    port: int
+    endpoint_url: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def state_dir() -> Path:
+    return Path(settings.state_dir())
+
+
+def _state_path() -> Path:
+    return state_dir() / STATE_FILE
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited child not yet reaped) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _answers(port: int, timeout: float = 1.0) -> bool:
+    """True if moto answers on the port (its /moto-api/ is always there)."""
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/moto-api/data.json", timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _listening(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.2)
+        return s.connect_ex((HOST, port)) == 0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _read() -> Status | None:
+    try:
+        data = json.loads(_state_path().read_text())
+        return Status(pid=int(data["pid"]), port=int(data["port"]), endpoint_url=str(data["endpoint_url"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def status() -> Status | None:
+    """The running sandbox, or None (not started, or a stale file whose process is gone)."""
+    st = _read()
+    if st is None or not _alive(st.pid):
+        return None
+    return st
+
+
+def up(port: int | None = None, scale: float | None = None, lifecycle: bool = True) -> Status:
+    """Start the sandbox in the background and wait until it answers; return the running one if any."""
+    current = status()
+    if current is not None:
+        return current
+    _state_path().unlink(missing_ok=True)
+    port = port or _free_port()
+    if _listening(port):
+        raise InfraError(f"cannot start the sandbox on port {port}: something else is listening there")
+    directory = state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "sandbox.serve", "--port", str(port)]
+    if scale is not None:
+        cmd += ["--scale", str(scale)]
+    if not lifecycle:
+        cmd.append("--no-lifecycle")
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+    with open(directory / LOG_FILE, "ab") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                cwd=root, start_new_session=True, close_fds=True)
+    st = Status(pid=proc.pid, port=port, endpoint_url=f"http://{HOST}:{port}")
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(port):
+        if proc.poll() is not None:
+            raise InfraError(f"the sandbox exited at start (code {proc.returncode}); see {directory / LOG_FILE}")
+        if time.monotonic() > deadline:
+            _terminate(proc.pid)
+            raise InfraError(f"the sandbox did not answer on port {port} within {START_TIMEOUT:.0f} s; "
+                             f"see {directory / LOG_FILE}")
+        time.sleep(0.1)
+    tmp = _state_path().with_suffix(".tmp")
+    tmp.write_text(json.dumps(st.to_dict()))
+    tmp.replace(_state_path())
+    return st
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _alive(pid) and time.monotonic() < deadline:
+        _reap(pid)
+        time.sleep(0.05)
+    if _alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the server is our own child (tests start it in-process)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def down() -> bool:
+    """Stop the sandbox; True if one was running. Afterwards nothing listens on its port."""
+    st = _read()
+    if st is None:
+        return False
+    running = _alive(st.pid)
+    if running:
+        _terminate(st.pid)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while _listening(st.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    _state_path().unlink(missing_ok=True)
+    return running
+
+
+def endpoint() -> str:
+    """The endpoint URL of the running sandbox, for `--sandbox`."""
+    st = status()
+    if st is None:
+        raise InfraError("the sandbox is not running: start it with `infra sandbox up`")
+    return st.endpoint_url
+
+
+def reset() -> None:
+    """Forget every resource in the sandbox (moto's /moto-api/reset); settings and extensions stay."""
+    url = endpoint()
+    req = urllib.request.Request(f"{url}/moto-api/reset", method="POST", data=b"")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            if resp.status != 200:
+                raise InfraError(f"the sandbox refused the reset (HTTP {resp.status})")
+    except urllib.error.URLError as exc:
+        raise InfraError(f"the sandbox at {url} did not answer the reset: {exc}") from exc
