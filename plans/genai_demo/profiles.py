@@ -14,6 +14,26 @@ PROFILES: dict[str, dict[str, Any]] = {
     "dev": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "dev", "ManagedBy": "genai-infra"},
+        "security": {
+            # AWS services allowed to use the main key on behalf of principals of this account (kms:ViaService);
+            # CloudWatch Logs (logs.<region>) is granted separately as a service principal.
+            "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm"],
+            "kms_deletion_window_days": 7,  # shortest AWS allows: dev keys go quickly
+            "secret_recovery_days": 0,  # 0 = ForceDeleteWithoutRecovery: dev can destroy and re-create at once
+            "redis_auth_length": 32,
+            "db_master_username": "genai_admin",
+        },
+        "s3": {
+            # Inventory section 7: IA after 30 days, Glacier after 90; backups expire 35 days (dev) / 7 years (prod).
+            "data_lake": {"ia_days": 30, "glacier_days": 90, "expire_days": None, "noncurrent_expire_days": 30},
+            "backups": {"ia_days": 30, "glacier_days": 90, "expire_days": 35, "noncurrent_expire_days": 7},
+            "abort_multipart_days": 7,
+        },
+        "config": {
+            "tier": "Standard",
+            # Published as /genai-demo/<env>/<key> beside the endpoints the lead passes in.
+            "static": {"app/environment": "dev", "app/log-level": "DEBUG"},
+        },
         "edge": {
             "domain": "genai-demo.example.com",  # certificate for <env>.<domain> + api./cmc./shop.
             "alb_deletion_protection": False,
@@ -33,6 +53,22 @@ PROFILES: dict[str, dict[str, Any]] = {
     "production": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "production", "ManagedBy": "genai-infra"},
+        "security": {
+            "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm"],
+            "kms_deletion_window_days": 30,  # longest AWS allows: a mistaken destroy can still be undone
+            "secret_recovery_days": 30,
+            "redis_auth_length": 32,
+            "db_master_username": "genai_admin",
+        },
+        "s3": {
+            "data_lake": {"ia_days": 30, "glacier_days": 90, "expire_days": None, "noncurrent_expire_days": 365},
+            "backups": {"ia_days": 30, "glacier_days": 90, "expire_days": 2555, "noncurrent_expire_days": 90},
+            "abort_multipart_days": 7,
+        },
+        "config": {
+            "tier": "Standard",
+            "static": {"app/environment": "production", "app/log-level": "INFO"},
+        },
         "edge": {
             "domain": "genai-demo.example.com",  # certificate for <env>.<domain> + api./cmc./shop.
             "alb_deletion_protection": True,
