@@ -1,0 +1,467 @@
+"""ElastiCache (Redis OSS) types: subnet group, parameter group, replication group.
+
+Like RDS, ElastiCache identifies these by name, so the physical id is the
+deterministic `genai-demo-<env>-<name>` (lower case: ElastiCache folds names)
+and find() is one describe by that name confirmed by the `infra:address` tag.
+Tags go in at create time and are kept in step by ARN.
+
+The Redis AUTH token is never a property: the plan names a Secrets Manager
+secret (`AuthTokenSecretArn`) and create() reads the value itself, so state
+holds only the ARN (inventory defect 6: the original code had a literal).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, ResourceError, int_range, one_of, tag_dict, tag_list
+
+
+def _chunks(items: list[Any], n: int) -> list[list[Any]]:
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+
+class CacheResource(Resource):
+    """ElastiCache types share naming (id = deterministic name), tags by ARN and find-by-name."""
+
+    service = "elasticache"
+    name_max: ClassVar[int] = 255
+
+    def ident(self, ctx: Ctx) -> str:
+        return ctx.physical_name(max_len=self.name_max).lower()
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def arn_of(item: dict[str, Any]) -> str:
+        return item["ARN"]
+
+    def sync_tags(self, ctx: Ctx, arn: str) -> None:
+        ec = ctx.client("elasticache")
+        have = tag_dict(ec.list_tags_for_resource(ResourceName=arn).get("TagList"))
+        want = dict(ctx.tags)
+        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        if stale:
+            ec.remove_tags_from_resource(ResourceName=arn, TagKeys=stale)
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if changed:
+            ec.add_tags_to_resource(ResourceName=arn, Tags=tag_list(changed))
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        pid = self.ident(ctx)
+        item = self.describe_one(ctx, pid)
+        if item is None:
+            return None
+        tags = tag_dict(ctx.client("elasticache").list_tags_for_resource(ResourceName=self.arn_of(item))
+                        .get("TagList"))
+        if tags.get("infra:address") != ctx.address:
+            return None  # same name, not ours: never adopt it
+        return pid, self.outputs_of(ctx, pid)
+
+    def _describe(self, ctx: Ctx, op: str, key: str, **params: Any) -> dict[str, Any] | None:
+        try:
+            items = getattr(ctx.client("elasticache"), op)(**params)[key]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return items[0] if items else None
+
+
+# --------------------------------------------------------------------------- subnet group
+
+
+class SubnetGroup(CacheResource):
+    """The subnets cache nodes may live in (one per AZ so Multi-AZ can place replicas apart)."""
+
+    type_name = "elasticache.SubnetGroup"
+    props = {
+        "CacheSubnetGroupDescription": P(str, default="Cache subnets managed by genai-infra"),
+        "SubnetIds": P(list, required=True, validator=lambda v: None if v else "needs at least one subnet"),
+    }
+    outputs = ("CacheSubnetGroupName", "Arn", "VpcId")
+    not_found = ("CacheSubnetGroupNotFoundFault",)
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        return self._describe(ctx, "describe_cache_subnet_groups", "CacheSubnetGroups",
+                              CacheSubnetGroupName=physical_id)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.ident(ctx)
+        ctx.client("elasticache").create_cache_subnet_group(
+            CacheSubnetGroupName=name, CacheSubnetGroupDescription=props["CacheSubnetGroupDescription"],
+            SubnetIds=list(props["SubnetIds"]), Tags=tag_list(ctx.tags))
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        g = self.describe_one(ctx, physical_id) or {}
+        return {"CacheSubnetGroupName": physical_id, "Arn": g.get("ARN"), "VpcId": g.get("VpcId")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        g = self.describe_one(ctx, physical_id)
+        if g is None:
+            return None
+        return {"CacheSubnetGroupDescription": g.get("CacheSubnetGroupDescription"),
+                "SubnetIds": [s["SubnetIdentifier"] for s in g.get("Subnets", [])]}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if old.get("SubnetIds") != new["SubnetIds"] or \
+                old.get("CacheSubnetGroupDescription") != new["CacheSubnetGroupDescription"]:
+            ctx.client("elasticache").modify_cache_subnet_group(
+                CacheSubnetGroupName=physical_id, CacheSubnetGroupDescription=new["CacheSubnetGroupDescription"],
+                SubnetIds=list(new["SubnetIds"]))
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("elasticache").delete_cache_subnet_group, CacheSubnetGroupName=physical_id)
+
+
+# --------------------------------------------------------------------------- parameter group
+
+
+class ParameterGroup(CacheResource):
+    """A cache parameter group ({name: value}); removing a parameter resets it to the engine default.
+
+    A cluster-mode-enabled replication group needs `cluster-enabled: "yes"` in
+    its (custom) parameter group.
+    """
+
+    type_name = "elasticache.ParameterGroup"
+    props = {
+        "CacheParameterGroupFamily": P(str, required=True, doc="e.g. redis7"),
+        "Description": P(str, default="Cache parameters managed by genai-infra"),
+        "Parameters": P(dict, default={}),
+    }
+    replace_on = frozenset({"CacheParameterGroupFamily", "Description"})  # neither is modifiable
+    outputs = ("CacheParameterGroupName", "Arn")
+    not_found = ("CacheParameterGroupNotFound", "CacheParameterGroupNotFoundFault")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        params = props.get("Parameters")
+        if isinstance(params, dict):
+            bad = [k for k, v in params.items() if not isinstance(v, str | int | float) or isinstance(v, bool)]
+            if bad:
+                raise PlanError(f"{self.type_name} {self.name!r}: parameter values must be strings or numbers: "
+                                f"{', '.join(bad)}")
+            props["Parameters"] = {k: str(v) for k, v in params.items()}
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        return self._describe(ctx, "describe_cache_parameter_groups", "CacheParameterGroups",
+                              CacheParameterGroupName=physical_id)
+
+    def _apply(self, ctx: Ctx, physical_id: str, values: dict[str, str]) -> None:
+        plist = [{"ParameterName": k, "ParameterValue": v} for k, v in sorted(values.items())]
+        for chunk in _chunks(plist, 20):  # AWS accepts at most 20 per call
+            ctx.client("elasticache").modify_cache_parameter_group(CacheParameterGroupName=physical_id,
+                                                                   ParameterNameValues=chunk)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.ident(ctx)
+        ctx.client("elasticache").create_cache_parameter_group(
+            CacheParameterGroupName=name, CacheParameterGroupFamily=props["CacheParameterGroupFamily"],
+            Description=props["Description"], Tags=tag_list(ctx.tags))
+        self._apply(ctx, name, props.get("Parameters") or {})
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        g = self.describe_one(ctx, physical_id) or {}
+        return {"CacheParameterGroupName": physical_id, "Arn": g.get("ARN")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        g = self.describe_one(ctx, physical_id)
+        if g is None:
+            return None
+        pages = ctx.client("elasticache").get_paginator("describe_cache_parameters").paginate(
+            CacheParameterGroupName=physical_id, Source="user")
+        params = {p["ParameterName"]: p.get("ParameterValue") for page in pages for p in page.get("Parameters", [])
+                  if p.get("Source", "user") == "user"}
+        return {"CacheParameterGroupFamily": g["CacheParameterGroupFamily"], "Description": g.get("Description"),
+                "Parameters": params}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        before, after = old.get("Parameters") or {}, new.get("Parameters") or {}
+        self._apply(ctx, physical_id, {k: v for k, v in after.items() if before.get(k) != v})
+        removed = sorted(k for k in before if k not in after)
+        for chunk in _chunks([{"ParameterName": k} for k in removed], 20):
+            ctx.client("elasticache").reset_cache_parameter_group(CacheParameterGroupName=physical_id,
+                                                                  ParameterNameValues=chunk)
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("elasticache").delete_cache_parameter_group, CacheParameterGroupName=physical_id)
+
+
+# --------------------------------------------------------------------------- replication group
+
+# Property -> ModifyReplicationGroup parameter, for what changes in place with one call.
+_MODIFY = {
+    "ReplicationGroupDescription": "ReplicationGroupDescription",
+    "CacheNodeType": "CacheNodeType",
+    "EngineVersion": "EngineVersion",
+    "AutomaticFailoverEnabled": "AutomaticFailoverEnabled",
+    "MultiAZEnabled": "MultiAZEnabled",
+    "SecurityGroupIds": "SecurityGroupIds",
+    "CacheParameterGroupName": "CacheParameterGroupName",
+    "SnapshotRetentionLimit": "SnapshotRetentionLimit",
+    "SnapshotWindow": "SnapshotWindow",
+    "PreferredMaintenanceWindow": "PreferredMaintenanceWindow",
+    "AutoMinorVersionUpgrade": "AutoMinorVersionUpgrade",
+}
+_CREATE_SKIP = frozenset({"AuthTokenSecretArn", "SkipFinalSnapshot"})
+
+
+def auth_token_from(secret_string: str) -> str:
+    """The token in a secret: the whole string, or one of the usual keys of a JSON object."""
+    try:
+        doc = json.loads(secret_string)
+    except ValueError:
+        return secret_string
+    if isinstance(doc, dict):
+        for key in ("authToken", "AuthToken", "auth_token", "token", "password"):
+            if isinstance(doc.get(key), str):
+                return doc[key]
+        raise ResourceError("the Redis auth secret is a JSON object without an authToken/token/password key")
+    return secret_string
+
+
+class ReplicationGroup(CacheResource):
+    """A Redis OSS replication group: one primary with replicas (cluster mode disabled) or
+    NumNodeGroups shards of ReplicasPerNodeGroup replicas each (cluster mode enabled).
+
+    In place: node type, engine version, failover/Multi-AZ, security groups,
+    parameter group, snapshot and maintenance settings (one
+    ModifyReplicationGroup), shard count (ModifyReplicationGroupShardConfiguration),
+    replica count (Increase/DecreaseReplicaCount) and the AUTH token (rotated
+    from the secret). Encryption, engine, port, subnet group and cluster mode
+    need a new group.
+    """
+
+    type_name = "elasticache.ReplicationGroup"
+    name_max = 40  # ReplicationGroupId limit
+    props = {
+        "ReplicationGroupDescription": P(str, default="Redis managed by genai-infra"),
+        "Engine": P(str, default="redis", validator=one_of("redis", "valkey")),
+        "EngineVersion": P(str),
+        "CacheNodeType": P(str, required=True),
+        "ClusterMode": P(str, default="disabled", validator=one_of("enabled", "disabled")),
+        "NumCacheClusters": P(int, validator=int_range(1, 6)),
+        "NumNodeGroups": P(int, validator=int_range(1, 500)),
+        "ReplicasPerNodeGroup": P(int, validator=int_range(0, 5)),
+        "AutomaticFailoverEnabled": P(bool, default=False),
+        "MultiAZEnabled": P(bool, default=False),
+        "CacheSubnetGroupName": P(str),
+        "SecurityGroupIds": P(list),
+        "CacheParameterGroupName": P(str),
+        "Port": P(int, default=6379),
+        "AtRestEncryptionEnabled": P(bool, default=True),
+        "KmsKeyId": P(str),
+        "TransitEncryptionEnabled": P(bool, default=True),
+        "AuthTokenSecretArn": P(str, doc="Secrets Manager secret holding the AUTH token; read at create/update"),
+        "SnapshotRetentionLimit": P(int, validator=int_range(0, 35)),
+        "SnapshotWindow": P(str),
+        "PreferredMaintenanceWindow": P(str),
+        "AutoMinorVersionUpgrade": P(bool, default=True),
+        "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
+    }
+    replace_on = frozenset({"Engine", "ClusterMode", "CacheSubnetGroupName", "Port", "AtRestEncryptionEnabled",
+                            "KmsKeyId", "TransitEncryptionEnabled"})
+    write_only = frozenset({"AuthTokenSecretArn", "SkipFinalSnapshot"})
+    outputs = ("ReplicationGroupId", "Arn", "Endpoint", "Address", "Port", "PrimaryEndpointAddress",
+               "ReaderEndpointAddress", "ConfigurationEndpointAddress")
+    not_found = ("ReplicationGroupNotFoundFault",)
+    timeouts = {"create": 3600, "update": 3600, "delete": 3600}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        cluster = props.get("ClusterMode") == "enabled"
+        if cluster:
+            if props.get("NumCacheClusters") is not None:
+                raise PlanError(f"{where}: cluster mode enabled takes NumNodeGroups/ReplicasPerNodeGroup, "
+                                "not NumCacheClusters")
+            if props.get("NumNodeGroups") is None:
+                raise PlanError(f"{where}: cluster mode enabled needs NumNodeGroups")
+            if props.get("AutomaticFailoverEnabled") is not True:
+                raise PlanError(f"{where}: cluster mode enabled requires AutomaticFailoverEnabled=True")
+            replicas = props.get("ReplicasPerNodeGroup") or 0
+        else:
+            if props.get("NumNodeGroups") not in (None, 1) or props.get("ReplicasPerNodeGroup") is not None:
+                raise PlanError(f"{where}: NumNodeGroups/ReplicasPerNodeGroup need ClusterMode='enabled'; "
+                                "use NumCacheClusters (primary + replicas)")
+            props.setdefault("NumCacheClusters", 1)
+            replicas = props["NumCacheClusters"] - 1 if isinstance(props["NumCacheClusters"], int) else 1
+        if props.get("AutomaticFailoverEnabled") is True and replicas < 1:
+            raise PlanError(f"{where}: automatic failover needs at least one replica")
+        if props.get("MultiAZEnabled") is True and props.get("AutomaticFailoverEnabled") is not True:
+            raise PlanError(f"{where}: Multi-AZ requires AutomaticFailoverEnabled=True")
+        if props.get("AuthTokenSecretArn") is not None and props.get("TransitEncryptionEnabled") is not True:
+            raise PlanError(f"{where}: an AUTH token requires TransitEncryptionEnabled=True")
+        if props.get("KmsKeyId") is not None and props.get("AtRestEncryptionEnabled") is not True:
+            raise PlanError(f"{where}: KmsKeyId requires AtRestEncryptionEnabled=True")
+
+    # -- helpers ---------------------------------------------------------------
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        return self._describe(ctx, "describe_replication_groups", "ReplicationGroups",
+                              ReplicationGroupId=physical_id)
+
+    def _auth_token(self, ctx: Ctx, secret_arn: str) -> str:
+        value = ctx.client("secretsmanager").get_secret_value(SecretId=secret_arn)
+        if "SecretString" not in value:
+            raise ResourceError(f"{ctx.address}: secret {secret_arn} has no string value for the Redis AUTH token")
+        return auth_token_from(value["SecretString"])
+
+    def _member(self, ctx: Ctx, rg: dict[str, Any]) -> dict[str, Any]:
+        members = rg.get("MemberClusters") or []
+        if not members:
+            return {}
+        return self._describe(ctx, "describe_cache_clusters", "CacheClusters", CacheClusterId=members[0]) or {}
+
+    @staticmethod
+    def _cluster_mode(rg: dict[str, Any]) -> str:
+        mode = (rg.get("ClusterMode") or "").lower()
+        if mode in ("enabled", "disabled"):
+            return mode
+        return "enabled" if rg.get("ClusterEnabled") else "disabled"
+
+    def _wait(self, ctx: Ctx, pid: str, key: str) -> None:
+        ctx.wait("elasticache", "ReplicationGroupAvailable", timeout_key=key, ReplicationGroupId=pid)
+
+    # -- contract --------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.ident(ctx)
+        params = {k: v for k, v in props.items() if k not in _CREATE_SKIP and v is not None}
+        if props.get("ClusterMode") != "enabled":
+            params.pop("ClusterMode", None)  # "disabled" is the default; older engines refuse the key
+        if props.get("AuthTokenSecretArn"):
+            params["AuthToken"] = self._auth_token(ctx, props["AuthTokenSecretArn"])
+        ctx.client("elasticache").create_replication_group(ReplicationGroupId=name, Tags=tag_list(ctx.tags),
+                                                           **params)
+        self._wait(ctx, name, "create")
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        rg = self.describe_one(ctx, physical_id) or {}
+        groups = rg.get("NodeGroups") or [{}]
+        primary = groups[0].get("PrimaryEndpoint") or {}
+        reader = groups[0].get("ReaderEndpoint") or {}
+        config = rg.get("ConfigurationEndpoint") or {}
+        main = config if self._cluster_mode(rg) == "enabled" and config else primary
+        return {
+            "ReplicationGroupId": physical_id,
+            "Arn": rg.get("ARN"),
+            "Endpoint": f"{main['Address']}:{main.get('Port')}" if main.get("Address") else None,
+            "Address": main.get("Address"),
+            "Port": main.get("Port"),
+            "PrimaryEndpointAddress": primary.get("Address"),
+            "ReaderEndpointAddress": reader.get("Address"),
+            "ConfigurationEndpointAddress": config.get("Address"),
+        }
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        rg = self.describe_one(ctx, physical_id)
+        if rg is None or rg.get("Status") in ("deleting", "deleted"):
+            return None
+        member = self._member(ctx, rg)
+        mode = self._cluster_mode(rg)
+        groups = rg.get("NodeGroups") or []
+        version = member.get("EngineVersion")
+        declared = self.properties.get("EngineVersion")
+        if isinstance(declared, str) and isinstance(version, str) and version.startswith(declared + "."):
+            version = declared  # "7.1" declared, "7.1.0" running: the same choice
+        endpoint = (rg.get("ConfigurationEndpoint") or (groups[0].get("PrimaryEndpoint") if groups else None)) or {}
+        out: dict[str, Any] = {
+            "ReplicationGroupDescription": rg.get("Description"),
+            "Engine": rg.get("Engine") or member.get("Engine"),
+            "EngineVersion": version,
+            "CacheNodeType": rg.get("CacheNodeType"),
+            "ClusterMode": mode,
+            "AutomaticFailoverEnabled": rg.get("AutomaticFailover") in ("enabled", "enabling"),
+            "MultiAZEnabled": rg.get("MultiAZ") == "enabled",
+            "CacheSubnetGroupName": member.get("CacheSubnetGroupName"),
+            "SecurityGroupIds": [g["SecurityGroupId"] for g in member.get("SecurityGroups") or []] or None,
+            "CacheParameterGroupName": (member.get("CacheParameterGroup") or {}).get("CacheParameterGroupName"),
+            "Port": endpoint.get("Port"),
+            "AtRestEncryptionEnabled": rg.get("AtRestEncryptionEnabled"),
+            "KmsKeyId": rg.get("KmsKeyId"),
+            "TransitEncryptionEnabled": rg.get("TransitEncryptionEnabled"),
+            "SnapshotRetentionLimit": rg.get("SnapshotRetentionLimit"),
+            "SnapshotWindow": rg.get("SnapshotWindow"),
+            "PreferredMaintenanceWindow": member.get("PreferredMaintenanceWindow"),
+            "AutoMinorVersionUpgrade": rg.get("AutoMinorVersionUpgrade", member.get("AutoMinorVersionUpgrade")),
+        }
+        if mode == "enabled":
+            out["NumNodeGroups"] = len(groups)
+            out["ReplicasPerNodeGroup"] = max(len(groups[0].get("NodeGroupMembers") or []) - 1, 0) if groups else 0
+        else:
+            out["NumCacheClusters"] = len(rg.get("MemberClusters") or [])
+        return {k: v for k, v in out.items() if v is not None}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        ec = ctx.client("elasticache")
+        changes = {param: new[prop] for prop, param in _MODIFY.items()
+                   if new.get(prop) is not None and new.get(prop) != old.get(prop)}
+        if new.get("AuthTokenSecretArn") and new.get("AuthTokenSecretArn") != old.get("AuthTokenSecretArn"):
+            changes["AuthToken"] = self._auth_token(ctx, new["AuthTokenSecretArn"])
+            changes["AuthTokenUpdateStrategy"] = "ROTATE"
+        # Failover must be on before Multi-AZ and stays on until Multi-AZ is off: one call carries both.
+        if changes:
+            ec.modify_replication_group(ReplicationGroupId=physical_id, ApplyImmediately=True, **changes)
+            self._wait(ctx, physical_id, "update")
+        if new.get("ClusterMode") == "enabled":
+            if new.get("NumNodeGroups") != old.get("NumNodeGroups"):
+                self._reshard(ctx, physical_id, new["NumNodeGroups"])
+            if new.get("ReplicasPerNodeGroup") != old.get("ReplicasPerNodeGroup"):
+                self._replicas(ctx, physical_id, old.get("ReplicasPerNodeGroup") or 0, new["ReplicasPerNodeGroup"] or 0)
+        elif new.get("NumCacheClusters") != old.get("NumCacheClusters") and old.get("NumCacheClusters"):
+            self._replicas(ctx, physical_id, old["NumCacheClusters"] - 1, new["NumCacheClusters"] - 1)
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def _reshard(self, ctx: Ctx, pid: str, count: int) -> None:
+        rg = self.describe_one(ctx, pid) or {}
+        ids = [g["NodeGroupId"] for g in rg.get("NodeGroups") or []]
+        extra: dict[str, Any] = {}
+        if count < len(ids):
+            extra["NodeGroupsToRemove"] = ids[count:]  # scale in drops the last shards; slots move to the rest
+        ctx.client("elasticache").modify_replication_group_shard_configuration(
+            ReplicationGroupId=pid, NodeGroupCount=count, ApplyImmediately=True, **extra)
+        self._wait(ctx, pid, "update")
+
+    def _replicas(self, ctx: Ctx, pid: str, before: int, after: int) -> None:
+        if after == before:
+            return
+        call = "increase_replica_count" if after > before else "decrease_replica_count"
+        getattr(ctx.client("elasticache"), call)(ReplicationGroupId=pid, NewReplicaCount=after, ApplyImmediately=True)
+        self._wait(ctx, pid, "update")
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        rg = self.describe_one(ctx, physical_id)
+        if rg is None:
+            return
+        if rg.get("Status") != "deleting":
+            final: dict[str, Any] = {}
+            if self.properties.get("SkipFinalSnapshot") is False:
+                stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+                final["FinalSnapshotIdentifier"] = f"{physical_id}-final-{stamp}"
+            self.ignore_gone(ctx.client("elasticache").delete_replication_group, ReplicationGroupId=physical_id,
+                             **final)
+        ctx.wait("elasticache", "ReplicationGroupDeleted", timeout_key="delete", ReplicationGroupId=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        rg = self.describe_one(ctx, self.ident(ctx))
+        if rg is not None and rg.get("Status") == "deleting":
+            return None
+        return super().find(ctx)

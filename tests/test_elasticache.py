@@ -1,0 +1,183 @@
+"""Round trips of the ElastiCache types on moto plus the sandbox's ElastiCache extension."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestrator.errors import PlanError
+from resources.elasticache import ParameterGroup, ReplicationGroup, SubnetGroup, auth_token_from
+
+
+def _cache_sandbox() -> bool:
+    """Capability check: moto 5.2.5 lacks parameter groups and subnet-group modify/delete; the sandbox adds them."""
+    try:
+        from moto.elasticache.responses import ElastiCacheResponse
+
+        from sandbox.extensions import install
+        install()
+    except ImportError:
+        return False
+    return all(hasattr(ElastiCacheResponse, m) for m in (
+        "create_cache_parameter_group", "modify_cache_parameter_group", "describe_cache_parameters",
+        "delete_cache_parameter_group", "modify_cache_subnet_group", "delete_cache_subnet_group"))
+
+
+needs_cache = pytest.mark.skipif(not _cache_sandbox(), reason="sandbox ElastiCache extension not loaded: moto "
+                                 "alone has no parameter groups and its deletes never finish")
+
+
+def _declare(r: Any) -> Any:
+    r.stack = "main"
+    return r
+
+
+@pytest.fixture
+def net(aws: Any) -> dict[str, Any]:
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:3]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+               for i, az in enumerate(azs)]
+    sg = ec2.create_security_group(GroupName="redis", Description="redis", VpcId=vpc)["GroupId"]
+    key = aws.client("kms").create_key(Description="redis")["KeyMetadata"]["Arn"]
+    secret = aws.client("secretsmanager").create_secret(
+        Name="redis-auth", SecretString=json.dumps({"authToken": "a-very-long-redis-token-0123456789"}))["ARN"]
+    return {"vpc": vpc, "subnets": subnets, "sg": sg, "key": key, "secret": secret}
+
+
+@needs_cache
+def test_subnet_group_round_trip(aws, net):
+    sg = _declare(SubnetGroup("redis_subnets", SubnetIds=net["subnets"][:2]))
+    ctx = aws.ctx("redis_subnets")
+    pid, out = sg.create(ctx, dict(sg.properties))
+    ec = aws.client("elasticache")
+    seen = ec.describe_cache_subnet_groups(CacheSubnetGroupName=pid)["CacheSubnetGroups"][0]
+    assert pid == "genai-demo-test-redis-subnets" and seen["VpcId"] == net["vpc"] == out["VpcId"]
+    assert sorted(s["SubnetIdentifier"] for s in seen["Subnets"]) == sorted(net["subnets"][:2])
+    tags = {t["Key"]: t["Value"] for t in ec.list_tags_for_resource(ResourceName=out["Arn"])["TagList"]}
+    assert tags["infra:address"] == "main.redis_subnets"
+
+    assert sorted(sg.read(ctx, pid)["SubnetIds"]) == sorted(net["subnets"][:2])
+    sg.update(ctx, pid, dict(sg.properties), dict(sg.properties, SubnetIds=net["subnets"]))
+    seen = ec.describe_cache_subnet_groups(CacheSubnetGroupName=pid)["CacheSubnetGroups"][0]
+    assert sorted(s["SubnetIdentifier"] for s in seen["Subnets"]) == sorted(net["subnets"])
+
+    assert sg.find(ctx)[0] == pid
+    sg.delete(ctx, pid)
+    sg.delete(ctx, pid)
+    assert sg.read(ctx, pid) is None
+    assert sg.find(ctx) is None
+
+
+@needs_cache
+def test_parameter_group_round_trip(aws):
+    pg = _declare(ParameterGroup("redis_params", CacheParameterGroupFamily="redis7",
+                                 Parameters={"maxmemory-policy": "allkeys-lru", "timeout": 300}))
+    ctx = aws.ctx("redis_params")
+    pid, out = pg.create(ctx, dict(pg.properties))
+    ec = aws.client("elasticache")
+    user = {p["ParameterName"]: p["ParameterValue"] for p in
+            ec.describe_cache_parameters(CacheParameterGroupName=pid, Source="user")["Parameters"]}
+    assert user == {"maxmemory-policy": "allkeys-lru", "timeout": "300"}
+    assert pg.read(ctx, pid) == {"CacheParameterGroupFamily": "redis7", "Description": pg.properties["Description"],
+                                 "Parameters": {"maxmemory-policy": "allkeys-lru", "timeout": "300"}}
+
+    new = dict(pg.properties, Parameters={"maxmemory-policy": "volatile-lru", "tcp-keepalive": "60"})
+    pg.update(ctx, pid, dict(pg.properties), new)
+    user = {p["ParameterName"]: p["ParameterValue"] for p in
+            ec.describe_cache_parameters(CacheParameterGroupName=pid, Source="user")["Parameters"]}
+    assert user == {"maxmemory-policy": "volatile-lru", "tcp-keepalive": "60"}  # timeout reset to default
+
+    assert pg.find(ctx)[0] == pid
+    pg.delete(ctx, pid)
+    pg.delete(ctx, pid)
+    assert pg.read(ctx, pid) is None
+    assert pg.find(ctx) is None
+
+
+def _subnet_group(aws: Any, net: dict[str, Any]) -> str:
+    sg = _declare(SubnetGroup("redis_subnets", SubnetIds=net["subnets"]))
+    return sg.create(aws.ctx("redis_subnets"), dict(sg.properties))[0]
+
+
+@needs_cache
+def test_replication_group_single_node_round_trip(aws, net):
+    rg = _declare(ReplicationGroup(
+        "redis", CacheNodeType="cache.t3.micro", EngineVersion="7.1", CacheSubnetGroupName=_subnet_group(aws, net),
+        SecurityGroupIds=[net["sg"]], KmsKeyId=net["key"], AuthTokenSecretArn=net["secret"]))
+    assert rg.properties["NumCacheClusters"] == 1 and rg.properties["TransitEncryptionEnabled"] is True
+    ctx = aws.ctx("redis")
+    pid, out = rg.create(ctx, dict(rg.properties))
+    ec = aws.client("elasticache")
+    seen = ec.describe_replication_groups(ReplicationGroupId=pid)["ReplicationGroups"][0]
+    assert pid == "genai-demo-test-redis" and seen["Status"] == "available"
+    assert seen["CacheNodeType"] == "cache.t3.micro" and len(seen["MemberClusters"]) == 1
+    assert seen["AutomaticFailover"] == "disabled" and seen["MultiAZ"] == "disabled"
+    assert seen["AtRestEncryptionEnabled"] is True and seen["TransitEncryptionEnabled"] is True
+    assert seen["KmsKeyId"] == net["key"] and seen["AuthTokenEnabled"] is True
+    assert out["Address"] == seen["NodeGroups"][0]["PrimaryEndpoint"]["Address"] and out["Port"] == 6379
+    assert out["ConfigurationEndpointAddress"] is None
+    assert "token" not in json.dumps(rg.properties).lower().replace("authtokensecretarn", "")
+
+    state = rg.read(ctx, pid)
+    for key in ("CacheNodeType", "ClusterMode", "NumCacheClusters", "AutomaticFailoverEnabled", "MultiAZEnabled",
+                "AtRestEncryptionEnabled", "TransitEncryptionEnabled", "KmsKeyId", "Port"):
+        assert state[key] == rg.properties[key], key
+    assert "AuthTokenSecretArn" not in state
+
+    rg.update(ctx, pid, dict(rg.properties), dict(rg.properties, SnapshotRetentionLimit=5,
+                                                  CacheNodeType="cache.t3.small"))
+    seen = ec.describe_replication_groups(ReplicationGroupId=pid)["ReplicationGroups"][0]
+    assert seen["SnapshotRetentionLimit"] == 5 and seen["CacheNodeType"] == "cache.t3.small"
+
+    assert rg.find(ctx)[0] == pid
+    rg.delete(ctx, pid)
+    rg.delete(ctx, pid)
+    assert rg.read(ctx, pid) is None
+    assert rg.find(ctx) is None
+
+
+@needs_cache
+def test_replication_group_cluster_mode(aws, net):
+    rg = _declare(ReplicationGroup(
+        "redis", CacheNodeType="cache.r6g.large", ClusterMode="enabled", NumNodeGroups=3, ReplicasPerNodeGroup=1,
+        AutomaticFailoverEnabled=True, MultiAZEnabled=True, CacheParameterGroupName="default.redis7.cluster.on",
+        CacheSubnetGroupName=_subnet_group(aws, net), SecurityGroupIds=[net["sg"]], KmsKeyId=net["key"],
+        AuthTokenSecretArn=net["secret"], SkipFinalSnapshot=False))
+    ctx = aws.ctx("redis")
+    pid, out = rg.create(ctx, dict(rg.properties))
+    seen = aws.client("elasticache").describe_replication_groups(ReplicationGroupId=pid)["ReplicationGroups"][0]
+    assert seen["ClusterEnabled"] is True and len(seen["NodeGroups"]) == 3
+    assert seen["MultiAZ"] == "enabled" and seen["AutomaticFailover"] == "enabled"
+    assert out["ConfigurationEndpointAddress"] == seen["ConfigurationEndpoint"]["Address"] == out["Address"]
+    state = rg.read(ctx, pid)
+    assert state["ClusterMode"] == "enabled" and state["NumNodeGroups"] == 3 and state["ReplicasPerNodeGroup"] == 1
+    rg.delete(ctx, pid)
+    assert rg.read(ctx, pid) is None
+
+
+def test_auth_token_formats():
+    assert auth_token_from("plain-token") == "plain-token"
+    assert auth_token_from('{"authToken": "t1"}') == "t1"
+    assert auth_token_from('{"password": "t2"}') == "t2"
+    with pytest.raises(Exception, match="authToken"):
+        auth_token_from('{"user": "x"}')
+
+
+def test_bad_inputs_fail_at_definition():
+    with pytest.raises(PlanError, match="NumNodeGroups"):
+        ReplicationGroup("r", CacheNodeType="cache.t3.micro", ClusterMode="enabled", AutomaticFailoverEnabled=True)
+    with pytest.raises(PlanError, match="Multi-AZ"):
+        ReplicationGroup("r", CacheNodeType="cache.t3.micro", NumCacheClusters=2, MultiAZEnabled=True)
+    with pytest.raises(PlanError, match="at least one replica"):
+        ReplicationGroup("r", CacheNodeType="cache.t3.micro", AutomaticFailoverEnabled=True)
+    with pytest.raises(PlanError, match="TransitEncryptionEnabled"):
+        ReplicationGroup("r", CacheNodeType="cache.t3.micro", TransitEncryptionEnabled=False,
+                         AuthTokenSecretArn="arn:aws:secretsmanager:x")
+    with pytest.raises(PlanError, match="unknown property"):
+        ReplicationGroup("r", CacheNodeType="cache.t3.micro", AuthToken="literal")
+    with pytest.raises(PlanError, match="must be int"):
+        ReplicationGroup("r", CacheNodeType="cache.t3.micro", NumCacheClusters="1")
