@@ -1,0 +1,497 @@
+"""EKS types: the cluster, its managed node groups and Fargate profiles.
+
+EKS is slow (a cluster takes ~10 minutes, an upgrade longer) and serial (one
+update at a time per cluster), and every change is an asynchronous "update"
+with its own id. So each mutating call here is followed by a wait: on the
+update (our UpdateSuccessful waiter over describe_update, resources/waiters/
+eks.json) and then on the resource being ACTIVE again (botocore's waiters).
+
+Props use CloudFormation-style PascalCase names (Name, RoleArn,
+ResourcesVpcConfig.SubnetIds...); the API wants camelCase, and the mapping
+lives in each type's `_api()` and `read()`. EKS resources are invisible to
+the tagging API, so find() looks for the `infra:address` tag by listing
+clusters (few per account) and their node groups / Fargate profiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import botocore.session
+
+from orchestrator.errors import PlanError
+from resources.base import Ctx, P, Resource, ResourceError, one_of, walk_refs
+
+LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+# Kubernetes 1.28 (the architecture document's) left standard support in Nov 2024;
+# 1.33 is in standard support until mid-2026 and extended support after.
+DEFAULT_VERSION = "1.33"
+
+
+def _enum(shape: str) -> tuple[str, ...]:
+    """Allowed values straight from botocore's EKS model, so validation tracks the API."""
+    model = botocore.session.get_session().get_service_model("eks")
+    return tuple(model.shape_for(shape).enum)
+
+
+AMI_TYPES = _enum("AMITypes")
+CAPACITY_TYPES = _enum("CapacityTypes")
+
+
+def _version(value: Any) -> str | None:
+    return None if re.fullmatch(r"1\.\d{1,2}", value) else "must look like 1.33 (major.minor)"
+
+
+def _log_types(value: Any) -> str | None:
+    bad = [t for t in value if t not in LOG_TYPES]
+    return f"has unknown log types {bad}; EKS has {', '.join(LOG_TYPES)}" if bad else None
+
+
+def _plain(value: Any) -> bool:
+    """True when the value holds no Ref/Join, i.e. it can be checked at definition time."""
+    return not any(True for _ in walk_refs(value))
+
+
+def is_graviton(instance_type: str) -> bool:
+    """Graviton families carry a `g` after the generation digit: m6g, c7gn, r6gd, im4gn (not g5, t3)."""
+    m = re.match(r"^[a-z]+\d+([a-z\-]*)\.", instance_type)
+    return bool(m and "g" in m.group(1))
+
+
+def token(ctx: Ctx, step: str) -> dict[str, str]:
+    """clientRequestToken for one call: ctx.token made distinct per step.
+
+    EKS returns the earlier update for a repeated token, so two different
+    updates in one run must not share it; retrying the same step does.
+    """
+    if not ctx.token:
+        return {}
+    return {"clientRequestToken": hashlib.sha1(f"{ctx.token}:{step}".encode()).hexdigest()[:32]}
+
+
+class EksResource(Resource):
+    """Shared by EKS types: not-found code, tag sync by ARN, waiting on an update."""
+
+    service = "eks"
+    not_found = ("ResourceNotFoundException",)
+    arn_output: ClassVar[str] = "Arn"
+
+    def _sync_tags(self, ctx: Ctx, arn: str, have: Mapping[str, str]) -> None:
+        """Make the resource's tags ctx.tags; `have` comes from the describe call (it carries tags)."""
+        eks = ctx.client("eks")
+        stale = [k for k in have if k not in ctx.tags]
+        if stale:
+            eks.untag_resource(resourceArn=arn, tagKeys=stale)
+        if any(have.get(k) != v for k, v in ctx.tags.items()):
+            eks.tag_resource(resourceArn=arn, tags=dict(ctx.tags))
+
+    def _await_update(self, ctx: Ctx, resp: Mapping[str, Any], cluster: str, nodegroup: str | None = None) -> None:
+        """Wait until the update AWS started has succeeded (describe_update)."""
+        upd = resp.get("update") or {}
+        if not upd.get("id"):
+            return  # nothing started (moto's update_cluster_config answers without one)
+        extra = {"nodegroupName": nodegroup} if nodegroup else {}
+        ctx.wait("eks", "UpdateSuccessful", timeout_key="update", name=cluster, updateId=upd["id"], **extra)
+
+    def _clusters(self, ctx: Ctx) -> Iterator[str]:
+        """Clusters of this project and env (tags say so), for find()."""
+        eks = ctx.client("eks")
+        for page in eks.get_paginator("list_clusters").paginate():
+            for name in page["clusters"]:
+                c = self.ignore_gone(eks.describe_cluster, name=name)
+                tags = (c or {}).get("cluster", {}).get("tags", {})
+                if tags.get("infra:project") == ctx.project and tags.get("infra:env") == ctx.env:
+                    yield name
+
+    @staticmethod
+    def _ours(ctx: Ctx, tags: Mapping[str, str]) -> bool:
+        return all(tags.get(k) == ctx.tags[k] for k in ("infra:address", "infra:env", "infra:project"))
+
+
+# ------------------------------------------------------------------------- cluster
+
+
+VPC_KEYS = {"SubnetIds": "subnetIds", "SecurityGroupIds": "securityGroupIds",
+            "EndpointPublicAccess": "endpointPublicAccess", "EndpointPrivateAccess": "endpointPrivateAccess",
+            "PublicAccessCidrs": "publicAccessCidrs"}
+
+
+class Cluster(EksResource):
+    """An EKS control plane: version, networking, control-plane logs, envelope encryption of secrets."""
+
+    type_name = "eks.Cluster"
+    props = {
+        "Name": P(str, doc="default: genai-demo-<env>-<name>"),
+        "Version": P(str, default=DEFAULT_VERSION, validator=_version),
+        "RoleArn": P(str, required=True),
+        "ResourcesVpcConfig": P(dict, required=True,
+                                doc="SubnetIds, SecurityGroupIds, EndpointPublicAccess (default True), "
+                                    "EndpointPrivateAccess (default True), PublicAccessCidrs"),
+        "Logging": P(list, default=list(LOG_TYPES), validator=_log_types, doc="enabled control-plane log types"),
+        "EncryptionConfig": P(list, default=[], doc='[{"Resources": ["secrets"], "Provider": {"KeyArn": ...}}]'),
+    }
+    # Encryption cannot be removed or re-keyed in place; a new role means a new cluster.
+    replace_on = frozenset({"Name", "RoleArn", "EncryptionConfig"})
+    outputs = ("Name", "Arn", "Endpoint", "OidcIssuer", "ClusterSecurityGroupId", "CertificateAuthority")
+    timeouts = {"create": 1800, "update": 3600, "delete": 1200}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        vpc = props["ResourcesVpcConfig"]
+        unknown = set(vpc) - set(VPC_KEYS)
+        if unknown:
+            raise PlanError(f"{where}: ResourcesVpcConfig has unknown keys {sorted(unknown)}; "
+                            f"it accepts {', '.join(VPC_KEYS)}")
+        if not vpc.get("SubnetIds"):
+            raise PlanError(f"{where}: ResourcesVpcConfig.SubnetIds is required (subnets in two AZs at least)")
+        props["ResourcesVpcConfig"] = {"SubnetIds": vpc["SubnetIds"], "SecurityGroupIds": vpc.get("SecurityGroupIds", []),
+                                       "EndpointPublicAccess": vpc.get("EndpointPublicAccess", True),
+                                       "EndpointPrivateAccess": vpc.get("EndpointPrivateAccess", True),
+                                       "PublicAccessCidrs": vpc.get("PublicAccessCidrs", ["0.0.0.0/0"])}
+        if not (props["ResourcesVpcConfig"]["EndpointPublicAccess"]
+                or props["ResourcesVpcConfig"]["EndpointPrivateAccess"]):
+            raise PlanError(f"{where}: the API endpoint must be public, private or both")
+        if isinstance(props.get("Logging"), list):
+            props["Logging"] = [t for t in LOG_TYPES if t in props["Logging"]]
+        for enc in props.get("EncryptionConfig") or []:
+            if not isinstance(enc, Mapping) or set(enc) != {"Resources", "Provider"} \
+                    or not isinstance(enc["Provider"], Mapping) or "KeyArn" not in enc["Provider"]:
+                raise PlanError(f'{where}: EncryptionConfig entries are {{"Resources": ["secrets"], '
+                                f'"Provider": {{"KeyArn": ...}}}}, got {enc!r}')
+
+    def cluster_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("Name")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=100)
+
+    @staticmethod
+    def _vpc_api(vpc: Mapping[str, Any]) -> dict[str, Any]:
+        return {VPC_KEYS[k]: (list(v) if isinstance(v, list | tuple) else v) for k, v in vpc.items()}
+
+    @staticmethod
+    def _logging_api(enabled: list[str]) -> dict[str, Any]:
+        off = [t for t in LOG_TYPES if t not in enabled]
+        entries = [{"types": list(enabled), "enabled": True}] if enabled else []
+        entries += [{"types": off, "enabled": False}] if off else []
+        return {"clusterLogging": entries}
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.cluster_name(ctx, props)
+        enc = [{"resources": list(e["Resources"]), "provider": {"keyArn": e["Provider"]["KeyArn"]}}
+               for e in props.get("EncryptionConfig") or []]
+        ctx.client("eks").create_cluster(
+            name=name, version=props["Version"], roleArn=props["RoleArn"],
+            resourcesVpcConfig=self._vpc_api(props["ResourcesVpcConfig"]),
+            logging=self._logging_api(props["Logging"]), tags=dict(ctx.tags),
+            **({"encryptionConfig": enc} if enc else {}), **token(ctx, "create"))
+        ctx.wait("eks", "ClusterActive", timeout_key="create", name=name)
+        return name, self.outputs_of(ctx, name)
+
+    def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        resp = self.ignore_gone(ctx.client("eks").describe_cluster, name=name)
+        c = resp["cluster"] if resp else None
+        return None if c is None or c.get("status") == "DELETING" else c
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        c = self._describe(ctx, physical_id) or {}
+        return {
+            "Name": physical_id,
+            "Arn": c.get("arn"),
+            "Endpoint": c.get("endpoint"),
+            "OidcIssuer": c.get("identity", {}).get("oidc", {}).get("issuer"),
+            "ClusterSecurityGroupId": c.get("resourcesVpcConfig", {}).get("clusterSecurityGroupId"),
+            "CertificateAuthority": c.get("certificateAuthority", {}).get("data"),
+        }
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        c = self._describe(ctx, physical_id)
+        if c is None:
+            return None
+        vpc = c.get("resourcesVpcConfig", {})
+        enabled = {t for e in c.get("logging", {}).get("clusterLogging", []) if e.get("enabled")
+                   for t in e.get("types", [])}
+        named = {"Name": c["name"]} if "Name" in self.properties else {}
+        return {
+            **named,
+            "Version": c.get("version"),
+            "RoleArn": c.get("roleArn"),
+            "ResourcesVpcConfig": {k: vpc.get(api, [] if k.endswith("s") else None) for k, api in VPC_KEYS.items()},
+            "Logging": [t for t in LOG_TYPES if t in enabled],
+            "EncryptionConfig": [{"Resources": list(e.get("resources", [])),
+                                  "Provider": {"KeyArn": e.get("provider", {}).get("keyArn")}}
+                                 for e in c.get("encryptionConfig") or []],
+        }
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        """One update at a time (EKS refuses concurrent ones), each waited to success."""
+        eks = ctx.client("eks")
+        for version in self._upgrade_path(old["Version"], new["Version"]):
+            resp = eks.update_cluster_version(name=physical_id, version=version, **token(ctx, f"version-{version}"))
+            self._settle(ctx, physical_id, resp)
+        if list(old.get("Logging") or []) != list(new["Logging"]):
+            resp = eks.update_cluster_config(name=physical_id, logging=self._logging_api(new["Logging"]),
+                                             **token(ctx, "logging"))
+            self._settle(ctx, physical_id, resp)
+        if old.get("ResourcesVpcConfig") != new["ResourcesVpcConfig"]:
+            # The whole object, always: a partial one leaves the other fields to defaults.
+            resp = eks.update_cluster_config(name=physical_id,
+                                             resourcesVpcConfig=self._vpc_api(new["ResourcesVpcConfig"]),
+                                             **token(ctx, "vpc"))
+            self._settle(ctx, physical_id, resp)
+        c = self._describe(ctx, physical_id) or {}
+        self._sync_tags(ctx, c["arn"], c.get("tags", {}))
+        return self.outputs_of(ctx, physical_id)
+
+    def _settle(self, ctx: Ctx, name: str, resp: Mapping[str, Any]) -> None:
+        self._await_update(ctx, resp, name)
+        ctx.wait("eks", "ClusterActive", timeout_key="update", name=name)
+
+    def _upgrade_path(self, old: str, new: str) -> list[str]:
+        """EKS upgrades one minor version per update; a downgrade is impossible."""
+        (omaj, omin), (nmaj, nmin) = (tuple(int(x) for x in v.split(".")) for v in (old, new))
+        if (nmaj, nmin) < (omaj, omin):
+            raise ResourceError(f"{self.type_name} {self.address}: cannot downgrade Kubernetes {old} -> {new}; "
+                                "EKS only upgrades (replace the cluster to go back)")
+        return [f"{nmaj}.{m}" for m in range(omin + 1, nmin + 1)] if nmaj == omaj else [new]
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        if self.ignore_gone(ctx.client("eks").delete_cluster, name=physical_id) is None:
+            return
+        ctx.wait("eks", "ClusterDeleted", timeout_key="delete", name=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self.cluster_name(ctx)
+        c = self._describe(ctx, name)
+        if c is None or not self._ours(ctx, c.get("tags", {})):
+            return None
+        return name, self.outputs_of(ctx, name)
+
+
+# ------------------------------------------------------------------------- node group
+
+SCALING_KEYS = {"MinSize": "minSize", "DesiredSize": "desiredSize", "MaxSize": "maxSize"}
+
+
+class Nodegroup(EksResource):
+    """A managed node group. Physical id: "<cluster>/<nodegroup>".
+
+    Sizes and labels change in place (update_nodegroup_config); instance
+    types, AMI type, capacity type, subnets and role need a new group.
+    """
+
+    type_name = "eks.Nodegroup"
+    props = {
+        "ClusterName": P(str, required=True),
+        "NodegroupName": P(str, doc="default: genai-demo-<env>-<name>"),
+        "NodeRole": P(str, required=True),
+        "Subnets": P(list, required=True),
+        "InstanceTypes": P(list, default=["t3.medium"]),
+        "AmiType": P(str, default="AL2023_x86_64_STANDARD", validator=one_of(*AMI_TYPES)),
+        "CapacityType": P(str, default="ON_DEMAND", validator=one_of(*CAPACITY_TYPES)),
+        "DiskSize": P(int, default=20),
+        "ScalingConfig": P(dict, required=True, doc="MinSize, DesiredSize, MaxSize"),
+        "Labels": P(dict, default={}),
+    }
+    replace_on = frozenset({"ClusterName", "NodegroupName", "NodeRole", "Subnets", "InstanceTypes", "AmiType",
+                            "CapacityType", "DiskSize"})
+    outputs = ("NodegroupName", "Arn", "AutoScalingGroupName")
+    timeouts = {"create": 1800, "update": 1800, "delete": 1800}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        sc = props["ScalingConfig"]
+        if set(sc) != set(SCALING_KEYS):
+            raise PlanError(f"{where}: ScalingConfig needs exactly {', '.join(SCALING_KEYS)}, got {sorted(sc)}")
+        if _plain(sc) and not (0 <= sc["MinSize"] <= sc["DesiredSize"] <= sc["MaxSize"] and sc["MaxSize"] >= 1):
+            raise PlanError(f"{where}: ScalingConfig must satisfy 0 <= MinSize <= DesiredSize <= MaxSize, "
+                            f"MaxSize >= 1; got {sc}")
+        types, ami = props.get("InstanceTypes") or [], props.get("AmiType")
+        if _plain(types) and isinstance(ami, str) and ami not in ("CUSTOM",):
+            arm = "ARM_64" in ami
+            wrong = [t for t in types if is_graviton(t) != arm]
+            if wrong:
+                raise PlanError(f"{where}: AmiType {ami} is {'ARM64' if arm else 'x86_64'} but instance types "
+                                f"{wrong} are {'x86_64' if arm else 'Graviton ARM64'}")
+
+    def nodegroup_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("NodegroupName")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=63)
+
+    @staticmethod
+    def split(physical_id: str) -> tuple[str, str]:
+        cluster, _, ng = physical_id.partition("/")
+        return cluster, ng
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        cluster, ng = props["ClusterName"], self.nodegroup_name(ctx, props)
+        ctx.client("eks").create_nodegroup(
+            clusterName=cluster, nodegroupName=ng, nodeRole=props["NodeRole"], subnets=list(props["Subnets"]),
+            instanceTypes=list(props["InstanceTypes"]), amiType=props["AmiType"],
+            capacityType=props["CapacityType"], diskSize=props["DiskSize"],
+            scalingConfig={api: props["ScalingConfig"][k] for k, api in SCALING_KEYS.items()},
+            labels=dict(props["Labels"]), tags=dict(ctx.tags), **token(ctx, "create"))
+        ctx.wait("eks", "NodegroupActive", timeout_key="create", clusterName=cluster, nodegroupName=ng)
+        pid = f"{cluster}/{ng}"
+        return pid, self.outputs_of(ctx, pid)
+
+    def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        cluster, ng = self.split(physical_id)
+        resp = self.ignore_gone(ctx.client("eks").describe_nodegroup, clusterName=cluster, nodegroupName=ng)
+        n = resp["nodegroup"] if resp else None
+        return None if n is None or n.get("status") == "DELETING" else n
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        n = self._describe(ctx, physical_id) or {}
+        asgs = n.get("resources", {}).get("autoScalingGroups") or [{}]
+        return {"NodegroupName": self.split(physical_id)[1], "Arn": n.get("nodegroupArn"),
+                "AutoScalingGroupName": asgs[0].get("name")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        n = self._describe(ctx, physical_id)
+        if n is None:
+            return None
+        named = {"NodegroupName": n["nodegroupName"]} if "NodegroupName" in self.properties else {}
+        return {
+            "ClusterName": n["clusterName"], **named, "NodeRole": n.get("nodeRole"),
+            "Subnets": list(n.get("subnets", [])), "InstanceTypes": list(n.get("instanceTypes") or []),
+            "AmiType": n.get("amiType"), "CapacityType": n.get("capacityType"), "DiskSize": n.get("diskSize"),
+            "ScalingConfig": {k: n.get("scalingConfig", {}).get(api) for k, api in SCALING_KEYS.items()},
+            "Labels": dict(n.get("labels") or {}),
+        }
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        cluster, ng = self.split(physical_id)
+        change: dict[str, Any] = {}
+        if old.get("ScalingConfig") != new["ScalingConfig"]:
+            change["scalingConfig"] = {api: new["ScalingConfig"][k] for k, api in SCALING_KEYS.items()}
+        have, want = old.get("Labels") or {}, new.get("Labels") or {}
+        if have != want:
+            labels: dict[str, Any] = {}
+            upsert = {k: v for k, v in want.items() if have.get(k) != v}
+            gone = [k for k in have if k not in want]
+            if upsert:
+                labels["addOrUpdateLabels"] = upsert
+            if gone:
+                labels["removeLabels"] = gone
+            change["labels"] = labels
+        if change:
+            step = "config-" + hashlib.sha1(repr(sorted(change.items())).encode()).hexdigest()[:8]
+            resp = ctx.client("eks").update_nodegroup_config(clusterName=cluster, nodegroupName=ng, **change,
+                                                             **token(ctx, step))
+            self._await_update(ctx, resp, cluster, ng)
+            ctx.wait("eks", "NodegroupActive", timeout_key="update", clusterName=cluster, nodegroupName=ng)
+        n = self._describe(ctx, physical_id) or {}
+        self._sync_tags(ctx, n["nodegroupArn"], n.get("tags", {}))
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        cluster, ng = self.split(physical_id)
+        if self.ignore_gone(ctx.client("eks").delete_nodegroup, clusterName=cluster, nodegroupName=ng) is None:
+            return
+        ctx.wait("eks", "NodegroupDeleted", timeout_key="delete", clusterName=cluster, nodegroupName=ng)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        eks = ctx.client("eks")
+        for cluster in self._clusters(ctx):
+            for page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
+                for ng in page["nodegroups"]:
+                    pid = f"{cluster}/{ng}"
+                    n = self._describe(ctx, pid)
+                    if n is not None and self._ours(ctx, n.get("tags", {})):
+                        return pid, self.outputs_of(ctx, pid)
+        return None
+
+
+# ------------------------------------------------------------------------- Fargate profile
+
+
+class FargateProfile(EksResource):
+    """Pods in the selected namespaces run on Fargate. Physical id: "<cluster>/<profile>".
+
+    AWS cannot change a Fargate profile: every property replaces it; only tags
+    change in place.
+    """
+
+    type_name = "eks.FargateProfile"
+    props = {
+        "ClusterName": P(str, required=True),
+        "FargateProfileName": P(str, doc="default: genai-demo-<env>-<name>"),
+        "PodExecutionRoleArn": P(str, required=True),
+        "Subnets": P(list, required=True, doc="private subnets only: Fargate pods get no public IP"),
+        "Selectors": P(list, required=True, doc='[{"Namespace": "batch", "Labels": {...}}], at most 5'),
+    }
+    replace_on = frozenset(props)
+    outputs = ("FargateProfileName", "Arn")
+    timeouts = {"create": 900, "update": 300, "delete": 900}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        sels = props["Selectors"]
+        if not 1 <= len(sels) <= 5:
+            raise PlanError(f"{where}: Selectors must hold 1 to 5 selectors")
+        for s in sels:
+            if not isinstance(s, Mapping) or "Namespace" not in s or set(s) - {"Namespace", "Labels"}:
+                raise PlanError(f'{where}: a selector is {{"Namespace": str, "Labels": dict}}, got {s!r}')
+        props["Selectors"] = [{"Namespace": s["Namespace"], "Labels": dict(s.get("Labels") or {})} for s in sels]
+
+    def profile_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("FargateProfileName")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=63)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        cluster, fp = props["ClusterName"], self.profile_name(ctx, props)
+        ctx.client("eks").create_fargate_profile(
+            clusterName=cluster, fargateProfileName=fp, podExecutionRoleArn=props["PodExecutionRoleArn"],
+            subnets=list(props["Subnets"]), tags=dict(ctx.tags),
+            selectors=[{"namespace": s["Namespace"], **({"labels": s["Labels"]} if s["Labels"] else {})}
+                       for s in props["Selectors"]], **token(ctx, "create"))
+        ctx.wait("eks", "FargateProfileActive", timeout_key="create", clusterName=cluster, fargateProfileName=fp)
+        pid = f"{cluster}/{fp}"
+        return pid, self.outputs_of(ctx, pid)
+
+    def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        cluster, _, fp = physical_id.partition("/")
+        resp = self.ignore_gone(ctx.client("eks").describe_fargate_profile, clusterName=cluster,
+                                fargateProfileName=fp)
+        f = resp["fargateProfile"] if resp else None
+        return None if f is None or f.get("status") == "DELETING" else f
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        f = self._describe(ctx, physical_id) or {}
+        return {"FargateProfileName": physical_id.partition("/")[2], "Arn": f.get("fargateProfileArn")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        f = self._describe(ctx, physical_id)
+        if f is None:
+            return None
+        named = {"FargateProfileName": f["fargateProfileName"]} if "FargateProfileName" in self.properties else {}
+        return {"ClusterName": f["clusterName"], **named, "PodExecutionRoleArn": f.get("podExecutionRoleArn"),
+                "Subnets": list(f.get("subnets", [])),
+                "Selectors": [{"Namespace": s.get("namespace"), "Labels": dict(s.get("labels") or {})}
+                              for s in f.get("selectors", [])]}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        f = self._describe(ctx, physical_id) or {}
+        self._sync_tags(ctx, f["fargateProfileArn"], f.get("tags", {}))
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        cluster, _, fp = physical_id.partition("/")
+        if self.ignore_gone(ctx.client("eks").delete_fargate_profile, clusterName=cluster,
+                            fargateProfileName=fp) is None:
+            return
+        ctx.wait("eks", "FargateProfileDeleted", timeout_key="delete", clusterName=cluster, fargateProfileName=fp)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        eks = ctx.client("eks")
+        for cluster in self._clusters(ctx):
+            for page in eks.get_paginator("list_fargate_profiles").paginate(clusterName=cluster):
+                for fp in page["fargateProfileNames"]:
+                    pid = f"{cluster}/{fp}"
+                    f = self._describe(ctx, pid)
+                    if f is not None and self._ours(ctx, f.get("tags", {})):
+                        return pid, self.outputs_of(ctx, pid)
+        return None
