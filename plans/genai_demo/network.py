@@ -1,0 +1,181 @@
+"""Network layer of the main stack: VPC, three subnet tiers over three AZs, egress, security groups.
+
+Layout (inventory §2.1, without the unused transit tier):
+  public   /20  MapPublicIpOnLaunch, default route to the internet gateway; ALB and NAT gateways
+  private  /19  default route to a NAT gateway (the one in the same AZ, or the single dev NAT)
+  database /22  local route only: data stores never reach the internet
+One route table per subnet, so an AZ's egress can change without touching
+the others. An S3 gateway endpoint sits on the private and database tables
+(image layers, backups and the data lake stay off the NAT bill).
+
+Security groups, one per role, with rules as separate resources so groups
+that refer to each other (alb -> app -> alb) never form a cycle:
+  alb         443/80 from anywhere; egress only 8080 to app (upstream's ALB had
+              no egress at all and could not reach its targets: defect 1)
+  app         8080 from alb; egress all. EKS nodes and pods carry this group
+              (the compute layer attaches it), so the data-store rules below
+              admit the workloads (defect 2)
+  database    5432 from app          redis       6379 from app
+  msk         9092/9094/9096/9098 from app (9098 is IAM auth, missing upstream)
+  opensearch  443 from app
+Groups other than app lose AWS's default allow-all egress: they only answer,
+and security groups are stateful.
+
+Tiers stay on the VPC's default NACL (allow all); explicit NACLs need
+stateless return entries and come with the hardening layer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from orchestrator.errors import PlanError
+from orchestrator.model import Stack
+from resources.ec2 import (
+    Eip,
+    InternetGateway,
+    NatGateway,
+    Route,
+    RouteTable,
+    RouteTableAssociation,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    Vpc,
+    VpcEndpoint,
+)
+
+TIERS = ("public", "private", "database")
+AZ_LETTERS = "abcdef"
+ANYWHERE = "0.0.0.0/0"
+
+# Security groups: key -> (description, keep AWS's default allow-all egress).
+SECURITY_GROUPS: dict[str, tuple[str, bool]] = {
+    "alb": ("Internet-facing ALB: HTTPS/HTTP in, app port out", False),
+    "app": ("EKS nodes and pods running the application", True),
+    "database": ("Aurora PostgreSQL, reachable from the app only", False),
+    "redis": ("ElastiCache Redis, reachable from the app only", False),
+    "msk": ("MSK brokers, reachable from the app only", False),
+    "opensearch": ("OpenSearch domain, reachable from the app only", False),
+}
+
+# Rules: (group, direction, port, peer, description). Peer is a CIDR or another group's key.
+SG_RULES: list[tuple[str, str, int, str, str]] = [
+    ("alb", "ingress", 443, ANYWHERE, "HTTPS from the internet"),
+    ("alb", "ingress", 80, ANYWHERE, "HTTP from the internet (redirected to HTTPS)"),
+    ("alb", "egress", 8080, "app", "ALB to application targets"),
+    ("app", "ingress", 8080, "alb", "Application port from the ALB"),
+    ("database", "ingress", 5432, "app", "PostgreSQL from the app"),
+    ("redis", "ingress", 6379, "app", "Redis from the app"),
+    ("msk", "ingress", 9092, "app", "Kafka plaintext from the app"),
+    ("msk", "ingress", 9094, "app", "Kafka TLS from the app"),
+    ("msk", "ingress", 9096, "app", "Kafka SASL/SCRAM from the app"),
+    ("msk", "ingress", 9098, "app", "Kafka IAM auth from the app"),
+    ("opensearch", "ingress", 443, "app", "OpenSearch HTTPS from the app"),
+]
+
+
+def tier_cidrs(n: dict[str, Any]) -> dict[str, list[str]]:
+    """Subnet CIDRs per tier from the profile: (first third octet, prefix, octet step per AZ).
+
+    Checked here, before any AWS call: every subnet inside the VPC, none overlapping.
+    """
+    vpc = ipaddress.ip_network(n["vpc_cidr"])
+    out: dict[str, list[str]] = {}
+    for tier in TIERS:
+        first, prefix, step = n["tiers"][tier]
+        nets = []
+        for i in range(n["azs"]):
+            try:
+                net = ipaddress.ip_network((int(vpc.network_address) + (first + i * step) * 256, prefix))
+            except ValueError as exc:
+                raise PlanError(f"network profile: {tier} subnet {i} is not a valid CIDR: {exc}") from None
+            if not net.subnet_of(vpc):
+                raise PlanError(f"network profile: {tier} subnet {net} lies outside the VPC {vpc}")
+            nets.append(net)
+        out[tier] = [str(x) for x in nets]
+    every = [ipaddress.ip_network(c) for cs in out.values() for c in cs]
+    for i, a in enumerate(every):
+        for b in every[i + 1:]:
+            if a.overlaps(b):
+                raise PlanError(f"network profile: subnets {a} and {b} overlap")
+    return out
+
+
+def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
+    n = p["network"]
+    azs_count, nat_count = n["azs"], n["nat_gateways"]
+    if not 1 <= azs_count <= len(AZ_LETTERS):
+        raise PlanError(f"network profile: azs must be 1..{len(AZ_LETTERS)}, got {azs_count}")
+    if not 1 <= nat_count <= azs_count:
+        raise PlanError(f"network profile: nat_gateways must be 1..{azs_count} (one per AZ at most), got {nat_count}")
+    letters = AZ_LETTERS[:azs_count]
+    azs = [f"{p['region']}{x}" for x in letters]
+    cidrs = tier_cidrs(n)
+
+    vpc = stack.add(Vpc("vpc", CidrBlock=n["vpc_cidr"], EnableDnsSupport=True, EnableDnsHostnames=True))
+    vpc_id = vpc["VpcId"]
+    igw = stack.add(InternetGateway("igw", VpcId=vpc_id))
+
+    subnets: dict[str, list[Subnet]] = {}
+    tables: dict[str, list[RouteTable]] = {}
+    for tier in TIERS:
+        subnets[tier], tables[tier] = [], []
+        for x, az, block in zip(letters, azs, cidrs[tier], strict=True):
+            sub = stack.add(Subnet(f"subnet_{tier}_{x}", VpcId=vpc_id, CidrBlock=block, AvailabilityZone=az,
+                                   MapPublicIpOnLaunch=tier == "public"))
+            rt = stack.add(RouteTable(f"rt_{tier}_{x}", VpcId=vpc_id))
+            stack.add(RouteTableAssociation(f"rta_{tier}_{x}", RouteTableId=rt["RouteTableId"],
+                                            SubnetId=sub["SubnetId"]))
+            subnets[tier].append(sub)
+            tables[tier].append(rt)
+
+    public_routes = [
+        stack.add(Route(f"route_public_{x}_default", RouteTableId=rt["RouteTableId"],
+                        DestinationCidrBlock=ANYWHERE, GatewayId=igw["InternetGatewayId"]))
+        for x, rt in zip(letters, tables["public"], strict=True)
+    ]
+
+    # NAT gateways in the first nat_count public subnets. A NAT needs the IGW
+    # attached (AWS refuses otherwise) and is useless before its subnet's
+    # default route exists, as CDK also orders it.
+    nats: list[NatGateway] = []
+    for i in range(nat_count):
+        x = letters[i]
+        eip = stack.add(Eip(f"eip_nat_{x}"))
+        nats.append(stack.add(NatGateway(f"nat_{x}", SubnetId=subnets["public"][i]["SubnetId"],
+                                         AllocationId=eip["AllocationId"], depends_on=[igw, public_routes[i]])))
+    for i, (x, rt) in enumerate(zip(letters, tables["private"], strict=True)):
+        nat = nats[i] if i < len(nats) else nats[0]
+        stack.add(Route(f"route_private_{x}_default", RouteTableId=rt["RouteTableId"],
+                        DestinationCidrBlock=ANYWHERE, NatGatewayId=nat["NatGatewayId"]))
+
+    s3_endpoint = stack.add(VpcEndpoint(
+        "s3_endpoint", VpcId=vpc_id, ServiceName=f"com.amazonaws.{p['region']}.s3", VpcEndpointType="Gateway",
+        RouteTableIds=[rt["RouteTableId"] for rt in tables["private"] + tables["database"]]))
+
+    groups = {
+        key: stack.add(SecurityGroup(f"{key}_sg", VpcId=vpc_id, Description=desc,
+                                     RevokeDefaultEgress=not keep_egress))
+        for key, (desc, keep_egress) in SECURITY_GROUPS.items()
+    }
+    rules = []
+    for key, direction, port, peer, desc in SG_RULES:
+        where = "anywhere" if peer == ANYWHERE else peer
+        peer_prop = {"CidrIp": peer} if peer == ANYWHERE else {"SourceSecurityGroupId": groups[peer]["GroupId"]}
+        rules.append(stack.add(SecurityGroupRule(
+            f"{key}_sg_{direction}_{port}_{where}", GroupId=groups[key]["GroupId"], Direction=direction,
+            IpProtocol="tcp", FromPort=port, ToPort=port, Description=desc, **peer_prop)))
+
+    return {
+        "vpc": vpc,
+        "azs": azs,
+        "igw": igw,
+        "subnets": subnets,
+        "route_tables": tables,
+        "nat_gateways": nats,
+        "s3_endpoint": s3_endpoint,
+        "security_groups": groups,
+        "security_group_rules": rules,
+    }
