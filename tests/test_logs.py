@@ -140,3 +140,20 @@ def test_metric_filter_rejects_incomplete_transformation():
     with pytest.raises(PlanError, match="metricTransformation"):
         MetricFilter("m", logGroupName=GROUP, filterName="f", filterPattern="x",
                      metricTransformations=[{"metricName": "X"}])
+
+
+def test_log_group_kms_key_change(aws):
+    """AssociateKmsKey / DisassociateKmsKey (the sandbox adds them to moto)."""
+    kms = aws.client("kms")
+    first, second = (kms.create_key()["KeyMetadata"]["Arn"] for _ in range(2))
+    g = LogGroup("cluster_logs", logGroupName=GROUP, retentionInDays=7, kmsKeyId=first)
+    g.stack = "main"
+    ctx = aws.ctx("cluster_logs")
+    pid, _ = g.create(ctx, dict(g.properties))
+    logs = aws.client("logs")
+    old = dict(g.properties)
+    g.update(ctx, pid, old, dict(old, kmsKeyId=second))
+    assert logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]["kmsKeyId"] == second
+    g.update(ctx, pid, dict(old, kmsKeyId=second), dict(old, kmsKeyId=None))
+    assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]
+    assert "kmsKeyId" not in g.read(ctx, pid)
