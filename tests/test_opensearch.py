@@ -135,3 +135,34 @@ def test_shaped_keeps_declared_keys_only():
     like = {"InstanceType": "x", "ZoneAwarenessConfig": {"AvailabilityZoneCount": 3}}
     assert shaped(actual, like) == {"InstanceType": "t", "ZoneAwarenessConfig": {"AvailabilityZoneCount": 2}}
     assert shaped([{"a": 1, "b": 2}, {"a": 3, "b": 4}], [{"a": 0}]) == [{"a": 1}, {"a": 3}]
+
+
+def test_update_waits_until_processing_ends(aws):
+    """AWS answers UpdateDomainConfig at once and keeps Processing=true through the blue/green
+    deployment; moto never does, so the test plays AWS: Processing stays true for three polls."""
+    from moto.opensearch.models import opensearch_backends
+
+    subnets, sg, key = _network(aws, zones=1)
+    dom = Domain("logs", ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 1},
+                 VPCOptions={"SubnetIds": subnets, "SecurityGroupIds": [sg]})
+    dom.stack = "observability"
+    ctx = aws.ctx("logs", stack="observability")
+    name, _ = dom.create(ctx, dict(dom.properties))
+    domain = opensearch_backends[aws.clients.account_id][aws.region].domains[name]
+    polls = []
+
+    def start_processing(**_):
+        domain.processing = True
+
+    def poll(**_):
+        polls.append(domain.processing)
+        if len(polls) >= 3:
+            domain.processing = False
+
+    aws.clients.add_hook("after-call.opensearch.UpdateDomainConfig", start_processing)
+    aws.clients.add_hook("before-call.opensearch.DescribeDomain", poll)
+    new = dict(dom.properties, EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 40})
+    dom.update(ctx, name, dict(dom.properties), new)
+    assert polls[:3] == [True, True, True]  # the waiter kept polling while the change ran
+    st = aws.client("opensearch").describe_domain(DomainName=name)["DomainStatus"]
+    assert st["Processing"] is False and st["EBSOptions"]["VolumeSize"] == 40
