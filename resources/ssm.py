@@ -81,10 +81,24 @@ class Parameter(SsmResource):
         return {"Name": physical_id,
                 "Arn": f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:parameter{physical_id}"}
 
-    def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        resp = ctx.client("ssm").describe_parameters(
-            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [name]}])
-        return next(iter(resp.get("Parameters", [])), None)
+    def _current(self, ctx: Ctx, name: str, *, decrypt: bool = False) -> dict[str, Any] | None:
+        """The current version of one parameter, with its metadata (Description, KeyId, Tier).
+
+        GetParameterHistory is per parameter; DescribeParameters would scan the
+        whole account (and moto's scan breaks when another thread deletes meanwhile).
+        """
+        current: dict[str, Any] | None = None
+        try:
+            for page in ctx.client("ssm").get_paginator("get_parameter_history").paginate(
+                    Name=name, WithDecryption=decrypt):
+                for version in page.get("Parameters", []):
+                    if current is None or version["Version"] > current["Version"]:
+                        current = version
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return current
 
     # -- contract ------------------------------------------------------------------------
 
@@ -107,15 +121,9 @@ class Parameter(SsmResource):
         return name, self.outputs_of(ctx, name)
 
     def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        meta = self._describe(ctx, physical_id)
-        if meta is None:
+        meta = param = self._current(ctx, physical_id, decrypt=True)
+        if param is None:
             return None
-        try:
-            param = ctx.client("ssm").get_parameter(Name=physical_id, WithDecryption=True)["Parameter"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
         secure = param["Type"] == "SecureString"
         out: dict[str, Any] = {
             "Name": physical_id[len(self.prefix(ctx)):] if physical_id.startswith(self.prefix(ctx)) else physical_id,
@@ -141,7 +149,7 @@ class Parameter(SsmResource):
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         """By the deterministic name; tags come with the create call, so an untagged one is not ours."""
         name = self.full_name(ctx)
-        if self._describe(ctx, name) is None:
+        if self._current(ctx, name) is None:
             return None
         tags = tag_dict(ctx.client("ssm").list_tags_for_resource(ResourceType="Parameter",
                                                                  ResourceId=name).get("TagList"))
