@@ -21,7 +21,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "kms_deletion_window_days": 7,  # shortest AWS allows: dev keys go quickly
             "secret_recovery_days": 0,  # 0 = ForceDeleteWithoutRecovery: dev can destroy and re-create at once
             "redis_auth_length": 32,
-            "db_master_username": "genai_admin",
+            "app_db_username": "genai_app",  # the application's own PostgreSQL login (RDS manages the master)
         },
         "s3": {
             # Inventory section 7: IA after 30 days, Glacier after 90; backups expire 35 days (dev) / 7 years (prod).
@@ -58,7 +58,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "kms_deletion_window_days": 30,  # longest AWS allows: a mistaken destroy can still be undone
             "secret_recovery_days": 30,
             "redis_auth_length": 32,
-            "db_master_username": "genai_admin",
+            "app_db_username": "genai_app",  # the application's own PostgreSQL login (RDS manages the master)
         },
         "s3": {
             "data_lake": {"ia_days": 30, "glacier_days": 90, "expire_days": None, "noncurrent_expire_days": 365},

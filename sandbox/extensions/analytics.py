@@ -203,7 +203,10 @@ def _output_columns(spec: dict[str, Any]) -> list[dict[str, str]]:
     cols: list[dict[str, str]] = []
     for table in (spec.get("PhysicalTableMap") or {}).values():
         for source in table.values():
-            for col in (source or {}).get("InputColumns", []) if isinstance(source, dict) else []:
+            if not isinstance(source, dict):
+                continue
+            # RelationalTable and S3Source list InputColumns; CustomSql lists Columns.
+            for col in source.get("InputColumns") or source.get("Columns") or []:
                 cols.append({"Name": col["Name"], "Type": _TYPES.get(col.get("Type", "STRING"), "STRING")})
     return cols
 
