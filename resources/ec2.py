@@ -36,6 +36,9 @@ class Ec2Resource(Resource):
     id_key: ClassVar[str] = ""  # id field in each item, and the describe ...Ids parameter stem
     ids_param: ClassVar[str] = ""  # e.g. "VpcIds"
     gone_states: ClassVar[tuple[str, ...]] = ("deleted", "deleting", "failed")
+    # List properties that are sets to AWS: read() reports them in AWS's order,
+    # which need not be the plan's, so a diff should compare them sorted.
+    unordered: ClassVar[frozenset[str]] = frozenset()
 
     def tag_specs(self, ctx: Ctx) -> list[dict[str, Any]]:
         tags = dict(ctx.tags)
@@ -777,6 +780,7 @@ class NetworkAcl(Ec2Resource):
     id_key, ids_param = "NetworkAclId", "NetworkAclIds"
     props = {"VpcId": P(str, required=True), "SubnetIds": P(list, default=[])}
     replace_on = frozenset({"VpcId"})
+    unordered = frozenset({"SubnetIds"})
     outputs = ("NetworkAclId",)
     not_found = ("InvalidNetworkAclID.NotFound",)
 
@@ -808,7 +812,7 @@ class NetworkAcl(Ec2Resource):
         acl = self.describe_one(ctx, physical_id)
         if acl is None:
             return None
-        return {"VpcId": acl["VpcId"], "SubnetIds": sorted(a["SubnetId"] for a in acl.get("Associations", []))}
+        return {"VpcId": acl["VpcId"], "SubnetIds": [a["SubnetId"] for a in acl.get("Associations", [])]}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         acl = self.describe_one(ctx, physical_id) or {}
@@ -947,6 +951,7 @@ class VpcEndpoint(Ec2Resource):
         "PolicyDocument": P(dict),
     }
     replace_on = frozenset({"VpcId", "ServiceName", "VpcEndpointType", "RouteTableIds"})
+    unordered = frozenset({"RouteTableIds"})
     outputs = ("VpcEndpointId",)
     not_found = ("InvalidVpcEndpointId.NotFound",)
     gone_states = ("deleted", "deleting", "failed", "rejected", "expired")
@@ -977,7 +982,7 @@ class VpcEndpoint(Ec2Resource):
         doc = json.loads(policy) if isinstance(policy, str) and policy else None
         return _compact({"VpcId": ep["VpcId"], "ServiceName": ep["ServiceName"],
                          "VpcEndpointType": ep.get("VpcEndpointType", "Gateway"),
-                         "RouteTableIds": sorted(ep.get("RouteTableIds", [])),
+                         "RouteTableIds": list(ep.get("RouteTableIds", [])),
                          "PolicyDocument": None if doc is None or self._is_default_policy(doc) else doc})
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_network_acl_round_trip(aws):
     assert _acl_of(ec2, s2) == [acl_id]
     assert _acl_of(ec2, s1) == [default["NetworkAclId"]]  # back on the default, never without an ACL
     acl.update(ctx, acl_id, {"VpcId": vpc_id, "SubnetIds": [s2]}, {"VpcId": vpc_id, "SubnetIds": [s1, s2]})
-    assert acl.read(ctx, acl_id)["SubnetIds"] == sorted([s1, s2])
+    assert sorted(acl.read(ctx, acl_id)["SubnetIds"]) == sorted([s1, s2])
 
     assert acl.find(ctx)[0] == acl_id
     acl.delete(ctx, acl_id)  # re-associates both subnets with the default first

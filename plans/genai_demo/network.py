@@ -114,7 +114,8 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     azs = [f"{p['region']}{x}" for x in letters]
     cidrs = tier_cidrs(n)
 
-    vpc = stack.add(Vpc("vpc", CidrBlock=n["vpc_cidr"], EnableDnsSupport=True, EnableDnsHostnames=True))
+    vpc = stack.add(Vpc("vpc", CidrBlock=n["vpc_cidr"], EnableDnsSupport=True,
+                        EnableDnsHostnames=n.get("dns_hostnames", True)))
     vpc_id = vpc["VpcId"]
     igw = stack.add(InternetGateway("igw", VpcId=vpc_id))
 

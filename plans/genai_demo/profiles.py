@@ -44,6 +44,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
+            "dns_hostnames": True,  # EKS nodes and private endpoints need VPC DNS names
             "azs": 3,
             "nat_gateways": 1,  # one NAT in the first AZ; every private route uses it
             # tier -> (first third octet, prefix length, octet step per AZ)
@@ -79,6 +80,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
+            "dns_hostnames": True,  # EKS nodes and private endpoints need VPC DNS names
             "azs": 3,
             "nat_gateways": 3,  # one per AZ: an AZ outage does not cut the others' egress
             "tiers": {"public": (0, 20, 16), "private": (64, 19, 32), "database": (160, 22, 4)},
