@@ -61,6 +61,8 @@ class Certificate(Resource):
                                 "are not valid lower-case domain names")
             if len(sans) > 99:
                 raise PlanError(f"{self.type_name} {self.name!r}: at most 99 SubjectAlternativeNames (ACM quota)")
+            if all(isinstance(s, str) for s in sans):
+                props["SubjectAlternativeNames"] = sorted(set(sans))  # a set to ACM; read() sorts too
 
     # -- contract ----------------------------------------------------------------
 

@@ -265,7 +265,8 @@ class LoadBalancer(ElbResource):
         attrs = {a["Key"]: a["Value"] for a in ctx.client("elbv2").describe_load_balancer_attributes(
             LoadBalancerArn=physical_id)["Attributes"]}
         out = {
-            "Subnets": sorted(z["SubnetId"] for z in lb.get("AvailabilityZones", [])),
+            # AWS order (by AZ), which is the order a network layer declares them in.
+            "Subnets": [z["SubnetId"] for z in lb.get("AvailabilityZones", [])],
             "SecurityGroups": sorted(lb.get("SecurityGroups", [])),
             "Scheme": lb["Scheme"],
             "Type": lb["Type"],

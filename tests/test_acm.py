@@ -1,17 +1,9 @@
 """Round trip of acm.Certificate on moto: request, validate, read, retag, find, delete, gone."""
 
-import moto.settings
 import pytest
 
 from orchestrator.errors import PlanError
 from resources.acm import Certificate, idempotency_token
-
-
-@pytest.fixture(autouse=True)
-def acm_validates_at_once(monkeypatch):
-    # sandbox/settings.py sets MOTO_ACM_VALIDATION_WAIT=0, but moto reads it once at
-    # import, before the `aws` fixture sets the environment: apply it where moto looks.
-    monkeypatch.setattr(moto.settings, "ACM_VALIDATION_WAIT", 0)
 
 
 def make_cert() -> Certificate:

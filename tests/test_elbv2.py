@@ -59,7 +59,7 @@ def test_load_balancer_round_trip(aws, net):
     assert out["DNSName"] == seen["DNSName"] and out["CanonicalHostedZoneId"] == seen["CanonicalHostedZoneId"]
 
     assert lb.read(ctx, arn) == {
-        "Subnets": sorted(net["subnets"]), "SecurityGroups": [net["sgs"][0]], "Scheme": "internet-facing",
+        "Subnets": net["subnets"], "SecurityGroups": [net["sgs"][0]], "Scheme": "internet-facing",
         "Type": "application", "IpAddressType": "ipv4", "Attributes": {"deletion_protection.enabled": "false"},
     }
 
