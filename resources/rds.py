@@ -129,8 +129,9 @@ class DBSubnetGroup(RdsResource):
         g = self.describe_one(ctx, physical_id)
         if g is None:
             return None
+        # AWS's order, not sorted: the planner compares lists in order and the group keeps the order given.
         return {"DBSubnetGroupDescription": g["DBSubnetGroupDescription"],
-                "SubnetIds": sorted(s["SubnetIdentifier"] for s in g.get("Subnets", []))}
+                "SubnetIds": [s["SubnetIdentifier"] for s in g.get("Subnets", [])]}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if old.get("SubnetIds") != new["SubnetIds"] or \
@@ -458,7 +459,7 @@ class DBInstance(RdsResource):
             "DBName": db.get("DBName"),
             "Port": (db.get("Endpoint") or {}).get("Port") or db.get("DbInstancePort"),
             "DBSubnetGroupName": (db.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
-            "VpcSecurityGroupIds": sorted(g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])),
+            "VpcSecurityGroupIds": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])],
             "DBParameterGroupName": pgs[0] if pgs else None,
             "BackupRetentionPeriod": db.get("BackupRetentionPeriod"),
             "PreferredBackupWindow": db.get("PreferredBackupWindow"),

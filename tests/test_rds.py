@@ -54,7 +54,7 @@ def test_db_subnet_group_round_trip(aws, net):
     assert tags["infra:address"] == "main.db_subnets"
 
     assert sg.read(ctx, pid) == {"DBSubnetGroupDescription": "Database subnets managed by genai-infra",
-                                 "SubnetIds": sorted(net["subnets"][:2])}
+                                 "SubnetIds": net["subnets"][:2]}
     assert sg.find(ctx)[0] == pid
     sg.delete(ctx, pid)
     sg.delete(ctx, pid)

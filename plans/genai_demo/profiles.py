@@ -42,6 +42,48 @@ PROFILES: dict[str, dict[str, Any]] = {
             "waf_managed_override": "Count",  # dev only counts managed-rule matches (tuning), production blocks them
             "waf_rate_limit": 2000,  # requests per 5 minutes per client IP, then Block
         },
+        "rds": {
+            # Plain RDS for PostgreSQL in both envs (why: resources/rds.py docstring); dev is one small instance.
+            "engine_version": "16",
+            "parameter_family": "postgres16",
+            "parameters": {"log_min_duration_statement": 1000, "track_activity_query_size": 2048,
+                           "shared_preload_libraries": "pg_stat_statements", "rds.force_ssl": 1},
+            "instance_class": "db.t3.micro",
+            "allocated_storage": 20,
+            "max_allocated_storage": 100,  # storage autoscaling ceiling (GiB)
+            "multi_az": False,
+            "replicas": 0,
+            "replica_class": "db.t3.micro",
+            "backup_retention_days": 1,
+            "deletion_protection": False,
+            "skip_final_snapshot": True,
+            "performance_insights": False,
+            "master_username": "genai_admin",
+            "db_name": "genaidemo",
+            "protect": False,  # dev destroys freely
+        },
+        "msk": {
+            "kafka_version": "3.7.x",
+            "broker_instance_type": "kafka.t3.small",
+            "brokers": 2,  # inventory section 7: dev 2 brokers across 2 AZs
+            "azs": 2,
+            "volume_gib": 20,
+            "enhanced_monitoring": "DEFAULT",
+            "replication_factor": 2,
+            "min_insync_replicas": 1,
+            "protect": False,
+        },
+        "redis": {
+            "engine_version": "7.1",
+            "parameter_family": "redis7",
+            "parameters": {"maxmemory-policy": "allkeys-lru", "timeout": 300, "tcp-keepalive": 60},
+            "node_type": "cache.t3.micro",
+            "cluster_mode": False,  # one node, no replica, no failover
+            "num_cache_clusters": 1,
+            "snapshot_retention_days": 1,
+            "skip_final_snapshot": True,
+            "protect": False,
+        },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
             "dns_hostnames": True,  # EKS nodes and private endpoints need VPC DNS names
@@ -77,6 +119,49 @@ PROFILES: dict[str, dict[str, Any]] = {
             "deregistration_delay": 30,  # seconds a draining pod keeps its connections
             "waf_managed_override": "None",  # None = the rule group's own actions apply: matches are blocked
             "waf_rate_limit": 2000,  # requests per 5 minutes per client IP, then Block
+        },
+        "rds": {
+            # Multi-AZ primary (synchronous standby, automatic failover) plus two read replicas.
+            "engine_version": "16",
+            "parameter_family": "postgres16",
+            "parameters": {"log_min_duration_statement": 1000, "track_activity_query_size": 2048,
+                           "shared_preload_libraries": "pg_stat_statements", "rds.force_ssl": 1},
+            "instance_class": "db.r6g.large",
+            "allocated_storage": 100,
+            "max_allocated_storage": 1000,
+            "multi_az": True,
+            "replicas": 2,
+            "replica_class": "db.r6g.large",
+            "backup_retention_days": 30,
+            "deletion_protection": True,
+            "skip_final_snapshot": False,  # a destroy keeps a final snapshot
+            "performance_insights": True,
+            "master_username": "genai_admin",
+            "db_name": "genaidemo",
+            "protect": True,  # destroy refuses without --destroy-protected production
+        },
+        "msk": {
+            "kafka_version": "3.7.x",
+            "broker_instance_type": "kafka.m7g.large",
+            "brokers": 3,  # one per AZ
+            "azs": 3,
+            "volume_gib": 100,
+            "enhanced_monitoring": "PER_TOPIC_PER_BROKER",
+            "replication_factor": 3,
+            "min_insync_replicas": 2,
+            "protect": True,
+        },
+        "redis": {
+            "engine_version": "7.1",
+            "parameter_family": "redis7",
+            "parameters": {"maxmemory-policy": "allkeys-lru", "timeout": 300, "tcp-keepalive": 60},
+            "node_type": "cache.r6g.large",
+            "cluster_mode": True,  # cluster mode enabled: shards x (primary + replicas), Multi-AZ, failover
+            "shards": 3,
+            "replicas_per_shard": 1,
+            "snapshot_retention_days": 7,
+            "skip_final_snapshot": False,
+            "protect": True,
         },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
