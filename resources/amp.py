@@ -151,10 +151,18 @@ class RuleGroupsNamespace(AmpResource):
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ws, name = props["workspaceId"], self.name_for(ctx, props)
-        ctx.client("amp").create_rule_groups_namespace(workspaceId=ws, name=name, data=self._bytes(props["data"]),
-                                                       tags=dict(ctx.tags), **self.token(ctx, "create"))
-        ctx.wait("amp", "RuleGroupsNamespaceActive", timeout_key="create", workspaceId=ws, name=name)
         pid = SEP.join((ws, name))
+        amp = ctx.client("amp")
+        if self._describe(ctx, pid) is not None:
+            # Ours from an interrupted run (deterministic name in our workspace): find() cannot see it
+            # while workspaceId is a Ref, so adopt it here and bring its rules up to date.
+            amp.put_rule_groups_namespace(workspaceId=ws, name=name, data=self._bytes(props["data"]),
+                                          **self.token(ctx, "put"))
+            amp.tag_resource(resourceArn=self.outputs_of(ctx, pid)["Arn"], tags=dict(ctx.tags))
+        else:
+            amp.create_rule_groups_namespace(workspaceId=ws, name=name, data=self._bytes(props["data"]),
+                                             tags=dict(ctx.tags), **self.token(ctx, "create"))
+        ctx.wait("amp", "RuleGroupsNamespaceActive", timeout_key="create", workspaceId=ws, name=name)
         return pid, self.outputs_of(ctx, pid)
 
     def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:

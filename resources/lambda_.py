@@ -249,10 +249,22 @@ class Permission(LambdaResource):
         return fn, sid
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Add the statement; one already there under our deterministic id is ours from an interrupted run.
+
+        find() cannot see it when FunctionName is a Ref (find has no resolved
+        props), so create looks first: the same statement is adopted, a
+        different one is replaced rather than failing with a conflict.
+        """
         sid = self.sid_for(ctx, props)
-        params = {k: props[k] for k in ("Action", "Principal", "SourceArn", "SourceAccount") if props.get(k)}
-        ctx.client("lambda").add_permission(FunctionName=props["FunctionName"], StatementId=sid, **params)
         pid = SEP.join((props["FunctionName"], sid))
+        lam = ctx.client("lambda")
+        existing = self.read(ctx, pid)
+        if existing is not None:
+            if all(existing.get(k) == props.get(k) for k in ("Action", "Principal", "SourceArn", "SourceAccount")):
+                return pid, self.outputs_of(ctx, pid)
+            lam.remove_permission(FunctionName=props["FunctionName"], StatementId=sid)
+        params = {k: props[k] for k in ("Action", "Principal", "SourceArn", "SourceAccount") if props.get(k)}
+        lam.add_permission(FunctionName=props["FunctionName"], StatementId=sid, **params)
         return pid, self.outputs_of(ctx, pid)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:

@@ -87,10 +87,33 @@ class LogGroup(LogsResource):
             params["kmsKeyId"] = props["kmsKeyId"]
         if props.get("logGroupClass") and props["logGroupClass"] != "STANDARD":
             params["logGroupClass"] = props["logGroupClass"]
-        logs.create_log_group(**params)
+        try:
+            logs.create_log_group(**params)
+        except Exception as exc:
+            if self.code(exc) != "ResourceAlreadyExistsException":
+                raise
+            self._adopt_own(ctx, name, props, exc)
         if props.get("retentionInDays"):
             logs.put_retention_policy(logGroupName=name, retentionInDays=props["retentionInDays"])
         return name, self.outputs_of(ctx, name)
+
+    def _adopt_own(self, ctx: Ctx, name: str, props: dict[str, Any], exc: Exception) -> None:
+        """The group exists: ours from an interrupted run (our address tag) is brought to the plan.
+
+        find() misses it when the name is built from Refs; a group someone
+        else made (or a service made, e.g. EKS logging enabled before this
+        group existed) is not silently taken over.
+        """
+        logs = ctx.client("logs")
+        arn = self.outputs_of(ctx, name)["LogGroupArn"]
+        tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
+        if tags.get("infra:address") != ctx.address or tags.get("infra:env") != ctx.env:
+            raise ResourceError(f"log group {name} already exists and was not created by {ctx.address}; "
+                                "delete it or import it into state") from exc
+        seen = self.read(ctx, name) or {}
+        if props.get("kmsKeyId") and seen.get("kmsKeyId") != props["kmsKeyId"]:
+            logs.associate_kms_key(logGroupName=name, kmsKeyId=props["kmsKeyId"])
+        logs.tag_resource(resourceArn=arn, tags=dict(ctx.tags))
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         g = self.describe_group(ctx, physical_id)

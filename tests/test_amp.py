@@ -88,3 +88,19 @@ def test_rule_groups_namespace_accepts_bytes_and_rejects_non_rules():
         RuleGroupsNamespace("r", workspaceId="ws-1", Name="n", data="alert: x")
     with pytest.raises(PlanError, match="property data must be"):
         RuleGroupsNamespace("r", workspaceId="ws-1", Name="n", data={"groups": []})
+
+
+def test_rule_groups_namespace_create_after_interrupted_run_adopts(aws):
+    """find() cannot resolve a Ref'd workspaceId, so a re-run create adopts the namespace of that name."""
+    ws_id = _workspace(aws)
+    n = RuleGroupsNamespace("rules", workspaceId=ws_id, data=RULES)
+    n.stack = "observability"
+    ctx = aws.ctx("rules", stack="observability")
+    pid, _ = n.create(ctx, dict(n.properties))
+    rules2 = RULES.replace("10m", "20m")
+    assert n.create(ctx, dict(n.properties, data=rules2))[0] == pid
+    amp = aws.client("amp")
+    assert [x["name"] for x in amp.list_rule_groups_namespaces(workspaceId=ws_id)["ruleGroupsNamespaces"]] == \
+        ["genai-demo-test-rules"]
+    seen = amp.describe_rule_groups_namespace(workspaceId=ws_id, name="genai-demo-test-rules")
+    assert seen["ruleGroupsNamespace"]["data"] == rules2.encode()

@@ -199,3 +199,22 @@ def test_custom_metrics_batches_and_zeros():
     assert [(d["MetricName"], d["Value"]) for d in data] == \
         [("AlarmsInAlarm", 0.0), ("AlarmsInsufficientData", 0.0), ("AlarmsOk", 0.0), ("Heartbeat", 1.0)]
     assert [len(b) for b in mod.chunks(list(range(45)))] == [20, 20, 5]
+
+
+def test_permission_create_after_interrupted_run_adopts_or_replaces(aws):
+    """find() cannot resolve a Ref'd FunctionName, so a re-run create must not add a second statement."""
+    f = _fn(_role(aws))
+    name, _ = f.create(aws.ctx("custom_metrics", stack="observability"), dict(f.properties))
+    p = Permission("allow_events", FunctionName=name, Principal="events.amazonaws.com",
+                   SourceArn="arn:aws:events:ap-east-2:123456789012:rule/a")
+    p.stack = "observability"
+    ctx = aws.ctx("allow_events", stack="observability")
+    pid, _ = p.create(ctx, dict(p.properties))
+    assert p.create(ctx, dict(p.properties))[0] == pid
+    changed = dict(p.properties, SourceArn="arn:aws:events:ap-east-2:123456789012:rule/b")
+    p.create(ctx, changed)
+
+    policy = aws.client("lambda").get_policy(FunctionName=name)["Policy"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    assert [s["Condition"]["ArnLike"]["AWS:SourceArn"] for s in policy["Statement"]] == \
+        ["arn:aws:events:ap-east-2:123456789012:rule/b"]

@@ -3,6 +3,7 @@
 import pytest
 
 from orchestrator.errors import PlanError
+from resources.base import ResourceError
 from resources.logs import LogGroup, MetricFilter, SubscriptionFilter
 
 GROUP = "/aws/eks/genai-demo-test/cluster"
@@ -157,3 +158,20 @@ def test_log_group_kms_key_change(aws):
     g.update(ctx, pid, dict(old, kmsKeyId=second), dict(old, kmsKeyId=None))
     assert "kmsKeyId" not in logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]
     assert "kmsKeyId" not in g.read(ctx, pid)
+
+
+def test_log_group_create_again_adopts_only_its_own(aws):
+    """A re-run create (find() missed it) adopts our group; a foreign group of that name is an error."""
+    ctx = aws.ctx("cluster_logs")
+    g = LogGroup("cluster_logs", logGroupName=GROUP, retentionInDays=7)
+    g.stack = "main"
+    pid, _ = g.create(ctx, dict(g.properties))
+    assert g.create(ctx, dict(g.properties, retentionInDays=14))[0] == pid
+    logs = aws.client("logs")
+    assert logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]["retentionInDays"] == 14
+
+    logs.create_log_group(logGroupName="/aws/eks/made-by-eks/cluster")
+    other = LogGroup("eks_logs", logGroupName="/aws/eks/made-by-eks/cluster")
+    other.stack = "main"
+    with pytest.raises(ResourceError, match="not created by main.eks_logs"):
+        other.create(aws.ctx("eks_logs"), dict(other.properties))
