@@ -84,13 +84,13 @@ class SecretsManagerResource(Resource):
         return meta
 
     @staticmethod
-    def request_token(ctx: Ctx, purpose: str = "create") -> str | None:
+    def request_token(ctx: Ctx) -> str | None:
         """ctx.token where AWS accepts it (32-64 characters); else a UUID derived from it, still deterministic."""
         if not ctx.token:
             return None
-        if purpose == "create" and 32 <= len(ctx.token) <= 64:
+        if 32 <= len(ctx.token) <= 64:
             return ctx.token
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ctx.token}/{purpose}"))
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, ctx.token))
 
 
 class Secret(SecretsManagerResource):
@@ -179,8 +179,9 @@ class Secret(SecretsManagerResource):
             sm.update_secret(SecretId=physical_id, **changes)
         if new.get("GenerateSecretString") is not None and old.get("GenerateSecretString") != new["GenerateSecretString"]:
             # New generation rules mean a new value (as a changed random_password would in Terraform).
-            sm.put_secret_value(SecretId=physical_id, SecretString=self.generate(ctx, new["GenerateSecretString"]),
-                                **({"ClientRequestToken": t} if (t := self.request_token(ctx, "rotate")) else {}))
+            # No ClientRequestToken: the executor reuses the create token for every update, and AWS refuses a
+            # known version id with a different value; boto3 generates a fresh one.
+            sm.put_secret_value(SecretId=physical_id, SecretString=self.generate(ctx, new["GenerateSecretString"]))
         sm.tag_resource(SecretId=physical_id, Tags=tag_list(ctx.tags))
         return self.outputs_of(ctx, physical_id)
 

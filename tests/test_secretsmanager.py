@@ -54,6 +54,10 @@ def test_generated_secret_round_trip(aws):
     out = secret.update(ctx, arn, new, newer)
     rotated = sm.get_secret_value(SecretId=arn)["SecretString"]
     assert len(rotated) == 40 and rotated not in repr(out)
+    # The executor hands every update the create's token: a second rotation must still work.
+    newest = dict(newer, GenerateSecretString={"PasswordLength": 48, "ExcludePunctuation": True})
+    secret.update(ctx, arn, newer, newest)
+    assert len(sm.get_secret_value(SecretId=arn)["SecretString"]) == 48
 
     assert secret.find(ctx) == (arn, {"Arn": arn, "Name": "genai-demo/test/redis-auth"})
     secret.delete(ctx, arn)
