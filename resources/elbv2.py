@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, int_range, one_of, tag_dict, tag_list, walk_refs
+from resources.base import Ctx, P, Resource, int_range, one_of, tag_dict, tag_list
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -183,9 +183,9 @@ class ElbResource(Resource):
         return {k: attr_value(v) for k, v in (self.properties.get("Attributes") or {}).items()}
 
     def resolved(self, key: str) -> str | None:
-        """A declared property's value when find() can use it (not a pending Ref)."""
+        """A declared property's value when find() can use it (a plain string, not a pending Ref)."""
         value = self.properties.get(key)
-        return value if isinstance(value, str) and not any(True for _ in walk_refs(value)) else None
+        return value if isinstance(value, str) else None
 
 
 # --------------------------------------------------------------------------- load balancer
@@ -596,9 +596,13 @@ class ListenerRule(ElbResource):
         listeners = [listener] if listener else self.listener_arns(ctx, None)
         rules: list[str] = []
         for li in listeners:
-            resp = self.ignore_gone(lambda arn=li: [r for page in elb.get_paginator("describe_rules").paginate(
-                ListenerArn=arn) for r in page["Rules"]])
-            rules += [r["RuleArn"] for r in resp or [] if not r.get("IsDefault")]
+            try:
+                pages = list(elb.get_paginator("describe_rules").paginate(ListenerArn=li))
+            except Exception as exc:
+                if self.gone(exc):
+                    continue
+                raise
+            rules += [r["RuleArn"] for page in pages for r in page["Rules"] if not r.get("IsDefault")]
         arn = self.first_owned(ctx, rules)
         return (arn, {"RuleArn": arn}) if arn else None
 

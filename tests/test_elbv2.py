@@ -139,9 +139,15 @@ def test_listeners_round_trip(aws, net):
 
     maintenance = [{"Type": "fixed-response",
                     "FixedResponseConfig": {"StatusCode": "503", "ContentType": "text/plain", "MessageBody": "down"}}]
-    https.update(hctx, https_arn, dict(https.properties), dict(https.properties, DefaultActions=maintenance))
-    action = elb.describe_listeners(ListenerArns=[https_arn])["Listeners"][0]["DefaultActions"][0]
+    cert2 = aws.client("acm").request_certificate(DomainName="prod.example.com")["CertificateArn"]
+    https.update(hctx, https_arn, dict(https.properties), dict(
+        https.properties, DefaultActions=maintenance, SslPolicy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        Certificates=[{"CertificateArn": cert2}]))
+    seen = elb.describe_listeners(ListenerArns=[https_arn])["Listeners"][0]
+    action = seen["DefaultActions"][0]
     assert action["Type"] == "fixed-response" and action["FixedResponseConfig"]["StatusCode"] == "503"
+    assert seen["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+    assert seen["Certificates"] == [{"CertificateArn": cert2}]
 
     assert https.find(hctx)[0] == https_arn
     assert http.find(rctx)[0] == http_arn
