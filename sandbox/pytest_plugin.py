@@ -44,8 +44,11 @@ class Aws:
         """Turn on the lifecycle simulation for the rest of this test; returns the scale used.
 
         `scale` is real seconds per AWS second (default: INFRA_SANDBOX_SCALE or
-        1 real minute = 10 ms). Turned off again when the test ends.
+        1 real minute = 10 ms). Turned off again when the test ends. moto builds
+        its per-account backends lazily on the first calls (~0.15 s), which would
+        eat into the first short transition, so one STS call warms them up first.
         """
+        _ = self.clients.account_id
         return lifecycle.enable(scale)
 
 

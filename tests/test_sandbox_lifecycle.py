@@ -1,0 +1,178 @@
+"""Lifecycle simulation: transitional states first, waiters really wait, table x scale is the time spent."""
+
+from __future__ import annotations
+
+import time
+
+import botocore.waiter
+import pytest
+from botocore.exceptions import ClientError
+from moto.moto_api import state_manager
+
+from sandbox import latency, lifecycle
+
+SCALE = 0.0002  # real seconds per AWS second: MSK's 1500 s create takes 0.3 s
+BAND = (0.9, 2.0)  # measured / expected; the low end proves the waiter waited the table's time
+
+KAFKA_WAITERS = botocore.waiter.WaiterModel({"version": 2, "waiters": {
+    "ClusterActive": {"operation": "DescribeCluster", "delay": 1, "maxAttempts": 500, "acceptors": [
+        {"matcher": "path", "argument": "ClusterInfo.State", "expected": "ACTIVE", "state": "success"},
+        {"matcher": "path", "argument": "ClusterInfo.State", "expected": "FAILED", "state": "failure"}]},
+    "ClusterDeleted": {"operation": "DescribeCluster", "delay": 1, "maxAttempts": 500, "acceptors": [
+        {"matcher": "error", "expected": "NotFoundException", "state": "success"}]},
+}})
+OPENSEARCH_WAITERS = botocore.waiter.WaiterModel({"version": 2, "waiters": {
+    "DomainReady": {"operation": "DescribeDomain", "delay": 1, "maxAttempts": 500, "acceptors": [
+        {"matcher": "path", "argument": "DomainStatus.Processing", "expected": False, "state": "success"}]},
+}})
+FAST = {"Delay": 0.01, "MaxAttempts": 500}
+
+
+def since(start: float, fn) -> float:
+    """Run fn (a wait); seconds from `start` (when the create/delete call returned) until it returned."""
+    fn()
+    return time.monotonic() - start
+
+
+def assert_took(elapsed: float, kind: str, phase: str) -> None:
+    expected = latency.seconds(kind, phase) * SCALE
+    assert BAND[0] <= elapsed / expected <= BAND[1], (kind, phase, elapsed, expected)
+
+
+def test_off_by_default_everything_ready_at_once(aws):
+    assert not lifecycle.enabled()
+    k = aws.client("kafka")
+    arn = k.create_cluster(ClusterName="c", KafkaVersion="3.6.0", NumberOfBrokerNodes=3, BrokerNodeGroupInfo={
+        "InstanceType": "kafka.m5.large", "ClientSubnets": ["a", "b", "c"]})["ClusterArn"]
+    assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "ACTIVE"
+
+
+def test_msk_creating_then_active_then_deleting_then_gone(aws):
+    aws.lifecycle(scale=SCALE)
+    k = aws.client("kafka")
+    arn = k.create_cluster(ClusterName="c", KafkaVersion="3.6.0", NumberOfBrokerNodes=3, BrokerNodeGroupInfo={
+        "InstanceType": "kafka.m5.large", "ClientSubnets": ["a", "b", "c"]})["ClusterArn"]
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "CREATING"
+    with pytest.raises(ClientError):
+        k.get_bootstrap_brokers(ClusterArn=arn)  # not while creating
+    botocore.waiter.create_waiter_with_client("ClusterActive", KAFKA_WAITERS, k).wait(ClusterArn=arn,
+                                                                                       WaiterConfig=FAST)
+    assert_took(time.monotonic() - start, "kafka.cluster", "create")
+    info = k.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+    op = k.update_broker_count(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], TargetNumberOfBrokerNodes=6)
+    assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "UPDATING"
+    assert k.describe_cluster_operation(ClusterOperationArn=op["ClusterOperationArn"])["ClusterOperationInfo"][
+        "OperationState"] == "UPDATE_IN_PROGRESS"
+    botocore.waiter.create_waiter_with_client("ClusterActive", KAFKA_WAITERS, k).wait(ClusterArn=arn,
+                                                                                       WaiterConfig=FAST)
+    assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["NumberOfBrokerNodes"] == 6
+    k.delete_cluster(ClusterArn=arn)
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "DELETING"
+    elapsed = since(start, lambda: botocore.waiter.create_waiter_with_client("ClusterDeleted", KAFKA_WAITERS, k).wait(
+        ClusterArn=arn, WaiterConfig=FAST))
+    assert_took(elapsed, "kafka.cluster", "delete")
+
+
+def test_eks_waits_with_the_tools_poller(aws):
+    aws.lifecycle(scale=SCALE)
+    eks = aws.client("eks")
+    role = "arn:aws:iam::123456789012:role/eks"
+    assert eks.create_cluster(name="c", version="1.30", roleArn=role, resourcesVpcConfig={
+        "subnetIds": ["a", "b"]})["cluster"]["status"] == "CREATING"
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert eks.describe_cluster(name="c")["cluster"]["status"] == "CREATING"
+    assert_took(since(start, lambda: aws.clients.wait("eks", "ClusterActive", name="c")), "eks.cluster", "create")
+    update = eks.update_cluster_version(name="c", version="1.31")["update"]
+    assert update["status"] == "InProgress" and eks.describe_cluster(name="c")["cluster"]["status"] == "UPDATING"
+    aws.clients.wait("eks", "ClusterActive", name="c")
+    assert eks.describe_update(name="c", updateId=update["id"])["update"]["status"] == "Successful"
+    assert eks.describe_cluster(name="c")["cluster"]["version"] == "1.31"
+    eks.create_nodegroup(clusterName="c", nodegroupName="ng", nodeRole=role, subnets=["a"])
+    assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["status"] == "CREATING"
+    aws.clients.wait("eks", "NodegroupActive", clusterName="c", nodegroupName="ng")
+    eks.delete_nodegroup(clusterName="c", nodegroupName="ng")
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["status"] == "DELETING"
+    with pytest.raises(ClientError) as exc:
+        eks.delete_cluster(name="c")  # its node group is still deleting
+    assert exc.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert_took(since(start, lambda: aws.clients.wait("eks", "NodegroupDeleted", clusterName="c", nodegroupName="ng")),
+                "eks.nodegroup", "delete")
+    eks.delete_cluster(name="c")
+    assert eks.describe_cluster(name="c")["cluster"]["status"] == "DELETING"
+    aws.clients.wait("eks", "ClusterDeleted", name="c")
+
+
+def test_elasticache_rds_nat_alb_opensearch(aws):
+    aws.lifecycle(scale=SCALE)
+    ec = aws.client("elasticache")
+    ec.create_cache_cluster(CacheClusterId="cc", Engine="redis", CacheNodeType="cache.t4g.micro")
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert ec.describe_cache_clusters(CacheClusterId="cc")["CacheClusters"][0]["CacheClusterStatus"] == "creating"
+    assert_took(since(start, lambda: ec.get_waiter("cache_cluster_available").wait(CacheClusterId="cc", WaiterConfig=FAST)),
+                "elasticache.cachecluster", "create")
+    ec.delete_cache_cluster(CacheClusterId="cc")
+    assert ec.describe_cache_clusters(CacheClusterId="cc")["CacheClusters"][0]["CacheClusterStatus"] == "deleting"
+    ec.get_waiter("cache_cluster_deleted").wait(CacheClusterId="cc", WaiterConfig=FAST)
+
+    rds = aws.client("rds")
+    rds.create_db_instance(DBInstanceIdentifier="db", Engine="postgres", DBInstanceClass="db.t4g.micro",
+                           MasterUsername="u", MasterUserPassword="password123", AllocatedStorage=20)
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert rds.describe_db_instances(DBInstanceIdentifier="db")["DBInstances"][0]["DBInstanceStatus"] == "creating"
+    assert_took(since(start, lambda: rds.get_waiter("db_instance_available").wait(DBInstanceIdentifier="db",
+                                                                           WaiterConfig=FAST)),
+                "rds.dbinstance", "create")
+
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"ap-east-2{z}")[
+        "Subnet"]["SubnetId"] for i, z in enumerate("ab")]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert nat["State"] == "pending"
+    assert_took(since(start, lambda: ec2.get_waiter("nat_gateway_available").wait(NatGatewayIds=[nat["NatGatewayId"]],
+                                                                           WaiterConfig=FAST)),
+                "ec2.natgateway", "create")
+
+    elb = aws.client("elbv2")
+    lb = elb.create_load_balancer(Name="alb", Subnets=subnets, Type="application")["LoadBalancers"][0]
+    assert lb["State"]["Code"] == "provisioning"
+    assert elb.describe_load_balancers(LoadBalancerArns=[lb["LoadBalancerArn"]])["LoadBalancers"][0]["State"][
+        "Code"] == "provisioning"
+    elb.get_waiter("load_balancer_available").wait(LoadBalancerArns=[lb["LoadBalancerArn"]], WaiterConfig=FAST)
+
+    os_ = aws.client("opensearch")
+    os_.create_domain(DomainName="search", EngineVersion="OpenSearch_2.13")
+    status = os_.describe_domain(DomainName="search")["DomainStatus"]
+    assert status["Processing"] is True and not status.get("Endpoint")
+    botocore.waiter.create_waiter_with_client("DomainReady", OPENSEARCH_WAITERS, os_).wait(DomainName="search",
+                                                                                            WaiterConfig=FAST)
+    assert os_.describe_domain(DomainName="search")["DomainStatus"]["Endpoint"]
+
+
+def test_durations_live_in_moto_state_manager(aws):
+    aws.lifecycle(scale=SCALE)
+    assert state_manager.get_transition("kafka.cluster:create") == {
+        "progression": "time", "seconds": pytest.approx(1500 * SCALE)}
+    # moto's own API can override one model, as for any moto-managed model
+    state_manager.set_transition("kafka.cluster:create", {"progression": "immediate"})
+    k = aws.client("kafka")
+    arn = k.create_cluster(ClusterName="c", KafkaVersion="3.6.0", NumberOfBrokerNodes=3, BrokerNodeGroupInfo={
+        "InstanceType": "kafka.m5.large", "ClientSubnets": ["a", "b", "c"]})["ClusterArn"]
+    assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "ACTIVE"
+
+
+def test_latency_table_and_scale(monkeypatch):
+    assert latency.DEFAULT_SCALE == pytest.approx(0.01 / 60)
+    monkeypatch.delenv("INFRA_SANDBOX_SCALE", raising=False)
+    assert latency.scaled("eks.cluster", "create") == pytest.approx(600 * 0.01 / 60)  # 10 min -> 100 ms
+    monkeypatch.setenv("INFRA_SANDBOX_SCALE", "0.001")
+    assert latency.scaled("kafka.cluster", "create") == pytest.approx(1.5)
+    assert latency.scaled("unknown.kind", "create") == 0
+    monkeypatch.setenv("INFRA_SANDBOX_SCALE", "fast")
+    with pytest.raises(ValueError, match="INFRA_SANDBOX_SCALE"):
+        latency.scale_from_env()
