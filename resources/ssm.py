@@ -36,6 +36,13 @@ def relative_name(value: Any) -> str | None:
     return None
 
 
+def as_text(value: Any) -> str:
+    """A Ref may resolve to a port number or a list of brokers; SSM stores text (lists comma-joined)."""
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return value if isinstance(value, str) else str(value)
+
+
 class SsmResource(Resource):
     service = "ssm"
     not_found = ("ParameterNotFound",)
@@ -103,7 +110,7 @@ class Parameter(SsmResource):
     # -- contract ------------------------------------------------------------------------
 
     def _put(self, ctx: Ctx, name: str, props: dict[str, Any], overwrite: bool) -> None:
-        params: dict[str, Any] = {"Name": name, "Value": props["Value"], "Type": props["Type"],
+        params: dict[str, Any] = {"Name": name, "Value": as_text(props["Value"]), "Type": props["Type"],
                                   "Tier": props["Tier"]}
         if props.get("Description") is not None or overwrite:
             params["Description"] = props.get("Description") or ""

@@ -70,6 +70,17 @@ def test_secure_string_value_never_leaves_in_clear(aws):
     assert param.read(ctx, pid) is None and param.find(ctx) is None
 
 
+def test_values_resolved_from_refs_are_stored_as_text(aws):
+    """A Ref to a port resolves to an int, one to subnets or brokers to a list: SSM gets text."""
+    port = _param("port", Name="database/port", Value="placeholder")
+    ctx = aws.ctx("port")
+    pid, _ = port.create(ctx, dict(port.properties, Value=5432))
+    assert aws.client("ssm").get_parameter(Name=pid)["Parameter"]["Value"] == "5432"
+    hosts = _param("hosts", Name="kafka/brokers", Type="StringList", Value="placeholder")
+    pid, _ = hosts.create(aws.ctx("hosts"), dict(hosts.properties, Value=["b-1:9094", "b-2:9094"]))
+    assert aws.client("ssm").get_parameter(Name=pid)["Parameter"]["Value"] == "b-1:9094,b-2:9094"
+
+
 def test_find_ignores_a_parameter_of_another_address(aws):
     param = _param(Name="shared/name", Value="x")
     ctx = aws.ctx("param")
