@@ -14,6 +14,30 @@ PROFILES: dict[str, dict[str, Any]] = {
     "dev": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "dev", "ManagedBy": "genai-infra"},
+        "eks": {
+            # The architecture document names 1.28, out of AWS standard support since Nov 2024; 1.33 is supported.
+            "version": "1.33",
+            "endpoint_public": True,
+            "endpoint_private": True,
+            "public_access_cidrs": ["0.0.0.0/0"],
+            # Managed node groups by key. AL2 AMIs stop at Kubernetes 1.32, so AL2023 replaces the document's AL2.
+            "node_groups": {
+                "nodes": {"instance_types": ["t3.medium"], "ami_type": "AL2023_x86_64_STANDARD",
+                          "capacity_type": "ON_DEMAND", "min": 1, "desired": 1, "max": 3, "disk_gib": 20},
+            },
+            "fargate_namespaces": ["batch"],  # pods in these namespaces run on Fargate
+            # IRSA: role key -> the one service account (namespace/name) allowed to assume it.
+            "irsa": {"app": {"namespace": "application", "service_account": "genai-demo-backend"}},
+        },
+        "ecr": {
+            # Per-env repositories: every env lives in the same account upstream, and one name per env keeps
+            # dev and production from colliding. Set "genai-demo" to share genai-demo/<repo> across envs.
+            "prefix": "genai-demo/dev",
+            "repositories": ["backend", "consumer-frontend", "cmc-frontend"],
+            "keep_images": 20,
+            "tag_mutability": "IMMUTABLE",
+            "scan_on_push": True,
+        },
         "security": {
             # AWS services allowed to use the main key on behalf of principals of this account (kms:ViaService);
             # CloudWatch Logs (logs.<region>) is granted separately as a service principal.
@@ -96,6 +120,26 @@ PROFILES: dict[str, dict[str, Any]] = {
     "production": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "production", "ManagedBy": "genai-infra"},
+        "eks": {
+            "version": "1.33",
+            "endpoint_public": True,
+            "endpoint_private": True,
+            "public_access_cidrs": ["0.0.0.0/0"],
+            # Graviton (ARM64) nodes need the ARM AMI type; AL2023 because AL2 AMIs stop at 1.32.
+            "node_groups": {
+                "nodes": {"instance_types": ["m6g.large"], "ami_type": "AL2023_ARM_64_STANDARD",
+                          "capacity_type": "ON_DEMAND", "min": 2, "desired": 2, "max": 10, "disk_gib": 50},
+            },
+            "fargate_namespaces": ["batch"],
+            "irsa": {"app": {"namespace": "application", "service_account": "genai-demo-backend"}},
+        },
+        "ecr": {
+            "prefix": "genai-demo/production",
+            "repositories": ["backend", "consumer-frontend", "cmc-frontend"],
+            "keep_images": 20,
+            "tag_mutability": "IMMUTABLE",
+            "scan_on_push": True,
+        },
         "security": {
             "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm"],
             "kms_deletion_window_days": 30,  # longest AWS allows: a mistaken destroy can still be undone
