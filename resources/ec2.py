@@ -393,10 +393,29 @@ class NatGateway(Ec2Resource):
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         # Describe first: a deleted NAT still answers describe (state deleted),
         # and moto fails on deleting an unknown id instead of saying NotFound.
-        if self.describe_one(ctx, physical_id) is None:
+        nat = self.describe_one(ctx, physical_id)
+        if nat is None:
             return
-        self.ignore_gone(ctx.client("ec2").delete_nat_gateway, NatGatewayId=physical_id)
+        ec2 = ctx.client("ec2")
+        self.ignore_gone(ec2.delete_nat_gateway, NatGatewayId=physical_id)
         ctx.wait("ec2", "NatGatewayDeleted", timeout_key="delete", NatGatewayIds=[physical_id])
+        self._release_addresses(ctx, nat)
+
+    def _release_addresses(self, ctx: Ctx, nat: dict[str, Any]) -> None:
+        """Make sure the EIPs are free for a replacement NAT or their own release.
+
+        AWS disassociates them as the deletion completes, so this is a no-op
+        there; moto 5.2.5 leaves them associated to the dead NAT's interface,
+        and a replacement NAT on the same EIP then fails Resource.AlreadyAssociated.
+        """
+        ec2 = ctx.client("ec2")
+        for a in nat.get("NatGatewayAddresses", []):
+            if not a.get("AllocationId") or not a.get("NetworkInterfaceId"):
+                continue
+            addrs = self.ignore_gone(ec2.describe_addresses, AllocationIds=[a["AllocationId"]]) or {}
+            for addr in addrs.get("Addresses", []):
+                if addr.get("AssociationId") and addr.get("NetworkInterfaceId") == a["NetworkInterfaceId"]:
+                    self.ignore_gone(ec2.disassociate_address, AssociationId=addr["AssociationId"])
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         nat = self.describe_one(ctx, physical_id) or {}
@@ -663,8 +682,11 @@ class SecurityGroupRule(Ec2Resource):
 
     Exactly one peer: CidrIp or SourceSecurityGroupId (for egress rules the
     "source" group is the destination, as in CloudFormation's
-    DestinationSecurityGroupId). Everything but the group and direction
-    changes in place through ModifySecurityGroupRules.
+    DestinationSecurityGroupId). Ports, protocol, CIDR and description change
+    in place through ModifySecurityGroupRules. A new peer group means a new
+    rule: AWS refuses to delete a group that a rule still refers to, and a
+    replacement is deleted before its old peer is, where an in-place update
+    would leave the old peer undeletable until the update ran.
     """
 
     type_name = "ec2.SecurityGroupRule"
@@ -680,7 +702,7 @@ class SecurityGroupRule(Ec2Resource):
         "SourceSecurityGroupId": P(str),
         "Description": P(str),
     }
-    replace_on = frozenset({"GroupId", "Direction"})
+    replace_on = frozenset({"GroupId", "Direction", "SourceSecurityGroupId"})
     outputs = ("SecurityGroupRuleId", "GroupId")
     not_found = ("InvalidSecurityGroupRuleId.NotFound", "InvalidPermission.NotFound", "InvalidGroup.NotFound")
 

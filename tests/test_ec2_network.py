@@ -145,6 +145,10 @@ def test_nat_gateway_round_trip(aws):
     assert nat.find(ctx)[0] == nat_id
     nat.delete(ctx, nat_id)  # waits NatGatewayDeleted
     assert ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]["State"] == "deleted"
+    assert "AssociationId" not in ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]  # EIP reusable
+    nat2 = _declare(NatGateway, "nat_a2", SubnetId=sid, AllocationId=alloc)  # a replacement on the same EIP
+    nat2_id, _ = nat2.create(aws.ctx("nat_a2"), dict(nat2.properties))
+    nat2.delete(aws.ctx("nat_a2"), nat2_id)
     nat.delete(ctx, nat_id)
     assert nat.read(ctx, nat_id) is None
     assert nat.find(ctx) is None

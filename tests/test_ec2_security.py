@@ -92,7 +92,9 @@ def test_security_group_rule_round_trip(aws):
     seen = ec2.describe_security_group_rules(SecurityGroupRuleIds=[rid])["SecurityGroupRules"][0]
     assert (seen["FromPort"], seen["ToPort"], seen["Description"]) == (8081, 8081, "app port")
     assert to_app.read(ctx, rid) == new
-    assert {"GroupId", "Direction"} <= SecurityGroupRule.replace_on
+    assert {"GroupId", "Direction", "SourceSecurityGroupId"} <= SecurityGroupRule.replace_on
+    https.update(hctx, hid, dict(https.properties), dict(https.properties, CidrIp="10.0.0.0/8"))
+    assert https.read(hctx, hid)["CidrIp"] == "10.0.0.0/8"
 
     assert to_app.find(ctx)[0] == rid
     assert https.find(hctx)[0] == hid
