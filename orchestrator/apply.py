@@ -54,7 +54,7 @@ class RetryPolicy:
 
     def _run(self, fn: Callable[[], Any], pred: Callable[[BaseException], bool], stop: Any) -> Any:
         for attempt in Retrying(retry=retry_if_exception(pred), stop=stop, reraise=True,
-                                wait=wait_exponential_jitter(initial=self.initial, max=self.maximum)):
+                                wait=wait_exponential_jitter(multiplier=self.initial, max=self.maximum)):
             with attempt:
                 return fn()
         return None
@@ -107,11 +107,12 @@ class Applier:
 
     # -- ctx and resources --------------------------------------------------------------
 
-    def ctx(self, address: str, token: str = "", timeouts: Mapping[str, float] | None = None) -> Ctx:
+    def ctx(self, address: str, token: str = "", timeouts: Mapping[str, float] | None = None,
+            props: Mapping[str, Any] | None = None) -> Ctx:
         stack, name = address.split(".", 1)
         return Ctx(clients=self.clients, project=self.project, env=self.env, stack=stack, name=name,
                    region=self.region, account_id=self.clients.account_id, plan_tags=self.plan_tags,
-                   token=token, timeouts=dict(timeouts or {}))
+                   token=token, timeouts=dict(timeouts or {}), props=dict(props or {}))
 
     def resource(self, change: Change) -> Resource:
         if change.address in self.g:
@@ -145,7 +146,7 @@ class Applier:
         stored = stored_props(type(r), props)
         prev = self.records.get(change.address)
         token = prev.token if prev is not None and prev.pending and prev.token else uuid.uuid4().hex
-        ctx = self.ctx(change.address, token, self._timeouts(r))
+        ctx = self.ctx(change.address, token, self._timeouts(r), props)
         if prev is not None and prev.pending:
             found = r.find(ctx)
             if found is not None:
@@ -180,7 +181,7 @@ class Applier:
             self.store.remove(change.address, "forget (retain_on_delete)")
             return "forgotten"
         r = self.resource(change)
-        ctx = self.ctx(change.address, rec.token, self._timeouts(r))
+        ctx = self.ctx(change.address, rec.token, self._timeouts(r), rec.props)
         if rec.physical_id is None:
             found = r.find(ctx)
             if found is None:

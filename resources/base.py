@@ -220,6 +220,8 @@ class Ctx:
     plan_tags: Mapping[str, str] = field(default_factory=dict)
     token: str = ""  # idempotency token for ClientToken / ClientRequestToken
     timeouts: Mapping[str, float] = field(default_factory=dict)
+    # The resource's resolved properties, so find() can use identities built from references.
+    props: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def address(self) -> str:

@@ -109,6 +109,9 @@ class DynamoStateStore:
         self._hb_stop = threading.Event()
         self._hb: threading.Thread | None = None
         self.warnings: list[str] = []
+        # One writer at a time per process: the serial bump and history entry stay in order
+        # (and moto's in-process DynamoDB is not thread-safe under concurrent transactions).
+        self._write_lock = threading.Lock()
 
     # -- table ------------------------------------------------------------------------
 
@@ -185,6 +188,11 @@ class DynamoStateStore:
         """Run `ops` in one transaction with the lease check and the serial bump; returns the new serial."""
         if self.lease is None:
             raise StateError(f"internal: state write ({what}) without holding the lock")
+        with self._write_lock:
+            return self._fenced_locked(ops, what, change)
+
+    def _fenced_locked(self, ops: list[dict[str, Any]], what: str, change: dict[str, Any] | None) -> int:
+        assert self.lease is not None
         now = time.time()
         check = {"ConditionCheck": {
             "TableName": self.table, "Key": {"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
