@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     server.start()
     print(f"sandbox listening on http://{args.host}:{args.port}", flush=True)
-    while not stop.wait(0.5):
+    while not stop.wait(0.1):
         pass
     server.stop()
     return 0

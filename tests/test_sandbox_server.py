@@ -1,0 +1,83 @@
+"""The sandbox server: up/down/status/reset/endpoint, and every extension through it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from test_sandbox_analytics import check_analytics
+from test_sandbox_eks import check_eks
+from test_sandbox_elasticache import check_elasticache
+from test_sandbox_kafka import check_kafka
+from test_sandbox_misc import check_misc
+from test_sandbox_xray import check_xray
+
+from orchestrator.errors import InfraError
+from sandbox import server, settings
+
+
+def factory(endpoint: str) -> Callable[[str], Any]:
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=endpoint, region_name=settings.REGION,
+                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            aws_session_token="testing")
+    return client
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[server.Status]:
+    """One server for the module (start-up is seconds), lifecycle off so checks need not wait."""
+    old = os.environ.get("INFRA_SANDBOX_DIR")
+    os.environ["INFRA_SANDBOX_DIR"] = str(tmp_path_factory.mktemp("sandbox"))
+    try:
+        st = server.up(lifecycle=False)
+        yield st
+        server.down()
+    finally:
+        if old is None:
+            os.environ.pop("INFRA_SANDBOX_DIR", None)
+        else:
+            os.environ["INFRA_SANDBOX_DIR"] = old
+
+
+@pytest.mark.parametrize("check", [check_kafka, check_elasticache, check_eks, check_xray, check_analytics,
+                                   check_misc], ids=lambda f: f.__name__)
+def test_extension_through_server(sandbox: server.Status, check: Callable[[Callable[[str], Any]], None]) -> None:
+    server.reset()  # no test depends on another's AWS state
+    check(factory(sandbox.endpoint_url))
+
+
+def test_up_twice_call_down_nothing_listens(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFRA_SANDBOX_DIR", str(tmp_path))
+    assert server.status() is None
+    with pytest.raises(InfraError, match="the sandbox is not running: start it with `infra sandbox up`"):
+        server.endpoint()
+    st = server.up()
+    try:
+        assert st.endpoint_url == f"http://127.0.0.1:{st.port}" and server.endpoint() == st.endpoint_url
+        assert server.up() == st  # no second server
+        assert server.status() == st and (tmp_path / "server.json").exists()
+        # lifecycle simulation is on by default in the server: a waiter really waits
+        eks = factory(st.endpoint_url)("eks")
+        created = eks.create_cluster(name="c", roleArn="arn:aws:iam::123456789012:role/eks",
+                                     resourcesVpcConfig={"subnetIds": ["a"]})["cluster"]
+        assert created["status"] == "CREATING"
+        eks.get_waiter("cluster_active").wait(name="c", WaiterConfig={"Delay": 0.02, "MaxAttempts": 200})
+        server.reset()
+        assert eks.list_clusters()["clusters"] == []
+    finally:
+        assert server.down() is True
+    assert not server._listening(st.port)
+    assert server.status() is None and not (tmp_path / "server.json").exists()
+    assert server.down() is False
+
+
+def test_stale_state_file_is_not_running(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFRA_SANDBOX_DIR", str(tmp_path))
+    (tmp_path / "server.json").write_text('{"pid": 999999999, "port": 1, "endpoint_url": "http://127.0.0.1:1"}')
+    assert server.status() is None
+    with pytest.raises(InfraError):
+        server.endpoint()
