@@ -150,17 +150,37 @@ class Applier:
         if prev is not None and prev.pending:
             found = r.find(ctx)
             if found is not None:
-                pid, outputs = found
-                seen = r.read(ctx, pid) or {}
-                if diff_props({k: v for k, v in stored_props(type(r), seen).items() if k in stored}, stored,
-                              type(r).write_only | type(r).secret_props()):
-                    outputs = r.update(ctx, pid, {**stored, **seen}, props) or outputs
-                self._finish(r, change, pid, stored, outputs, "adopted")
-                return f"adopted {pid}"
+                return self._adopt(r, change, ctx, found, props, stored)
         self.store.put(self._record(r, change, status="creating", props=stored, token=token), "intent create")
-        pid, outputs = self.retry.create(lambda: r.create(ctx, props), type(r).not_found)
+        attempts = [0]
+
+        def once() -> tuple[str, dict[str, Any]] | str:
+            # A retried create may follow a call that did part of its work: look before creating again.
+            attempts[0] += 1
+            if attempts[0] > 1:
+                again = r.find(ctx)
+                if again is not None:
+                    return self._adopt(r, change, ctx, again, props, stored)
+            return r.create(ctx, props)
+
+        result = self.retry.create(once, type(r).not_found)
+        if isinstance(result, str):
+            return result
+        pid, outputs = result
         self._finish(r, change, pid, stored, outputs, "create")
         return pid
+
+    def _adopt(self, r: Resource, change: Change, ctx: Ctx, found: tuple[str, dict[str, Any]],
+               props: dict[str, Any], stored: dict[str, Any]) -> str:
+        """Take over what an earlier attempt created, bringing it to the desired properties."""
+        pid, outputs = found
+        seen = r.read(ctx, pid) or {}
+        unobservable = type(r).write_only | type(r).secret_props()
+        if diff_props({k: v for k, v in stored_props(type(r), seen).items() if k in stored}, stored, unobservable,
+                      type(r).unordered):
+            outputs = r.update(ctx, pid, {**stored, **seen}, props) or outputs
+        self._finish(r, change, pid, stored, outputs, "adopted")
+        return f"adopted {pid}"
 
     def do_update(self, change: Change) -> str:
         r = self.resource(change)

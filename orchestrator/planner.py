@@ -92,16 +92,24 @@ def _norm(v: Any) -> Any:
     return v
 
 
-def diff_props(before: Mapping[str, Any], after: Mapping[str, Any], ignore: Iterable[str] = ()) -> dict[str, tuple]:
-    ign = set(ignore)
+def _as_set(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        return sorted((_norm(x) for x in v), key=repr)
+    return _norm(v)
+
+
+def diff_props(before: Mapping[str, Any], after: Mapping[str, Any], ignore: Iterable[str] = (),
+               unordered: Iterable[str] = ()) -> dict[str, tuple]:
+    ign, unord = set(ignore), set(unordered)
     out: dict[str, tuple] = {}
     for k in sorted(set(before) | set(after)):
         if k in ign:
             continue
         a, b = before.get(k), after.get(k)
+        norm = _as_set if k in unord else _norm
         if b is UNKNOWN or contains_unknown(b):
             out[k] = (a, b)
-        elif _norm(a) != _norm(b):
+        elif norm(a) != norm(b):
             out[k] = (a, b)
     return out
 
@@ -157,9 +165,9 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
                 continue
             unobservable = cls.write_only | cls.secret_props()
             observed = {k: v for k, v in seen.items() if k not in unobservable and k in rec.props}
-            drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore)
+            drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore, cls.unordered)
             base.update(observed)
-        d = diff_props(base, desired, ignore)
+        d = diff_props(base, desired, ignore, cls.unordered)
         replace_keys = sorted(set(d) & set(cls.replace_on))
         if addr in forced:
             action, reason = "replace", "replacement requested (--replace)"

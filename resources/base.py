@@ -308,6 +308,8 @@ class Resource:
     # Properties that read() cannot observe (write-only, or not returned by AWS):
     # drift detection ignores them.
     write_only: ClassVar[frozenset[str]] = frozenset()
+    # List properties whose order AWS does not keep (subnet ids, route table ids): compared as sets.
+    unordered: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)

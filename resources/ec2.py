@@ -38,7 +38,6 @@ class Ec2Resource(Resource):
     gone_states: ClassVar[tuple[str, ...]] = ("deleted", "deleting", "failed")
     # List properties that are sets to AWS: read() reports them in AWS's order,
     # which need not be the plan's, so a diff should compare them sorted.
-    unordered: ClassVar[frozenset[str]] = frozenset()
 
     def tag_specs(self, ctx: Ctx) -> list[dict[str, Any]]:
         tags = dict(ctx.tags)

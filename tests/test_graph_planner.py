@@ -135,3 +135,11 @@ def test_removed_from_code_is_deleted_and_protected_is_refused():
 def test_retain_on_delete_forgets():
     recs = {"main.keep": rec("main.keep", "id", {}, lifecycle=Lifecycle(retain_on_delete=True).to_dict())}
     assert plan_destroy(recs, stacks=["main"]).changes["main.keep"].action == "forget"
+
+
+def test_unordered_list_properties_compare_as_sets():
+    from orchestrator.planner import diff_props
+
+    assert diff_props({"Ids": ["b", "a"]}, {"Ids": ["a", "b"]}, unordered={"Ids"}) == {}
+    assert diff_props({"Ids": ["b", "a"]}, {"Ids": ["a", "b"]}) == {"Ids": (["b", "a"], ["a", "b"])}
+    assert diff_props({"Ids": ["a"]}, {"Ids": ["a", "b"]}, unordered={"Ids"}) != {}

@@ -1,7 +1,8 @@
-"""Main infrastructure stack: network, edge, container platform, data services, config.
+"""Main infrastructure stack: network, encryption and storage, edge, container platform, data services, config.
 
 Each layer is a function in its own module taking the stack, the profile and
-what earlier layers returned, and returning the resources later layers need.
+what earlier layers returned, and returning the resources later layers need;
+the references between them are what order the work.
 """
 
 from __future__ import annotations
@@ -9,9 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.model import Stack
-from plans.genai_demo import network
+from resources.base import Join
+from plans.genai_demo import compute, config, data, edge, network, security
 
 
 def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     net = network.build(stack, p)
-    return {"network": net}
+    sec = security.build(stack, p)
+    front = edge.build(stack, p, net=net)
+    plat = compute.build(stack, p, net=net, kms_key=sec["kms_key"])
+    dat = data.build(stack, p, net=net, kms_key=sec["kms_key"], redis_auth_secret=sec["secrets"]["redis_auth"])
+    # What the application reads at start-up, published as SSM parameters (the EKS -> SSM arrow).
+    cfg = config.build(stack, p, outputs={
+        "database/endpoint": dat["db"]["Endpoint"],
+        "database/port": Join(dat["db"]["Port"]),  # SSM values are strings
+        "redis/endpoint": dat["redis"]["Endpoint"],
+        "kafka/bootstrap-brokers": dat["kafka"]["BootstrapBrokers"],
+        "s3/data-lake-bucket": sec["buckets"]["data_lake"]["Bucket"],
+        "s3/backups-bucket": sec["buckets"]["backups"]["Bucket"],
+        "alb/dns-name": front["alb"]["DNSName"],
+        "eks/cluster-name": plat["cluster"]["Name"],
+    })
+    return {"network": net, "security": sec, "edge": front, "compute": plat, "data": dat, "config": cfg}
