@@ -36,8 +36,6 @@ class Ec2Resource(Resource):
     id_key: ClassVar[str] = ""  # id field in each item, and the describe ...Ids parameter stem
     ids_param: ClassVar[str] = ""  # e.g. "VpcIds"
     gone_states: ClassVar[tuple[str, ...]] = ("deleted", "deleting", "failed")
-    # List properties that are sets to AWS: read() reports them in AWS's order,
-    # which need not be the plan's, so a diff should compare them sorted.
 
     def tag_specs(self, ctx: Ctx) -> list[dict[str, Any]]:
         tags = dict(ctx.tags)
