@@ -81,7 +81,8 @@ _REDIS: dict[str, tuple[str, str, str, bool, str, str]] = {
     "slowlog-max-len": ("128", "integer", "0-", True, "immediate", "Length of the slow log."),
     "lua-time-limit": ("5000", "integer", "5000", False, "immediate", "Max execution time of a Lua script."),
     "activedefrag": ("no", "string", "yes,no", True, "immediate", "Enabled active memory defragmentation."),
-    "cluster-enabled": ("no", "string", "yes,no", False, "requires-reboot", "Enable cluster mode."),
+    # Modifiable in a custom group: that is how a cluster-mode group is made without default.*.cluster.on.
+    "cluster-enabled": ("no", "string", "yes,no", True, "requires-reboot", "Enable cluster mode."),
 }
 _MEMCACHED: dict[str, tuple[str, str, str, bool, str, str]] = {
     "max_item_size": ("1048576", "integer", "1048576-134217728", True, "requires-reboot",
