@@ -1028,3 +1028,104 @@ class VpcEndpoint(Ec2Resource):
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         return {"VpcEndpointId": physical_id}
+
+
+# --------------------------------------------------------------------------- flow logs
+
+FLOW_LOG_RESOURCE_TYPES = {"VPC": "vpc", "Subnet": "subnet", "NetworkInterface": "eni"}
+
+
+class FlowLog(Ec2Resource):
+    """VPC (or subnet/ENI) flow logs delivered to CloudWatch Logs, S3 or Firehose.
+
+    AWS has no call that changes a flow log: every property replaces it, and
+    update only re-applies tags. CloudWatch Logs delivery needs a role that
+    vpc-flow-logs.amazonaws.com assumes (DeliverLogsPermissionArn); S3 and
+    Firehose delivery use the destination's own policy instead.
+    """
+
+    type_name = "ec2.FlowLog"
+    ec2_type, describe, list_key = "vpc-flow-log", "describe_flow_logs", "FlowLogs"
+    id_key, ids_param = "FlowLogId", "FlowLogIds"
+    props = {
+        "ResourceId": P(str, required=True, doc="the VPC, subnet or ENI id"),
+        "ResourceType": P(str, default="VPC", validator=one_of(*FLOW_LOG_RESOURCE_TYPES)),
+        "TrafficType": P(str, default="ALL", validator=one_of("ACCEPT", "REJECT", "ALL")),
+        "LogDestinationType": P(str, default="cloud-watch-logs",
+                                validator=one_of("cloud-watch-logs", "s3", "kinesis-data-firehose")),
+        "LogGroupName": P(str, doc="cloud-watch-logs: the log group (or give its ARN as LogDestination)"),
+        "LogDestination": P(str, doc="ARN of the log group, bucket (with optional /prefix/) or stream"),
+        "DeliverLogsPermissionArn": P(str, doc="role vpc-flow-logs.amazonaws.com assumes (cloud-watch-logs)"),
+        "MaxAggregationInterval": P(int, default=600, validator=one_of(60, 600)),
+        "LogFormat": P(str, doc="custom record format, e.g. '${version} ${srcaddr} ...'; default AWS's"),
+    }
+    replace_on = frozenset(props)
+    outputs = ("FlowLogId",)
+    not_found = ("InvalidFlowLogId.NotFound",)
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        kind = props.get("LogDestinationType")
+        if kind == "cloud-watch-logs":
+            if props.get("LogGroupName") is None and props.get("LogDestination") is None:
+                raise PlanError(f"{where}: CloudWatch Logs delivery needs LogGroupName or LogDestination")
+            if props.get("DeliverLogsPermissionArn") is None:
+                raise PlanError(f"{where}: CloudWatch Logs delivery needs DeliverLogsPermissionArn "
+                                "(a role vpc-flow-logs.amazonaws.com may assume)")
+        elif props.get("LogDestination") is None:
+            raise PlanError(f"{where}: {kind} delivery needs LogDestination (the bucket or stream ARN)")
+        if kind != "cloud-watch-logs" and props.get("LogGroupName") is not None:
+            raise PlanError(f"{where}: LogGroupName applies to cloud-watch-logs delivery only")
+
+    def is_gone(self, item: dict[str, Any]) -> bool:
+        return False  # a deleted flow log disappears from the describe output at once
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kw: dict[str, Any] = {"ResourceIds": [props["ResourceId"]], "ResourceType": props["ResourceType"],
+                              "TrafficType": props["TrafficType"], "LogDestinationType": props["LogDestinationType"],
+                              "MaxAggregationInterval": props["MaxAggregationInterval"],
+                              "TagSpecifications": self.tag_specs(ctx)}
+        for key in ("LogGroupName", "LogDestination", "DeliverLogsPermissionArn", "LogFormat"):
+            if props.get(key):
+                kw[key] = props[key]
+        if ctx.token:
+            kw["ClientToken"] = ctx.token
+        resp = ctx.client("ec2").create_flow_logs(**kw)
+        if resp.get("Unsuccessful"):
+            raise ResourceError(f"{self.type_name} {ctx.address}: AWS refused the flow log: "
+                                f"{resp['Unsuccessful'][0].get('Error')}")
+        fl_id = resp["FlowLogIds"][0]
+        return fl_id, self.outputs_of(ctx, fl_id)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        fl = self.describe_one(ctx, physical_id)
+        if fl is None:
+            return None
+        resource_id = fl["ResourceId"]
+        kind = next((k for k, prefix in FLOW_LOG_RESOURCE_TYPES.items() if resource_id.startswith(prefix + "-")),
+                    self.properties.get("ResourceType", "VPC"))
+        out = {"ResourceId": resource_id, "ResourceType": kind, "TrafficType": fl.get("TrafficType"),
+               "LogDestinationType": fl.get("LogDestinationType", "cloud-watch-logs"),
+               "DeliverLogsPermissionArn": fl.get("DeliverLogsPermissionArn") or None,
+               "MaxAggregationInterval": fl.get("MaxAggregationInterval", 600)}
+        # AWS reports both the group name and its ARN; the plan names one of them.
+        for key in ("LogGroupName", "LogDestination"):
+            if key in self.properties or out["LogDestinationType"] != "cloud-watch-logs":
+                out[key] = fl.get(key) or None
+        if "LogFormat" in self.properties:
+            out["LogFormat"] = fl.get("LogFormat")
+        return _compact(out)
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self.retag(ctx, physical_id)  # every property replaces; only tags change in place
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        resp = self.ignore_gone(ctx.client("ec2").delete_flow_logs, FlowLogIds=[physical_id]) or {}
+        failed = [u for u in resp.get("Unsuccessful", [])
+                  if not u.get("Error", {}).get("Code", "").endswith("NotFound")]
+        if failed:
+            raise ResourceError(f"{self.type_name} {physical_id}: delete refused: {failed[0].get('Error')}")
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"FlowLogId": physical_id}
