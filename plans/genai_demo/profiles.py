@@ -108,6 +108,17 @@ PROFILES: dict[str, dict[str, Any]] = {
             "skip_final_snapshot": True,
             "protect": False,
         },
+        "analytics": {
+            # Firehose reads the domain-events topic of the main stack's MSK cluster into the data lake bucket.
+            "kafka_topic": "domain-events",
+            "firehose_buffer_mib": 5,  # small objects are fine for a trickle of dev events
+            "firehose_buffer_seconds": 300,
+            "crawler_schedule": "cron(0 2 * * ? *)",  # the crawler catalogues new partitions nightly
+            "athena_scan_cutoff_gb": 10,  # per query, enforced by the workgroup (inventory section 7)
+            "quicksight": False,  # QuickSight is a paid subscription: off in dev unless switched on
+            # QuickSight user/group ARNs granted the data sources, data set and dashboard (none: account admins only).
+            "quicksight_principals": [],
+        },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
             "dns_hostnames": True,  # EKS nodes and private endpoints need VPC DNS names
@@ -206,6 +217,17 @@ PROFILES: dict[str, dict[str, Any]] = {
             "snapshot_retention_days": 7,
             "skip_final_snapshot": False,
             "protect": True,
+        },
+        "analytics": {
+            # Firehose reads the domain-events topic of the main stack's MSK cluster into the data lake bucket.
+            "kafka_topic": "domain-events",
+            "firehose_buffer_mib": 64,  # fewer, larger objects: cheaper to scan
+            "firehose_buffer_seconds": 300,
+            "crawler_schedule": "cron(0 2 * * ? *)",  # the crawler catalogues new partitions nightly
+            "athena_scan_cutoff_gb": 100,  # per query, enforced by the workgroup (inventory section 7)
+            "quicksight": True,  # data sources, data set and dashboard
+            # QuickSight user/group ARNs granted the data sources, data set and dashboard (none: account admins only).
+            "quicksight_principals": [],
         },
         "network": {
             "vpc_cidr": "10.0.0.0/16",
