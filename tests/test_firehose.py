@@ -124,3 +124,63 @@ def test_bad_inputs_fail_at_definition(props, message):
     base = {"ExtendedS3DestinationConfiguration": {"BucketARN": "arn:aws:s3:::b", "RoleARN": "r"}}
     with pytest.raises(PlanError, match=message):
         DeliveryStream("fh", **{**base, **props})
+
+
+def _opensearch_destination(bucket, role, **over):
+    d = {"RoleARN": role, "DomainARN": "arn:aws:es:ap-east-2:123456789012:domain/genai-demo-test-logs",
+         "IndexName": "application-logs", "IndexRotationPeriod": "OneDay",
+         "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 5}, "RetryOptions": {"DurationInSeconds": 300},
+         "S3BackupMode": "FailedDocumentsOnly",
+         "S3Configuration": {"RoleARN": role, "BucketARN": bucket, "Prefix": "logs/opensearch-failed/",
+                             "CompressionFormat": "GZIP"},
+         "VpcConfiguration": {"SubnetIds": ["subnet-0a", "subnet-0b"], "SecurityGroupIds": ["sg-0a"],
+                              "RoleARN": role}}
+    d.update(over)
+    return d
+
+
+def test_opensearch_destination_round_trip(aws):
+    """CloudWatch Logs -> Firehose -> OpenSearch: the Elasticsearch destination, failed documents kept in S3."""
+    bucket, role, _ = _lake(aws)
+    fh = DeliveryStream("logs_to_opensearch",
+                        ElasticsearchDestinationConfiguration=_opensearch_destination(bucket, role))
+    fh.stack = "observability"
+    ctx = aws.ctx("logs_to_opensearch", stack="observability")
+    name, out = fh.create(ctx, dict(fh.properties))
+
+    client = aws.client("firehose")
+    d = client.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    assert d["DeliveryStreamType"] == "DirectPut"
+    dest = d["Destinations"][0]["ElasticsearchDestinationDescription"]
+    assert dest["DomainARN"].endswith(":domain/genai-demo-test-logs") and dest["IndexName"] == "application-logs"
+    assert dest["S3BackupMode"] == "FailedDocumentsOnly"
+    assert dest["S3DestinationDescription"]["BucketARN"] == bucket
+    assert out["Arn"] == d["DeliveryStreamARN"]
+
+    assert fh.read(ctx, name)["ElasticsearchDestinationConfiguration"] == \
+        fh.properties["ElasticsearchDestinationConfiguration"]
+
+    new = dict(fh.properties, ElasticsearchDestinationConfiguration=_opensearch_destination(
+        bucket, role, IndexRotationPeriod="OneWeek", BufferingHints={"IntervalInSeconds": 300, "SizeInMBs": 10}))
+    fh.update(ctx, name, dict(fh.properties), new)
+    dest = client.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
+        "Destinations"][0]["ElasticsearchDestinationDescription"]
+    assert dest["IndexRotationPeriod"] == "OneWeek" and dest["BufferingHints"]["SizeInMBs"] == 10
+    assert dest["S3DestinationDescription"]["Prefix"] == "logs/opensearch-failed/"
+
+    assert fh.find(ctx)[0] == name
+    fh.delete(ctx, name)
+    fh.delete(ctx, name)
+    assert fh.read(ctx, name) is None and fh.find(ctx) is None
+
+
+def test_one_destination_exactly():
+    role = "arn:aws:iam::123456789012:role/r"
+    with pytest.raises(PlanError, match="exactly one destination"):
+        DeliveryStream("x")
+    with pytest.raises(PlanError, match="exactly one destination"):
+        DeliveryStream("x", ExtendedS3DestinationConfiguration={"BucketARN": "arn:aws:s3:::b", "RoleARN": role},
+                       ElasticsearchDestinationConfiguration=_opensearch_destination("arn:aws:s3:::b", role))
+    with pytest.raises(PlanError, match="lacks S3Configuration"):
+        DeliveryStream("x", ElasticsearchDestinationConfiguration={"RoleARN": role, "DomainARN": "arn:aws:es:x",
+                                                                   "IndexName": "i"})
