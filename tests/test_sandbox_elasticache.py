@@ -111,3 +111,27 @@ def test_elasticache_defaults_and_reuse(aws):
     with pytest.raises(ClientError) as exc:
         ec.modify_cache_cluster(CacheClusterId="nope", SnapshotRetentionLimit=1)
     assert code(exc) == "CacheClusterNotFound"
+
+
+def test_custom_cluster_mode_group_and_rds_subnet_group_modify(aws):
+    ec = aws.client("elasticache")
+    ec.create_cache_parameter_group(CacheParameterGroupName="on", CacheParameterGroupFamily="redis7",
+                                    Description="cluster mode")
+    ec.modify_cache_parameter_group(CacheParameterGroupName="on", ParameterNameValues=[
+        {"ParameterName": "cluster-enabled", "ParameterValue": "yes"}])
+    rg = ec.create_replication_group(ReplicationGroupId="rg", ReplicationGroupDescription="d", NumNodeGroups=1,
+                                     CacheNodeType="cache.t4g.micro", Engine="redis",
+                                     CacheParameterGroupName="on")["ReplicationGroup"]
+    assert rg["ClusterEnabled"] is True
+    # RDS (same "moto forgets the group" family of bug): modify keeps the subnet group
+    ec2, rds = aws.client("ec2"), aws.client("rds")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"ap-east-2{z}")[
+        "Subnet"]["SubnetId"] for i, z in enumerate("abc")]
+    rds.create_db_subnet_group(DBSubnetGroupName="db", DBSubnetGroupDescription="d", SubnetIds=subnets[:2])
+    rds.modify_db_subnet_group(DBSubnetGroupName="db", SubnetIds=subnets)
+    seen = rds.describe_db_subnet_groups(DBSubnetGroupName="db")["DBSubnetGroups"][0]
+    assert len(seen["Subnets"]) == 3
+    with pytest.raises(ClientError) as exc:
+        rds.modify_db_subnet_group(DBSubnetGroupName="nope", SubnetIds=subnets)
+    assert code(exc) == "DBSubnetGroupNotFoundFault"

@@ -11,6 +11,8 @@ for table x scale real seconds (sandbox/latency.py):
 - NAT gateway: pending -> available; deleting -> deleted.
 - ALB/NLB: provisioning -> active.
 
+Also: RDS modify_db_subnet_group keeps the group (moto drops it).
+
 With the simulation off everything stays as moto does it (ready at once).
 EKS, MSK and ElastiCache transitions live in their own extension modules.
 """
@@ -23,6 +25,7 @@ from typing import Any
 from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.opensearch.models import OpenSearchServiceBackend
+from moto.rds.exceptions import DBSubnetGroupNotFoundError
 from moto.rds.models import DBCluster, RDSBackend
 
 from sandbox import lifecycle
@@ -66,6 +69,16 @@ def delete_db_cluster(self: RDSBackend, original: Callable[..., Any], cluster_id
     cluster = original(self, cluster_identifier, *args, **kw)
     lifecycle.remove_later(self.clusters, cluster_identifier, cluster, "rds.dbcluster", ["deleting"])
     return cluster
+
+
+def modify_db_subnet_group(self: RDSBackend, original: Callable[..., Any], subnet_name: str, *args: Any,
+                           **kw: Any) -> Any:
+    """moto pops the group and never puts it back (a later describe says not found)."""
+    if subnet_name not in self.subnet_groups:
+        raise DBSubnetGroupNotFoundError(subnet_name)
+    group = original(self, subnet_name, *args, **kw)
+    self.subnet_groups[subnet_name] = group
+    return group
 
 
 # -- OpenSearch ---------------------------------------------------------------------
@@ -128,6 +141,7 @@ def install() -> None:
     lifecycle.wrap(RDSBackend, "delete_db_instance")(delete_db_instance)
     lifecycle.wrap(RDSBackend, "create_db_cluster")(create_db_cluster)
     lifecycle.wrap(RDSBackend, "delete_db_cluster")(delete_db_cluster)
+    lifecycle.wrap(RDSBackend, "modify_db_subnet_group")(modify_db_subnet_group)
     lifecycle.wrap(OpenSearchServiceBackend, "create_domain")(create_domain)
     lifecycle.wrap(OpenSearchServiceBackend, "delete_domain")(delete_domain)
     lifecycle.wrap(NatGatewayBackend, "create_nat_gateway")(create_nat_gateway)
