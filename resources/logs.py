@@ -75,8 +75,13 @@ class LogGroup(LogsResource):
                              doc="None keeps events forever (AWS default)"),
         "kmsKeyId": P(str, doc="KMS key ARN"),
         "logGroupClass": P(str, default="STANDARD", validator=one_of("STANDARD", "INFREQUENT_ACCESS")),
+        "AdoptServiceCreated": P(bool, default=False,
+                                 doc="take over a group of this name that carries no infra tags: the one an AWS "
+                                     "service made itself (EKS control-plane logging creates /aws/eks/<cluster>/"
+                                     "cluster as soon as the cluster logs, before a later stack declares it)"),
     }
     replace_on = frozenset({"logGroupName", "logGroupClass"})
+    write_only = frozenset({"AdoptServiceCreated"})
     outputs = ("LogGroupName", "Arn", "LogGroupArn")
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -107,9 +112,11 @@ class LogGroup(LogsResource):
         logs = ctx.client("logs")
         arn = self.outputs_of(ctx, name)["LogGroupArn"]
         tags = logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
-        if tags.get("infra:address") != ctx.address or tags.get("infra:env") != ctx.env:
+        service_made = props.get("AdoptServiceCreated") and not any(k.startswith("infra:") for k in tags)
+        if not service_made and (tags.get("infra:address") != ctx.address or tags.get("infra:env") != ctx.env):
             raise ResourceError(f"log group {name} already exists and was not created by {ctx.address}; "
-                                "delete it or import it into state") from exc
+                                "delete it, import it into state, or set AdoptServiceCreated when an AWS "
+                                "service made it") from exc
         seen = self.read(ctx, name) or {}
         if props.get("kmsKeyId") and seen.get("kmsKeyId") != props["kmsKeyId"]:
             logs.associate_kms_key(logGroupName=name, kmsKeyId=props["kmsKeyId"])

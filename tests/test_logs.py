@@ -175,3 +175,24 @@ def test_log_group_create_again_adopts_only_its_own(aws):
     other.stack = "main"
     with pytest.raises(ResourceError, match="not created by main.eks_logs"):
         other.create(aws.ctx("eks_logs"), dict(other.properties))
+
+
+def test_log_group_adopts_what_an_aws_service_made_when_told(aws):
+    """EKS creates /aws/eks/<cluster>/cluster itself once the cluster logs; the declaration may take it over."""
+    name = "/aws/eks/made-by-eks/cluster"
+    logs = aws.client("logs")
+    logs.create_log_group(logGroupName=name)  # as EKS does: no tags, no retention, no key
+    key = aws.client("kms").create_key()["KeyMetadata"]["Arn"]
+    g = LogGroup("eks_logs", logGroupName=name, retentionInDays=7, kmsKeyId=key, AdoptServiceCreated=True)
+    g.stack = "observability"
+    ctx = aws.ctx("eks_logs", stack="observability")
+    pid, out = g.create(ctx, dict(g.properties))
+    seen = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]
+    assert pid == name and seen["retentionInDays"] == 7 and seen["kmsKeyId"] == key
+    assert logs.list_tags_for_resource(resourceArn=out["LogGroupArn"])["tags"]["infra:address"] == \
+        "observability.eks_logs"
+    # A group another declaration of this tool owns is never taken, even when told to adopt.
+    twin = LogGroup("eks_logs_twin", logGroupName=name, AdoptServiceCreated=True)
+    twin.stack = "observability"
+    with pytest.raises(ResourceError, match="not created by observability.eks_logs_twin"):
+        twin.create(aws.ctx("eks_logs_twin", stack="observability"), dict(twin.properties))
