@@ -8,6 +8,7 @@ nothing of any AWS service.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,5 +160,86 @@ def critical_path(g: nx.DiGraph, weight: Callable[[str], float]) -> tuple[float,
     return rem[path[0]], path
 
 
+# Types the latency table does not list are single API calls that return a usable resource.
+DEFAULT_CREATE_SECONDS = 5.0
+
+
+def measured_create_seconds(history: Iterable[Mapping[str, Any]], type_of: Mapping[str, str]) -> dict[str, float]:
+    """Per resource type, the median create duration recorded in the state's history.
+
+    apply.py writes an "intent create" entry just before a create call and a "create" entry once the
+    resource is usable, both timestamped: the gap is what that create took in this account.
+    """
+    started: dict[str, float] = {}
+    per_type: dict[str, list[float]] = {}
+    for e in sorted(history, key=lambda e: e.get("serial", 0)):
+        addr, change = e.get("address"), e.get("change")
+        if addr not in type_of:
+            continue
+        if change == "intent create":
+            started[addr] = float(e["when"])
+        elif change == "create" and addr in started:
+            per_type.setdefault(type_of[addr], []).append(max(0.0, float(e["when"]) - started.pop(addr)))
+    return {t: statistics.median(v) for t, v in per_type.items()}
+
+
+def create_estimates(g: nx.DiGraph, measured: Mapping[str, float] | None = None) -> dict[str, tuple[float, str]]:
+    """Per address: estimated create seconds and their source (measured, table, default).
+
+    Measured durations (per type, from state) win; then sandbox/latency.py's table of what AWS takes;
+    then DEFAULT_CREATE_SECONDS.
+    """
+    from sandbox import latency
+
+    out: dict[str, tuple[float, str]] = {}
+    for n, d in g.nodes(data=True):
+        t = d["type"]
+        if measured and t in measured:
+            out[n] = (float(measured[t]), "measured")
+        elif t.lower() in latency.TABLE:
+            out[n] = (latency.seconds(t.lower(), "create"), "table")
+        else:
+            out[n] = (DEFAULT_CREATE_SECONDS, "default")
+    return out
+
+
 def refs_of(r: Resource) -> list[Ref]:
     return list(walk_refs(r.properties))
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def deps_graph(deps: Mapping[str, Iterable[str]], base: nx.DiGraph | None = None) -> nx.DiGraph:
+    """`base` (the declared graph) plus nodes and edges from recorded dependencies (resources only in state)."""
+    g = nx.DiGraph(base) if base is not None else nx.DiGraph()
+    for addr, ds in deps.items():
+        g.add_node(addr)
+        for d in ds:
+            if d in deps or d in g:
+                g.add_edge(d, addr)
+    return g
+
+
+def target_closure(g: nx.DiGraph, targets: Iterable[str] = (), exclude: Iterable[str] = (), *,
+                   destroy: bool = False) -> set[str] | None:
+    """The addresses a targeted run may touch (Terraform's -target / -exclude), or None for "everything".
+
+    Creating or updating a target needs what it refers to (ancestors); destroying one first takes down what
+    refers to it (descendants). Excluding an address keeps it out together with what would break without it:
+    its dependents on apply, what it needs on destroy. Unknown addresses are an error naming them, raised
+    before anything reads AWS.
+    """
+    targets, exclude = list(targets), list(exclude)
+    if not targets and not exclude:
+        return None
+    unknown = [f"--{flag} {a}" for flag, addrs in (("target", targets), ("exclude", exclude)) for a in addrs
+               if a not in g]
+    if unknown:
+        raise PlanError(f"unknown address {', '.join(unknown)}: not declared in the selected stacks nor recorded in "
+                        "their state (addresses look like 'main.vpc'; see `infra graph` or `infra state list`)")
+    grow = nx.descendants if destroy else nx.ancestors
+    keep = set(g) if not targets else set(targets).union(*(grow(g, t) for t in targets))
+    shrink = nx.ancestors if destroy else nx.descendants
+    drop = set(exclude).union(*(shrink(g, x) for x in exclude))
+    return keep - drop

@@ -33,6 +33,7 @@ class Change:
     reason: str = ""
     pending: str | None = None  # an unfinished intent from an interrupted run
     deps: list[str] = field(default_factory=list)
+    lifecycle: dict[str, Any] = field(default_factory=dict)  # prevent_destroy etc., as the state keeps them
 
     @property
     def stack(self) -> str:
@@ -51,7 +52,7 @@ class Change:
         return {"address": self.address, "action": self.action, "type": self.type, "reason": self.reason,
                 "diff": {k: [clean(a), clean(b)] for k, (a, b) in self.diff.items()},
                 "drift": {k: [clean(a), clean(b)] for k, (a, b) in self.drift.items()},
-                "pending": self.pending}
+                "pending": self.pending, "deps": list(self.deps), "lifecycle": dict(self.lifecycle)}
 
 
 @dataclass
@@ -59,6 +60,9 @@ class Plan:
     changes: dict[str, Change]
     order: list[str]  # a topological order of addresses (creation order)
     serial: int = 0
+    # Lifecycle settings the code changed on resources that are otherwise unchanged: state-only writes, so
+    # prevent_destroy and retain_on_delete still hold once the resource leaves the code.
+    lifecycle_updates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ACTIONS, 0)
@@ -117,14 +121,22 @@ def diff_props(before: Mapping[str, Any], after: Mapping[str, Any], ignore: Iter
 def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable[str],
                external: Mapping[str, Mapping[str, Any]] | None = None,
                live: Mapping[str, dict[str, Any] | None] | None = None,
-               replace: Iterable[str] = (), allow_protected: bool = False, serial: int = 0) -> Plan:
-    """Changes that bring the selected stacks to the code; records of removed resources are deleted."""
+               replace: Iterable[str] = (), allow_protected: bool = False, serial: int = 0,
+               selection: set[str] | None = None) -> Plan:
+    """Changes that bring the selected stacks to the code; records of removed resources are deleted.
+
+    `selection` (from graph.target_closure) limits the plan to a targeted run: everything is still planned,
+    so values a replacement makes unknown propagate, then only the selection is kept, plus the dependents a
+    kept replacement re-points. Protection is enforced on what is kept only.
+    """
     external = external or {}
     live = live or {}
     forced = set(replace)
     changes: dict[str, Change] = {}
     order = list(nx.topological_sort(g))
     new_outputs: set[str] = set()  # addresses whose outputs will change (create/replace)
+    refusals: dict[str, str] = {}  # protected resources the plan would replace
+    lifecycle_updates: dict[str, dict[str, Any]] = {}
 
     def lookup(ref: Ref) -> Any:
         addr = ref.address
@@ -146,7 +158,7 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         if rec is None or rec.physical_id is None:
             c = Change(addr, "create", r.type_name, None, desired, diff_props({}, desired), deps=deps,
                        reason="not in state" if rec is None else f"unfinished {rec.status} from an interrupted run",
-                       pending=rec.status if rec is not None else None)
+                       pending=rec.status if rec is not None else None, lifecycle=lc.to_dict())
             changes[addr] = c
             new_outputs.add(addr)
             continue
@@ -158,7 +170,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             seen = live[addr]
             if seen is None:
                 c = Change(addr, "create", r.type_name, rec.props, desired, diff_props({}, desired), deps=deps,
-                           reason="deleted outside the tool (not found in AWS)", pending=rec.status)
+                           reason="deleted outside the tool (not found in AWS)", pending=rec.status,
+                           lifecycle=lc.to_dict())
                 c.drift = {"(resource)": ("exists", "gone")}
                 changes[addr] = c
                 new_outputs.add(addr)
@@ -180,25 +193,44 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             action, reason = "noop", ""
         if action == "replace":
             if _protected(lc, rec) and not allow_protected:
-                raise PlanError(f"{addr} must be replaced ({reason}) but is protected (prevent_destroy); "
-                                "change the code or lift the protection")
+                refusals[addr] = (f"{addr} must be replaced ({reason}) but is protected (prevent_destroy); "
+                                  "change the code or lift the protection")
             new_outputs.add(addr)
+        elif action == "noop" and lc.to_dict() != rec.lifecycle:
+            lifecycle_updates[addr] = lc.to_dict()
         changes[addr] = Change(addr, action, r.type_name, base, desired, d, drift, reason,
-                               pending=rec.status if rec.pending else None, deps=deps)
+                               pending=rec.status if rec.pending else None, deps=deps, lifecycle=lc.to_dict())
 
     selected = set(stacks)
     for addr, rec in records.items():
-        if rec.stack in selected and addr not in g:
+        if rec.stack in selected and addr not in g and (selection is None or addr in selection):
             changes[addr] = _removal(rec, allow_protected, "removed from the code")
+    if selection is not None:
+        keep = set(selection)
+        # A kept replacement takes along the dependents whose references to it change (the ripple).
+        todo = [a for a in keep if a in changes and changes[a].action == "replace"]
+        while todo:
+            for d in g.successors(todo.pop()):
+                if d not in keep and changes[d].action != "noop":
+                    keep.add(d)
+                    if changes[d].action == "replace":
+                        todo.append(d)
+        changes = {a: c for a, c in changes.items() if a in keep}
+        lifecycle_updates = {a: v for a, v in lifecycle_updates.items() if a in keep}
+    for addr, msg in refusals.items():
+        if addr in changes:
+            raise PlanError(msg)
     # Removed resources are torn down in reverse of their recorded dependencies.
-    return Plan(changes=changes, order=order + _reverse_order(records, [a for a in changes if a not in g]),
-                serial=serial)
+    return Plan(changes=changes, order=[a for a in order if a in changes]
+                + _reverse_order(records, [a for a in changes if a not in g]),
+                serial=serial, lifecycle_updates=lifecycle_updates)
 
 
 def plan_destroy(records: Mapping[str, Record], *, stacks: Iterable[str], allow_protected: bool = False,
-                 serial: int = 0) -> Plan:
+                 serial: int = 0, selection: set[str] | None = None) -> Plan:
+    """Every record of the selected stacks (or of the targeted `selection`) deleted, dependents first."""
     selected = set(stacks)
-    mine = [a for a, r in records.items() if r.stack in selected]
+    mine = [a for a, r in records.items() if r.stack in selected and (selection is None or a in selection)]
     changes = {a: _removal(records[a], allow_protected, "destroy") for a in mine}
     return Plan(changes=changes, order=_reverse_order(records, mine), serial=serial)
 
@@ -217,7 +249,7 @@ def _removal(rec: Record, allow_protected: bool, why: str) -> Change:
     action = "forget" if lc.retain_on_delete else "delete"
     return Change(rec.address, action, rec.type, rec.props, None, diff_props(rec.props, {}),
                   reason=why + (" (retained in AWS: retain_on_delete)" if action == "forget" else ""),
-                  pending=rec.status if rec.pending else None, deps=list(rec.deps))
+                  pending=rec.status if rec.pending else None, deps=list(rec.deps), lifecycle=dict(rec.lifecycle))
 
 
 def _reverse_order(records: Mapping[str, Record], addrs: list[str]) -> list[str]:

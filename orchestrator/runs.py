@@ -19,7 +19,7 @@ import plans
 from orchestrator.apply import Applier, Report, RetryPolicy
 from orchestrator.aws import Clients
 from orchestrator.errors import PlanError
-from orchestrator.graph import build_graph
+from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.planner import Plan, plan_apply, plan_destroy
 from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
@@ -72,9 +72,10 @@ class Workspace:
         g, b = build_graph(self.plan, self.stacks, state_outputs=outs)
         return g, b.external
 
-    def refresh(self, g: nx.DiGraph, records: dict[str, Record]) -> dict[str, dict[str, Any] | None]:
-        """What AWS says of every recorded resource in the graph: one read each, in parallel."""
-        todo = [a for a in g if a in records and records[a].physical_id]
+    def refresh(self, g: nx.DiGraph, records: dict[str, Record],
+                only: set[str] | None = None) -> dict[str, dict[str, Any] | None]:
+        """What AWS says of every recorded resource in the graph (or in `only`): one read each, in parallel."""
+        todo = [a for a in g if a in records and records[a].physical_id and (only is None or a in only)]
         applier = self.applier(g, records, {})
 
         def read(addr: str) -> tuple[str, dict[str, Any] | None]:
@@ -93,26 +94,32 @@ class Workspace:
     # -- operations ---------------------------------------------------------------------
 
     def make_plan(self, *, destroy: bool = False, replace: Iterable[str] = (), allow_protected: bool = False,
-                  refresh: bool | None = None) -> tuple[Plan, nx.DiGraph, dict[str, Record], dict[str, Any]]:
+                  refresh: bool | None = None, targets: Iterable[str] = (), exclude: Iterable[str] = (),
+                  ) -> tuple[Plan, nx.DiGraph, dict[str, Record], dict[str, Any]]:
         records = self.records()
         serial = self.store.serial()
+        mine = {a: r.deps for a, r in records.items() if r.stack in self.stacks}
         if destroy:
-            self.check_destroy_dependents(records)
+            sel = target_closure(deps_graph(mine), targets, exclude, destroy=True)
+            self.check_destroy_dependents(records, sel)
             g = nx.DiGraph()
-            return plan_destroy(records, stacks=self.stacks, allow_protected=allow_protected, serial=serial), \
-                g, records, {}
+            return plan_destroy(records, stacks=self.stacks, allow_protected=allow_protected, serial=serial,
+                                selection=sel), g, records, {}
         g, external = self.graph(records)
         for a in replace:
             if a not in g:
                 raise PlanError(f"--replace {a}: no such address in the selected stacks")
-        live = self.refresh(g, records) if (self.opts.refresh if refresh is None else refresh) else {}
+        targets = list(targets)
+        sel = target_closure(deps_graph({a: d for a, d in mine.items() if a not in g}, g),
+                             targets + list(replace) if targets else (), exclude)
+        live = self.refresh(g, records, sel) if (self.opts.refresh if refresh is None else refresh) else {}
         p = plan_apply(g, records, stacks=self.stacks, external=external, live=live, replace=replace,
-                       allow_protected=allow_protected, serial=serial)
+                       allow_protected=allow_protected, serial=serial, selection=sel)
         return p, g, records, external
 
-    def check_destroy_dependents(self, records: dict[str, Record]) -> None:
+    def check_destroy_dependents(self, records: dict[str, Record], selection: set[str] | None = None) -> None:
         """Refuse to destroy a stack another applied stack still refers to (unless both go together)."""
-        going = {a for a, r in records.items() if r.stack in self.stacks}
+        going = {a for a, r in records.items() if r.stack in self.stacks and (selection is None or a in selection)}
         blockers = sorted(f"{a} (stack {r.stack}) refers to {d}" for a, r in records.items()
                           if a not in going for d in r.deps if d in going)
         if blockers:
@@ -136,8 +143,17 @@ def run_changes(ws: Workspace, operation: str, *, confirm: Callable[[Plan], bool
         for w in store.warnings:
             warn(w)
         p, g, records, external = ws.make_plan(**plan_kw)
+        sync_lifecycle(ws.store, records, p.lifecycle_updates)
         if not p.has_changes or not confirm(p):
             return p, None
         return p, ws.execute(p, g, records, external, on_event=on_event)
     finally:
         store.release()
+
+
+def sync_lifecycle(store: DynamoStateStore, records: dict[str, Record], updates: dict[str, dict[str, Any]]) -> None:
+    """Record lifecycle settings the code changed (state only, no AWS call), so they outlive the code."""
+    for addr, lc in updates.items():
+        rec = records[addr]
+        rec.lifecycle = dict(lc)
+        store.put(rec, "lifecycle")
