@@ -14,6 +14,23 @@ PROFILES: dict[str, dict[str, Any]] = {
     "dev": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "dev", "ManagedBy": "genai-infra"},
+        "observability": {
+            "log_retention_days": 7,  # inventory 7: environment-config.ts logRetentionDays (dev 7, prod 90)
+            "flow_log_traffic": "ALL",
+            "flow_log_aggregation_seconds": 600,
+            # One address for both topics in dev; (topic, protocol, endpoint).
+            "subscriptions": [("critical", "email", "genai-demo-dev-team@example.com"),
+                              ("warning", "email", "genai-demo-dev-team@example.com")],
+            "alarm_evaluation_periods": 3,  # dev pages only when a problem lasts 15 minutes
+            "thresholds": {"alb_5xx": 50, "target_latency_s": 2.0, "node_cpu": 85, "node_memory": 90,
+                           "rds_cpu": 90, "rds_free_storage_gib": 2, "rds_connections": 60, "msk_disk": 85,
+                           "redis_memory": 90, "redis_evictions": 1000},
+            "opensearch": {"engine_version": "OpenSearch_2.11", "instance_type": "t3.small.search",
+                           "instance_count": 1, "azs": 1, "volume_gib": 20, "master_type": None,
+                           "master_count": 0},
+            "firehose_buffer_seconds": 300,
+            "custom_metrics_schedule": "rate(5 minutes)",
+        },
         "eks": {
             # The architecture document names 1.28, out of AWS standard support since Nov 2024; 1.33 is supported.
             "version": "1.33",
@@ -131,6 +148,27 @@ PROFILES: dict[str, dict[str, Any]] = {
     "production": {
         "region": "ap-east-2",
         "tags": {"Project": "genai-demo", "Environment": "production", "ManagedBy": "genai-infra"},
+        "observability": {
+            "log_retention_days": 90,
+            "flow_log_traffic": "ALL",
+            "flow_log_aggregation_seconds": 60,  # finer records for incident forensics
+            "subscriptions": [("critical", "email", "genai-demo-oncall@example.com"),
+                              ("critical", "email", "genai-demo-sre-lead@example.com"),
+                              ("critical", "email", "genai-demo-platform@example.com"),
+                              ("critical", "sms", "+886900000000"),
+                              ("warning", "email", "genai-demo-oncall@example.com"),
+                              ("warning", "email", "genai-demo-platform@example.com")],
+            "alarm_evaluation_periods": 2,
+            "thresholds": {"alb_5xx": 10, "target_latency_s": 1.0, "node_cpu": 80, "node_memory": 85,
+                           "rds_cpu": 80, "rds_free_storage_gib": 10, "rds_connections": 500, "msk_disk": 80,
+                           "redis_memory": 80, "redis_evictions": 100},
+            # Inventory 7: three data nodes across three AZs, three dedicated masters (a quorum survives an AZ).
+            "opensearch": {"engine_version": "OpenSearch_2.11", "instance_type": "m6g.large.search",
+                           "instance_count": 3, "azs": 3, "volume_gib": 100, "master_type": "m6g.large.search",
+                           "master_count": 3},
+            "firehose_buffer_seconds": 60,
+            "custom_metrics_schedule": "rate(5 minutes)",
+        },
         "eks": {
             "version": "1.33",
             "endpoint_public": True,
