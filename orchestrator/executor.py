@@ -2,18 +2,29 @@
 
 It knows nothing of AWS or resources: a step is a name, its prerequisites and
 a callable. A step starts the moment all its prerequisites succeeded (no
-waves); with bounded parallelism the ready step with the longest remaining
-path goes first; a failure skips only what depends on it; a stop request
-ends dispatching while running steps finish.
+waves); the ready step with the longest remaining path goes first (ties in the
+order they became ready); a failure skips only what depends on it; a stop
+request ends dispatching while running steps finish.
+
+Parallelism bounds concurrent *work*, not waiting. A step holds one of
+`parallelism` call slots while it runs, but lends it out while it merely waits
+for AWS (a resource's create blocked in a waiter for 25 minutes is not work):
+`lend_slot()` around the wait gives the slot back and takes one again after,
+ahead of steps not yet started. Threads are therefore allowed to outnumber
+slots (up to `max_threads`). `lend_while_waiting=False` gives the classic
+behaviour where a wait keeps its slot (Terraform's walk; the benchmark's
+baseline).
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,17 +45,87 @@ class Outcome:
     not_started: list[str] = field(default_factory=list)  # left when a stop was requested
     started_at: dict[str, float] = field(default_factory=dict)
     finished_at: dict[str, float] = field(default_factory=dict)
+    waited: dict[str, float] = field(default_factory=dict)  # step -> seconds spent with its slot lent out
 
     @property
     def ok(self) -> bool:
         return not self.failed and not self.skipped and not self.not_started
 
 
+class Slots:
+    """`n` call slots shared by a walk. Steps taking a slot back after a wait go before new steps."""
+
+    def __init__(self, n: int, cond: threading.Condition) -> None:
+        self.free = n
+        self.cond = cond
+        self.returning = 0  # threads waiting to take their slot back
+
+    def try_take(self) -> bool:
+        """For the dispatcher (cond held): a slot for a new step, unless a returning step needs it."""
+        if self.free > 0 and self.returning == 0:
+            self.free -= 1
+            return True
+        return False
+
+    def give(self) -> None:
+        with self.cond:
+            self.free += 1
+            self.cond.notify_all()
+
+    def take_back(self) -> None:
+        with self.cond:
+            self.returning += 1
+            try:
+                while self.free == 0:
+                    self.cond.wait()
+                self.free -= 1
+            finally:
+                self.returning -= 1
+
+
+class _Held:
+    """The slot the current thread's step holds (set by the walker, read by `lend_slot`)."""
+
+    def __init__(self, slots: Slots, step: str, lend: bool) -> None:
+        self.slots, self.step, self.lend = slots, step, lend
+        self.waited = 0.0
+
+
+_current = threading.local()
+
+
+@contextmanager
+def lend_slot() -> Iterator[None]:
+    """Give the calling step's call slot back while the block waits; take one again after.
+
+    A no-op outside a walk (a resource used directly, a refresh) or when the
+    walk keeps slots during waits. Waiting code (Clients.wait) wraps itself
+    in this; it must make no AWS call of its own outside the engine's polls.
+    """
+    held: _Held | None = getattr(_current, "held", None)
+    if held is None or not held.lend:
+        yield
+        return
+    _current.held = None  # nested waits inside this one lend nothing more
+    held.slots.give()
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        held.slots.take_back()
+        held.waited += time.monotonic() - t0
+        _current.held = held
+
+
 class Walker:
-    def __init__(self, parallelism: int = 10, on_event: Callable[[str, str, Any], None] | None = None) -> None:
+    def __init__(self, parallelism: int = 10, on_event: Callable[[str, str, Any], None] | None = None,
+                 lend_while_waiting: bool = True, prioritize: bool = True, max_threads: int = 256) -> None:
         self.parallelism = max(1, parallelism)
         self.stop = threading.Event()
         self.on_event = on_event or (lambda *_: None)
+        self.lend_while_waiting = lend_while_waiting
+        self.prioritize = prioritize
+        self.max_threads = max(self.parallelism, max_threads) if lend_while_waiting else self.parallelism
 
     def walk(self, steps: Mapping[str, Step]) -> Outcome:
         out = Outcome()
@@ -57,9 +138,19 @@ class Walker:
         for n, s in steps.items():
             for p in s.after:
                 children[p].append(n)
-        ready: list[tuple[float, str]] = [(-s.priority, n) for n, s in steps.items() if not s.after]
-        heapq.heapify(ready)
-        running: dict[Future[Any], str] = {}
+        seq = itertools.count()
+        ready: list[tuple[float, int, str]] = []
+
+        def make_ready(n: str) -> None:
+            heapq.heappush(ready, (-steps[n].priority if self.prioritize else 0.0, next(seq), n))
+
+        for n in sorted(steps, key=lambda n: -steps[n].priority):
+            if not steps[n].after:
+                make_ready(n)
+        cond = threading.Condition()
+        slots = Slots(self.parallelism, cond)
+        finished: list[tuple[str, Future[Any]]] = []
+        running: set[str] = set()
 
         def skip_descendants(root: str, cause: str) -> None:
             stack = list(children[root])
@@ -71,22 +162,42 @@ class Walker:
                 self.on_event(n, "skipped", cause)
                 stack.extend(children[n])
 
-        with ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="walk") as pool:
-            while ready or running:
-                while ready and len(running) < self.parallelism and not self.stop.is_set():
-                    _, n = heapq.heappop(ready)
-                    if n in out.skipped:
-                        continue
-                    out.started_at[n] = time.monotonic()
-                    self.on_event(n, "start", None)
-                    running[pool.submit(steps[n].run)] = n
-                if self.stop.is_set() and not running:
-                    break
-                if not running:
-                    continue
-                finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    n = running.pop(fut)
+        def run(n: str) -> Any:
+            held = _Held(slots, n, self.lend_while_waiting)
+            _current.held = held
+            try:
+                return steps[n].run()
+            finally:
+                _current.held = None
+                out.waited[n] = held.waited
+                slots.give()
+
+        def on_done(n: str, fut: Future[Any]) -> None:
+            with cond:
+                finished.append((n, fut))
+                cond.notify_all()
+
+        with ThreadPoolExecutor(max_workers=self.max_threads, thread_name_prefix="walk") as pool:
+            while True:
+                with cond:
+                    while (ready and len(running) < self.max_threads and not self.stop.is_set()
+                           and slots.try_take()):
+                        _, _, n = heapq.heappop(ready)
+                        if n in out.skipped:
+                            slots.free += 1
+                            continue
+                        out.started_at[n] = time.monotonic()
+                        running.add(n)
+                        self.on_event(n, "start", None)
+                        fut = pool.submit(run, n)
+                        fut.add_done_callback(lambda f, n=n: on_done(n, f))
+                    if not running and (not ready or self.stop.is_set()):
+                        break
+                    if not finished:
+                        cond.wait(timeout=0.5)
+                    done_now, finished[:] = list(finished), []
+                for n, fut in done_now:
+                    running.discard(n)
                     out.finished_at[n] = time.monotonic()
                     exc = fut.exception()
                     if exc is not None:
@@ -99,7 +210,7 @@ class Walker:
                     for c in children[n]:
                         waiting[c] -= 1
                         if waiting[c] == 0 and c not in out.skipped:
-                            heapq.heappush(ready, (-steps[c].priority, c))
+                            make_ready(c)
         out.not_started = sorted(n for n in steps if n not in out.done and n not in out.failed
                                  and n not in out.skipped and n not in out.started_at)
         return out

@@ -76,3 +76,105 @@ def test_stop_ends_dispatch_but_lets_running_finish():
                                                                               set(), priority=1)}
     out = w.walk(steps)
     assert finished == ["first"] and out.not_started == ["second"] and not out.ok
+
+
+# -- call slots: waiting does not occupy one ---------------------------------------------------
+
+
+class Meter:
+    """Counts steps working (holding a slot) and waiting (slot lent out) at the same time."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.working = self.waiting = self.peak_working = self.peak_waiting = 0
+        self.log = []
+
+    def work(self, n, seconds=0.01):
+        with self.lock:
+            self.working += 1
+            self.peak_working = max(self.peak_working, self.working)
+            self.log.append(("work", n))
+        time.sleep(seconds)
+        with self.lock:
+            self.working -= 1
+
+    def wait(self, n, seconds):
+        from orchestrator.executor import lend_slot
+
+        with self.lock:
+            self.working -= 1  # the step stops working while it waits...
+        with lend_slot():
+            with self.lock:
+                self.waiting += 1
+                self.peak_waiting = max(self.peak_waiting, self.waiting)
+            time.sleep(seconds)
+            with self.lock:
+                self.waiting -= 1
+        with self.lock:
+            self.working += 1  # ...and works again once it holds a slot
+            self.peak_working = max(self.peak_working, self.working)
+
+    def step(self, n, wait=0.2):
+        def run():
+            with self.lock:
+                self.working += 1
+                self.peak_working = max(self.peak_working, self.working)
+            self.wait(n, wait)
+            with self.lock:
+                self.working -= 1
+            self.work(n)
+            return n
+        return run
+
+
+def test_waiting_lends_the_call_slot():
+    m = Meter()
+    steps = {f"s{i}": Step(f"s{i}", m.step(f"s{i}"), set()) for i in range(6)}
+    out = Walker(parallelism=2).walk(steps)
+    assert out.ok
+    assert m.peak_working <= 2  # work never exceeds the slots
+    assert m.peak_waiting == 6  # but all six wait together
+    assert all(out.waited[n] >= 0.2 for n in steps)
+
+
+def test_terraform_like_walk_keeps_the_slot_while_waiting():
+    m = Meter()
+    steps = {f"s{i}": Step(f"s{i}", m.step(f"s{i}"), set()) for i in range(6)}
+    out = Walker(parallelism=2, lend_while_waiting=False).walk(steps)
+    assert out.ok and m.peak_waiting == 2 and m.peak_working <= 2
+
+
+def test_a_step_back_from_waiting_goes_before_new_steps():
+    from orchestrator.executor import lend_slot
+
+    order = []
+
+    def waits():
+        with lend_slot():  # lends the only slot: "busy" starts meanwhile
+            time.sleep(0.05)
+        order.append("waits resumed")
+
+    def busy():
+        time.sleep(0.15)  # still holding the slot when "waits" wants it back
+        order.append("busy")
+
+    steps = {"waits": Step("waits", waits, set(), priority=3), "busy": Step("busy", busy, set(), priority=2),
+             "late": Step("late", lambda: order.append("late"), set(), priority=1)}
+    out = Walker(parallelism=1).walk(steps)
+    assert out.ok
+    assert order == ["busy", "waits resumed", "late"]
+
+
+def test_lend_slot_outside_a_walk_is_a_no_op():
+    from orchestrator.executor import lend_slot
+
+    with lend_slot():
+        pass
+
+
+def test_equal_priorities_start_in_the_order_they_became_ready():
+    order = []
+    spec = {"root": [], "b": ["root"], "a": ["root"], "c": ["b"]}
+    steps = {n: Step(n, (lambda n=n: order.append(n)), set(after)) for n, after in spec.items()}
+    out = Walker(parallelism=1, prioritize=False).walk(steps)
+    assert out.ok and order == ["root", "b", "a", "c"]
