@@ -32,6 +32,7 @@ from botocore.exceptions import (
 )
 
 from orchestrator.errors import AwsError
+from orchestrator.executor import lend_slot
 
 # Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.
 GLOBAL_HOOKS: list[tuple[str, Callable[..., Any]]] = []
@@ -140,7 +141,8 @@ class Clients:
         if timeout:
             attempts = max(1, math.ceil(timeout / max(delay, 0.001)))
         try:
-            waiter.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+            with lend_slot():  # waiting is not work: the walk's call slot serves other steps meanwhile
+                waiter.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
         except WaiterError as exc:
             raise AwsError(f"waiting for {service}.{waiter_name} {params} failed: {exc.last_response and exc.kwargs or ''}"
                            f" {exc}") from exc
