@@ -30,6 +30,7 @@ from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
 from orchestrator.planner import Change, Plan, diff_props, stored_props
 from resources.base import Ctx, Ref, Resource, lookup_type, resolve
+from sandbox import latency
 from state.dynamodb import DynamoStateStore, Record
 
 
@@ -101,7 +102,7 @@ class Applier:
         self.outputs.update({a: dict(o) for a, o in external.items()})
         self.retry = retry or RetryPolicy()
         self.on_event = on_event or (lambda *_: None)
-        self.weight = weight or (lambda _addr: 1.0)
+        self.weight = weight  # address -> priority weight; default: how long AWS usually takes (_step_weight)
         self._lock = threading.Lock()
         self.walker: Walker | None = None
 
@@ -257,10 +258,23 @@ class Applier:
         for n, after in sg.items():
             for p in after:
                 order_g.add_edge(p, n)
-        prio = longest_remaining(order_g, lambda n: self.weight(n.split("#")[0]))
+        prio = longest_remaining(order_g, lambda n: self._step_weight(n, changes))
         for n, s in steps.items():
             s.priority = prio[n]
         return steps
+
+    def _step_weight(self, step: str, changes: Mapping[str, Change]) -> float:
+        """A step's scheduling weight: AWS's usual seconds for it (sandbox/latency.py) plus one for its calls.
+
+        The walker starts the ready step with the longest remaining path first,
+        so an MSK cluster's subnets go before a parameter's.
+        """
+        addr = step.split("#")[0]
+        if self.weight is not None:
+            return self.weight(addr)
+        phase = "delete" if step.endswith("#delete") else "update" if changes[addr].action == "update" else "create"
+        type_name = self.g.nodes[addr]["type"] if addr in self.g else self.records[addr].type
+        return 1.0 + latency.seconds(type_name.lower(), phase)
 
     def run(self, plan: Plan, parallelism: int = 10) -> Report:
         self.walker = Walker(parallelism=parallelism, on_event=self._event(plan))
