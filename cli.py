@@ -45,6 +45,14 @@ def common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def targeting(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--target/--exclude (repeatable), as Terraform's -target/-exclude."""
+    fn = click.option("--exclude", "exclude", multiple=True, metavar="ADDR",
+                      help="Leave ADDR out, with what depends on it (apply) or what it needs (destroy).")(fn)
+    return click.option("--target", "targets", multiple=True, metavar="ADDR",
+                        help="Only ADDR plus what it needs (apply) or what depends on it (destroy); repeatable.")(fn)
+
+
 def make_options(kw: dict[str, Any], **extra: Any) -> Any:
     from orchestrator.runs import Options
 
@@ -97,6 +105,10 @@ def fmt(v: Any) -> str:
 
 def print_plan(p: Any, verbose: bool = True) -> None:
     shown = [c for c in (p.changes[a] for a in p.order if a in p.changes) if c.action != "noop" or c.drift]
+    drifted = [c.address for c in shown if c.drift]
+    if drifted:
+        click.echo(f"Drift: {len(drifted)} resource(s) changed outside the tool (lines marked 'drift'; apply "
+                   "repairs them): " + ", ".join(drifted))
     for c in shown:
         label = c.action if c.action != "noop" else "drift only"
         click.echo(f"{SYMBOL[c.action]:>3} {c.address} ({c.type}) {label}" + (f": {c.reason}" if c.reason else ""))
@@ -106,6 +118,8 @@ def print_plan(p: Any, verbose: bool = True) -> None:
         if verbose and c.action in ("update", "replace"):
             for k, (a, b) in c.diff.items():
                 click.echo(f"      {k}: {fmt(a)} -> {fmt(b)}")
+    for a, lc in getattr(p, "lifecycle_updates", {}).items():
+        click.echo(f"    {a} lifecycle recorded in state: {json.dumps(lc, sort_keys=True)}")
     n = p.counts()
     click.echo(f"Plan: {n['create']} to create, {n['update']} to update, {n['replace']} to replace, "
                f"{n['delete'] + n['forget']} to delete, {n['noop']} unchanged.")
@@ -172,11 +186,25 @@ def validate(**kw: Any) -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--destroy", is_flag=True, help="Plan a destroy.")
+@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan replacing ADDR (repeatable).")
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="Save the plan to FILE; `infra apply FILE` then applies exactly it.")
+@targeting
 @handle_errors
-def plan(refresh: bool, detailed_exitcode: bool, as_json: bool, destroy: bool, **kw: Any) -> None:
+def plan(refresh: bool, detailed_exitcode: bool, as_json: bool, destroy: bool, replace: tuple[str, ...],
+         out: str | None, targets: tuple[str, ...], exclude: tuple[str, ...], **kw: Any) -> None:
     """Show what apply would change."""
     ws = workspace(kw, refresh=refresh)
-    p, *_ = ws.make_plan(destroy=destroy, allow_protected=True)
+    p, *_ = ws.make_plan(destroy=destroy, allow_protected=out is None, replace=replace, targets=targets,
+                         exclude=exclude)
+    if out:
+        from orchestrator import day2
+
+        doc = day2.plan_document(ws, p, destroy=destroy, options={
+            "targets": list(targets), "exclude": list(exclude), "replace": list(replace), "refresh": refresh})
+        day2.write_plan(out, doc)
+        click.echo(f"Saved the plan to {out} (state serial {p.serial}, {doc['hash']}); apply it with "
+                   f"`infra apply {out}`.", err=True)
     if as_json:
         click.echo(json.dumps({"serial": p.serial, "counts": p.counts(),
                                "changes": [p.changes[a].to_json() for a in p.order if a in p.changes]}, indent=2))
@@ -186,7 +214,8 @@ def plan(refresh: bool, detailed_exitcode: bool, as_json: bool, destroy: bool, *
         sys.exit(2)
 
 
-def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool, **plan_kw: Any) -> None:
+def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
+                 runner: Callable[..., Any] | None = None, **plan_kw: Any) -> None:
     from orchestrator.runs import run_changes
 
     def confirm(p: Any) -> bool:
@@ -201,8 +230,8 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool, **p
         click.echo("Cancelled; nothing changed.")
         return False
 
-    p, report = run_changes(ws, operation, confirm=confirm, on_event=Progress(),
-                            warn=lambda m: click.echo(f"Warning: {m}", err=True), **plan_kw)
+    run = runner or (lambda **k: run_changes(ws, operation, **k, **plan_kw))
+    p, report = run(confirm=confirm, on_event=Progress(), warn=lambda m: click.echo(f"Warning: {m}", err=True))
     if report is None:
         if not p.has_changes:
             if as_json:
@@ -222,11 +251,36 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool, **p
 @click.option("--refresh", type=click.BOOL, default=True, show_default=True)
 @click.option("--replace", "replace", multiple=True, help="Force replacement of ADDR (repeatable).")
 @click.option("--json", "as_json", is_flag=True)
+@targeting
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
 @handle_errors
-def apply(auto_approve: bool, refresh: bool, replace: tuple[str, ...], as_json: bool, **kw: Any) -> None:
-    """Create, update or replace resources so AWS matches the plan."""
+def apply(auto_approve: bool, refresh: bool, replace: tuple[str, ...], as_json: bool, targets: tuple[str, ...],
+          exclude: tuple[str, ...], plan_file: str | None, **kw: Any) -> None:
+    """Create, update or replace resources so AWS matches the plan (or apply exactly a saved PLAN_FILE)."""
+    if plan_file:
+        _apply_plan_file(plan_file, auto_approve, as_json, bool(replace or targets or exclude), kw)
+        return
     ws = workspace(kw, refresh=refresh)
-    _run_changes(ws, "apply", auto_approve, as_json, replace=replace)
+    _run_changes(ws, "apply", auto_approve, as_json, replace=replace, targets=targets, exclude=exclude)
+
+
+def _apply_plan_file(path: str, auto_approve: bool, as_json: bool, selecting: bool, kw: dict[str, Any]) -> None:
+    from orchestrator import day2
+
+    if selecting:
+        raise click.UsageError("a saved plan is applied as it is: --replace/--target/--exclude belong to "
+                               "`infra plan --out`")
+    doc = day2.read_plan(path)
+    src = click.get_current_context().get_parameter_source
+    # What the plan was made for, unless the command line says otherwise (then it must agree).
+    if src("env") != click.core.ParameterSource.COMMANDLINE:
+        kw["env"] = doc["env"]
+    if src("plan_name") != click.core.ParameterSource.COMMANDLINE:
+        kw["plan_name"] = doc["plan"]
+    if not kw["stacks"]:
+        kw["stacks"] = tuple(doc["stacks"])
+    ws = workspace(kw)
+    _run_changes(ws, "apply", auto_approve, as_json, runner=lambda **k: day2.apply_plan_file(ws, doc, **k))
 
 
 main.add_command(apply, name="provision")
@@ -238,15 +292,112 @@ main.add_command(apply, name="provision")
 @click.option("--destroy-protected", metavar="ENV", default=None,
               help="Also destroy protected data stores; must name the environment being destroyed.")
 @click.option("--json", "as_json", is_flag=True)
+@targeting
 @handle_errors
-def destroy(auto_approve: bool, destroy_protected: str | None, as_json: bool, **kw: Any) -> None:
-    """Delete every resource of the selected stacks, dependents first."""
+def destroy(auto_approve: bool, destroy_protected: str | None, as_json: bool, targets: tuple[str, ...],
+            exclude: tuple[str, ...], **kw: Any) -> None:
+    """Delete every resource of the selected stacks (or the targets and their dependents), dependents first."""
     ws = workspace(kw)
     if destroy_protected is not None and destroy_protected != ws.opts.env:
         raise InfraError(f"--destroy-protected names {destroy_protected!r} but this run is env {ws.opts.env!r}; "
                          "it must name the environment being destroyed")
     _run_changes(ws, "destroy", auto_approve, as_json, destroy=True,
-                 allow_protected=destroy_protected == ws.opts.env)
+                 allow_protected=destroy_protected == ws.opts.env, targets=targets, exclude=exclude)
+
+
+@main.command()
+@common
+@click.option("--json", "as_json", is_flag=True)
+@targeting
+@handle_errors
+def drift(as_json: bool, targets: tuple[str, ...], exclude: tuple[str, ...], **kw: Any) -> None:
+    """Read AWS and report what changed outside the tool; exit 2 when anything drifted (for scheduled CI)."""
+    from orchestrator import day2
+
+    ws = workspace(kw, refresh=True)
+    found = day2.drift(ws, targets, exclude)
+    if as_json:
+        click.echo(json.dumps({"drifted": len(found), "resources": [
+            {"address": a, "type": c.type, "action": c.action, "reason": c.reason,
+             "drift": {k: [v[0], v[1]] for k, v in c.drift.items()}} for a, c in sorted(found.items())]},
+            indent=2, default=str))
+    else:
+        for a, c in sorted(found.items()):
+            click.echo(f"{a} ({c.type}): " + ("deleted outside the tool" if "(resource)" in c.drift else
+                                              "changed outside the tool"))
+            for k, (before, now) in c.drift.items():
+                if k != "(resource)":
+                    click.echo(f"    {k}: recorded {fmt(before)} -> in AWS {fmt(now)}")
+        click.echo(f"{len(found)} resource(s) drifted" + ("; `infra apply` repairs them." if found else "."))
+    if found:
+        sys.exit(2)
+
+
+@main.command("import")
+@common
+@click.argument("address")
+@click.argument("physical_id")
+@handle_errors
+def import_(address: str, physical_id: str, **kw: Any) -> None:
+    """Adopt the existing AWS resource PHYSICAL_ID as ADDRESS (declared in the code); no AWS change."""
+    from orchestrator import day2
+
+    ws = workspace(kw)
+    rec = day2.import_resource(ws, address, physical_id)
+    click.echo(f"Imported {physical_id} as {address} ({rec.type}). Run `infra plan` to see how it differs "
+               "from the code.")
+
+
+@main.command()
+@common
+@click.option("--adopt", is_flag=True, help="Import orphans whose infra:address tag names a planned address.")
+@click.option("--delete", "delete_", is_flag=True, help="Delete the orphans that cannot be adopted.")
+@click.option("--auto-approve", is_flag=True, help="Delete without asking.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def scan(adopt: bool, delete_: bool, auto_approve: bool, as_json: bool, **kw: Any) -> None:
+    """Find resources tagged for this project and env that no state record knows (orphans)."""
+    from orchestrator import day2
+
+    ws = workspace(kw)
+    res = day2.scan(ws)
+    for e in res.errors:
+        click.echo(f"Warning: could not list {e}", err=True)
+    adopted: list[str] = []
+    deleted: list[str] = []
+    if adopt:
+        for f in [f for f in res.orphans if f.adopt_as]:
+            day2.adopt(ws, f)
+            adopted.append(f.arn)
+            click.echo(f"adopted {f.arn} as {f.adopt_as}", err=True)
+    rest = [f for f in res.orphans if f.arn not in adopted and not (adopt and f.adopt_as)]
+    if delete_ and rest:
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise InfraError("scan --delete needs confirmation: pass --auto-approve when not on a terminal")
+            for f in rest:
+                click.echo(f"  delete {f.arn}")
+            if not click.confirm(f"Delete these {len(rest)} resources from AWS?", default=False):
+                click.echo("Cancelled; nothing deleted.")
+                rest = []
+        for f in rest:
+            pid = day2.delete_orphan(ws, f)
+            deleted.append(f.arn)
+            click.echo(f"deleted {f.arn}" + (f" ({pid})" if pid else " (already gone)"), err=True)
+    if as_json:
+        click.echo(json.dumps({"orphans": [{"arn": f.arn, "service": f.service, "type": f.type,
+                                            "address": f.address, "adoptable_as": f.adopt_as}
+                                           for f in res.orphans],
+                               "known": len(res.known), "adopted": adopted, "deleted": deleted,
+                               "errors": res.errors}, indent=2))
+        return
+    for service, items in res.by_service().items():
+        click.echo(f"{service}:")
+        for f in items:
+            note = f"adoptable as {f.adopt_as}" if f.adopt_as else (f"tagged {f.address}" if f.address else "untracked")
+            done = " [adopted]" if f.arn in adopted else " [deleted]" if f.arn in deleted else ""
+            click.echo(f"  {f.arn}  ({f.type or 'unknown type'}; {note}){done}")
+    click.echo(f"{len(res.orphans)} orphan(s), {len(res.known)} tagged resource(s) known to state.")
 
 
 @main.command()
@@ -388,6 +539,20 @@ def state_rm(address: str, **kw: Any) -> None:
     finally:
         ws.store.release()
     click.echo(f"Removed {address} from state; {recs[address].physical_id} still exists in AWS.")
+
+
+@state.command("mv")
+@common
+@click.argument("old")
+@click.argument("new")
+@handle_errors
+def state_mv(old: str, new: str, **kw: Any) -> None:
+    """Re-address a record (after a rename in the code); AWS is not touched."""
+    from orchestrator import day2
+
+    ws = workspace(kw)
+    rec = day2.state_mv(ws, old, new)
+    click.echo(f"Moved {old} to {new} ({rec.type} {rec.physical_id}); AWS was not touched.")
 
 
 @state.command("history")
