@@ -332,7 +332,8 @@ def _summary_rows(g: nx.DiGraph) -> list[str]:
     sg = service_graph(g)
     rows = []
     order = {grp.key: i for i, grp in enumerate(GROUPS)}
-    for _, d in sorted(sg.nodes(data=True), key=lambda kv: (kv[1]["stack"], order[kv[1]["group"]],
+    stacks = {s: i for i, s in enumerate(dict.fromkeys(d["stack"] for _, d in sg.nodes(data=True)))}
+    for _, d in sorted(sg.nodes(data=True), key=lambda kv: (stacks[kv[1]["stack"]], order[kv[1]["group"]],
                                                            kv[1]["title"])):
         types = Counter(g.nodes[a]["type"] for a in d["resources"])
         kinds = ", ".join(f"{t} x{n}" if n > 1 else t for t, n in sorted(types.items()))

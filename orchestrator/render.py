@@ -116,12 +116,12 @@ def _text(g: nx.DiGraph, actions: dict[str, str] | None) -> str:
 
 def _layout(nodes: list[tuple[str, Mapping[str, Any]]],
             group: Any) -> dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]]:
-    """stack -> group -> [(node, data)], stacks by name, groups in the document's order."""
+    """stack -> group -> [(node, data)]: stacks in the plan's order, groups in the document's, nodes by name."""
     order = {grp.key: i for i, grp in enumerate(arch.GROUPS)}
-    out: dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]] = {}
+    out: dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]] = {d["stack"]: {} for _, d in nodes}
     for n, d in sorted(nodes, key=lambda nd: nd[0]):
-        out.setdefault(d["stack"], {}).setdefault(group(d), []).append((n, d))
-    return {s: dict(sorted(gs.items(), key=lambda kv: order.get(kv[0], len(order)))) for s, gs in sorted(out.items())}
+        out[d["stack"]].setdefault(group(d), []).append((n, d))
+    return {s: dict(sorted(gs.items(), key=lambda kv: order.get(kv[0], len(order)))) for s, gs in out.items()}
 
 
 def _q(s: str) -> str:
