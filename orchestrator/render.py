@@ -298,5 +298,7 @@ def _dot_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
             lines.append("    }")
         lines.append("  }")
     for a, b, e in sorted(sg.edges(data=True)):
-        lines.append(f'  "{a}" -> "{b}"' + (f' [label="{_q(e["label"])}"];' if e["label"] else ";"))
+        # The document's relations stand out; plain dependencies stay in the background.
+        lines.append(f'  "{a}" -> "{b}"' + (f' [label="{_q(e["label"])}", color="#212121", penwidth=1.6];'
+                                            if e["label"] else ' [color="#bdbdbd"];'))
     return "\n".join(lines + ["}"])

