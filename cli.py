@@ -359,6 +359,8 @@ def scan(adopt: bool, delete_: bool, auto_approve: bool, as_json: bool, **kw: An
     """Find resources tagged for this project and env that no state record knows (orphans)."""
     from orchestrator import day2
 
+    if delete_ and not auto_approve and not sys.stdin.isatty():
+        raise InfraError("scan --delete needs confirmation: pass --auto-approve when not on a terminal")
     ws = workspace(kw)
     res = day2.scan(ws)
     for e in res.errors:
@@ -373,8 +375,6 @@ def scan(adopt: bool, delete_: bool, auto_approve: bool, as_json: bool, **kw: An
     rest = [f for f in res.orphans if f.arn not in adopted and not (adopt and f.adopt_as)]
     if delete_ and rest:
         if not auto_approve:
-            if not sys.stdin.isatty():
-                raise InfraError("scan --delete needs confirmation: pass --auto-approve when not on a terminal")
             for f in rest:
                 click.echo(f"  delete {f.arn}")
             if not click.confirm(f"Delete these {len(rest)} resources from AWS?", default=False):
