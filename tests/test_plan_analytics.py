@@ -77,6 +77,10 @@ def test_declarations_and_cross_stack_edges(env, cutoff_gb):
     # Nothing in main depends on analytics: main applies (and is destroyed after) on its own.
     assert not any(nx.has_path(g, f"analytics.{a}", m) for a in r for m in g if m.startswith("main."))
     assert nx.is_directed_acyclic_graph(g)
+    # Only QuickSight (production) reads the observability stack: dev analytics applies without it.
+    from_obs = {v for u, v in g.edges if u.startswith("observability.") and v.startswith("analytics.")}
+    assert from_obs == ({"analytics.opensearch_source"} if env == "production" and "observability" in plan.stacks
+                        else set())
 
     fh = r["domain_events_firehose"].properties
     assert fh["DeliveryStreamType"] == "MSKAsSource"
@@ -154,8 +158,16 @@ def test_quicksight_follows_the_profile_switch():
     assert is_ref(decl[0]["DataSetArn"], "analytics.events_data_set", "Arn")
     assert nx.has_path(g, "main.data_lake", "analytics.analytics_dashboard")
     assert g.has_edge("analytics.athena_workgroup", "analytics.athena_source")
-    # No observability stack given: no OpenSearch source.
-    assert "opensearch_source" not in prod
+    # OpenSearch -> QuickSight: the observability stack's domain, by reference (once that stack is in the plan).
+    if "observability" in build("production").stacks:
+        src = prod["opensearch_source"].properties["DataSourceParameters"]["AmazonOpenSearchParameters"]
+        assert is_ref(src["Domain"], "observability.opensearch", "DomainName")
+        assert g.has_edge("observability.opensearch", "analytics.opensearch_source")
+    else:
+        assert "opensearch_source" not in prod
+    # Without an observability stack there is no OpenSearch source.
+    _, out = custom_plan("production")
+    assert "opensearch_source" not in out["quicksight"]
 
 
 def test_opensearch_source_refers_to_the_observability_domain():

@@ -24,7 +24,8 @@ from moto.firehose.responses import FirehoseResponse
 
 from sandbox.extensions._base import add_methods, now, store
 
-_CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[^/]+/[^/]+$")
+# AWS: cluster/<name>/<uuid>; moto 5.2.5 makes cluster/<uuid>, so both pass.
+_CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster/[^/]+(/[^/]+)?$")
 
 
 def _sources(backend: FirehoseBackend) -> dict[str, dict[str, Any]]:
