@@ -125,13 +125,14 @@ class DeliveryStream(FirehoseResource):
         return next((k for k in self.destinations if props.get(k) is not None), "ExtendedS3DestinationConfiguration")
 
     @staticmethod
-    def _opensearch_as_declared(desc: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any]:
+    def _opensearch_as_declared(desc: dict[str, Any], declared: dict[str, Any]) -> dict[str, Any] | None:
         """The OpenSearch destination's description in the shape of its configuration.
 
         Describe renames S3Configuration to S3DestinationDescription and
         VpcConfiguration to VpcConfigurationDescription (adding VpcId). moto
-        5.2.5 does not echo the VPC configuration at all; then the declared one
-        is kept, since nothing can be observed either way.
+        5.2.5 does not echo the VPC configuration at all: then None, and
+        read() reports nothing for the destination rather than a difference
+        AWS never showed (the declared value may still hold Refs here).
         """
         d = dict(desc)
         if "S3DestinationDescription" in d:
@@ -139,7 +140,7 @@ class DeliveryStream(FirehoseResource):
         if "VpcConfigurationDescription" in d:
             d["VpcConfiguration"] = d.pop("VpcConfigurationDescription")
         elif "VpcConfiguration" in declared:
-            d["VpcConfiguration"] = declared["VpcConfiguration"]
+            return None
         return shaped(d, declared)
 
     @staticmethod
@@ -205,7 +206,9 @@ class DeliveryStream(FirehoseResource):
         described = self.destinations[key][0]
         dest = next((x[described] for x in d.get("Destinations", ()) if described in x), None)
         if dest is not None and key == "ElasticsearchDestinationConfiguration":
-            out[key] = self._opensearch_as_declared(dest, declared[key])
+            seen = self._opensearch_as_declared(dest, declared[key])
+            if seen is not None:
+                out[key] = seen
         elif dest is not None:
             out[key] = shaped(dest, declared[key])
         sse = d.get("DeliveryStreamEncryptionConfiguration")
