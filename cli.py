@@ -230,8 +230,15 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
         click.echo("Cancelled; nothing changed.")
         return False
 
+    from orchestrator.interrupt import EXIT_CODE, Interrupted
+
     run = runner or (lambda **k: run_changes(ws, operation, **k, **plan_kw))
-    p, report = run(confirm=confirm, on_event=Progress(), warn=lambda m: click.echo(f"Warning: {m}", err=True))
+    try:
+        p, report = run(confirm=confirm, on_event=Progress(), warn=lambda m: click.echo(f"Warning: {m}", err=True))
+    except Interrupted as exc:
+        click.echo(f"Interrupted ({exc.signame}) before any change started: nothing changed, lock released.",
+                   err=True)
+        sys.exit(EXIT_CODE)
     if report is None:
         if not p.has_changes:
             if as_json:
@@ -241,6 +248,13 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
                 click.echo("No changes. Infrastructure matches the plan.")
         return
     print_report(report, as_json)
+    if report.retries:
+        click.echo("  Retries made: " + ", ".join(f"{n} {k}" for k, n in sorted(report.retries.items())) + ".",
+                   err=True)
+    if report.interrupted:
+        click.echo(f"Interrupted ({report.interrupted}): changes in flight finished and were recorded, no new "
+                   "change started, lock released. Run it again to finish.", err=True)
+        sys.exit(EXIT_CODE)
     if not report.ok:
         sys.exit(1)
 
@@ -574,12 +588,21 @@ def state_history(limit: int, **kw: Any) -> None:
 @click.argument("address", required=False)
 @handle_errors
 def output(as_json: bool, address: str | None, **kw: Any) -> None:
-    """Outputs of recorded resources (ids, ARNs, endpoints)."""
+    """Outputs of recorded resources (ids, ARNs, endpoints) and of stacks (null until applied)."""
+    from resources.base import UNKNOWN, contains_unknown, resolve
+
     ws = workspace(kw)
-    recs = ws.store.read(ws.stacks)
-    data = {a: r.outputs for a, r in sorted(recs.items()) if address in (None, a)}
+    recs = ws.store.read(ws.plan.stacks)
+    data = {a: r.outputs for a, r in sorted(recs.items()) if address in (None, a) and r.stack in ws.stacks}
+    # Stack outputs (keyed by the stack's name), resolved from the recorded outputs of what they refer to.
+    for s in ws.stacks:
+        declared = ws.plan.stacks[s].outputs
+        if declared and address in (None, s):
+            vals = resolve(declared, lambda ref: recs[ref.address].outputs.get(ref.attr, UNKNOWN)
+                           if ref.address in recs else UNKNOWN)
+            data[s] = {k: (None if contains_unknown(v) else v) for k, v in vals.items()}
     if address and not data:
-        raise InfraError(f"no state record for {address}")
+        raise InfraError(f"no state record or stack named {address}")
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return

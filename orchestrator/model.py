@@ -19,6 +19,8 @@ class Stack:
     name: str
     resources: dict[str, Resource] = field(default_factory=dict)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # stack-wide defaults
+    # Named values the stack publishes (Refs, Joins or literals), shown resolved from state by `infra output`.
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def add(self, *resources: Resource) -> Any:
         """Register resources under this stack; returns the single resource or the tuple."""

@@ -12,6 +12,7 @@ import pytest
 
 from orchestrator.model import Plan
 from plans.genai_demo.profiles import profile
+from resources.base import Join
 from resources.logs import LogGroup
 from resources.s3 import Bucket
 from tests.fakes import install_plan
@@ -26,8 +27,9 @@ def build_small(env: str) -> Plan:
     p = profile(env)
     plan = Plan(project="genai-demo", env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
     s = plan.stack("main")
-    s.add(Bucket("data", SSEAlgorithm="AES256"), Bucket("spare", SSEAlgorithm="AES256"))
-    s.add(LogGroup("app_logs", logGroupName=LOG_GROUP, retentionInDays=30))
+    data, _ = s.add(Bucket("data", SSEAlgorithm="AES256"), Bucket("spare", SSEAlgorithm="AES256"))
+    group = s.add(LogGroup("app_logs", logGroupName=LOG_GROUP, retentionInDays=30))
+    s.outputs.update(data_url=Join("s3://", data["Bucket"]), logs_arn=group["Arn"])
     return plan
 
 
@@ -76,6 +78,25 @@ def test_import_then_manage(aws):
     assert s3.get_bucket_versioning(Bucket="hand-made-data")["Status"] == "Enabled"
     assert cli("plan", "--detailed-exitcode").exit_code == 0
     assert json.loads(cli("state", "show", "main.data").output)["physical_id"] == "hand-made-data"
+
+    # Resource and stack outputs.
+    outs = json.loads(cli("output", "--json").output)
+    assert outs["main.data"]["Bucket"] == "hand-made-data"
+    assert outs["main"]["data_url"] == "s3://hand-made-data" and LOG_GROUP in outs["main"]["logs_arn"]
+    assert "main.data_url = s3://hand-made-data" in cli("output").output
+
+    # state mv re-addresses a record without any AWS call; the plan follows the new address.
+    with count_calls() as log:
+        cli("state", "mv", "main.data", "main.archive")
+    assert [c for c in log.calls if c[0] not in ("dynamodb", "sts")] == []
+    out = cli("plan")
+    assert "main.data (s3.Bucket) create" in out.output and "main.archive (s3.Bucket) delete" in out.output
+    out = cli("state", "mv", "main.archive", "main.app_logs", ok=None)
+    assert out.exit_code == 1 and "already has a state record" in out.output
+    cli("state", "mv", "main.archive", "main.data")
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
+    history = cli("state", "history", "--limit", "100").output
+    assert "moved from main.data" in history and "moved to main.data" in history and "import" in history
 
 
 def test_scan_finds_adopts_and_deletes_orphans(aws):
