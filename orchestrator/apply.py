@@ -36,25 +36,48 @@ from state.dynamodb import DynamoStateStore, Record
 
 @dataclass
 class RetryPolicy:
-    """Bounded retries for what the classifier calls transient (scaled down in the sandbox)."""
+    """Bounded retries for what the classifier calls transient (scaled down in the sandbox).
+
+    It also counts the retries made, by cause: its own (tenacity, around
+    creates, updates and deletes) and botocore's (throttling and transient
+    wire errors retried inside one call, reported by the response metadata),
+    so a run can say how hard AWS pushed back.
+    """
 
     initial: float = field(default_factory=lambda: float(os.environ.get("INFRA_RETRY_INITIAL", "1.0")))
     maximum: float = 20.0
     attempts: int = 8
     dependency_seconds: float = 300.0
+    counts: dict[str, int] = field(default_factory=dict)
+    _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def create(self, fn: Callable[[], Any], not_found: tuple[str, ...] = ()) -> Any:
         """Creates retry throttling and eventual-consistency refusals: the call made nothing."""
         return self._run(fn, lambda e: classify(e, not_found) in ("throttle", "eventual"),
-                         stop_after_attempt(self.attempts))
+                         stop_after_attempt(self.attempts), not_found)
 
     def delete(self, fn: Callable[[], Any]) -> Any:
         """Deletes wait out dependents that are still draining (DependencyViolation and friends)."""
         return self._run(fn, lambda e: classify(e) in ("throttle", "dependency"),
                          stop_after_delay(self.dependency_seconds))
 
-    def _run(self, fn: Callable[[], Any], pred: Callable[[BaseException], bool], stop: Any) -> Any:
-        for attempt in Retrying(retry=retry_if_exception(pred), stop=stop, reraise=True,
+    def count(self, cause: str, n: int = 1) -> None:
+        with self._count_lock:
+            self.counts[cause] = self.counts.get(cause, 0) + n
+
+    def on_response(self, parsed: Any = None, **_: Any) -> None:
+        """botocore after-call hook: retries botocore made inside one call before this answer."""
+        meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
+        if meta.get("RetryAttempts"):
+            self.count("aws", int(meta["RetryAttempts"]))
+
+    def _run(self, fn: Callable[[], Any], pred: Callable[[BaseException], bool], stop: Any,
+             not_found: tuple[str, ...] = ()) -> Any:
+        def note(state: Any) -> None:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            self.count(classify(exc, not_found) if exc is not None else "other")
+
+        for attempt in Retrying(retry=retry_if_exception(pred), stop=stop, reraise=True, before_sleep=note,
                                 wait=wait_exponential_jitter(multiplier=self.initial, max=self.maximum)):
             with attempt:
                 return fn()
@@ -66,6 +89,8 @@ class Report:
     outcome: Outcome
     changes: dict[str, Change]
     step_of: dict[str, str] = field(default_factory=dict)
+    interrupted: str | None = None  # the signal that stopped dispatching, if one did
+    retries: dict[str, int] = field(default_factory=dict)  # cause -> retries made (throttle, eventual, aws...)
 
     def summary(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {k: [] for k in ("created", "updated", "replaced", "deleted", "failed", "skipped",
@@ -276,10 +301,15 @@ class Applier:
         type_name = self.g.nodes[addr]["type"] if addr in self.g else self.records[addr].type
         return 1.0 + latency.seconds(type_name.lower(), phase)
 
-    def run(self, plan: Plan, parallelism: int = 10) -> Report:
+    def run(self, plan: Plan, parallelism: int = 10, stop: threading.Event | None = None) -> Report:
+        """Walk the plan's steps; `stop` (set by a signal) ends dispatching, running steps finish."""
         self.walker = Walker(parallelism=parallelism, on_event=self._event(plan))
+        if stop is not None:
+            self.walker.stop = stop
+        before = dict(self.retry.counts)
         outcome = self.walker.walk(self.steps(plan))
-        return Report(outcome, plan.changes)
+        retries = {k: v - before.get(k, 0) for k, v in self.retry.counts.items() if v - before.get(k, 0)}
+        return Report(outcome, plan.changes, retries=retries)
 
     def _event(self, plan: Plan) -> Callable[[str, str, Any], None]:
         started: dict[str, float] = {}

@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 import plans
+from orchestrator import interrupt
 from orchestrator.apply import Applier, Report, RetryPolicy
 from orchestrator.aws import Clients
 from orchestrator.errors import PlanError
@@ -36,7 +37,7 @@ class Options:
     state_table: str = field(default_factory=lambda: os.environ.get("INFRA_STATE_TABLE", DEFAULT_TABLE))
     parallelism: int = 10
     refresh: bool = True
-    lease_seconds: float = 60.0
+    lease_seconds: float = field(default_factory=lambda: float(os.environ.get("INFRA_LEASE_SECONDS", "60")))
     poll_delay: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
@@ -52,6 +53,8 @@ class Workspace:
         self.full_graph, _ = build_graph(self.plan, None, state_outputs=None)
         self.clients = clients or Clients(region=opts.region or self.plan.region, profile=opts.profile,
                                           endpoint_url=opts.endpoint_url, poll_delay=opts.poll_delay)
+        # botocore's own retries (throttling inside one call) are counted with the engine's, for the report.
+        self.clients.add_hook("after-call", opts.retry.on_response)
         self._store: DynamoStateStore | None = None
 
     @property
@@ -130,7 +133,14 @@ class Workspace:
 
     def execute(self, p: Plan, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
                 on_event: Callable[[str, str, Any], None] | None = None) -> Report:
-        return self.applier(g, records, external, on_event).run(p, self.opts.parallelism)
+        """Run the changes; SIGINT/SIGTERM stop dispatching and let what is in flight finish and be recorded."""
+        applier = self.applier(g, records, external, on_event)
+        with interrupt.Guard(on_abandon=self.store.release) as guard:
+            guard.executing = True
+            report = applier.run(p, self.opts.parallelism, stop=guard.stop)
+        report.interrupted = guard.signame
+        report.retries = {k: v for k, v in self.opts.retry.counts.items() if v}
+        return report
 
 
 def run_changes(ws: Workspace, operation: str, *, confirm: Callable[[Plan], bool] = lambda _p: True,
@@ -140,13 +150,15 @@ def run_changes(ws: Workspace, operation: str, *, confirm: Callable[[Plan], bool
     store = ws.store
     store.acquire(operation)
     try:
-        for w in store.warnings:
-            warn(w)
-        p, g, records, external = ws.make_plan(**plan_kw)
-        sync_lifecycle(ws.store, records, p.lifecycle_updates)
-        if not p.has_changes or not confirm(p):
-            return p, None
-        return p, ws.execute(p, g, records, external, on_event=on_event)
+        # Until changes start, a signal ends the run at once (interrupt.Interrupted); the lock is released below.
+        with interrupt.Guard(on_abandon=store.release):
+            for w in store.warnings:
+                warn(w)
+            p, g, records, external = ws.make_plan(**plan_kw)
+            sync_lifecycle(ws.store, records, p.lifecycle_updates)
+            if not p.has_changes or not confirm(p):
+                return p, None
+            return p, ws.execute(p, g, records, external, on_event=on_event)
     finally:
         store.release()
 
