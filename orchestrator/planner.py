@@ -15,7 +15,17 @@ from typing import Any
 import networkx as nx
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Lifecycle, Ref, Resource, contains_unknown, digest, lookup_type, resolve
+from resources.base import (
+    UNKNOWN,
+    Lifecycle,
+    Ref,
+    Resource,
+    contains_unknown,
+    digest,
+    lookup_type,
+    resolve,
+    walk_refs,
+)
 from state.dynamodb import Record
 
 ACTIONS = ("create", "update", "replace", "delete", "forget", "noop")
@@ -152,7 +162,7 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
     for addr in order:
         r: Resource = g.nodes[addr]["resource"]
         desired = stored_props(type(r), resolve(r.properties, lookup))
-        deps = sorted(g.predecessors(addr))
+        deps = sorted(set(g.predecessors(addr)) | _cross_stack_deps(r, g))
         rec = records.get(addr)
         lc = r.lifecycle
         if rec is None or rec.physical_id is None:
@@ -233,6 +243,14 @@ def plan_destroy(records: Mapping[str, Record], *, stacks: Iterable[str], allow_
     mine = [a for a, r in records.items() if r.stack in selected and (selection is None or a in selection)]
     changes = {a: _removal(records[a], allow_protected, "destroy") for a in mine}
     return Plan(changes=changes, order=_reverse_order(records, mine), serial=serial)
+
+
+def _cross_stack_deps(r: Resource, g: nx.DiGraph) -> set[str]:
+    """Addresses in stacks not selected that `r` refers to: recorded too, so that destroying
+    their stack later is refused while `r` exists (Workspace.check_destroy_dependents)."""
+    targets = [ref.address for ref in walk_refs(r.properties)]
+    targets += [d if isinstance(d, str) else d.address for d in r.depends_on]
+    return {t for t in targets if t not in g}
 
 
 def _protected(lc: Lifecycle, rec: Record) -> bool:
