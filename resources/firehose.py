@@ -6,8 +6,9 @@ which AWS guards with optimistic concurrency: the call names the stream's
 current VersionId and the DestinationId, both read just before.
 
 moto 5.2.5 accepts DeliveryStreamType=MSKAsSource but drops the
-MSKSourceConfiguration (describe reports no Source), so offline the source
-is only as real as the type; read() reports whatever AWS says.
+MSKSourceConfiguration (describe reports no Source); the sandbox extension
+sandbox/extensions/firehose_msk.py keeps and describes it. read() reports
+whatever AWS says: a source it does not report is not taken for drift.
 
 The OpenSearch destination uses the API's ElasticsearchDestinationConfiguration:
 its DomainARN takes an OpenSearch Service domain (arn:aws:es:...), and moto
