@@ -261,7 +261,14 @@ def main(argv: list[str]) -> None:
     import cli
 
     register_plans()
-    install(*from_env())
+    active = from_env()
+    install(*active)
+    for f in active:
+        if isinstance(f, Throttle):
+            import atexit
+
+            atexit.register(lambda t=f: sys.stderr.write(
+                f"FAULT: throttled {t.injected} of {t.calls} calls {json.dumps(t.by_service, sort_keys=True)}\n"))
     cli.main(argv, prog_name="infra")
 
 
