@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from orchestrator.errors import AwsError, InfraError, classify, error_message
+from orchestrator.errors import AwsError, InfraError, classify, error_code, error_message
 from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
 from orchestrator.planner import Change, Plan, diff_props, stored_props
@@ -58,8 +58,17 @@ class RetryPolicy:
 
     def delete(self, fn: Callable[[], Any]) -> Any:
         """Deletes wait out dependents that are still draining (DependencyViolation and friends)."""
-        return self._run(fn, lambda e: classify(e) in ("throttle", "dependency"),
-                         stop_after_delay(self.dependency_seconds))
+        started = time.monotonic()
+        try:
+            return self._run(fn, lambda e: classify(e) in ("throttle", "dependency"),
+                             stop_after_delay(self.dependency_seconds))
+        except Exception as exc:
+            if classify(exc) != "dependency":
+                raise
+            raise AwsError(f"still in use after {time.monotonic() - started:.0f} s of retries "
+                           f"({error_code(exc)}: {error_message(exc)}). Something outside this run depends on it "
+                           "(a resource created by hand or by another stack); remove that dependency, then run "
+                           "again") from exc
 
     def count(self, cause: str, n: int = 1) -> None:
         with self._count_lock:

@@ -249,7 +249,9 @@ def from_env() -> list[Any]:
     if os.environ.get("INFRA_FAULT_KILL_AT"):
         faults.append(KillAt(os.environ["INFRA_FAULT_KILL_AT"]))
     if os.environ.get("INFRA_FAULT_THROTTLE"):
-        faults.append(Throttle(float(os.environ["INFRA_FAULT_THROTTLE"])))
+        skip = frozenset(s for s in os.environ.get("INFRA_FAULT_THROTTLE_SKIP", "").split(",") if s)
+        faults.append(Throttle(float(os.environ["INFRA_FAULT_THROTTLE"]), skip=skip))
+        faults.append(RetryCount())
     if os.environ.get("INFRA_FAULT_FAIL"):
         faults.append(Fail(os.environ["INFRA_FAULT_FAIL"]))
     if os.environ.get("INFRA_FAULT_DELAY"):
@@ -263,12 +265,14 @@ def main(argv: list[str]) -> None:
     register_plans()
     active = from_env()
     install(*active)
-    for f in active:
-        if isinstance(f, Throttle):
-            import atexit
+    throttle = next((f for f in active if isinstance(f, Throttle)), None)
+    counter = next((f for f in active if isinstance(f, RetryCount)), None)
+    if throttle is not None and counter is not None:
+        import atexit
 
-            atexit.register(lambda t=f: sys.stderr.write(
-                f"FAULT: throttled {t.injected} of {t.calls} calls {json.dumps(t.by_service, sort_keys=True)}\n"))
+        atexit.register(lambda: sys.stderr.write(
+            f"FAULT: throttled {throttle.injected} of {throttle.calls} calls "
+            f"{json.dumps(throttle.by_service, sort_keys=True)}; botocore retried {counter.retries}\n"))
     cli.main(argv, prog_name="infra")
 
 
@@ -301,6 +305,29 @@ def small_plan(env: str) -> Any:
 VARIANT_APP_SG_DESCRIPTION = "application pods (changed by the crash suite)"
 
 
+def tiny_plan(env: str) -> Any:
+    """Eight resources of five services, for suites that run an apply under heavy fault load."""
+    from orchestrator.model import Plan
+    from resources.ec2 import SecurityGroup, SecurityGroupRule, Subnet, Vpc
+    from resources.s3 import Bucket
+    from resources.secretsmanager import Secret
+    from resources.ssm import Parameter
+
+    plan = Plan(project="genai-demo", env=env, region=settings.REGION, tags={"ManagedBy": "genai-infra"})
+    s = plan.stack("main")
+    vpc = s.add(Vpc("vpc", CidrBlock="10.0.0.0/16"))
+    for i, az in enumerate("ab"):
+        s.add(Subnet(f"subnet_{az}", VpcId=vpc["VpcId"], CidrBlock=f"10.0.{i}.0/24",
+                     AvailabilityZone=f"{settings.REGION}{az}"))
+    sg = s.add(SecurityGroup("app_sg", VpcId=vpc["VpcId"], Description="application"))
+    s.add(SecurityGroupRule("app_sg_ingress_8080", GroupId=sg["GroupId"], Direction="ingress", IpProtocol="tcp",
+                            FromPort=8080, ToPort=8080, CidrIp="10.0.0.0/16"))
+    s.add(Secret("db_secret", Name="database/app-user", GenerateSecretString={"PasswordLength": 24}))
+    s.add(Bucket("logs", Versioning="Enabled"))
+    s.add(Parameter("param_vpc_id", Name="network/vpc-id", Type="String", Value=vpc["VpcId"]))
+    return plan
+
+
 def small_addrs() -> set[str]:
     return {r.address for r in small_plan("dev").resources()}
 
@@ -309,6 +336,7 @@ def register_plans() -> None:
     from tests.fakes import install_plan
 
     install_plan("faults_small", small_plan)
+    install_plan("faults_tiny", tiny_plan)
 
 
 
