@@ -1,0 +1,34 @@
+"""python -m bench [demo|noop|scale|all] ... : see docs/performance.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    ap.add_argument("what", nargs="?", default="all", choices=["demo", "noop", "scale", "all"])
+    ap.add_argument("--env", default="production")
+    ap.add_argument("--ms-per-minute", type=float, default=20.0,
+                    help="real milliseconds per AWS minute in the latency model (default 20)")
+    ap.add_argument("--sizes", default="100,1000,5000", help="synthetic plan sizes for `scale`")
+    args = ap.parse_args(argv)
+    scale = args.ms_per_minute / 1000 / 60
+    if args.what in ("demo", "all"):
+        from bench import demo
+
+        print(demo.render(demo.run(args.env, scale)), flush=True)
+    if args.what in ("noop", "all"):
+        from bench import noop
+
+        print("\n" + noop.render(noop.run(args.env)), flush=True)
+    if args.what in ("scale", "all"):
+        from bench import scale as scale_mod
+
+        print("\n" + scale_mod.render(scale_mod.run([int(s) for s in args.sizes.split(",")])), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
