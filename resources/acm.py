@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, one_of, owned_by, tag_dict, tag_list
 
 VALIDATION_METHODS = ("DNS", "EMAIL")
 KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
@@ -31,11 +31,6 @@ def idempotency_token(token: str) -> str | None:
     """ACM accepts at most 32 word characters; our tokens may carry dashes."""
     cleaned = re.sub(r"\W", "", token or "")[:32]
     return cleaned or None
-
-
-def owned_by(tags: dict[str, str], ctx: Ctx) -> bool:
-    """True when tags say this tool created the resource for ctx's address."""
-    return all(tags.get(k) == ctx.tags[k] for k in ("infra:project", "infra:env", "infra:address"))
 
 
 class Certificate(Resource):

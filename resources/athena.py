@@ -13,9 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError, error_message
-from resources.base import Ctx, P, Resource, tag_dict, tag_list
-from resources.glue import partition
-from resources.opensearch import shaped
+from resources.base import Ctx, P, Resource, partition, shaped, tag_dict, tag_list
 
 _WG_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 MIN_SCAN_CUTOFF = 10_000_000  # bytes; AWS's minimum per-query limit (10 MB)

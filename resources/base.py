@@ -276,6 +276,44 @@ def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in tags.items() if not k.startswith("infra:") and not k.startswith("aws:")}
 
 
+# --------------------------------------------------------------------------- helpers for type modules
+# Small pure functions several service modules need the same way; each was
+# written once in one module and copied or imported across modules before.
+
+
+def owned_by(tags: Mapping[str, str], ctx: Ctx) -> bool:
+    """True when tags say this tool created the resource for ctx's address.
+
+    Project and env are checked as well as the address, so a resource of the
+    same address in another env (same account) is never adopted by find().
+    """
+    return all(tags.get(k) == ctx.tags[k] for k in ("infra:project", "infra:env", "infra:address"))
+
+
+def partition(region: str) -> str:
+    """The ARN partition of a region, for ARNs AWS never returns and we must build."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def shaped(actual: Any, like: Any) -> Any:
+    """`actual` (what AWS reports) cut down to the keys `like` (what the plan declared) has.
+
+    AWS answers with every default filled in (WarmEnabled, S3BackupMode...);
+    comparing those with a declaration that never mentioned them would show
+    drift forever. Lists keep AWS's items, each shaped like the declared item
+    at the same position (or the first one).
+    """
+    if isinstance(like, Mapping) and isinstance(actual, Mapping):
+        return {k: shaped(actual[k], like[k]) for k in like if k in actual}
+    if isinstance(like, list | tuple) and isinstance(actual, list | tuple) and like:
+        return [shaped(a, like[min(i, len(like) - 1)]) for i, a in enumerate(actual)]
+    return actual
+
+
 # --------------------------------------------------------------------------- resource
 
 

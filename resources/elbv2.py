@@ -20,16 +20,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, int_range, one_of, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, int_range, one_of, owned_by, tag_dict, tag_list
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 _TAG_BATCH = 20  # DescribeTags accepts at most 20 ARNs
-
-
-def owned_by(tags: Mapping[str, str], ctx: Ctx) -> bool:
-    """True when tags say this tool created the resource for ctx's address."""
-    return all(tags.get(k) == ctx.tags[k] for k in ("infra:project", "infra:env", "infra:address"))
 
 
 def elb_name(value: Any) -> str | None:

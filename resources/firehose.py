@@ -25,8 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list
-from resources.opensearch import shaped
+from resources.base import Ctx, P, Resource, one_of, shaped, tag_dict, tag_list
 
 _EXPRESSION = re.compile(r"!\{[^}]+\}")
 _NAME = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")

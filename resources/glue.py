@@ -16,18 +16,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of
-from resources.opensearch import shaped
+from resources.base import Ctx, P, Resource, one_of, partition, shaped
 
 _DB_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 class GlueResource(Resource):

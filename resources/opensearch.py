@@ -6,9 +6,6 @@ blue/green deployment, so create and update wait on our own
 until `Processing` is false. UpdateDomainConfig is sent whole objects
 (ClusterConfig, EBSOptions...): AWS merges partial ones, moto replaces the
 section, and a full object means the same thing to both.
-
-`shaped` lives here because it was first needed here; the other analytics
-modules import it (it belongs in resources/base.py, see the report).
 """
 
 from __future__ import annotations
@@ -19,23 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Ref, Resource, tag_dict, tag_list
-
-
-def shaped(actual: Any, like: Any) -> Any:
-    """`actual` (what AWS reports) cut down to the keys `like` (what the plan declared) has.
-
-    AWS answers with every default filled in (WarmEnabled, S3BackupMode...);
-    comparing those with a declaration that never mentioned them would show
-    drift forever. Lists keep AWS's items, each shaped like the declared item
-    at the same position (or the first one).
-    """
-    if isinstance(like, Mapping) and isinstance(actual, Mapping):
-        return {k: shaped(actual[k], like[k]) for k in like if k in actual}
-    if isinstance(like, list | tuple) and isinstance(actual, list | tuple) and like:
-        return [shaped(a, like[min(i, len(like) - 1)]) for i, a in enumerate(actual)]
-    return actual
-
+from resources.base import Ctx, P, Ref, Resource, shaped, tag_dict, tag_list
 
 _DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
 _ENGINE = re.compile(r"^OpenSearch_(\d+)\.(\d+)$")

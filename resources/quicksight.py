@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list
-from resources.opensearch import shaped
+from resources.base import Ctx, P, Resource, one_of, shaped, tag_dict, tag_list
 
 
 def _permissions(value: Any) -> str | None:

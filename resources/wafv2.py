@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list, walk_refs
+from resources.base import Ctx, P, Resource, one_of, owned_by, tag_dict, tag_list, walk_refs
 
 RULE_ACTIONS = ("Allow", "Block", "Count", "Captcha", "Challenge")
 OVERRIDE_ACTIONS = ("Count", "None")
@@ -26,11 +26,6 @@ GROUP_STATEMENTS = ("ManagedRuleGroupStatement", "RuleGroupReferenceStatement")
 RATE_WINDOWS = (60, 120, 300, 600)
 _METRIC = re.compile(r"^[\w#:.\-/]{1,255}$")
 _ARN = re.compile(r"^arn:[\w-]+:wafv2:[\w-]*:\d*:(regional|global)/webacl/([\w-]+)/([\w-]+)$")
-
-
-def owned_by(tags: Mapping[str, str], ctx: Ctx) -> bool:
-    """True when tags say this tool created the resource for ctx's address."""
-    return all(tags.get(k) == ctx.tags[k] for k in ("infra:project", "infra:env", "infra:address"))
 
 
 def parse_acl_arn(arn: str) -> tuple[str, str, str]:
