@@ -2,23 +2,9 @@
 
 import pytest
 
-from orchestrator.errors import PlanError, error_code
+from orchestrator.errors import PlanError
 from resources.quicksight import Dashboard, DataSet, DataSource
-
-
-def backend_supports(client, operation, **probe):
-    """True when the backend implements `operation` (a probe on a missing resource answers not-found).
-
-    moto 5.2.5 lacks some calls; a sandbox extension adds them. Until it is
-    loaded, the parts of a test that need them are skipped, saying so.
-    """
-    try:
-        getattr(client, operation)(**probe)
-    except NotImplementedError:
-        return False
-    except Exception as exc:  # noqa: BLE001 - only the error code matters
-        return error_code(exc) not in ("404", "NotImplemented", "NotImplementedException", None)
-    return True
+from tests.helpers import backend_supports
 
 
 def _tags(qs, arn):
