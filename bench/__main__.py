@@ -8,17 +8,22 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    ap.add_argument("what", nargs="?", default="all", choices=["demo", "noop", "scale", "all"])
+    ap.add_argument("what", nargs="?", default="all", choices=["demo", "dry", "noop", "scale", "all"])
     ap.add_argument("--env", default="production")
     ap.add_argument("--ms-per-minute", type=float, default=20.0,
                     help="real milliseconds per AWS minute in the latency model (default 20)")
     ap.add_argument("--sizes", default="100,1000,5000", help="synthetic plan sizes for `scale`")
+    ap.add_argument("--moto-max", type=int, default=None, help="apply/destroy on moto only up to this size")
     args = ap.parse_args(argv)
     scale = args.ms_per_minute / 1000 / 60
     if args.what in ("demo", "all"):
         from bench import demo
 
         print(demo.render(demo.run(args.env, scale)), flush=True)
+    if args.what in ("dry", "all"):
+        from bench import demo
+
+        print("\n" + demo.dry(args.env, scale), flush=True)
     if args.what in ("noop", "all"):
         from bench import noop
 
@@ -26,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.what in ("scale", "all"):
         from bench import scale as scale_mod
 
-        print("\n" + scale_mod.render(scale_mod.run([int(s) for s in args.sizes.split(",")])), flush=True)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        print("\n" + scale_mod.render(scale_mod.run(sizes, args.moto_max)), flush=True)
     return 0
 
 

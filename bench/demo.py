@@ -158,3 +158,27 @@ def _table_kinds() -> list[str]:
 
 def _in_plan(rep: Report, k: str) -> bool:
     return any(t.lower() == k for t in rep.shapes["apply"].types.values())
+
+
+def dry(env: str = "production", scale: float = 0.02 / 60, plan: str = "genai_demo") -> str:
+    """The walks alone over the plan's real graph: each step is just its modeled wait (no moto)."""
+    import time
+
+    import plans
+    from bench.model import Model, modeled_steps, waves_bound
+    from orchestrator.graph import build_graph
+
+    g, _ = build_graph(plans.load(plan, env))
+    m = Model(scale)
+    lines = [f"dry walks over the {env} graph ({len(g)} resources), each step only its modeled wait "
+             f"(1 AWS minute = {scale * 60000:g} ms)"]
+    for phase in ("create", "delete"):
+        steps, w = modeled_steps(g, m, phase)
+        b = bound(steps, w)[0]
+        row = [f"{phase}: bound {b:.3f} s, waves floor {waves_bound(steps, w):.3f} s, serial {serial_sum(w):.3f} s"]
+        for s in all_strategies():
+            t0 = time.perf_counter()
+            s.walk(modeled_steps(g, m, phase)[0])
+            row.append(f"  {s.name:58} {time.perf_counter() - t0:7.3f} s  {_ratio(time.perf_counter() - t0, b)}")
+        lines += row
+    return "\n".join(lines)

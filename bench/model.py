@@ -102,3 +102,26 @@ def waves_bound(steps: Mapping[str, Step], weights: Mapping[str, float]) -> floa
     """A level-by-level walk needs at least the sum over levels of each level's longest wait."""
     return float(sum(max((weights[n] for n in level), default=0.0)
                      for level in nx.topological_generations(step_graph(steps))))
+
+
+def modeled_steps(g: nx.DiGraph, model: Model, phase: str = "create") -> tuple[dict[str, Step], dict[str, float]]:
+    """Steps over a resource graph whose work is only the modeled wait (through the walk's slot lending).
+
+    No AWS at all: what is left is the walk itself, so its makespan can be
+    held against the bound exactly (the CI test and `python -m bench demo --dry`).
+    """
+    from orchestrator.executor import lend_slot
+    from orchestrator.graph import longest_remaining
+
+    order = g if phase != "delete" else g.reverse(copy=True)
+    weights = {n: model.seconds(order.nodes[n]["type"], phase) for n in order}
+    prio = longest_remaining(order, lambda n: 1.0 + weights[n])
+
+    def run(n: str) -> Callable[[], None]:
+        def wait() -> None:
+            with lend_slot():
+                threading.Event().wait(weights[n])
+        return wait
+
+    steps = {n: Step(n, run(n), set(order.predecessors(n)), prio[n]) for n in order}
+    return steps, weights
