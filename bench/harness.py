@@ -14,7 +14,6 @@ from typing import Any
 import botocore.waiter
 from moto import mock_aws
 
-from bench import moto_speed
 from orchestrator.apply import RetryPolicy
 from orchestrator.aws import Clients, is_mutating
 from orchestrator.executor import Outcome
@@ -128,7 +127,6 @@ def fresh_aws(scale: float, poll_aws_seconds: float = 5.0) -> Iterator[Clients]:
     settings.apply_env()
     install()
     settings.apply_moto_config()
-    moto_speed.install()
     _install_waiter_flag()
     lifecycle.disable()
     try:

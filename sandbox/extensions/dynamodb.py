@@ -1,10 +1,10 @@
-"""One moto cost that AWS does not have, removed for the benchmark.
+"""DynamoDB: one moto cost that AWS does not have, removed for tests, the sandbox and the benchmark.
 
 moto's DynamoDB TransactWriteItems deep-copies every table a transaction
 touches before running it (to roll back on failure). The state store writes
 each record in a transaction, and its table also keeps the history, so on
 moto every write costs O(table size) and an apply O(n^2): at 5,000 resources
-the copying, not the tool, would be measured. AWS's cost per transaction
+the copying, not the tool, would be measured, and every end-to-end test pays it. AWS's cost per transaction
 does not grow with the table.
 
 `install()` keeps moto's semantics (all or nothing) but snapshots only what
