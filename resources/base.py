@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from botocore import xform_name
+
 from orchestrator.errors import PlanError, error_code, is_not_found
 
 REGISTRY: dict[str, type[Resource]] = {}
@@ -314,6 +316,20 @@ def shaped(actual: Any, like: Any) -> Any:
     return actual
 
 
+def chunks(items: list[Any], n: int) -> list[list[Any]]:
+    """`items` in slices of at most n, for APIs that cap how many entries one call takes."""
+    return [items[i:i + n] for i in range(0, len(items), n)]
+
+
+def parameter_values(where: str, params: Mapping[str, Any]) -> dict[str, str]:
+    """A parameter group's {name: value} as the strings the wire wants; numbers are accepted,
+    bools and nested values are not (they have no single string form the engine agrees on)."""
+    bad = [k for k, v in params.items() if not isinstance(v, str | int | float) or isinstance(v, bool)]
+    if bad:
+        raise PlanError(f"{where}: parameter values must be strings or numbers: {', '.join(bad)}")
+    return {k: str(v) for k, v in params.items()}
+
+
 # --------------------------------------------------------------------------- resource
 
 
@@ -486,3 +502,118 @@ def lookup_type(type_name: str) -> type[Resource]:
     except KeyError:
         raise PlanError(f"unknown resource type {type_name!r}; known types: "
                         f"{', '.join(sorted(REGISTRY))}") from None
+
+
+# --------------------------------------------------------------------------- helpers for type modules: RDS-family bases
+# (after Resource because they subclass it)
+
+
+class NamedTagListResource(Resource):
+    """Types of the RDS-family APIs (RDS, ElastiCache): the deterministic name is the identifier,
+    and tags are a Key/Value TagList kept by ARN through ListTagsForResource / AddTagsToResource /
+    RemoveTagsFromResource (ResourceName=ARN). find() is one describe by that name, confirmed by
+    the `infra:address` tag. Subclasses say how to describe one item and where its ARN is."""
+
+    name_max: ClassVar[int] = 255
+
+    def ident(self, ctx: Ctx) -> str:
+        """The identifier AWS knows the resource by (lower case: these APIs fold names)."""
+        return ctx.physical_name(max_len=self.name_max).lower()
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def describe_first(self, ctx: Ctx, op: str, key: str, **params: Any) -> dict[str, Any] | None:
+        """The first item of a Describe* answer, None when there is none or it is gone."""
+        try:
+            items = getattr(ctx.client(self.service), op)(**params)[key]
+        except Exception as exc:
+            if self.gone(exc):
+                return None
+            raise
+        return items[0] if items else None
+
+    def sync_tags(self, ctx: Ctx, arn: str) -> None:
+        """Make the resource's tags exactly ctx.tags (AWS-reserved `aws:` tags left alone)."""
+        client = ctx.client(self.service)
+        have = tag_dict(client.list_tags_for_resource(ResourceName=arn).get("TagList"))
+        want = dict(ctx.tags)
+        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        if stale:
+            client.remove_tags_from_resource(ResourceName=arn, TagKeys=stale)
+        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        if changed:
+            client.add_tags_to_resource(ResourceName=arn, Tags=tag_list(changed))
+
+    def synced_outputs(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        """Outputs after an update, with the tags brought in step (what every update ends with)."""
+        out = self.outputs_of(ctx, physical_id)
+        if out["Arn"]:
+            self.sync_tags(ctx, out["Arn"])
+        return out
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        pid = self.ident(ctx)
+        item = self.describe_one(ctx, pid)
+        if item is None:
+            return None
+        tags = item.get("TagList")  # only some items carry their tags (RDS DB instances)
+        if tags is None:
+            tags = ctx.client(self.service).list_tags_for_resource(ResourceName=self.arn_of(item)).get("TagList")
+        if tag_dict(tags).get("infra:address") != ctx.address:
+            return None  # same name, not ours: never adopt it
+        return pid, self.outputs_of(ctx, pid)
+
+
+class NamedSubnetGroup(NamedTagListResource):
+    """RDS's DBSubnetGroup and ElastiCache's CacheSubnetGroup: the same calls and fields but for
+    the `kind` prefix (Create<kind>, <kind>Name, <kind>Description, <kind>s...) and where the ARN
+    is; subclasses declare props (`<kind>Description`, `SubnetIds`), outputs and not_found.
+
+    SubnetIds change in place with Modify<kind>; replacing the group instead would be impossible
+    while something uses it (same deterministic name, and a group in use cannot be deleted).
+    """
+
+    kind: ClassVar[str] = ""  # "DBSubnetGroup" / "CacheSubnetGroup"
+    arn_key: ClassVar[str] = ""  # "DBSubnetGroupArn" / "ARN"
+
+    def _op(self, ctx: Ctx, verb: str, suffix: str = "") -> Callable[..., Any]:
+        return getattr(ctx.client(self.service), xform_name(f"{verb}{self.kind}{suffix}"))
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        return self.describe_first(ctx, xform_name(f"Describe{self.kind}s"), f"{self.kind}s",
+                                   **{f"{self.kind}Name": physical_id})
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        return item[self.arn_key]
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name, desc = self.ident(ctx), f"{self.kind}Description"
+        self._op(ctx, "Create")(**{f"{self.kind}Name": name, desc: props[desc]},
+                                SubnetIds=list(props["SubnetIds"]), Tags=tag_list(ctx.tags))
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        g = self.describe_one(ctx, physical_id) or {}
+        return {f"{self.kind}Name": physical_id, "Arn": g.get(self.arn_key), "VpcId": g.get("VpcId")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        g = self.describe_one(ctx, physical_id)
+        if g is None:
+            return None
+        # AWS's order, not sorted: the planner compares lists in order and the group keeps the order given.
+        desc = f"{self.kind}Description"
+        return {desc: g.get(desc), "SubnetIds": [s["SubnetIdentifier"] for s in g.get("Subnets", [])]}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        desc = f"{self.kind}Description"
+        if old.get("SubnetIds") != new["SubnetIds"] or old.get(desc) != new[desc]:
+            self._op(ctx, "Modify")(**{f"{self.kind}Name": physical_id, desc: new[desc]},
+                                    SubnetIds=list(new["SubnetIds"]))
+        return self.synced_outputs(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(self._op(ctx, "Delete"), **{f"{self.kind}Name": physical_id})

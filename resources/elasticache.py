@@ -14,113 +14,47 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, int_range, one_of, tag_dict, tag_list
+from resources.base import (
+    Ctx,
+    NamedSubnetGroup,
+    NamedTagListResource,
+    P,
+    ResourceError,
+    chunks,
+    int_range,
+    one_of,
+    parameter_values,
+    tag_list,
+)
 
 
-def _chunks(items: list[Any], n: int) -> list[list[Any]]:
-    return [items[i:i + n] for i in range(0, len(items), n)]
-
-
-class CacheResource(Resource):
+class CacheResource(NamedTagListResource):
     """ElastiCache types share naming (id = deterministic name), tags by ARN and find-by-name."""
 
     service = "elasticache"
-    name_max: ClassVar[int] = 255
 
-    def ident(self, ctx: Ctx) -> str:
-        return ctx.physical_name(max_len=self.name_max).lower()
-
-    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        raise NotImplementedError
-
-    @staticmethod
-    def arn_of(item: dict[str, Any]) -> str:
+    def arn_of(self, item: dict[str, Any]) -> str:
         return item["ARN"]
-
-    def sync_tags(self, ctx: Ctx, arn: str) -> None:
-        ec = ctx.client("elasticache")
-        have = tag_dict(ec.list_tags_for_resource(ResourceName=arn).get("TagList"))
-        want = dict(ctx.tags)
-        stale = [k for k in have if k not in want and not k.startswith("aws:")]
-        if stale:
-            ec.remove_tags_from_resource(ResourceName=arn, TagKeys=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
-        if changed:
-            ec.add_tags_to_resource(ResourceName=arn, Tags=tag_list(changed))
-
-    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        pid = self.ident(ctx)
-        item = self.describe_one(ctx, pid)
-        if item is None:
-            return None
-        tags = tag_dict(ctx.client("elasticache").list_tags_for_resource(ResourceName=self.arn_of(item))
-                        .get("TagList"))
-        if tags.get("infra:address") != ctx.address:
-            return None  # same name, not ours: never adopt it
-        return pid, self.outputs_of(ctx, pid)
-
-    def _describe(self, ctx: Ctx, op: str, key: str, **params: Any) -> dict[str, Any] | None:
-        try:
-            items = getattr(ctx.client("elasticache"), op)(**params)[key]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-        return items[0] if items else None
 
 
 # --------------------------------------------------------------------------- subnet group
 
 
-class SubnetGroup(CacheResource):
+class SubnetGroup(CacheResource, NamedSubnetGroup):
     """The subnets cache nodes may live in (one per AZ so Multi-AZ can place replicas apart)."""
 
     type_name = "elasticache.SubnetGroup"
+    kind = "CacheSubnetGroup"
+    arn_key = "ARN"
     props = {
         "CacheSubnetGroupDescription": P(str, default="Cache subnets managed by genai-infra"),
         "SubnetIds": P(list, required=True, validator=lambda v: None if v else "needs at least one subnet"),
     }
     outputs = ("CacheSubnetGroupName", "Arn", "VpcId")
     not_found = ("CacheSubnetGroupNotFoundFault",)
-
-    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        return self._describe(ctx, "describe_cache_subnet_groups", "CacheSubnetGroups",
-                              CacheSubnetGroupName=physical_id)
-
-    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name = self.ident(ctx)
-        ctx.client("elasticache").create_cache_subnet_group(
-            CacheSubnetGroupName=name, CacheSubnetGroupDescription=props["CacheSubnetGroupDescription"],
-            SubnetIds=list(props["SubnetIds"]), Tags=tag_list(ctx.tags))
-        return name, self.outputs_of(ctx, name)
-
-    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
-        g = self.describe_one(ctx, physical_id) or {}
-        return {"CacheSubnetGroupName": physical_id, "Arn": g.get("ARN"), "VpcId": g.get("VpcId")}
-
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        g = self.describe_one(ctx, physical_id)
-        if g is None:
-            return None
-        return {"CacheSubnetGroupDescription": g.get("CacheSubnetGroupDescription"),
-                "SubnetIds": [s["SubnetIdentifier"] for s in g.get("Subnets", [])]}
-
-    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        if old.get("SubnetIds") != new["SubnetIds"] or \
-                old.get("CacheSubnetGroupDescription") != new["CacheSubnetGroupDescription"]:
-            ctx.client("elasticache").modify_cache_subnet_group(
-                CacheSubnetGroupName=physical_id, CacheSubnetGroupDescription=new["CacheSubnetGroupDescription"],
-                SubnetIds=list(new["SubnetIds"]))
-        out = self.outputs_of(ctx, physical_id)
-        if out["Arn"]:
-            self.sync_tags(ctx, out["Arn"])
-        return out
-
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
-        self.ignore_gone(ctx.client("elasticache").delete_cache_subnet_group, CacheSubnetGroupName=physical_id)
 
 
 # --------------------------------------------------------------------------- parameter group
@@ -144,21 +78,16 @@ class ParameterGroup(CacheResource):
     not_found = ("CacheParameterGroupNotFound", "CacheParameterGroupNotFoundFault")
 
     def validate(self, props: dict[str, Any]) -> None:
-        params = props.get("Parameters")
-        if isinstance(params, dict):
-            bad = [k for k, v in params.items() if not isinstance(v, str | int | float) or isinstance(v, bool)]
-            if bad:
-                raise PlanError(f"{self.type_name} {self.name!r}: parameter values must be strings or numbers: "
-                                f"{', '.join(bad)}")
-            props["Parameters"] = {k: str(v) for k, v in params.items()}
+        if isinstance(props.get("Parameters"), dict):
+            props["Parameters"] = parameter_values(f"{self.type_name} {self.name!r}", props["Parameters"])
 
     def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        return self._describe(ctx, "describe_cache_parameter_groups", "CacheParameterGroups",
+        return self.describe_first(ctx, "describe_cache_parameter_groups", "CacheParameterGroups",
                               CacheParameterGroupName=physical_id)
 
     def _apply(self, ctx: Ctx, physical_id: str, values: dict[str, str]) -> None:
         plist = [{"ParameterName": k, "ParameterValue": v} for k, v in sorted(values.items())]
-        for chunk in _chunks(plist, 20):  # AWS accepts at most 20 per call
+        for chunk in chunks(plist, 20):  # AWS accepts at most 20 per call
             ctx.client("elasticache").modify_cache_parameter_group(CacheParameterGroupName=physical_id,
                                                                    ParameterNameValues=chunk)
 
@@ -189,13 +118,10 @@ class ParameterGroup(CacheResource):
         before, after = old.get("Parameters") or {}, new.get("Parameters") or {}
         self._apply(ctx, physical_id, {k: v for k, v in after.items() if before.get(k) != v})
         removed = sorted(k for k in before if k not in after)
-        for chunk in _chunks([{"ParameterName": k} for k in removed], 20):
+        for chunk in chunks([{"ParameterName": k} for k in removed], 20):
             ctx.client("elasticache").reset_cache_parameter_group(CacheParameterGroupName=physical_id,
                                                                   ParameterNameValues=chunk)
-        out = self.outputs_of(ctx, physical_id)
-        if out["Arn"]:
-            self.sync_tags(ctx, out["Arn"])
-        return out
+        return self.synced_outputs(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         self.ignore_gone(ctx.client("elasticache").delete_cache_parameter_group, CacheParameterGroupName=physical_id)
@@ -311,7 +237,7 @@ class ReplicationGroup(CacheResource):
     # -- helpers ---------------------------------------------------------------
 
     def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        return self._describe(ctx, "describe_replication_groups", "ReplicationGroups",
+        return self.describe_first(ctx, "describe_replication_groups", "ReplicationGroups",
                               ReplicationGroupId=physical_id)
 
     def _auth_token(self, ctx: Ctx, secret_arn: str) -> str:
@@ -324,7 +250,7 @@ class ReplicationGroup(CacheResource):
         members = rg.get("MemberClusters") or []
         if not members:
             return {}
-        return self._describe(ctx, "describe_cache_clusters", "CacheClusters", CacheClusterId=members[0]) or {}
+        return self.describe_first(ctx, "describe_cache_clusters", "CacheClusters", CacheClusterId=members[0]) or {}
 
     @staticmethod
     def _cluster_mode(rg: dict[str, Any]) -> str:
@@ -425,10 +351,7 @@ class ReplicationGroup(CacheResource):
                 self._replicas(ctx, physical_id, old.get("ReplicasPerNodeGroup") or 0, new["ReplicasPerNodeGroup"] or 0)
         elif new.get("NumCacheClusters") != old.get("NumCacheClusters") and old.get("NumCacheClusters"):
             self._replicas(ctx, physical_id, old["NumCacheClusters"] - 1, new["NumCacheClusters"] - 1)
-        out = self.outputs_of(ctx, physical_id)
-        if out["Arn"]:
-            self.sync_tags(ctx, out["Arn"])
-        return out
+        return self.synced_outputs(ctx, physical_id)
 
     def _reshard(self, ctx: Ctx, pid: str, count: int) -> None:
         rg = self.describe_one(ctx, pid) or {}

@@ -33,68 +33,39 @@ from typing import Any, ClassVar
 from botocore import xform_name
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, int_range, tag_dict, tag_list
+from resources.base import (
+    Ctx,
+    NamedSubnetGroup,
+    NamedTagListResource,
+    P,
+    chunks,
+    int_range,
+    parameter_values,
+    tag_list,
+)
 
 
-def _chunks(items: list[Any], n: int) -> list[list[Any]]:
-    return [items[i:i + n] for i in range(0, len(items), n)]
-
-
-class RdsResource(Resource):
+class RdsResource(NamedTagListResource):
     """RDS types share naming (identifier = deterministic name), tagging by ARN and find-by-name."""
 
     service = "rds"
     name_max: ClassVar[int] = 63
 
-    def ident(self, ctx: Ctx) -> str:
-        """The identifier RDS knows the resource by (lower case: RDS folds names)."""
-        return ctx.physical_name(max_len=self.name_max).lower()
-
-    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        raise NotImplementedError
-
-    def arn_of(self, item: dict[str, Any]) -> str:
-        raise NotImplementedError
-
-    def sync_tags(self, ctx: Ctx, arn: str) -> None:
-        """Make the resource's tags exactly ctx.tags (AWS-reserved `aws:` tags left alone)."""
-        rds = ctx.client("rds")
-        have = tag_dict(rds.list_tags_for_resource(ResourceName=arn).get("TagList"))
-        want = dict(ctx.tags)
-        stale = [k for k in have if k not in want and not k.startswith("aws:")]
-        if stale:
-            rds.remove_tags_from_resource(ResourceName=arn, TagKeys=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
-        if changed:
-            rds.add_tags_to_resource(ResourceName=arn, Tags=tag_list(changed))
-
-    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        pid = self.ident(ctx)
-        item = self.describe_one(ctx, pid)
-        if item is None:
-            return None
-        tags = item.get("TagList")
-        if tags is None:
-            tags = ctx.client("rds").list_tags_for_resource(ResourceName=self.arn_of(item)).get("TagList")
-        if tag_dict(tags).get("infra:address") != ctx.address:
-            return None  # same name, not ours: never adopt it
-        return pid, self.outputs_of(ctx, pid)
-
 
 # --------------------------------------------------------------------------- subnet group
 
 
-class DBSubnetGroup(RdsResource):
+class DBSubnetGroup(RdsResource, NamedSubnetGroup):
     """The database-tier subnets RDS may place instances in (one per AZ, at least two AZs).
 
-    SubnetIds change in place with ModifyDBSubnetGroup on AWS; replacing the
-    group instead would be impossible while an instance uses it (same
-    deterministic name, and a group in use cannot be deleted). moto 5.2.5 drops
+    SubnetIds change in place with ModifyDBSubnetGroup on AWS. moto 5.2.5 drops
     the group on modify (reference/moto-gaps.md), which the test checks for.
     """
 
     type_name = "rds.DBSubnetGroup"
     name_max = 255
+    kind = "DBSubnetGroup"
+    arn_key = "DBSubnetGroupArn"
     props = {
         "DBSubnetGroupDescription": P(str, default="Database subnets managed by genai-infra"),
         "SubnetIds": P(list, required=True, validator=lambda v: None if len(v) >= 2 else
@@ -102,50 +73,6 @@ class DBSubnetGroup(RdsResource):
     }
     outputs = ("DBSubnetGroupName", "Arn", "VpcId")
     not_found = ("DBSubnetGroupNotFoundFault",)
-
-    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("rds").describe_db_subnet_groups(DBSubnetGroupName=physical_id)["DBSubnetGroups"][0]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-
-    def arn_of(self, item: dict[str, Any]) -> str:
-        return item["DBSubnetGroupArn"]
-
-    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        name = self.ident(ctx)
-        ctx.client("rds").create_db_subnet_group(
-            DBSubnetGroupName=name, DBSubnetGroupDescription=props["DBSubnetGroupDescription"],
-            SubnetIds=list(props["SubnetIds"]), Tags=tag_list(ctx.tags))
-        return name, self.outputs_of(ctx, name)
-
-    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
-        g = self.describe_one(ctx, physical_id) or {}
-        return {"DBSubnetGroupName": physical_id, "Arn": g.get("DBSubnetGroupArn"), "VpcId": g.get("VpcId")}
-
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        g = self.describe_one(ctx, physical_id)
-        if g is None:
-            return None
-        # AWS's order, not sorted: the planner compares lists in order and the group keeps the order given.
-        return {"DBSubnetGroupDescription": g["DBSubnetGroupDescription"],
-                "SubnetIds": [s["SubnetIdentifier"] for s in g.get("Subnets", [])]}
-
-    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        if old.get("SubnetIds") != new["SubnetIds"] or \
-                old.get("DBSubnetGroupDescription") != new["DBSubnetGroupDescription"]:
-            ctx.client("rds").modify_db_subnet_group(
-                DBSubnetGroupName=physical_id, DBSubnetGroupDescription=new["DBSubnetGroupDescription"],
-                SubnetIds=list(new["SubnetIds"]))
-        out = self.outputs_of(ctx, physical_id)
-        if out["Arn"]:
-            self.sync_tags(ctx, out["Arn"])
-        return out
-
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
-        self.ignore_gone(ctx.client("rds").delete_db_subnet_group, DBSubnetGroupName=physical_id)
 
 
 # --------------------------------------------------------------------------- parameter groups
@@ -175,25 +102,15 @@ class _ParameterGroup(RdsResource):
     not_found = ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault")
 
     def validate(self, props: dict[str, Any]) -> None:
-        params = props.get("Parameters")
-        if isinstance(params, dict):
-            bad = [k for k, v in params.items() if not isinstance(v, str | int | float) or isinstance(v, bool)]
-            if bad:
-                raise PlanError(f"{self.type_name} {self.name!r}: parameter values must be strings or numbers: "
-                                f"{', '.join(bad)}")
-            props["Parameters"] = {k: str(v) for k, v in params.items()}
+        if isinstance(props.get("Parameters"), dict):
+            props["Parameters"] = parameter_values(f"{self.type_name} {self.name!r}", props["Parameters"])
 
     def _op(self, ctx: Ctx, verb: str, suffix: str = "") -> Any:
         return getattr(ctx.client("rds"), xform_name(f"{verb}{self.kind}{suffix}"))
 
     def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        try:
-            items = self._op(ctx, "Describe", "s")(**{f"{self.kind}Name": physical_id})[f"{self.kind}s"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-        return items[0] if items else None
+        return self.describe_first(ctx, xform_name(f"Describe{self.kind}s"), f"{self.kind}s",
+                                   **{f"{self.kind}Name": physical_id})
 
     def arn_of(self, item: dict[str, Any]) -> str:
         return item[f"{self.kind}Arn"]
@@ -210,12 +127,12 @@ class _ParameterGroup(RdsResource):
         plist = [{"ParameterName": k, "ParameterValue": v,
                   "ApplyMethod": "immediate" if apply_type.get(k) == "dynamic" else "pending-reboot"}
                  for k, v in sorted(values.items())]
-        for chunk in _chunks(plist, 20):  # AWS accepts at most 20 parameters per call
+        for chunk in chunks(plist, 20):  # AWS accepts at most 20 parameters per call
             self._op(ctx, "Modify")(**{f"{self.kind}Name": physical_id}, Parameters=chunk)
 
     def _reset(self, ctx: Ctx, physical_id: str, names: list[str]) -> None:
         plist = [{"ParameterName": k, "ApplyMethod": "pending-reboot"} for k in sorted(names)]
-        for chunk in _chunks(plist, 20):
+        for chunk in chunks(plist, 20):
             self._op(ctx, "Reset")(**{f"{self.kind}Name": physical_id}, Parameters=chunk)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -243,10 +160,7 @@ class _ParameterGroup(RdsResource):
         removed = [k for k in before if k not in after]
         if removed:
             self._reset(ctx, physical_id, removed)
-        out = self.outputs_of(ctx, physical_id)
-        if out["Arn"]:
-            self.sync_tags(ctx, out["Arn"])
-        return out
+        return self.synced_outputs(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         self.ignore_gone(self._op(ctx, "Delete"), **{f"{self.kind}Name": physical_id})
@@ -382,13 +296,8 @@ class DBInstance(RdsResource):
     # -- helpers ---------------------------------------------------------------
 
     def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        try:
-            items = ctx.client("rds").describe_db_instances(DBInstanceIdentifier=physical_id)["DBInstances"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-        return items[0] if items and items[0].get("DBInstanceStatus") not in ("deleted",) else None
+        db = self.describe_first(ctx, "describe_db_instances", "DBInstances", DBInstanceIdentifier=physical_id)
+        return db if db is not None and db.get("DBInstanceStatus") not in ("deleted",) else None
 
     def arn_of(self, item: dict[str, Any]) -> str:
         return item["DBInstanceArn"]
@@ -485,10 +394,7 @@ class DBInstance(RdsResource):
         if changes:
             ctx.client("rds").modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=True, **changes)
             ctx.wait("rds", "DBInstanceAvailable", timeout_key="update", DBInstanceIdentifier=physical_id)
-        out = self.outputs_of(ctx, physical_id)
-        if out["Arn"]:
-            self.sync_tags(ctx, out["Arn"])
-        return out
+        return self.synced_outputs(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         rds = ctx.client("rds")
