@@ -145,14 +145,14 @@ class Progress:
                 click.echo(f"  {addr}: skipped (depends on failed {info})", err=True)
 
 
-def print_report(report: Any, as_json: bool) -> None:
+def print_report(report: Any, as_json: bool, operation: str = "apply") -> None:
     s = report.summary()
     if as_json:
         click.echo(json.dumps({"ok": report.ok, **s, "errors": {k: str(v) for k, v in report.outcome.failed.items()}},
                               indent=2))
         return
     parts = [f"{len(v)} {k.replace('_', ' ')}" for k, v in s.items() if v]
-    click.echo(("Apply complete: " if report.ok else "Run incomplete: ") + (", ".join(parts) or "nothing to do") + ".")
+    click.echo((f"{operation.capitalize()} complete: " if report.ok else "Run incomplete: ") + (", ".join(parts) or "nothing to do") + ".")
     for step, exc in report.outcome.failed.items():
         click.echo(f"  failed {step}: {exc}", err=True)
     if s["skipped"]:
@@ -247,7 +247,7 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
                 print_plan(p)
                 click.echo("No changes. Infrastructure matches the plan.")
         return
-    print_report(report, as_json)
+    print_report(report, as_json, operation)
     if report.retries:
         click.echo("  Retries made: " + ", ".join(f"{n} {k}" for k, n in sorted(report.retries.items())) + ".",
                    err=True)
