@@ -40,8 +40,8 @@ GLOBAL_HOOKS: list[tuple[str, Callable[..., Any]]] = []
 WAITER_DIR = Path(__file__).resolve().parent.parent / "resources" / "waiters"
 
 # Mutating operations start with one of these verbs; everything else reads.
-READ_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Batch Get", "Scan", "Query",
-                 "Select", "Check", "Validate", "Preview", "Estimate", "BatchGet")
+READ_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Scan", "Query",
+                 "Select", "Check", "Validate", "Preview", "Estimate", "BatchGet", "Test")
 
 
 def is_mutating(operation: str) -> bool:
