@@ -8,6 +8,7 @@ mutates.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ import networkx as nx
 import plans
 from orchestrator import interrupt
 from orchestrator.apply import Applier, Report, RetryPolicy
-from orchestrator.aws import Clients
-from orchestrator.errors import PlanError
+from orchestrator.aws import Clients, is_mutating
+from orchestrator.errors import LockError, PlanError
 from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.planner import Plan, plan_apply, plan_destroy
@@ -55,6 +56,7 @@ class Workspace:
                                           endpoint_url=opts.endpoint_url, poll_delay=opts.poll_delay)
         # botocore's own retries (throttling inside one call) are counted with the engine's, for the report.
         self.clients.add_hook("after-call", opts.retry.on_response)
+        self.clients.add_hook("before-send", self._check_lease)
         self._store: DynamoStateStore | None = None
 
     @property
@@ -65,6 +67,29 @@ class Workspace:
                                            self.opts.state_table, lease_seconds=self.opts.lease_seconds)
             self._store.ensure_table()
         return self._store
+
+    def _check_lease(self, event_name: str = "", **_: Any) -> None:
+        """No mutating AWS call leaves this process once its lease has (nearly) run out.
+
+        The state writes are fenced, but an AWS call is not: a process paused
+        past its lease (SIGSTOP, a suspended laptop, a frozen VM) while another
+        run took over would otherwise create a second copy of what the other
+        run just created, then fail to record it. Checked at before-send, the
+        last moment before the wire (every attempt); what is already on the
+        wire when the pause comes is covered by the idempotency token the new
+        run reuses from the intent. The heartbeat keeps the local expiry at
+        least two thirds of a lease ahead, so this refuses only when renewal
+        stopped; the margin covers clock skew with the process taking over.
+        """
+        store = self._store
+        lease = store.lease if store is not None else None
+        parts = event_name.split(".")
+        if lease is None or len(parts) < 3 or parts[1] in ("dynamodb", "sts") or not is_mutating(parts[2]):
+            return
+        if lease.expires - store.lease_seconds / 6 < time.time():
+            raise LockError(f"refusing to call {parts[1]}.{parts[2]}: this run's lease ran out (it was paused or "
+                            f"cut off for longer than {store.lease_seconds:.0f} s) and another run may hold the "
+                            "lock now. Nothing more is changed by this run; re-run to reconcile")
 
     def records(self) -> dict[str, Record]:
         """State of every stack of the plan (one Query each): selected ones plus those they refer to."""
