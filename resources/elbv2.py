@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from botocore import xform_name
+
 from orchestrator.errors import PlanError
 from resources.base import Ctx, P, Resource, int_range, one_of, owned_by, tag_dict, tag_list
 
@@ -127,6 +129,7 @@ class ElbResource(Resource):
 
     service = "elbv2"
     not_found = ("LoadBalancerNotFound", "TargetGroupNotFound", "ListenerNotFound", "RuleNotFound")
+    kind: ClassVar[str] = ""  # the noun in the API's calls and fields: Describe<kind>s, <kind>Arn...
     arn_key: ClassVar[str] = ""  # output naming the ARN, also the physical id
 
     @staticmethod
@@ -151,24 +154,39 @@ class ElbResource(Resource):
         if changed:
             elb.add_tags(ResourceArns=[arn], Tags=tag_list(changed))
 
-    def listener_arns(self, ctx: Ctx, lb_arn: str | None) -> list[str]:
-        """Listeners of one load balancer, or of all of them when it is not known yet."""
-        elb = ctx.client("elbv2")
-        if lb_arn:
-            lbs = [lb_arn]
-        else:
-            lbs = [lb["LoadBalancerArn"] for page in elb.get_paginator("describe_load_balancers").paginate()
-                   for lb in page["LoadBalancers"]]
-        arns = []
-        for lb in lbs:
+    def describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        """This kind's description by ARN (Describe<kind>s), None when it is gone."""
+        op = getattr(ctx.client("elbv2"), xform_name(f"Describe{self.kind}s"))
+        resp = self.ignore_gone(op, **{f"{self.arn_key}s": [arn]})
+        return resp[f"{self.kind}s"][0] if resp and resp[f"{self.kind}s"] else None
+
+    def children(self, ctx: Ctx, kind: str, parent_key: str, parents: Iterable[str]) -> list[dict[str, Any]]:
+        """Every <kind> under each parent ARN (listeners of load balancers, rules of listeners),
+        skipping parents that went away meanwhile."""
+        paginator = ctx.client("elbv2").get_paginator(xform_name(f"Describe{kind}s"))
+        items: list[dict[str, Any]] = []
+        for parent in parents:
             try:
-                pages = list(elb.get_paginator("describe_listeners").paginate(LoadBalancerArn=lb))
+                pages = list(paginator.paginate(**{parent_key: parent}))
             except Exception as exc:
                 if self.gone(exc):
                     continue
                 raise
-            arns += [li["ListenerArn"] for page in pages for li in page["Listeners"]]
-        return arns
+            items += [item for page in pages for item in page[f"{kind}s"]]
+        return items
+
+    def listener_arns(self, ctx: Ctx, lb_arn: str | None) -> list[str]:
+        """Listeners of one load balancer, or of all of them when it is not known yet."""
+        if lb_arn:
+            lbs = [lb_arn]
+        else:
+            lbs = [lb["LoadBalancerArn"] for page in ctx.client("elbv2").get_paginator("describe_load_balancers")
+                   .paginate() for lb in page["LoadBalancers"]]
+        return [li["ListenerArn"] for li in self.children(ctx, "Listener", "LoadBalancerArn", lbs)]
+
+    def find_owned(self, ctx: Ctx, arns: Iterable[str]) -> tuple[str, dict[str, Any]] | None:
+        arn = self.first_owned(ctx, arns)
+        return (arn, self.outputs_of(ctx, arn)) if arn else None
 
     def declared_name(self, ctx: Ctx) -> str:
         name = self.properties.get("Name")
@@ -183,14 +201,45 @@ class ElbResource(Resource):
         return value if isinstance(value, str) else None
 
 
+class NamedElbResource(ElbResource):
+    """Load balancers and target groups: an account-unique name (find() looks it up), and
+    attributes (deletion protection, deregistration delay...) set with Modify<kind>Attributes."""
+
+    def validate_attributes(self, props: dict[str, Any]) -> None:
+        if isinstance(props.get("Attributes"), dict):
+            props["Attributes"] = {k: attr_value(v) for k, v in props["Attributes"].items()}
+
+    def set_attributes(self, ctx: Ctx, arn: str, attrs: Mapping[str, Any]) -> None:
+        if attrs:
+            getattr(ctx.client("elbv2"), xform_name(f"Modify{self.kind}Attributes"))(
+                **{self.arn_key: arn}, Attributes=[{"Key": k, "Value": attr_value(v)} for k, v in attrs.items()])
+
+    def update_attributes(self, ctx: Ctx, arn: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        before = {k: attr_value(v) for k, v in (old.get("Attributes") or {}).items()}
+        self.set_attributes(ctx, arn, {k: v for k, v in (new.get("Attributes") or {}).items()
+                                       if before.get(k) != attr_value(v)})
+
+    def managed_attributes(self, ctx: Ctx, arn: str) -> dict[str, str]:
+        """The attributes the plan manages, as AWS has them now (AWS reports a dozen more)."""
+        op = getattr(ctx.client("elbv2"), xform_name(f"Describe{self.kind}Attributes"))
+        have = {a["Key"]: attr_value(a["Value"]) for a in op(**{self.arn_key: arn})["Attributes"]}
+        return {k: have[k] for k in self.declared_attributes() if k in have}
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        op = getattr(ctx.client("elbv2"), xform_name(f"Describe{self.kind}s"))
+        resp = self.ignore_gone(op, Names=[self.declared_name(ctx)])
+        return self.find_owned(ctx, [item[self.arn_key] for item in (resp or {}).get(f"{self.kind}s", [])])
+
+
 # --------------------------------------------------------------------------- load balancer
 
 
-class LoadBalancer(ElbResource):
+class LoadBalancer(NamedElbResource):
     """An ALB (or NLB). Attributes such as deletion protection are set after creation
     (CreateLoadBalancer takes none) and updated in place."""
 
     type_name = "elbv2.LoadBalancer"
+    kind = "LoadBalancer"
     arn_key = "LoadBalancerArn"
     props = {
         "Name": P(str, validator=elb_name, doc="default: genai-demo-<env>-<name>, cut to 32 characters"),
@@ -211,8 +260,7 @@ class LoadBalancer(ElbResource):
         subnets = props.get("Subnets")
         if props.get("Type") == "application" and isinstance(subnets, list) and len(subnets) < 2:
             raise PlanError(f"{where}: an application load balancer needs subnets in at least two AZs")
-        if isinstance(props.get("Attributes"), dict):
-            props["Attributes"] = {k: attr_value(v) for k, v in props["Attributes"].items()}
+        self.validate_attributes(props)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         elb = ctx.client("elbv2")
@@ -229,17 +277,8 @@ class LoadBalancer(ElbResource):
         # Same name and same settings returns the existing load balancer: safe to repeat.
         arn = elb.create_load_balancer(**params)["LoadBalancers"][0]["LoadBalancerArn"]
         ctx.wait("elbv2", "LoadBalancerAvailable", timeout_key="create", LoadBalancerArns=[arn])
-        self._set_attributes(ctx, arn, props.get("Attributes") or {})
+        self.set_attributes(ctx, arn, props.get("Attributes") or {})
         return arn, self.outputs_of(ctx, arn)
-
-    def _set_attributes(self, ctx: Ctx, arn: str, attrs: Mapping[str, Any]) -> None:
-        if attrs:
-            ctx.client("elbv2").modify_load_balancer_attributes(
-                LoadBalancerArn=arn, Attributes=[{"Key": k, "Value": attr_value(v)} for k, v in attrs.items()])
-
-    def describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
-        resp = self.ignore_gone(ctx.client("elbv2").describe_load_balancers, LoadBalancerArns=[arn])
-        return resp["LoadBalancers"][0] if resp and resp["LoadBalancers"] else None
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         lb = self.describe(ctx, physical_id) or {}
@@ -257,8 +296,6 @@ class LoadBalancer(ElbResource):
         lb = self.describe(ctx, physical_id)
         if lb is None:
             return None
-        attrs = {a["Key"]: a["Value"] for a in ctx.client("elbv2").describe_load_balancer_attributes(
-            LoadBalancerArn=physical_id)["Attributes"]}
         out = {
             # AWS order (by AZ), which is the order a network layer declares them in.
             "Subnets": [z["SubnetId"] for z in lb.get("AvailabilityZones", [])],
@@ -266,8 +303,7 @@ class LoadBalancer(ElbResource):
             "Scheme": lb["Scheme"],
             "Type": lb["Type"],
             "IpAddressType": lb.get("IpAddressType", "ipv4"),
-            # Only the attributes the plan manages: AWS reports a dozen more.
-            "Attributes": {k: attrs[k] for k in self.declared_attributes() if k in attrs},
+            "Attributes": self.managed_attributes(ctx, physical_id),
         }
         if "Name" in self.properties:
             out["Name"] = lb["LoadBalancerName"]
@@ -281,9 +317,7 @@ class LoadBalancer(ElbResource):
             elb.set_security_groups(LoadBalancerArn=physical_id, SecurityGroups=list(new.get("SecurityGroups") or []))
         if old.get("IpAddressType") != new["IpAddressType"]:
             elb.set_ip_address_type(LoadBalancerArn=physical_id, IpAddressType=new["IpAddressType"])
-        before = {k: attr_value(v) for k, v in (old.get("Attributes") or {}).items()}
-        self._set_attributes(ctx, physical_id, {k: v for k, v in (new.get("Attributes") or {}).items()
-                                                if before.get(k) != attr_value(v)})
+        self.update_attributes(ctx, physical_id, old, new)
         self.sync_tags(ctx, physical_id)
         return self.outputs_of(ctx, physical_id)
 
@@ -295,14 +329,9 @@ class LoadBalancer(ElbResource):
         # Deletion protection guards against deletion outside this tool; reaching
         # delete() means the plan (and, for protected resources, the user) decided it.
         if {a["Key"]: a["Value"] for a in resp["Attributes"]}.get("deletion_protection.enabled") == "true":
-            self._set_attributes(ctx, physical_id, {"deletion_protection.enabled": "false"})
+            self.set_attributes(ctx, physical_id, {"deletion_protection.enabled": "false"})
         self.ignore_gone(elb.delete_load_balancer, LoadBalancerArn=physical_id)
         ctx.wait("elbv2", "LoadBalancersDeleted", timeout_key="delete", LoadBalancerArns=[physical_id])
-
-    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        resp = self.ignore_gone(ctx.client("elbv2").describe_load_balancers, Names=[self.declared_name(ctx)])
-        arn = self.first_owned(ctx, [lb["LoadBalancerArn"] for lb in (resp or {}).get("LoadBalancers", [])])
-        return (arn, self.outputs_of(ctx, arn)) if arn else None
 
 
 # --------------------------------------------------------------------------- target group
@@ -312,11 +341,12 @@ HEALTH_CHECK = ("HealthCheckEnabled", "HealthCheckProtocol", "HealthCheckPort", 
                 "UnhealthyThresholdCount", "Matcher")
 
 
-class TargetGroup(ElbResource):
+class TargetGroup(NamedElbResource):
     """A target group of ip or instance targets (the AWS Load Balancer Controller
     registers EKS pod IPs into it). Health check and attributes update in place."""
 
     type_name = "elbv2.TargetGroup"
+    kind = "TargetGroup"
     arn_key = "TargetGroupArn"
     props = {
         "Name": P(str, validator=elb_name, doc="default: genai-demo-<env>-<name>, cut to 32 characters"),
@@ -348,8 +378,7 @@ class TargetGroup(ElbResource):
         path = props.get("HealthCheckPath")
         if isinstance(path, str) and not path.startswith("/"):
             raise PlanError(f"{self.type_name} {self.name!r}: HealthCheckPath must start with '/'")
-        if isinstance(props.get("Attributes"), dict):
-            props["Attributes"] = {k: attr_value(v) for k, v in props["Attributes"].items()}
+        self.validate_attributes(props)
 
     def _health_params(self, props: Mapping[str, Any]) -> dict[str, Any]:
         return {k: props[k] for k in HEALTH_CHECK if k in props}
@@ -365,17 +394,8 @@ class TargetGroup(ElbResource):
         if props["Protocol"] not in ("HTTP", "HTTPS"):
             params.pop("ProtocolVersion")
         arn = elb.create_target_group(**params)["TargetGroups"][0]["TargetGroupArn"]
-        self._set_attributes(ctx, arn, props.get("Attributes") or {})
+        self.set_attributes(ctx, arn, props.get("Attributes") or {})
         return arn, self.outputs_of(ctx, arn)
-
-    def _set_attributes(self, ctx: Ctx, arn: str, attrs: Mapping[str, Any]) -> None:
-        if attrs:
-            ctx.client("elbv2").modify_target_group_attributes(
-                TargetGroupArn=arn, Attributes=[{"Key": k, "Value": attr_value(v)} for k, v in attrs.items()])
-
-    def describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
-        resp = self.ignore_gone(ctx.client("elbv2").describe_target_groups, TargetGroupArns=[arn])
-        return resp["TargetGroups"][0] if resp and resp["TargetGroups"] else None
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         tg = self.describe(ctx, physical_id) or {}
@@ -390,8 +410,6 @@ class TargetGroup(ElbResource):
         tg = self.describe(ctx, physical_id)
         if tg is None:
             return None
-        attrs = {a["Key"]: attr_value(a["Value"]) for a in ctx.client("elbv2").describe_target_group_attributes(
-            TargetGroupArn=physical_id)["Attributes"]}
         out: dict[str, Any] = {
             "Protocol": tg.get("Protocol"), "ProtocolVersion": tg.get("ProtocolVersion", "HTTP1"),
             "Port": tg.get("Port"), "VpcId": tg.get("VpcId"), "TargetType": tg.get("TargetType"),
@@ -404,7 +422,7 @@ class TargetGroup(ElbResource):
             "HealthyThresholdCount": int(tg.get("HealthyThresholdCount", 0)),
             "UnhealthyThresholdCount": int(tg.get("UnhealthyThresholdCount", 0)),
             "Matcher": {k: v for k, v in (tg.get("Matcher") or {}).items() if v},
-            "Attributes": {k: attrs[k] for k in self.declared_attributes() if k in attrs},
+            "Attributes": self.managed_attributes(ctx, physical_id),
         }
         if "Name" in self.properties:
             out["Name"] = tg["TargetGroupName"]
@@ -414,9 +432,7 @@ class TargetGroup(ElbResource):
         changed = {k: v for k, v in self._health_params(new).items() if old.get(k) != v}
         if changed:
             ctx.client("elbv2").modify_target_group(TargetGroupArn=physical_id, **changed)
-        before = {k: attr_value(v) for k, v in (old.get("Attributes") or {}).items()}
-        self._set_attributes(ctx, physical_id, {k: v for k, v in (new.get("Attributes") or {}).items()
-                                                if before.get(k) != attr_value(v)})
+        self.update_attributes(ctx, physical_id, old, new)
         self.sync_tags(ctx, physical_id)
         return self.outputs_of(ctx, physical_id)
 
@@ -424,11 +440,6 @@ class TargetGroup(ElbResource):
         # ResourceInUse while a listener or rule still forwards here: a dependency
         # error the executor retries; the graph deletes listeners and rules first.
         self.ignore_gone(ctx.client("elbv2").delete_target_group, TargetGroupArn=physical_id)
-
-    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        resp = self.ignore_gone(ctx.client("elbv2").describe_target_groups, Names=[self.declared_name(ctx)])
-        arn = self.first_owned(ctx, [tg["TargetGroupArn"] for tg in (resp or {}).get("TargetGroups", [])])
-        return (arn, self.outputs_of(ctx, arn)) if arn else None
 
 
 # --------------------------------------------------------------------------- listener
@@ -438,6 +449,7 @@ class Listener(ElbResource):
     """A listener: HTTPS with a certificate and TLS policy, or HTTP (typically a redirect)."""
 
     type_name = "elbv2.Listener"
+    kind = "Listener"
     arn_key = "ListenerArn"
     props = {
         "LoadBalancerArn": P(str, required=True),
@@ -487,10 +499,9 @@ class Listener(ElbResource):
         return {"ListenerArn": physical_id}
 
     def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        resp = self.ignore_gone(ctx.client("elbv2").describe_listeners, ListenerArns=[physical_id])
-        if not resp or not resp["Listeners"]:
+        li = self.describe(ctx, physical_id)
+        if li is None:
             return None
-        li = resp["Listeners"][0]
         out: dict[str, Any] = {
             "LoadBalancerArn": li["LoadBalancerArn"],
             "Protocol": li["Protocol"],
@@ -511,8 +522,7 @@ class Listener(ElbResource):
         self.ignore_gone(ctx.client("elbv2").delete_listener, ListenerArn=physical_id)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        arn = self.first_owned(ctx, self.listener_arns(ctx, self.resolved("LoadBalancerArn")))
-        return (arn, {"ListenerArn": arn}) if arn else None
+        return self.find_owned(ctx, self.listener_arns(ctx, self.resolved("LoadBalancerArn")))
 
 
 # --------------------------------------------------------------------------- listener rule
@@ -527,6 +537,7 @@ class ListenerRule(ElbResource):
     """A listener rule: conditions (path, host, header...) routed to actions, by priority."""
 
     type_name = "elbv2.ListenerRule"
+    kind = "Rule"
     arn_key = "RuleArn"
     props = {
         "ListenerArn": P(str, required=True),
@@ -562,10 +573,9 @@ class ListenerRule(ElbResource):
         return {"RuleArn": physical_id}
 
     def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        resp = self.ignore_gone(ctx.client("elbv2").describe_rules, RuleArns=[physical_id])
-        if not resp or not resp["Rules"]:
+        rule = self.describe(ctx, physical_id)
+        if rule is None:
             return None
-        rule = resp["Rules"][0]
         return {
             "ListenerArn": listener_of_rule(physical_id),
             "Priority": int(rule["Priority"]),
@@ -586,18 +596,8 @@ class ListenerRule(ElbResource):
         self.ignore_gone(ctx.client("elbv2").delete_rule, RuleArn=physical_id)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        elb = ctx.client("elbv2")
         listener = self.resolved("ListenerArn")
         listeners = [listener] if listener else self.listener_arns(ctx, None)
-        rules: list[str] = []
-        for li in listeners:
-            try:
-                pages = list(elb.get_paginator("describe_rules").paginate(ListenerArn=li))
-            except Exception as exc:
-                if self.gone(exc):
-                    continue
-                raise
-            rules += [r["RuleArn"] for page in pages for r in page["Rules"] if not r.get("IsDefault")]
-        arn = self.first_owned(ctx, rules)
-        return (arn, {"RuleArn": arn}) if arn else None
+        rules = self.children(ctx, "Rule", "ListenerArn", listeners)
+        return self.find_owned(ctx, [r["RuleArn"] for r in rules if not r.get("IsDefault")])
 
