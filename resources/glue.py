@@ -26,7 +26,7 @@ class GlueResource(Resource):
 
     service = "glue"
     not_found = ("EntityNotFoundException",)
-    arn_kind: ClassVar[str] = ""  # "database" / "crawler"
+    arn_kind: ClassVar[str] = ""  # "database" / "crawler": the ARN's resource type and the Get call's noun
     name_prop: ClassVar[str] = "Name"
     name_sep: ClassVar[str] = "-"
 
@@ -43,7 +43,9 @@ class GlueResource(Resource):
         ctx.client("glue").tag_resource(ResourceArn=self.arn(ctx, name), TagsToAdd=dict(ctx.tags))
 
     def get(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """Get<Kind>(Name=...)'s item (GetDatabase -> "Database", GetCrawler -> "Crawler"), None when gone."""
+        resp = self.ignore_gone(getattr(ctx.client("glue"), f"get_{self.arn_kind}"), Name=name)
+        return resp[self.arn_kind.capitalize()] if resp else None
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         name = self.resource_name(ctx)
@@ -73,14 +75,6 @@ class Database(GlueResource):
     def _input(self, name: str, props: Mapping[str, Any]) -> dict[str, Any]:
         return {"Name": name, **{k: props[k] for k in ("Description", "LocationUri", "Parameters")
                                  if props.get(k) is not None}}
-
-    def get(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("glue").get_database(Name=name)["Database"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.resource_name(ctx, props)
@@ -162,14 +156,6 @@ class Crawler(GlueResource):
         if isinstance(out.get("Configuration"), dict):
             out["Configuration"] = json.dumps(out["Configuration"])
         return {"Name": name, **out}
-
-    def get(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("glue").get_crawler(Name=name)["Crawler"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.resource_name(ctx, props)
