@@ -13,23 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, walk_refs
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, known
 
 SEP = "|"
 
 
-def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
-
-
-class AmpResource(Resource):
+class AmpResource(KnownProps, Resource):
     service = "amp"
     not_found = ("ResourceNotFoundException",)
-
-    def prop(self, key: str) -> Any:
-        v = self.properties.get(key)
-        return v if _known(v) else None
 
     @staticmethod
     def token(ctx: Ctx, op: str) -> dict[str, str]:
@@ -143,7 +134,7 @@ class RuleGroupsNamespace(AmpResource):
         name = props.get("Name")
         if name is None:
             return ctx.physical_name(max_len=64)
-        return name if _known(name) else None
+        return name if known(name) else None
 
     @staticmethod
     def _bytes(data: str | bytes) -> bytes:

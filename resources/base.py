@@ -316,6 +316,23 @@ def shaped(actual: Any, like: Any) -> Any:
     return actual
 
 
+def known(value: Any) -> bool:
+    """A plain value, not None nor a Ref/Join (or UNKNOWN) still waiting for apply."""
+    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
+        and not any(True for _ in walk_refs(value))
+
+
+class KnownProps:
+    """Mixin for a type's base class: `prop(key)` is a declared property's value when it is
+    already known, else None (find() has no props argument and may run before Refs resolve)."""
+
+    properties: dict[str, Any]
+
+    def prop(self, key: str) -> Any:
+        v = self.properties.get(key)
+        return v if known(v) else None
+
+
 def chunks(items: list[Any], n: int) -> list[list[Any]]:
     """`items` in slices of at most n, for APIs that cap how many entries one call takes."""
     return [items[i:i + n] for i in range(0, len(items), n)]

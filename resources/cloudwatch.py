@@ -12,17 +12,12 @@ import json
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, one_of, tag_list, walk_refs
+from resources.base import Ctx, P, Resource, ResourceError, known, one_of, tag_list
 
 COMPARISONS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
                "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold",
                "LessThanLowerThreshold", "GreaterThanUpperThreshold")
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
 
 
 def _name_chars(allowed: str, max_len: int):  # noqa: ANN202 - a validator factory
@@ -47,7 +42,7 @@ class CloudWatchResource(Resource):
         value = (props if props is not None else self.properties).get(self.name_key)
         if value is None:
             return ctx.physical_name(max_len=self.max_name)
-        return value if _known(value) else None
+        return value if known(value) else None
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         name = self.name_for(ctx)

@@ -12,15 +12,10 @@ import json
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, one_of, tag_list, walk_refs
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, known, one_of, tag_list
 
 SEP = "|"
 DEFAULT_BUS = "default"
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
 
 
 def rule_name(value: Any) -> str | None:
@@ -35,13 +30,9 @@ def schedule(value: Any) -> str | None:
     return None if ok else "must be rate(...) or cron(...)"
 
 
-class EventsResource(Resource):
+class EventsResource(KnownProps, Resource):
     service = "events"
     not_found = ("ResourceNotFoundException",)
-
-    def prop(self, key: str) -> Any:
-        v = self.properties.get(key)
-        return v if _known(v) else None
 
     @staticmethod
     def join_id(bus: str | None, *parts: str) -> str:
@@ -79,7 +70,7 @@ class Rule(EventsResource):
         name = props.get("Name")
         if name is None:
             return ctx.physical_name(max_len=64)
-        return name if _known(name) else None
+        return name if known(name) else None
 
     @staticmethod
     def split(physical_id: str) -> tuple[str, str]:

@@ -21,18 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, walk_refs
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, known
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 SKIP_SUFFIXES = (".pyc", ".pyo")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 SEP = "|"
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
 
 
 def source_path(source_dir: str) -> Path:
@@ -75,13 +70,9 @@ def source_sha256(source_dir: str) -> str:
     return _cached_sha(source_dir, stamp)
 
 
-class LambdaResource(Resource):
+class LambdaResource(KnownProps, Resource):
     service = "lambda"
     not_found = ("ResourceNotFoundException",)
-
-    def prop(self, key: str) -> Any:
-        v = self.properties.get(key)
-        return v if _known(v) else None
 
     def get_function(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         try:
@@ -152,7 +143,7 @@ class Function(LambdaResource):
         name = props.get("FunctionName")
         if name is None:
             return ctx.physical_name(max_len=64)
-        return name if _known(name) else None
+        return name if known(name) else None
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.name_for(ctx, props)
@@ -241,7 +232,7 @@ class Permission(LambdaResource):
         sid = props.get("StatementId")
         if sid is None:
             return ctx.physical_name(max_len=100)
-        return sid if _known(sid) else None
+        return sid if known(sid) else None
 
     @staticmethod
     def split(physical_id: str) -> tuple[str, str]:

@@ -16,19 +16,13 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, one_of, walk_refs
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, one_of
 
 # The only values PutRetentionPolicy accepts (moto accepts any integer; AWS does not).
 RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                   2922, 3288, 3653)
 
 SEP = "|"
-
-
-def _known(value: Any) -> bool:
-    """A plain value, not a Ref/Join still waiting for apply."""
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
 
 
 def log_group_name(value: Any) -> str | None:
@@ -38,7 +32,7 @@ def log_group_name(value: Any) -> str | None:
     return f"contains characters AWS rejects: {''.join(sorted(bad))}" if bad else None
 
 
-class LogsResource(Resource):
+class LogsResource(KnownProps, Resource):
     """Logs types share the service, the not-found code and group lookup by exact name."""
 
     service = "logs"
@@ -53,11 +47,6 @@ class LogsResource(Resource):
                 if g["logGroupName"] == name:
                     return g
         return None
-
-    def prop(self, key: str) -> Any:
-        """A property's value if already resolved (find() has no props argument)."""
-        v = self.properties.get(key)
-        return v if _known(v) else None
 
 
 class LogGroup(LogsResource):

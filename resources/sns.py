@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, one_of, tag_list, walk_refs
+from resources.base import Ctx, KnownProps, P, Resource, known, one_of, tag_list
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
 
@@ -22,11 +22,6 @@ PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application"
 SUBSCRIPTION_ATTRIBUTES = {"DeliveryPolicy": "", "FilterPolicy": "", "FilterPolicyScope": "MessageAttributes",
                            "RawMessageDelivery": "false", "RedrivePolicy": "", "SubscriptionRoleArn": "",
                            "ReplayPolicy": ""}
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
 
 
 def topic_name(value: Any) -> str | None:
@@ -56,7 +51,7 @@ def default_topic_policy(topic_arn: str) -> dict[str, Any]:
     }
 
 
-class SnsResource(Resource):
+class SnsResource(KnownProps, Resource):
     """SNS types share the service, its not-found codes and attribute lookups."""
 
     service = "sns"
@@ -69,11 +64,6 @@ class SnsResource(Resource):
             if self.gone(exc):
                 return None
             raise
-
-    def prop(self, key: str) -> Any:
-        """A property's value if already resolved (find() has no props argument)."""
-        v = self.properties.get(key)
-        return v if _known(v) else None
 
 
 class Topic(SnsResource):
@@ -101,7 +91,7 @@ class Topic(SnsResource):
         if name is None:
             name = ctx.physical_name(max_len=251 if props.get("FifoTopic") else 256)
             return name + ".fifo" if props.get("FifoTopic") else name
-        return name if _known(name) else None
+        return name if known(name) else None
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         attrs = {k: props[k] for k in self.settable if props.get(k)}

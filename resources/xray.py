@@ -12,14 +12,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import UNKNOWN, Ctx, Join, P, Resource, ResourceError, int_range, tag_list, walk_refs
+from resources.base import Ctx, P, Resource, ResourceError, int_range, known, tag_list
 
 MAX_NAME = 32
-
-
-def _known(value: Any) -> bool:
-    return value is not None and value is not UNKNOWN and not isinstance(value, Join) \
-        and not any(True for _ in walk_refs(value))
 
 
 def short_name(value: Any) -> str | None:
@@ -45,7 +40,7 @@ class XRayResource(Resource):
         name = props.get(self.name_key)
         if name is None:
             return ctx.physical_name(max_len=MAX_NAME)
-        return name if _known(name) else None
+        return name if known(name) else None
 
     def lookup(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         raise NotImplementedError
