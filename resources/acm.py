@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, owned_by, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list
 
 VALIDATION_METHODS = ("DNS", "EMAIL")
 KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
@@ -117,11 +117,9 @@ class Certificate(Resource):
     def sync_tags(self, ctx: Ctx, arn: str) -> None:
         acm = ctx.client("acm")
         have = tag_dict(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags"))
-        want = ctx.tags
-        stale = [{"Key": k, "Value": v} for k, v in have.items() if k not in want and not k.startswith("aws:")]
-        if stale:
-            acm.remove_tags_from_certificate(CertificateArn=arn, Tags=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
+        stale, changed = tag_changes(have, ctx.tags)
+        if stale:  # ACM removes by Key and Value
+            acm.remove_tags_from_certificate(CertificateArn=arn, Tags=[{"Key": k, "Value": have[k]} for k in stale])
         if changed:
             acm.add_tags_to_certificate(CertificateArn=arn, Tags=tag_list(changed))
 

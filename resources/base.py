@@ -283,6 +283,15 @@ def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
 # written once in one module and copied or imported across modules before.
 
 
+def tag_changes(have: Mapping[str, str], want: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """What makes a resource's tags exactly `want`: (keys to remove, tags to add or change).
+
+    AWS-reserved `aws:` tags are never removed: AWS owns them and refuses.
+    """
+    stale = [k for k in have if k not in want and not k.startswith("aws:")]
+    return stale, {k: v for k, v in want.items() if have.get(k) != v}
+
+
 def owned_by(tags: Mapping[str, str], ctx: Ctx) -> bool:
     """True when tags say this tool created the resource for ctx's address.
 
@@ -557,11 +566,9 @@ class NamedTagListResource(Resource):
         """Make the resource's tags exactly ctx.tags (AWS-reserved `aws:` tags left alone)."""
         client = ctx.client(self.service)
         have = tag_dict(client.list_tags_for_resource(ResourceName=arn).get("TagList"))
-        want = dict(ctx.tags)
-        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        stale, changed = tag_changes(have, ctx.tags)
         if stale:
             client.remove_tags_from_resource(ResourceName=arn, TagKeys=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
         if changed:
             client.add_tags_to_resource(ResourceName=arn, Tags=tag_list(changed))
 

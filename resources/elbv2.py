@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from botocore import xform_name
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, int_range, one_of, owned_by, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, int_range, one_of, owned_by, tag_changes, tag_dict, tag_list
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -146,11 +146,9 @@ class ElbResource(Resource):
 
     def sync_tags(self, ctx: Ctx, arn: str) -> None:
         elb = ctx.client("elbv2")
-        have, want = self.tags_of(ctx, [arn]).get(arn, {}), ctx.tags
-        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        stale, changed = tag_changes(self.tags_of(ctx, [arn]).get(arn, {}), ctx.tags)
         if stale:
             elb.remove_tags(ResourceArns=[arn], TagKeys=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
         if changed:
             elb.add_tags(ResourceArns=[arn], Tags=tag_list(changed))
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, one_of
+from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_changes
 
 
 def normalise_properties(text: str) -> str:
@@ -44,11 +44,9 @@ class KafkaResource(Resource):
     def sync_tags(self, ctx: Ctx, arn: str) -> None:
         kafka = ctx.client("kafka")
         have = kafka.list_tags_for_resource(ResourceArn=arn).get("Tags") or {}
-        want = dict(ctx.tags)
-        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        stale, changed = tag_changes(have, ctx.tags)
         if stale:
             kafka.untag_resource(ResourceArn=arn, TagKeys=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
         if changed:
             kafka.tag_resource(ResourceArn=arn, Tags=changed)
 

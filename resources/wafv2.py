@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, owned_by, tag_dict, tag_list, walk_refs
+from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list, walk_refs
 
 RULE_ACTIONS = ("Allow", "Block", "Count", "Captcha", "Challenge")
 OVERRIDE_ACTIONS = ("Count", "None")
@@ -209,11 +209,9 @@ class WebACL(Resource):
     def sync_tags(self, ctx: Ctx, arn: str) -> None:
         waf = ctx.client("wafv2")
         have = tag_dict(waf.list_tags_for_resource(ResourceARN=arn)["TagInfoForResource"].get("TagList"))
-        want = ctx.tags
-        stale = [k for k in have if k not in want and not k.startswith("aws:")]
+        stale, changed = tag_changes(have, ctx.tags)
         if stale:
             waf.untag_resource(ResourceARN=arn, TagKeys=stale)
-        changed = {k: v for k, v in want.items() if have.get(k) != v}
         if changed:
             waf.tag_resource(ResourceARN=arn, Tags=tag_list(changed))
 
