@@ -155,3 +155,168 @@ def test_bad_network_profile_is_a_plan_error(change, message):
     p["network"].update(change)
     with pytest.raises(PlanError, match=message):
         network.build(Stack("main"), p)
+
+
+# -- Network ACLs: every flow the architecture needs crosses them both ways, computed from the entries ----------
+
+EPHEMERAL_SAMPLES = (1024, 32768, 60999, 65535)  # NAT gateway range ends, Linux's default range ends
+INTERNET = ipaddress.ip_address("203.0.113.10")
+
+
+class NaclModel:
+    """Evaluates the plan's NACL entries as AWS does: per direction, lowest rule number first, first match
+    decides, no match denies; traffic between two addresses of one subnet crosses no NACL."""
+
+    def __init__(self, plan):
+        self.by_name = {r.name: r for stack in plan.stacks.values() for r in stack}
+        main = _of(plan, "ec2.Subnet")
+        self.cidr = {n: ipaddress.ip_network(s.properties["CidrBlock"]) for n, s in main.items()}
+        self.acl_of = {}
+        for acl in _of(plan, "ec2.NetworkAcl").values():
+            for ref in acl.properties["SubnetIds"]:
+                assert _target(ref) not in self.acl_of, f"{_target(ref)} is associated twice"
+                self.acl_of[_target(ref)] = acl.name
+        self.entries = {}
+        for e in _of(plan, "ec2.NetworkAclEntry").values():
+            self.entries.setdefault(_target(e.properties["NetworkAclId"]), []).append(e.properties)
+
+    def host(self, subnet):
+        return self.cidr[subnet].network_address + 10
+
+    def _decide(self, subnet, egress, peer, port):
+        assert subnet in self.acl_of, f"{subnet} is left on the default NACL"
+        rules = sorted((e for e in self.entries[self.acl_of[subnet]] if bool(e.get("Egress")) == egress),
+                       key=lambda e: e["RuleNumber"])
+        for e in rules:
+            pr = e.get("PortRange")
+            if peer in ipaddress.ip_network(e["CidrBlock"]) and e["Protocol"] in ("-1", "6") and \
+                    (e["Protocol"] == "-1" or pr["From"] <= port <= pr["To"]):
+                return e["RuleAction"] == "allow"
+        return False
+
+    def hop(self, src_subnet, dst_subnet, src_ip, dst_ip, port):
+        """One TCP packet to `port` leaving src_subnet (None: the internet) and entering dst_subnet."""
+        if src_subnet is not None and src_subnet == dst_subnet:
+            return True
+        return (src_subnet is None or self._decide(src_subnet, True, dst_ip, port)) and \
+            (dst_subnet is None or self._decide(dst_subnet, False, src_ip, port))
+
+    def connection(self, src, dst, port):
+        """src/dst: subnet name or None (internet). Request and every sampled return port."""
+        si = INTERNET if src is None else self.host(src)
+        di = INTERNET if dst is None else self.host(dst)
+        return self.hop(src, dst, si, di, port) and all(self.hop(dst, src, di, si, p) for p in EPHEMERAL_SAMPLES)
+
+    def via_nat(self, src, nat_subnet, port):
+        """src subnet -> NAT gateway in nat_subnet -> internet, and the answers back."""
+        si, ni = self.host(src), self.host(nat_subnet) + 1
+        out = self.hop(src, nat_subnet, si, INTERNET, port) and self.hop(nat_subnet, None, ni, INTERNET, port)
+        back = all(self.hop(None, nat_subnet, INTERNET, ni, p) and self.hop(nat_subnet, src, INTERNET, si, p)
+                   for p in EPHEMERAL_SAMPLES)
+        return out and back
+
+    # Placement, read from where the plan puts each component.
+    def subnets(self, refs):
+        return [_target(r) for r in refs]
+
+    def placement(self):
+        r = self.by_name
+        return {
+            "alb": self.subnets(r["alb"].properties["Subnets"]),
+            "app": self.subnets(r["eks_cluster"].properties["ResourcesVpcConfig"]["SubnetIds"]),
+            "db": self.subnets(r[_target(r["db"].properties["DBSubnetGroupName"])].properties["SubnetIds"]),
+            "redis": self.subnets(r[_target(r["redis"].properties["CacheSubnetGroupName"])].properties["SubnetIds"]),
+            "kafka": self.subnets(r["kafka"].properties["BrokerNodeGroupInfo"]["ClientSubnets"]),
+            "opensearch": self.subnets(r["opensearch"].properties["VPCOptions"]["SubnetIds"]),
+            "firehose": self.subnets(
+                r["logs_opensearch_stream"].properties["ElasticsearchDestinationConfiguration"]
+                ["VpcConfiguration"]["SubnetIds"]),
+        }
+
+    def nat_for(self, subnet):
+        """The public subnet of the NAT gateway the subnet's default route points at."""
+        rta = next(a for a in _of_all(self.by_name, "ec2.RouteTableAssociation")
+                   if _target(a.properties["SubnetId"]) == subnet)
+        rt = _target(rta.properties["RouteTableId"])
+        route = next(x for x in _of_all(self.by_name, "ec2.Route") if _target(x.properties["RouteTableId"]) == rt
+                     and x.properties["DestinationCidrBlock"] == "0.0.0.0/0")
+        return _target(self.by_name[_target(route.properties["NatGatewayId"])].properties["SubnetId"])
+
+
+def _of_all(by_name, type_name):
+    return [r for r in by_name.values() if r.type_name == type_name]
+
+
+# (flow, from, to, port): what the architecture needs, components as placed by the plan.
+NEEDED_FLOWS = [
+    ("clients -> ALB (HTTPS)", None, "alb", 443),
+    ("clients -> ALB (HTTP redirect)", None, "alb", 80),
+    ("ALB -> app", "alb", "app", 8080),
+    ("app -> PostgreSQL", "app", "db", 5432),
+    ("app -> Redis", "app", "redis", 6379),
+    ("app -> MSK (IAM auth)", "app", "kafka", 9098),
+    ("app -> MSK (TLS)", "app", "kafka", 9094),
+    ("app -> OpenSearch", "app", "opensearch", 443),
+    ("Firehose ENIs -> OpenSearch", "firehose", "opensearch", 443),
+]
+
+# Traffic nothing needs: the NACLs refuse it even where a security group would too.
+REFUSED_FLOWS = [
+    ("internet -> PostgreSQL", None, "db", 5432),
+    # (internet -> app 8080 cannot be refused by a NACL: 8080 lies in the ephemeral range the NAT's returns
+    # need. The private route tables, with no internet gateway route, are what keep it out.)
+    ("internet -> app SSH", None, "app", 22),
+    ("ALB tier -> PostgreSQL", "alb", "db", 5432),
+    ("ALB tier -> Redis", "alb", "redis", 6379),  # in the ephemeral range: refused by the private tier's DENY
+    ("ALB tier -> MSK", "alb", "kafka", 9098),
+    ("ALB tier -> kubelet", "alb", "app", 10250),
+    ("database tier -> internet", "db", None, 443),
+    ("app -> database tier, not PostgreSQL", "app", "db", 6379),
+    # (database -> app on a port above 1023 looks like a PostgreSQL answer to a stateless ACL; the
+    # database security group, which only answers, is what stops it.)
+    ("database tier -> app, privileged port", "db", "app", 443),
+]
+
+
+def _endpoints(where, key):
+    return [None] if key is None else where[key]
+
+
+def test_nacls_admit_every_needed_flow_both_ways(env_plan):
+    _, plan = env_plan
+    m = NaclModel(plan)
+    assert set(m.acl_of) == set(m.cidr)  # every subnet on its tier's ACL, none on the default
+    assert {acl for s, acl in m.acl_of.items()} == {"nacl_public", "nacl_private", "nacl_database"}
+    assert all(m.acl_of[s] == f"nacl_{s.split('_')[1]}" for s in m.cidr)
+    where = m.placement()
+    assert where["db"] and all(s.startswith("subnet_database_") for s in where["db"])
+    for flow, src, dst, port in NEEDED_FLOWS:
+        for a in _endpoints(where, src):
+            for b in _endpoints(where, dst):
+                assert m.connection(a, b, port), f"{flow}: {a} -> {b}:{port} or its return is refused"
+    for a in where["app"]:  # egress through the NAT gateway the subnet routes to
+        for port in (443, 80):
+            assert m.via_nat(a, m.nat_for(a), port), f"app egress {a} -> NAT {m.nat_for(a)} :{port}"
+    for flow, src, dst, port in REFUSED_FLOWS:
+        for a in _endpoints(where, src):
+            for b in _endpoints(where, dst):
+                if a != b:
+                    assert not m.hop(a, b, INTERNET if a is None else m.host(a), INTERNET if b is None else m.host(b),
+                                     port), f"{flow}: {a} -> {b}:{port} is admitted"
+
+
+def test_nacl_entries_are_explicit_and_numbered_in_steps(env_plan):
+    _, plan = env_plan
+    m = NaclModel(plan)
+    denies = [(acl, e["Egress"], e["CidrBlock"]) for acl, es in m.entries.items() for e in es
+              if e["RuleAction"] == "deny"]
+    assert sorted(denies) == [("nacl_private", False, str(m.cidr[f"subnet_public_{x}"])) for x in "abc"]
+    for acl, entries in m.entries.items():
+        for egress in (False, True):
+            numbers = [e["RuleNumber"] for e in entries if bool(e.get("Egress")) == egress]
+            assert numbers and len(numbers) == len(set(numbers)), (acl, egress)
+            # Rows in steps of 10, a row's per-subnet entries at +0, +1, +2 (one per AZ).
+            assert all(n % 10 < 3 for n in numbers), (acl, egress, numbers)
+    # The database tier talks to the private tier only, in both directions.
+    db_peers = {e["CidrBlock"] for e in m.entries["nacl_database"]}
+    assert db_peers == {str(m.cidr[f"subnet_private_{x}"]) for x in "abc"}

@@ -21,8 +21,29 @@ that refer to each other (alb -> app -> alb) never form a cycle:
 Groups other than app lose AWS's default allow-all egress: they only answer,
 and security groups are stateful.
 
-Tiers stay on the VPC's default NACL (allow all); explicit NACLs need
-stateless return entries and come with the hardening layer.
+One network ACL per tier (NACL_ENTRIES): explicit entries, one explicit DENY
+(below), everything else falls to the ACL's final deny. NACLs are stateless, so every allowed request
+has its return entry (ephemeral 1024-65535, the NAT gateway's and Linux's
+source ports both fall in it). Upstream associated a NACL without entries,
+denying everything in the private tier (inventory §2.1).
+  public    in  443/80 from anywhere (clients to the ALB; private hosts to the NAT)
+            in  ephemeral from anywhere (returns to the NAT and to the ALB)
+            out 8080 to the private tier (ALB to the app)
+            out 443/80 to anywhere (the NAT forwarding the private tier's egress)
+            out ephemeral to anywhere (responses to clients; the NAT's returns to private hosts)
+  private   all to and from the private tier itself: EKS nodes, pods and control-plane
+            ENIs, Redis (6379), MSK (9092-9098), OpenSearch and Firehose ENIs (443)
+            all live in these subnets (data.py, observability.py, compute.py) and
+            pod networking uses any port
+            in  8080 from the public tier, then DENY everything else from it, then
+            ephemeral from anywhere (returns through the NAT and from the database
+            tier). Returns through the NAT carry the remote's address, never a public
+            subnet's, so the deny costs nothing and keeps the internet-facing tier
+            to the app port (the ephemeral range holds 6379, 9092-9098, 10250...)
+            out 443/80 to anywhere, 5432 to the database tier, ephemeral to the public
+            tier (responses to the ALB)
+  database  in 5432 from the private tier, out ephemeral to the private tier; nothing else
+Traffic to the VPC resolver, instance metadata and Time Sync is never filtered by NACLs.
 """
 
 from __future__ import annotations
@@ -36,6 +57,8 @@ from resources.ec2 import (
     Eip,
     InternetGateway,
     NatGateway,
+    NetworkAcl,
+    NetworkAclEntry,
     Route,
     RouteTable,
     RouteTableAssociation,
@@ -74,6 +97,38 @@ SG_RULES: list[tuple[str, str, int, str, str]] = [
     ("msk", "ingress", 9098, "app", "Kafka IAM auth from the app"),
     ("opensearch", "ingress", 443, "app", "OpenSearch HTTPS from the app"),
 ]
+
+# Network ACL entries per tier: (rule number, egress, action, protocol, (from, to) or None for all ports, peer).
+# The peer is ANYWHERE or a tier, which becomes one entry per subnet of that tier numbered rule, rule+1, ...
+# (hence rule numbers in steps of 10, and at most 10 AZs). Protocol numbers: "6" tcp, "-1" all.
+TCP, ALL = "6", "-1"
+EPHEMERAL = (1024, 65535)
+NACL_ENTRIES: dict[str, list[tuple[int, bool, str, str, tuple[int, int] | None, str]]] = {
+    "public": [
+        (100, False, "allow", TCP, (443, 443), ANYWHERE),
+        (110, False, "allow", TCP, (80, 80), ANYWHERE),
+        (120, False, "allow", TCP, EPHEMERAL, ANYWHERE),
+        (100, True, "allow", TCP, (8080, 8080), "private"),  # inside 130's range: kept explicit, ALB -> app
+        (110, True, "allow", TCP, (443, 443), ANYWHERE),
+        (120, True, "allow", TCP, (80, 80), ANYWHERE),
+        (130, True, "allow", TCP, EPHEMERAL, ANYWHERE),
+    ],
+    "private": [
+        (100, False, "allow", ALL, None, "private"),
+        (110, False, "allow", TCP, (8080, 8080), "public"),
+        (120, False, "deny", ALL, None, "public"),
+        (130, False, "allow", TCP, EPHEMERAL, ANYWHERE),
+        (100, True, "allow", ALL, None, "private"),
+        (110, True, "allow", TCP, (443, 443), ANYWHERE),
+        (120, True, "allow", TCP, (80, 80), ANYWHERE),
+        (130, True, "allow", TCP, (5432, 5432), "database"),
+        (140, True, "allow", TCP, EPHEMERAL, "public"),
+    ],
+    "database": [
+        (100, False, "allow", TCP, (5432, 5432), "private"),
+        (100, True, "allow", TCP, EPHEMERAL, "private"),
+    ],
+}
 
 
 def tier_cidrs(n: dict[str, Any]) -> dict[str, list[str]]:
@@ -169,6 +224,20 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
             f"{key}_sg_{direction}_{port}_{where}", GroupId=groups[key]["GroupId"], Direction=direction,
             IpProtocol="tcp", FromPort=port, ToPort=port, Description=desc, **peer_prop)))
 
+    nacls: dict[str, NetworkAcl] = {}
+    nacl_entries: list[NetworkAclEntry] = []
+    for tier, entries in NACL_ENTRIES.items():
+        acl = nacls[tier] = stack.add(NetworkAcl(f"nacl_{tier}", VpcId=vpc_id,
+                                                 SubnetIds=[s["SubnetId"] for s in subnets[tier]]))
+        for number, egress, action, protocol, ports, peer in entries:
+            blocks = [ANYWHERE] if peer == ANYWHERE else cidrs[peer]
+            for i, block in enumerate(blocks):
+                ports_prop = {"PortRange": {"From": ports[0], "To": ports[1]}} if ports else {}
+                nacl_entries.append(stack.add(NetworkAclEntry(
+                    f"nacl_{tier}_{'egress' if egress else 'ingress'}_{number + i}",
+                    NetworkAclId=acl["NetworkAclId"], RuleNumber=number + i, Protocol=protocol,
+                    RuleAction=action, Egress=egress, CidrBlock=block, **ports_prop)))
+
     return {
         "vpc": vpc,
         "azs": azs,
@@ -179,4 +248,6 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
         "s3_endpoint": s3_endpoint,
         "security_groups": groups,
         "security_group_rules": rules,
+        "network_acls": nacls,
+        "network_acl_entries": nacl_entries,
     }
