@@ -7,6 +7,7 @@ mutates.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -20,10 +21,11 @@ import plans
 from orchestrator import interrupt
 from orchestrator.apply import Applier, Report, RetryPolicy
 from orchestrator.aws import Clients, is_mutating
-from orchestrator.errors import LockError, PlanError
+from orchestrator.errors import LockError, PlanError, StateError
 from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.planner import Plan, plan_apply, plan_destroy
+from resources.base import REGISTRY, Ref
 from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
 
 
@@ -43,6 +45,49 @@ class Options:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
+STATUSES = ("created", "creating", "updating", "deleting")
+
+
+def check_record(rec: Record, pk: str) -> None:
+    """A hand-edited record that parses but has the wrong shape is as corrupt as one that does not parse."""
+    wrong = [name for name, value, kind in (("props", rec.props, dict), ("outputs", rec.outputs, dict),
+                                            ("deps", rec.deps, list), ("lifecycle", rec.lifecycle, dict))
+             if not isinstance(value, kind)]
+    if rec.status not in STATUSES:
+        wrong.append(f"status {rec.status!r}")
+    if wrong:
+        raise StateError(f"state record {pk}/{rec.address} is corrupt (wrong shape: {', '.join(wrong)}); fix or "
+                         "remove it with `infra state rm` before running again — nothing was changed")
+    if rec.type not in REGISTRY:
+        raise StateError(f"state record {pk}/{rec.address} names resource type {rec.type!r}, which this tool does "
+                         "not know (hand-edited, or written by a newer version); fix or remove it with "
+                         "`infra state rm` — nothing was changed")
+
+
+def check_static(g: nx.DiGraph) -> None:
+    """Checks across resources that need no AWS call: a CIDR block inside its VPC's.
+
+    Plan modules may check more (plans/genai_demo/network.py checks its
+    tiers), but a hand-written plan gets this one from the graph: any
+    resource with a literal CidrBlock whose VpcId refers to a VPC declared
+    with a literal CidrBlock.
+    """
+    for addr in g:
+        r = g.nodes[addr]["resource"]
+        block, vpc_ref = r.properties.get("CidrBlock"), r.properties.get("VpcId")
+        if not isinstance(block, str) or not isinstance(vpc_ref, Ref) or isinstance(vpc_ref.resource, str):
+            continue
+        parent = vpc_ref.resource.properties.get("CidrBlock")
+        if not isinstance(parent, str):
+            continue
+        try:
+            inside = ipaddress.ip_network(block).subnet_of(ipaddress.ip_network(parent))
+        except (TypeError, ValueError):
+            continue  # not comparable (IPv6 vs IPv4, or invalid: the property validator says so)
+        if not inside:
+            raise PlanError(f"{addr}: CidrBlock {block} is not inside its VPC {vpc_ref.address} ({parent})")
+
+
 class Workspace:
     """One plan, env and account: the declared plan, clients and the state store."""
 
@@ -52,6 +97,7 @@ class Workspace:
         self.stacks = self.plan.select(opts.stacks)
         # The whole plan must be a valid graph before anything else happens.
         self.full_graph, _ = build_graph(self.plan, None, state_outputs=None)
+        check_static(self.full_graph)
         self.clients = clients or Clients(region=opts.region or self.plan.region, profile=opts.profile,
                                           endpoint_url=opts.endpoint_url, poll_delay=opts.poll_delay)
         # botocore's own retries (throttling inside one call) are counted with the engine's, for the report.
@@ -93,7 +139,10 @@ class Workspace:
 
     def records(self) -> dict[str, Record]:
         """State of every stack of the plan (one Query each): selected ones plus those they refer to."""
-        return self.store.read(self.plan.stacks)
+        records = self.store.read(self.plan.stacks)
+        for rec in records.values():
+            check_record(rec, self.store.pk(rec.stack))
+        return records
 
     def graph(self, records: dict[str, Record] | None = None) -> tuple[nx.DiGraph, dict[str, Any]]:
         outs = {a: r.outputs for a, r in (records or {}).items() if r.physical_id}
