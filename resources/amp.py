@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, KnownProps, P, Resource, ResourceError, known
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default
 
 SEP = "|"
 
@@ -131,10 +131,7 @@ class RuleGroupsNamespace(AmpResource):
         return ws, name
 
     def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
-        name = props.get("Name")
-        if name is None:
-            return ctx.physical_name(max_len=64)
-        return name if known(name) else None
+        return name_or_default(ctx, props.get("Name"), 64)
 
     @staticmethod
     def _bytes(data: str | bytes) -> bytes:

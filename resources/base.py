@@ -331,6 +331,14 @@ def known(value: Any) -> bool:
         and not any(True for _ in walk_refs(value))
 
 
+def name_or_default(ctx: Ctx, value: Any, max_len: int) -> str | None:
+    """A name property's value: as declared, the deterministic `genai-demo-<env>-<name>` when
+    none is declared, or None while it is still a pending Ref (nothing to look up by yet)."""
+    if value is None:
+        return ctx.physical_name(max_len=max_len)
+    return value if known(value) else None
+
+
 class KnownProps:
     """Mixin for a type's base class: `prop(key)` is a declared property's value when it is
     already known, else None (find() has no props argument and may run before Refs resolve)."""

@@ -12,7 +12,7 @@ import json
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, known, one_of, tag_list
+from resources.base import Ctx, P, Resource, ResourceError, name_or_default, one_of, tag_list
 
 COMPARISONS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
                "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold",
@@ -39,10 +39,8 @@ class CloudWatchResource(Resource):
     max_name: ClassVar[int] = 255
 
     def name_for(self, ctx: Ctx, props: dict[str, Any] | None = None) -> str | None:
-        value = (props if props is not None else self.properties).get(self.name_key)
-        if value is None:
-            return ctx.physical_name(max_len=self.max_name)
-        return value if known(value) else None
+        return name_or_default(ctx, (props if props is not None else self.properties).get(self.name_key),
+                               self.max_name)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         name = self.name_for(ctx)

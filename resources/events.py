@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, KnownProps, P, Resource, ResourceError, known, one_of, tag_list
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default, one_of, tag_list
 
 SEP = "|"
 DEFAULT_BUS = "default"
@@ -67,10 +67,7 @@ class Rule(EventsResource):
             raise PlanError(f"{self.type_name} {self.name!r}: schedules run only on the default event bus")
 
     def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
-        name = props.get("Name")
-        if name is None:
-            return ctx.physical_name(max_len=64)
-        return name if known(name) else None
+        return name_or_default(ctx, props.get("Name"), 64)
 
     @staticmethod
     def split(physical_id: str) -> tuple[str, str]:

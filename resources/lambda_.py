@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, KnownProps, P, Resource, ResourceError, known
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
@@ -140,10 +140,7 @@ class Function(LambdaResource):
             raise PlanError(f'{where}: Environment is {{"Variables": {{...}}}}, got keys {sorted(env)}')
 
     def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
-        name = props.get("FunctionName")
-        if name is None:
-            return ctx.physical_name(max_len=64)
-        return name if known(name) else None
+        return name_or_default(ctx, props.get("FunctionName"), 64)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.name_for(ctx, props)
@@ -229,10 +226,7 @@ class Permission(LambdaResource):
     outputs = ("FunctionName", "StatementId")
 
     def sid_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
-        sid = props.get("StatementId")
-        if sid is None:
-            return ctx.physical_name(max_len=100)
-        return sid if known(sid) else None
+        return name_or_default(ctx, props.get("StatementId"), 100)
 
     @staticmethod
     def split(physical_id: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, int_range, known, tag_list
+from resources.base import Ctx, P, Resource, ResourceError, int_range, name_or_default, tag_list
 
 MAX_NAME = 32
 
@@ -37,10 +37,7 @@ class XRayResource(Resource):
     arn_key: ClassVar[str] = ""
 
     def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
-        name = props.get(self.name_key)
-        if name is None:
-            return ctx.physical_name(max_len=MAX_NAME)
-        return name if known(name) else None
+        return name_or_default(ctx, props.get(self.name_key), MAX_NAME)
 
     def lookup(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         raise NotImplementedError
