@@ -67,3 +67,22 @@ def backend_supports(client: Any, operation: str, **probe: Any) -> bool:
     except Exception as exc:  # noqa: BLE001 - only the error code matters
         return error_code(exc) not in ("404", "NotImplemented", "NotImplementedException", None)
     return True
+
+
+def declare(resource: Any, stack: str = "main") -> Any:
+    """A type instance placed on a stack, as Stack.add would (tests build types directly)."""
+    resource.stack = stack
+    return resource
+
+
+def vpc_scaffold(aws: Any, octet: int, sg_name: str, key_description: str, azs: int = 3) -> dict[str, Any]:
+    """A VPC 10.<octet>.0.0/16 with one /24 subnet in each of the first `azs` AZs, a security group
+    and a KMS key, made with plain boto3: scaffolding for the data-tier tests, not under test."""
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:azs]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{octet}.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+               for i, az in enumerate(zones)]
+    sg = ec2.create_security_group(GroupName=sg_name, Description=sg_name, VpcId=vpc)["GroupId"]
+    key = aws.client("kms").create_key(Description=key_description)["KeyMetadata"]["Arn"]
+    return {"vpc": vpc, "subnets": subnets, "sg": sg, "key": key}

@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator.errors import PlanError
 from resources.elasticache import ParameterGroup, ReplicationGroup, SubnetGroup, auth_token_from
+from tests.helpers import declare, vpc_scaffold
 
 
 def _cache_sandbox() -> bool:
@@ -29,28 +30,16 @@ needs_cache = pytest.mark.skipif(not _cache_sandbox(), reason="sandbox ElastiCac
                                  "alone has no parameter groups and its deletes never finish")
 
 
-def _declare(r: Any) -> Any:
-    r.stack = "main"
-    return r
-
-
 @pytest.fixture
 def net(aws: Any) -> dict[str, Any]:
-    ec2 = aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
-    azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:3]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in enumerate(azs)]
-    sg = ec2.create_security_group(GroupName="redis", Description="redis", VpcId=vpc)["GroupId"]
-    key = aws.client("kms").create_key(Description="redis")["KeyMetadata"]["Arn"]
     secret = aws.client("secretsmanager").create_secret(
         Name="redis-auth", SecretString=json.dumps({"authToken": "a-very-long-redis-token-0123456789"}))["ARN"]
-    return {"vpc": vpc, "subnets": subnets, "sg": sg, "key": key, "secret": secret}
+    return {**vpc_scaffold(aws, 7, "redis", "redis"), "secret": secret}
 
 
 @needs_cache
 def test_subnet_group_round_trip(aws, net):
-    sg = _declare(SubnetGroup("redis_subnets", SubnetIds=net["subnets"][:2]))
+    sg = declare(SubnetGroup("redis_subnets", SubnetIds=net["subnets"][:2]))
     ctx = aws.ctx("redis_subnets")
     pid, out = sg.create(ctx, dict(sg.properties))
     ec = aws.client("elasticache")
@@ -74,7 +63,7 @@ def test_subnet_group_round_trip(aws, net):
 
 @needs_cache
 def test_parameter_group_round_trip(aws):
-    pg = _declare(ParameterGroup("redis_params", CacheParameterGroupFamily="redis7",
+    pg = declare(ParameterGroup("redis_params", CacheParameterGroupFamily="redis7",
                                  Parameters={"maxmemory-policy": "allkeys-lru", "timeout": 300}))
     ctx = aws.ctx("redis_params")
     pid, out = pg.create(ctx, dict(pg.properties))
@@ -99,13 +88,13 @@ def test_parameter_group_round_trip(aws):
 
 
 def _subnet_group(aws: Any, net: dict[str, Any]) -> str:
-    sg = _declare(SubnetGroup("redis_subnets", SubnetIds=net["subnets"]))
+    sg = declare(SubnetGroup("redis_subnets", SubnetIds=net["subnets"]))
     return sg.create(aws.ctx("redis_subnets"), dict(sg.properties))[0]
 
 
 @needs_cache
 def test_replication_group_single_node_round_trip(aws, net):
-    rg = _declare(ReplicationGroup(
+    rg = declare(ReplicationGroup(
         "redis", CacheNodeType="cache.t3.micro", EngineVersion="7.1", CacheSubnetGroupName=_subnet_group(aws, net),
         SecurityGroupIds=[net["sg"]], KmsKeyId=net["key"], AuthTokenSecretArn=net["secret"]))
     assert rg.properties["NumCacheClusters"] == 1 and rg.properties["TransitEncryptionEnabled"] is True
@@ -142,7 +131,7 @@ def test_replication_group_single_node_round_trip(aws, net):
 
 @needs_cache
 def test_replication_group_cluster_mode(aws, net):
-    rg = _declare(ReplicationGroup(
+    rg = declare(ReplicationGroup(
         "redis", CacheNodeType="cache.r6g.large", ClusterMode="enabled", NumNodeGroups=3, ReplicasPerNodeGroup=1,
         AutomaticFailoverEnabled=True, MultiAZEnabled=True, CacheParameterGroupName="default.redis7.cluster.on",
         CacheSubnetGroupName=_subnet_group(aws, net), SecurityGroupIds=[net["sg"]], KmsKeyId=net["key"],

@@ -8,6 +8,7 @@ import pytest
 
 from orchestrator.errors import PlanError
 from resources.kafka import Cluster, Configuration
+from tests.helpers import declare, vpc_scaffold
 
 
 def _msk_sandbox() -> bool:
@@ -34,14 +35,9 @@ min.insync.replicas=1
 """
 
 
-def _declare(r: Any) -> Any:
-    r.stack = "main"
-    return r
-
-
 @needs_msk
 def test_configuration_round_trip(aws):
-    cfg = _declare(Configuration("kafka_config", KafkaVersions=["3.7.x"], ServerProperties=PROPS))
+    cfg = declare(Configuration("kafka_config", KafkaVersions=["3.7.x"], ServerProperties=PROPS))
     ctx = aws.ctx("kafka_config")
     arn, out = cfg.create(ctx, dict(cfg.properties))
     kafka = aws.client("kafka")
@@ -53,7 +49,7 @@ def test_configuration_round_trip(aws):
 
     assert cfg.read(ctx, arn)["ServerProperties"] == cfg.properties["ServerProperties"]
     new = dict(cfg.properties, ServerProperties=PROPS.replace("min.insync.replicas=1", "min.insync.replicas=2"))
-    new = _declare(Configuration("kafka_config", **new)).properties
+    new = declare(Configuration("kafka_config", **new)).properties
     out = cfg.update(ctx, arn, dict(cfg.properties), new)
     assert out["LatestRevision"] == 2
     assert "min.insync.replicas=2" in kafka.describe_configuration_revision(
@@ -69,22 +65,15 @@ def test_configuration_round_trip(aws):
 
 @pytest.fixture
 def net(aws: Any) -> dict[str, Any]:
-    ec2 = aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in enumerate(azs)]
-    sg = ec2.create_security_group(GroupName="msk", Description="msk", VpcId=vpc)["GroupId"]
-    key = aws.client("kms").create_key(Description="msk")["KeyMetadata"]["Arn"]
-    return {"subnets": subnets, "sg": sg, "key": key}
+    return vpc_scaffold(aws, 8, "msk", "msk", azs=2)
 
 
 @needs_msk
 def test_cluster_round_trip(aws, net):
-    cfg = _declare(Configuration("kafka_config", KafkaVersions=["3.7.x"], ServerProperties=PROPS))
+    cfg = declare(Configuration("kafka_config", KafkaVersions=["3.7.x"], ServerProperties=PROPS))
     cfg_arn, cfg_out = cfg.create(aws.ctx("kafka_config"), dict(cfg.properties))
 
-    cluster = _declare(Cluster(
+    cluster = declare(Cluster(
         "kafka", KafkaVersion="3.7.x", NumberOfBrokerNodes=2,
         BrokerNodeGroupInfo={"InstanceType": "kafka.t3.small", "ClientSubnets": net["subnets"],
                              "SecurityGroups": [net["sg"]], "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 20}}},

@@ -8,24 +8,13 @@ import pytest
 
 from orchestrator.errors import PlanError
 from resources.rds import DBClusterParameterGroup, DBInstance, DBParameterGroup, DBSubnetGroup
-
-
-def _declare(r: Any) -> Any:
-    r.stack = "main"
-    return r
+from tests.helpers import declare, vpc_scaffold
 
 
 @pytest.fixture
 def net(aws: Any) -> dict[str, Any]:
-    """A VPC with two database subnets in two AZs, a security group and a KMS key (plain boto3: scaffolding)."""
-    ec2 = aws.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:3]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in enumerate(azs)]
-    sg = ec2.create_security_group(GroupName="db", Description="db", VpcId=vpc)["GroupId"]
-    key = aws.client("kms").create_key(Description="rds")["KeyMetadata"]["Arn"]
-    return {"vpc": vpc, "subnets": subnets, "sg": sg, "key": key}
+    """A VPC with database subnets in three AZs, a security group and a KMS key."""
+    return vpc_scaffold(aws, 9, "db", "rds")
 
 
 def _modify_subnet_group_keeps_it(aws: Any, subnets: list[str]) -> bool:
@@ -42,7 +31,7 @@ def _modify_subnet_group_keeps_it(aws: Any, subnets: list[str]) -> bool:
 
 
 def test_db_subnet_group_round_trip(aws, net):
-    sg = _declare(DBSubnetGroup("db_subnets", SubnetIds=net["subnets"][:2]))
+    sg = declare(DBSubnetGroup("db_subnets", SubnetIds=net["subnets"][:2]))
     ctx = aws.ctx("db_subnets")
     pid, out = sg.create(ctx, dict(sg.properties))
     assert pid == "genai-demo-test-db-subnets"
@@ -65,7 +54,7 @@ def test_db_subnet_group_round_trip(aws, net):
 def test_db_subnet_group_update_in_place(aws, net):
     if not _modify_subnet_group_keeps_it(aws, net["subnets"][:2]):
         pytest.skip("moto drops the DB subnet group on ModifyDBSubnetGroup and no sandbox fix is loaded")
-    sg = _declare(DBSubnetGroup("db_subnets", SubnetIds=net["subnets"][:2]))
+    sg = declare(DBSubnetGroup("db_subnets", SubnetIds=net["subnets"][:2]))
     ctx = aws.ctx("db_subnets")
     pid, _ = sg.create(ctx, dict(sg.properties))
     new = dict(sg.properties, SubnetIds=net["subnets"])
@@ -79,7 +68,7 @@ def test_db_subnet_group_update_in_place(aws, net):
     (DBClusterParameterGroup, "aurora-postgresql16", "describe_db_cluster_parameters"),
 ])
 def test_parameter_group_round_trip(aws, cls, family, describe):
-    pg = _declare(cls("db_params", Family=family, Parameters={"rds.force_ssl": 1, "log_min_duration_statement": "1000"}))
+    pg = declare(cls("db_params", Family=family, Parameters={"rds.force_ssl": 1, "log_min_duration_statement": "1000"}))
     assert pg.properties["Parameters"]["rds.force_ssl"] == "1"  # normalised to the wire's strings
     ctx = aws.ctx("db_params")
     pid, out = pg.create(ctx, dict(pg.properties))
@@ -107,10 +96,10 @@ def test_parameter_group_round_trip(aws, cls, family, describe):
 def test_db_instance_and_replica_round_trip(aws, net):
     rds = aws.client("rds")
     ctx_sg = aws.ctx("db_subnets")
-    subnet_group = _declare(DBSubnetGroup("db_subnets", SubnetIds=net["subnets"]))
+    subnet_group = declare(DBSubnetGroup("db_subnets", SubnetIds=net["subnets"]))
     sg_name, _ = subnet_group.create(ctx_sg, dict(subnet_group.properties))
 
-    db = _declare(DBInstance(
+    db = declare(DBInstance(
         "db", DBInstanceClass="db.t3.micro", EngineVersion="16.3", AllocatedStorage=20, KmsKeyId=net["key"],
         MasterUsername="genaidemo_admin", MasterUserSecretKmsKeyId=net["key"], DBName="genaidemo",
         DBSubnetGroupName=sg_name, VpcSecurityGroupIds=[net["sg"]], BackupRetentionPeriod=1,
@@ -134,7 +123,7 @@ def test_db_instance_and_replica_round_trip(aws, net):
     assert state["ManageMasterUserPassword"] is True and state["EngineVersion"] == "16.3"
     assert state["DBInstanceClass"] == "db.t3.micro" and state["VpcSecurityGroupIds"] == [net["sg"]]
 
-    replica = _declare(DBInstance("db_replica_1", DBInstanceClass="db.t3.micro", SourceDBInstanceIdentifier=pid,
+    replica = declare(DBInstance("db_replica_1", DBInstanceClass="db.t3.micro", SourceDBInstanceIdentifier=pid,
                                   DBSubnetGroupName=sg_name, VpcSecurityGroupIds=[net["sg"]]))
     rctx = aws.ctx("db_replica_1")
     rpid, _ = replica.create(rctx, dict(replica.properties))
