@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, one_of, tag_changes, tag_dict, tag_list
 
 
 def keep_last_images(count: int, description: str | None = None) -> dict[str, Any]:
@@ -147,10 +147,10 @@ class Repository(Resource):
         self._put_policies(ctx, physical_id, old, new)
         arn = self.outputs_of(ctx, physical_id)["Arn"]
         have = tag_dict(ecr.list_tags_for_resource(resourceArn=arn).get("tags"))
-        stale = [k for k in have if k not in ctx.tags]
+        stale, changed = tag_changes(have, ctx.tags)
         if stale:
             ecr.untag_resource(resourceArn=arn, tagKeys=stale)
-        if any(have.get(k) != v for k, v in ctx.tags.items()):
+        if changed:
             ecr.tag_resource(resourceArn=arn, tags=tag_list(ctx.tags))
         return self.outputs_of(ctx, physical_id)
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import botocore.session
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, one_of, walk_refs
+from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_changes, walk_refs
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
@@ -83,10 +83,10 @@ class EksResource(Resource):
     def _sync_tags(self, ctx: Ctx, arn: str, have: Mapping[str, str]) -> None:
         """Make the resource's tags ctx.tags; `have` comes from the describe call (it carries tags)."""
         eks = ctx.client("eks")
-        stale = [k for k in have if k not in ctx.tags]
+        stale, changed = tag_changes(have, ctx.tags)
         if stale:
             eks.untag_resource(resourceArn=arn, tagKeys=stale)
-        if any(have.get(k) != v for k, v in ctx.tags.items()):
+        if changed:
             eks.tag_resource(resourceArn=arn, tags=dict(ctx.tags))
 
     def _await_update(self, ctx: Ctx, resp: Mapping[str, Any], cluster: str, nodegroup: str | None = None) -> None:

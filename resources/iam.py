@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, Join, P, Ref, Resource, tag_dict, tag_list, walk_refs
+from resources.base import Ctx, Join, P, Ref, Resource, tag_changes, tag_dict, tag_list, walk_refs
 
 # ------------------------------------------------------------------------- documents
 
@@ -232,10 +232,10 @@ class Role(IamResource):
     def _sync_tags(self, ctx: Ctx, name: str) -> None:
         iam = ctx.client("iam")
         have = tag_dict(iam.list_role_tags(RoleName=name)["Tags"])
-        stale = [k for k in have if k not in ctx.tags]
+        stale, changed = tag_changes(have, ctx.tags)
         if stale:
             iam.untag_role(RoleName=name, TagKeys=stale)
-        if any(have.get(k) != v for k, v in ctx.tags.items()):
+        if changed:
             iam.tag_role(RoleName=name, Tags=tag_list(ctx.tags))
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
@@ -336,11 +336,10 @@ class OpenIDConnectProvider(IamResource):
             iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=physical_id, ClientID=cid)
         for cid in sorted(have - want):
             iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=physical_id, ClientID=cid)
-        have_tags = self._tags(ctx, physical_id)
-        stale = [k for k in have_tags if k not in ctx.tags]
+        stale, changed = tag_changes(self._tags(ctx, physical_id), ctx.tags)
         if stale:
             iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=physical_id, TagKeys=stale)
-        if any(have_tags.get(k) != v for k, v in ctx.tags.items()):
+        if changed:
             iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=physical_id, Tags=tag_list(ctx.tags))
         return self.outputs_of(ctx, physical_id)
 
