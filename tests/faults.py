@@ -524,6 +524,51 @@ def _untagged(c: Callable[[str], Any], records: dict[str, Any]) -> list[str]:
 
 
 
+
+# --------------------------------------------------------------------------- secrets never in state
+
+
+def secret_values(c: Callable[[str], Any]) -> dict[str, str]:
+    """Every secret value in the account, read back: Secrets Manager strings (and the string fields of
+    JSON ones: a generated password inside {"username", "password"}) and SSM SecureString parameters."""
+    out: dict[str, str] = {}
+    sm = c("secretsmanager")
+    for page in sm.get_paginator("list_secrets").paginate():
+        for s in page["SecretList"]:
+            value = sm.get_secret_value(SecretId=s["ARN"]).get("SecretString")
+            if not value:
+                continue
+            out[s["Name"]] = value
+            try:
+                doc = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(doc, dict):
+                for k, v in doc.items():
+                    if isinstance(v, str) and len(v) >= 8 and k not in ("username", "engine", "host", "dbname"):
+                        out[f"{s['Name']}:{k}"] = v
+    ssm = c("ssm")
+    for page in ssm.get_paginator("describe_parameters").paginate(
+            ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]):
+        for p in page["Parameters"]:
+            out[p["Name"]] = ssm.get_parameter(Name=p["Name"], WithDecryption=True)["Parameter"]["Value"]
+    return out
+
+
+def secrets_in_state(c: Callable[[str], Any], table: str) -> list[str]:
+    """(secret, state item) pairs where a secret value appears anywhere in any item of the state table
+    (records, lock, metadata, history), by a full scan."""
+    secrets = secret_values(c)
+    leaks = []
+    for page in c("dynamodb").get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            text = json.dumps(item)
+            for name, value in secrets.items():
+                if value in text or json.dumps(value)[1:-1] in text:
+                    leaks.append(f"{name} in {item['pk']['S']}/{item['sk']['S']}")
+    return leaks
+
+
 # --------------------------------------------------------------------------- subprocess harness
 
 

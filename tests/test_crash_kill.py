@@ -150,10 +150,21 @@ def test_full_dev_main_stack_killed_twice_then_converges_and_destroy_killed(sand
     run = Run(sandbox)
     run.killed("apply", *FULL, "--auto-approve", kill="after:rds.CreateDBInstance:1")
     run.unlock()
-    run.killed("apply", *FULL, "--auto-approve", kill="after:eks.CreateNodegroup:1")
+    # The database's own parameters cannot have been written before its create call: a certain second point.
+    run.killed("apply", *FULL, "--auto-approve", kill="after:ssm.PutParameter:1")
     run.unlock()
     run.ok("apply", *FULL, "--auto-approve")
     faults.check_converged(run.client, run.records(), addrs)
+    # Secrets never in state: every secret value read back from Secrets Manager / SSM, searched for in
+    # every item of the state table (records, lock, metadata, history) by a full scan.
+    secrets = faults.secret_values(run.client)
+    assert any("app-user:password" in k for k in secrets) and any("redis" in k for k in secrets), sorted(secrets)
+    assert faults.secrets_in_state(run.client, faults.TABLE) == []
+    leak = {"pk": {"S": "genai-demo#dev#leak"}, "sk": {"S": "x"}, "v": {"S": f"pw={next(iter(secrets.values()))}"}}
+    ddb = run.client("dynamodb")
+    ddb.put_item(TableName=faults.TABLE, Item=leak)
+    assert faults.secrets_in_state(run.client, faults.TABLE)  # the scan would see one
+    ddb.delete_item(TableName=faults.TABLE, Key={"pk": leak["pk"], "sk": leak["sk"]})
     run.killed("destroy", *FULL, "--auto-approve", kill="after:elasticache.DeleteReplicationGroup:1")
     run.unlock()
     run.ok("destroy", *FULL, "--auto-approve")
