@@ -99,6 +99,27 @@ def test_apply_noop_destroy(aws, env, nats):
     assert has("app", False, 8080, source_group="alb")
     assert has("database", False, 5432, source_group="app")
     assert has("redis", False, 6379, source_group="app")
+    # Network ACLs: each tier's subnets on that tier's ACL, holding exactly the table's entries.
+    acls = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NetworkAcls"]
+    acl_of = {a["SubnetId"]: acl for acl in acls for a in acl.get("Associations", [])}
+    tier_cidrs = {t: [s["CidrBlock"] for _, s in sorted((a, s) for a, s in subnets.items() if f"_{t}_" in a)]
+                  for t in tiers}
+    for tier, subs in tiers.items():
+        ids = {acl_of[s["SubnetId"]]["NetworkAclId"] for s in subs}
+        assert len(ids) == 1, (tier, ids)
+        acl = acl_of[subs[0]["SubnetId"]]
+        assert not acl["IsDefault"]
+        assert {t["Key"]: t["Value"] for t in acl["Tags"]}["infra:address"] == f"main.nacl_{tier}"
+        seen = {(e["Egress"], e["RuleNumber"], e["RuleAction"], e["Protocol"], e["CidrBlock"],
+                 tuple(e["PortRange"].values()) if e.get("PortRange") else None)
+                for e in acl["Entries"] if e["RuleNumber"] != 32767}  # AWS's final deny
+        want = {(egress, number + i, action, proto, block, ports)
+                for number, egress, action, proto, ports, peer in network.NACL_ENTRIES[tier]
+                for i, block in enumerate(["0.0.0.0/0"] if peer == "0.0.0.0/0" else tier_cidrs[peer])}
+        assert seen == want, tier
+    db_acl = acl_of[tiers["database"][0]["SubnetId"]]
+    assert {(e["CidrBlock"], e["PortRange"]["From"]) for e in db_acl["Entries"] if not e["Egress"]
+            and e["RuleNumber"] != 32767} == {(c, 5432) for c in tier_cidrs["private"]}
 
     # A second apply plans nothing and makes no mutating call.
     with count_calls() as log:
@@ -115,6 +136,7 @@ def test_apply_noop_destroy(aws, env, nats):
     assert tagged(ec2, "describe_internet_gateways", "InternetGateways", env) == []
     assert tagged(ec2, "describe_route_tables", "RouteTables", env) == []
     assert tagged(ec2, "describe_security_groups", "SecurityGroups", env) == []
+    assert tagged(ec2, "describe_network_acls", "NetworkAcls", env) == []
     assert ec2.describe_addresses(Filters=[{"Name": "tag:infra:env", "Values": [env]}])["Addresses"] == []
     listing = infra("state", "list", "--plan", PLAN, "--env", env, "--json")
     assert json.loads(listing.stdout) == []
