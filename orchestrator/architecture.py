@@ -129,11 +129,47 @@ ACTION_RANK = ("replace", "delete", "forget", "update", "create", "noop")
 ACTION_SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "forget": "x", "noop": "="}
 
 
+# Who may assume a role whose trust names only these belongs to the cluster's workloads (see service_of).
+EKS_WORKLOAD_PRINCIPALS = frozenset({"eks-fargate-pods.amazonaws.com", "pods.eks.amazonaws.com"})
+
+
+def _trusted_principals(role: Resource) -> tuple[set[str], set[str]]:
+    """(service principals, types of the resources federated principals refer to) of a role's trust policy."""
+    doc = role.properties.get("AssumeRolePolicyDocument")
+    services: set[str] = set()
+    if isinstance(doc, Mapping):
+        for stmt in doc.get("Statement") or []:
+            svc = (stmt.get("Principal") or {}).get("Service") if isinstance(stmt, Mapping) else None
+            services.update([svc] if isinstance(svc, str) else svc or [])
+    federated = {ref.resource.type_name for ref in walk_refs(doc) if isinstance(ref.resource, Resource)
+                 and ref.resource.type_name == "iam.OpenIDConnectProvider"}
+    return services, federated
+
+
+def is_eks_workload_role(resource: Resource | None) -> bool:
+    """A role only the cluster's workloads can assume: IRSA (federated through the cluster's OIDC provider),
+    EKS Pod Identity, or the Fargate pod execution role. The node role is EC2's (any instance could carry it).
+    """
+    if resource is None or resource.type_name != "iam.Role":
+        return False
+    services, federated = _trusted_principals(resource)
+    return bool(federated and not services) or bool(services and services <= EKS_WORKLOAD_PRINCIPALS)
+
+
 def service_of(type_name: str, resource: Resource | None = None) -> str:
-    """The document's node for a resource (node groups: Graviton when ARM, managed x86 nodes otherwise)."""
+    """The document's node for a resource (node groups: Graviton when ARM, managed x86 nodes otherwise).
+
+    A role only the cluster's workloads can assume (is_eks_workload_role) is drawn as EKS: it is the pods'
+    AWS identity, so what its policy names is what the workloads on EKS reach (the document's EKS -> RDS,
+    MSK, Redis, Secrets Manager and ECR arrows; the load balancer controller's, ALB -> EKS). The document
+    lists "IRSA for EKS" under IAM: what authorizes those identities stays there (the OIDC provider they
+    federate through, the cluster's service role), which is its IAM -> EKS "Authorizes" arrow.
+    """
     if type_name == "eks.Nodegroup":
         ami = str(_plain(resource.properties.get("AmiType")) or "") if resource is not None else ""
         return "GRAVITON" if "ARM" in ami.upper() else "NODES"
+    if is_eks_workload_role(resource):
+        return "EKS"
     if type_name in BY_TYPE:
         return BY_TYPE[type_name]
     return BY_SERVICE.get(type_name.split(".", 1)[0], type_name.split(".", 1)[0].upper())

@@ -2,7 +2,18 @@
 
 Chain: private subnets + app security group -> EKS cluster -> node groups and
 the Fargate profile; cluster OIDC issuer -> IAM OIDC provider -> IRSA roles.
-The node role is what the repositories' policies let pull.
+The node role and the Fargate pod execution role are what the repositories'
+policies let pull.
+
+Workload access (the architecture document's EKS -> RDS/MSK/Redis/Secrets
+Manager arrows, ALB -> EKS): the pods' AWS identity is their IRSA role, so its
+policy names the actual resources the application reaches when the data layer
+and the secrets are given (`data=`, `secrets=`): rds-db:connect on each DB
+instance's DbiResourceId, kafka-cluster actions on the MSK cluster and its
+topics/groups, elasticache:Connect on the replication group, GetSecretValue on
+the two secrets; without them (a compute-only stack) it falls back to the env's
+name patterns. The AWS Load Balancer Controller's IRSA role may register pod
+IPs only into the ALB's target groups (`target_groups=`).
 
 Deviations from the upstream CDK code (inventory 2.3 and 7):
 - Kubernetes version is a profile setting (1.33), not 1.28 (out of standard support).
@@ -55,19 +66,24 @@ def irsa_trust(provider: OpenIDConnectProvider, namespace: str, service_account:
     }]})
 
 
-def app_config_policy(region: str, env: str, kms_key: Resource | None) -> dict[str, Any]:
-    """Read the env's SSM parameters (/genai-demo/<env>/*) and secrets (genai-demo/<env>/*), decrypt with the key.
+def app_config_policy(region: str, env: str, kms_key: Resource | None,
+                      secrets: dict[str, Resource] | None = None) -> dict[str, Any]:
+    """Read the env's SSM parameters (/genai-demo/<env>/*) and its secrets, decrypt with the key.
 
+    The secrets are named by their ARNs when given (the app's database login
+    and the Redis AUTH token: nothing else), else by the env's name pattern.
     The account is a wildcard because no resource outputs it; region, project
     and env narrow the ARNs to this deployment's names.
     """
+    secret_arns: Any = ([s["Arn"] for _, s in sorted(secrets.items())] if secrets
+                        else f"arn:aws:secretsmanager:{region}:*:secret:genai-demo/{env}/*")
     stmts: list[dict[str, Any]] = [
         {"Sid": "ReadConfig", "Effect": "Allow",
          "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
          "Resource": f"arn:aws:ssm:{region}:*:parameter/genai-demo/{env}/*"},
         {"Sid": "ReadSecrets", "Effect": "Allow",
          "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-         "Resource": f"arn:aws:secretsmanager:{region}:*:secret:genai-demo/{env}/*"},
+         "Resource": secret_arns},
     ]
     if kms_key is not None:
         stmts.append({"Sid": "DecryptWithMainKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"],
@@ -75,7 +91,61 @@ def app_config_policy(region: str, env: str, kms_key: Resource | None) -> dict[s
     return {"Version": "2012-10-17", "Statement": stmts}
 
 
-def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Resource | None = None) -> dict[str, Any]:
+def data_access_policy(region: str, data: dict[str, Any], db_user: str) -> dict[str, Any]:
+    """What the application does with the data stores, on those stores only (least privilege).
+
+    - RDS: rds-db:connect as the application's login on the primary and every
+      read replica (the IAM auth token; the ARN names the instance by its
+      DbiResourceId, which only the instance outputs).
+    - MSK (IAM client authentication is the only one the cluster enables):
+      connect/describe the cluster, read/write its topics, use its consumer
+      groups. Topic and group ARNs are the cluster's name and UUID plus the
+      topic: `topic/<cluster>/*` covers this cluster's.
+    - ElastiCache: elasticache:Connect on the replication group (IAM auth to
+      Redis; the AUTH token in Secrets Manager is the other way in).
+    """
+    dbs = [data["db"], *data.get("db_replicas", [])]
+    kafka = data["kafka"]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ConnectToDatabase", "Effect": "Allow", "Action": "rds-db:connect",
+         "Resource": [Join(f"arn:aws:rds-db:{region}:*:dbuser:", db["DbiResourceId"], f"/{db_user}") for db in dbs]},
+        {"Sid": "KafkaCluster", "Effect": "Allow",
+         "Action": ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster"], "Resource": kafka["Arn"]},
+        {"Sid": "KafkaTopics", "Effect": "Allow",
+         "Action": ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData", "kafka-cluster:WriteData"],
+         "Resource": Join(f"arn:aws:kafka:{region}:*:topic/", kafka["ClusterName"], "/*")},
+        {"Sid": "KafkaConsumerGroups", "Effect": "Allow",
+         "Action": ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"],
+         "Resource": Join(f"arn:aws:kafka:{region}:*:group/", kafka["ClusterName"], "/*")},
+        {"Sid": "ConnectToRedis", "Effect": "Allow", "Action": "elasticache:Connect",
+         "Resource": data["redis"]["Arn"]},
+    ]}
+
+
+# The AWS Load Balancer Controller runs in kube-system under this service account.
+LBC_SERVICE_ACCOUNT = ("kube-system", "aws-load-balancer-controller")
+# Describe calls have no resource-level permissions in Elastic Load Balancing and EC2.
+LBC_DESCRIBE = ["elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTargetGroupAttributes", "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancers", "ec2:DescribeInstances", "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"]
+
+
+def load_balancer_controller_policy(target_groups: dict[str, Resource]) -> dict[str, Any]:
+    """The controller's TargetGroupBindings: register and deregister pod IPs in the ALB's target groups only."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "RegisterPodTargets", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+         "Resource": [tg["TargetGroupArn"] for _, tg in sorted(target_groups.items())]},
+        {"Sid": "Describe", "Effect": "Allow", "Action": LBC_DESCRIBE, "Resource": "*"},
+    ]}
+
+
+def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Resource | None = None,
+          data: dict[str, Any] | None = None, secrets: dict[str, Resource] | None = None,
+          target_groups: dict[str, Resource] | None = None) -> dict[str, Any]:
+    """`data` (the data layer's result), `secrets` (name -> secretsmanager.Secret) and `target_groups`
+    (the edge layer's) narrow the workloads' IRSA policies to those resources; see the module docstring."""
     e, r = p["eks"], p["ecr"]
     env, region = p["tags"]["Environment"], p["region"]
     private = [s["SubnetId"] for s in net["subnets"]["private"]]
@@ -133,13 +203,24 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Resourc
         key: stack.add(Role(
             f"irsa_{key}",
             AssumeRolePolicyDocument=irsa_trust(oidc, sa["namespace"], sa["service_account"]),
-            InlinePolicies={"app-config": app_config_policy(region, env, kms_key)},
+            InlinePolicies={"app-config": app_config_policy(region, env, kms_key, secrets),
+                            **({"data-access": data_access_policy(region, data, p["security"]["app_db_username"])}
+                               if data is not None else {})},
             Description=f"IRSA: {sa['namespace']}/{sa['service_account']}"))
         for key, sa in e["irsa"].items()
     }
+    if target_groups:
+        ns, sa_name = LBC_SERVICE_ACCOUNT
+        irsa_roles["load_balancer_controller"] = stack.add(Role(
+            "irsa_load_balancer_controller", AssumeRolePolicyDocument=irsa_trust(oidc, ns, sa_name),
+            InlinePolicies={"target-groups": load_balancer_controller_policy(target_groups)},
+            Description=f"IRSA: {ns}/{sa_name} (fills the ALB's target groups with pod IPs)"))
 
-    pull_policy = {"Version": "2012-10-17", "Statement": [{
-        "Sid": "EksNodesPull", "Effect": "Allow", "Principal": {"AWS": node_role["Arn"]}, "Action": PULL_ACTIONS}]}
+    # Nodes pull with the node role; Fargate pods' images are pulled with the pod execution role.
+    pull_policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "EksNodesPull", "Effect": "Allow", "Principal": {"AWS": node_role["Arn"]}, "Action": PULL_ACTIONS},
+        {"Sid": "EksFargatePull", "Effect": "Allow", "Principal": {"AWS": fargate_role["Arn"]},
+         "Action": PULL_ACTIONS}]}
     encryption = {"EncryptionType": "KMS", "KmsKey": kms_key["Arn"]} if kms_key else {"EncryptionType": "AES256"}
     repositories = {
         name: stack.add(Repository(

@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.model import Stack
-from resources.base import Join
 from plans.genai_demo import compute, config, data, edge, network, security
+from resources.base import Join
 
 
 def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     net = network.build(stack, p)
     sec = security.build(stack, p)
     front = edge.build(stack, p, net=net)
-    plat = compute.build(stack, p, net=net, kms_key=sec["kms_key"])
     dat = data.build(stack, p, net=net, kms_key=sec["kms_key"], redis_auth_secret=sec["secrets"]["redis_auth"])
+    # The workloads' IRSA policies name what they reach (EKS -> RDS/MSK/Redis/Secrets, ALB -> EKS arrows).
+    plat = compute.build(stack, p, net=net, kms_key=sec["kms_key"], data=dat, secrets=sec["secrets"],
+                         target_groups=front["target_groups"])
     # What the application reads at start-up, published as SSM parameters (the EKS -> SSM arrow).
     cfg = config.build(stack, p, outputs={
         "database/endpoint": dat["db"]["Endpoint"],
