@@ -52,12 +52,10 @@ class Workspace(AmpResource):
         return ws_id, self.outputs_of(ctx, ws_id)
 
     def _describe(self, ctx: Ctx, ws_id: str) -> dict[str, Any] | None:
-        try:
-            ws = ctx.client("amp").describe_workspace(workspaceId=ws_id)["workspace"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(ctx.client("amp").describe_workspace, workspaceId=ws_id)
+        if resp is None:
+            return None
+        ws = resp["workspace"]
         return None if ws["status"]["statusCode"] == "DELETING" else ws
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
@@ -155,12 +153,11 @@ class RuleGroupsNamespace(AmpResource):
 
     def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
         ws, name = self.split(physical_id)
-        try:
-            ns = ctx.client("amp").describe_rule_groups_namespace(workspaceId=ws, name=name)["ruleGroupsNamespace"]
-        except Exception as exc:
-            if self.gone(exc):  # namespace or whole workspace gone
-                return None
-            raise
+        # None when the namespace or the whole workspace is gone
+        resp = self.ignore_gone(ctx.client("amp").describe_rule_groups_namespace, workspaceId=ws, name=name)
+        if resp is None:
+            return None
+        ns = resp["ruleGroupsNamespace"]
         return None if ns["status"]["statusCode"] == "DELETING" else ns
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:

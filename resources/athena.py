@@ -74,12 +74,10 @@ class WorkGroup(AthenaResource):
         return f"arn:{partition(ctx.region)}:athena:{ctx.region}:{ctx.account_id}:workgroup/{name}"
 
     def _get(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            wg = ctx.client("athena").get_work_group(WorkGroup=name).get("WorkGroup")
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(ctx.client("athena").get_work_group, WorkGroup=name)
+        if resp is None:
+            return None
+        wg = resp.get("WorkGroup")
         return wg or None  # moto answers an empty 200 for unknown workgroups
 
     @staticmethod
@@ -171,12 +169,8 @@ class NamedQuery(AthenaResource):
         return ctx.token if 32 <= len(ctx.token) <= 128 else hashlib.sha256(ctx.token.encode()).hexdigest()
 
     def _get(self, ctx: Ctx, query_id: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("athena").get_named_query(NamedQueryId=query_id)["NamedQuery"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(ctx.client("athena").get_named_query, NamedQueryId=query_id)
+        return None if resp is None else resp["NamedQuery"]
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         params = {k: props[k] for k in ("Name", "Description", "Database", "QueryString", "WorkGroup")

@@ -178,12 +178,7 @@ class Dashboard(CloudWatchResource):
         return name, self.outputs_of(ctx, name)
 
     def _get(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("cloudwatch").get_dashboard(DashboardName=name)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        return self.ignore_gone(ctx.client("cloudwatch").get_dashboard, DashboardName=name)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         d = self._get(ctx, physical_id)

@@ -93,12 +93,7 @@ class Rule(EventsResource):
 
     def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
         bus, name = self.split(physical_id)
-        try:
-            return ctx.client("events").describe_rule(Name=name, EventBusName=bus)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        return self.ignore_gone(ctx.client("events").describe_rule, Name=name, EventBusName=bus)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         r = self._describe(ctx, physical_id)

@@ -156,12 +156,9 @@ class DeliveryStream(FirehoseResource):
         return name if isinstance(name, str) else ctx.physical_name(max_len=64)
 
     def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            d = ctx.client("firehose").describe_delivery_stream(DeliveryStreamName=name)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        d = self.ignore_gone(ctx.client("firehose").describe_delivery_stream, DeliveryStreamName=name)
+        if d is None:
+            return None
         d = d["DeliveryStreamDescription"]
         return None if d.get("DeliveryStreamStatus") in ("DELETING", "DELETING_FAILED") else d
 

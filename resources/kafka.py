@@ -84,12 +84,9 @@ class Configuration(KafkaResource):
             props["ServerProperties"] = norm
 
     def _describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
-        try:
-            cfg = ctx.client("kafka").describe_configuration(Arn=arn)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        cfg = self.ignore_gone(ctx.client("kafka").describe_configuration, Arn=arn)
+        if cfg is None:
+            return None
         return None if cfg.get("State") == "DELETING" else cfg
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -194,12 +191,8 @@ class Cluster(KafkaResource):
     # -- helpers ---------------------------------------------------------------
 
     def _info(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("kafka").describe_cluster(ClusterArn=arn)["ClusterInfo"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(ctx.client("kafka").describe_cluster, ClusterArn=arn)
+        return None if resp is None else resp["ClusterInfo"]
 
     def _operation(self, ctx: Ctx, arn: str, call: str, **params: Any) -> None:
         """One MSK operation against the current version, then wait until the cluster is ACTIVE again."""

@@ -63,12 +63,10 @@ class KmsResource(Resource):
 
     def describe(self, ctx: Ctx, key_id: str) -> dict[str, Any] | None:
         """KeyMetadata of a live key; None when it does not exist or is pending deletion."""
-        try:
-            meta = ctx.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(ctx.client("kms").describe_key, KeyId=key_id)
+        if resp is None:
+            return None
+        meta = resp["KeyMetadata"]
         return None if meta.get("KeyState") in GONE_STATES else meta
 
 

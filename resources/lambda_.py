@@ -75,12 +75,7 @@ class LambdaResource(KnownProps, Resource):
     not_found = ("ResourceNotFoundException",)
 
     def get_function(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            return ctx.client("lambda").get_function(FunctionName=name)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        return self.ignore_gone(ctx.client("lambda").get_function, FunctionName=name)
 
 
 class Function(LambdaResource):
@@ -258,12 +253,11 @@ class Permission(LambdaResource):
 
     def _statement(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
         fn, sid = self.split(physical_id)
-        try:
-            policy = ctx.client("lambda").get_policy(FunctionName=fn)["Policy"]
-        except Exception as exc:
-            if self.gone(exc):  # no function, or no policy at all
-                return None
-            raise
+        # None when there is no function, or no policy at all
+        resp = self.ignore_gone(ctx.client("lambda").get_policy, FunctionName=fn)
+        if resp is None:
+            return None
+        policy = resp["Policy"]
         if isinstance(policy, str):
             policy = json.loads(policy)
         return next((s for s in policy.get("Statement", []) if s.get("Sid") == sid), None)

@@ -121,12 +121,10 @@ class Domain(OpenSearchResource):
         return out
 
     def _status(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        try:
-            st = ctx.client("opensearch").describe_domain(DomainName=name)["DomainStatus"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(ctx.client("opensearch").describe_domain, DomainName=name)
+        if resp is None:
+            return None
+        st = resp["DomainStatus"]
         return None if st.get("Deleted") else st
 
     @staticmethod

@@ -43,12 +43,10 @@ class QuickSightResource(Resource):
         return props.get("Name") or ctx.physical_name()
 
     def describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        try:
-            resp = getattr(ctx.client("quicksight"), f"describe_{self.kind}")(**self.ids(ctx, physical_id))
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        op = getattr(ctx.client("quicksight"), f"describe_{self.kind}")
+        resp = self.ignore_gone(op, **self.ids(ctx, physical_id))
+        if resp is None:
+            return None
         body = resp.get(self.body_key)
         status = (body or {}).get("Status") or ((body or {}).get("Version") or {}).get("Status")
         return None if not body or status == "DELETED" else body

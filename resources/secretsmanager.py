@@ -73,12 +73,9 @@ class SecretsManagerResource(Resource):
     not_found = ("ResourceNotFoundException",)
 
     def describe(self, ctx: Ctx, secret_id: str, *, include_deleted: bool = False) -> dict[str, Any] | None:
-        try:
-            meta = ctx.client("secretsmanager").describe_secret(SecretId=secret_id)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        meta = self.ignore_gone(ctx.client("secretsmanager").describe_secret, SecretId=secret_id)
+        if meta is None:
+            return None
         if meta.get("DeletedDate") and not include_deleted:
             return None
         return meta

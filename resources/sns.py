@@ -58,12 +58,8 @@ class SnsResource(KnownProps, Resource):
     not_found = ("NotFound", "NotFoundException")
 
     def attributes(self, ctx: Ctx, call: str, **params: Any) -> dict[str, str] | None:
-        try:
-            return getattr(ctx.client("sns"), call)(**params)["Attributes"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        resp = self.ignore_gone(getattr(ctx.client("sns"), call), **params)
+        return None if resp is None else resp["Attributes"]
 
 
 class Topic(SnsResource):
