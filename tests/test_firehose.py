@@ -35,13 +35,19 @@ def _msk(role):
             "AuthenticationConfiguration": {"RoleARN": role, "Connectivity": "PRIVATE"}}
 
 
-def test_delivery_stream_round_trip(aws):
+def _created_stream(aws):
+    """The MSK-to-S3 stream of the analytics stack, created; with the lake it writes to."""
     bucket, role, key = _lake(aws)
     fh = DeliveryStream("domain_events", DeliveryStreamType="MSKAsSource", MSKSourceConfiguration=_msk(role),
                         ExtendedS3DestinationConfiguration=_destination(bucket, role, key))
     fh.stack = "analytics"
     ctx = aws.ctx("domain_events", stack="analytics")
     name, out = fh.create(ctx, dict(fh.properties))
+    return fh, ctx, name, out, (bucket, role, key)
+
+
+def test_delivery_stream_round_trip(aws):
+    fh, ctx, name, out, (bucket, role, key) = _created_stream(aws)
 
     assert name == "genai-demo-test-domain-events"
     client = aws.client("firehose")
@@ -80,12 +86,7 @@ def test_delivery_stream_round_trip(aws):
 
 def test_msk_source_is_reported(aws):
     """AWS describes the MSK source; moto 5.2.5 drops MSKSourceConfiguration on create."""
-    bucket, role, key = _lake(aws)
-    fh = DeliveryStream("domain_events", DeliveryStreamType="MSKAsSource", MSKSourceConfiguration=_msk(role),
-                        ExtendedS3DestinationConfiguration=_destination(bucket, role, key))
-    fh.stack = "analytics"
-    ctx = aws.ctx("domain_events", stack="analytics")
-    name, _ = fh.create(ctx, dict(fh.properties))
+    fh, ctx, name, _, (_, role, _) = _created_stream(aws)
     d = aws.client("firehose").describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
     if "MSKSourceDescription" not in (d.get("Source") or {}):
         pytest.skip("moto drops MSKSourceConfiguration (no Source.MSKSourceDescription); needs a sandbox extension")
