@@ -21,9 +21,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import botocore.session
+from botocore import xform_name
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_changes, walk_refs
+from resources.base import Ctx, P, Resource, ResourceError, one_of, owned_by, tag_changes, walk_refs
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
@@ -106,10 +107,6 @@ class EksResource(Resource):
                 tags = (c or {}).get("cluster", {}).get("tags", {})
                 if tags.get("infra:project") == ctx.project and tags.get("infra:env") == ctx.env:
                     yield name
-
-    @staticmethod
-    def _ours(ctx: Ctx, tags: Mapping[str, str]) -> bool:
-        return all(tags.get(k) == ctx.tags[k] for k in ("infra:address", "infra:env", "infra:project"))
 
 
 # ------------------------------------------------------------------------- cluster
@@ -265,17 +262,66 @@ class Cluster(EksResource):
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         name = self.cluster_name(ctx)
         c = self._describe(ctx, name)
-        if c is None or not self._ours(ctx, c.get("tags", {})):
+        if c is None or not owned_by(c.get("tags", {}), ctx):
             return None
         return name, self.outputs_of(ctx, name)
 
 
 # ------------------------------------------------------------------------- node group
 
+class ClusterChild(EksResource):
+    """Node groups and Fargate profiles: named within a cluster, physical id "<cluster>/<name>",
+    and the same describe/delete/list calls but for the noun (`kind`, e.g. describe_nodegroup with
+    nodegroupName answering {"nodegroup": ...}, or describe_fargate_profile with fargateProfileName)."""
+
+    kind: ClassVar[str] = ""  # "Nodegroup" / "FargateProfile": also the name property's prefix
+    list_key: ClassVar[str] = ""  # where List<kind>s puts the names
+
+    @property
+    def _noun(self) -> str:
+        return self.kind[0].lower() + self.kind[1:]
+
+    def child_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get(f"{self.kind}Name")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=63)
+
+    @staticmethod
+    def split(physical_id: str) -> tuple[str, str]:
+        cluster, _, name = physical_id.partition("/")
+        return cluster, name
+
+    def _ids(self, physical_id: str) -> dict[str, str]:
+        cluster, name = self.split(physical_id)
+        return {"clusterName": cluster, f"{self._noun}Name": name}
+
+    def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        op = getattr(ctx.client("eks"), xform_name(f"Describe{self.kind}"))
+        resp = self.ignore_gone(op, **self._ids(physical_id))
+        item = resp[self._noun] if resp else None
+        return None if item is None or item.get("status") == "DELETING" else item
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        op = getattr(ctx.client("eks"), xform_name(f"Delete{self.kind}"))
+        if self.ignore_gone(op, **self._ids(physical_id)) is None:
+            return
+        ctx.wait("eks", f"{self.kind}Deleted", timeout_key="delete", **self._ids(physical_id))
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        paginator = ctx.client("eks").get_paginator(xform_name(f"List{self.kind}s"))
+        for cluster in self._clusters(ctx):
+            for page in paginator.paginate(clusterName=cluster):
+                for name in page[self.list_key]:
+                    pid = f"{cluster}/{name}"
+                    item = self._describe(ctx, pid)
+                    if item is not None and owned_by(item.get("tags", {}), ctx):
+                        return pid, self.outputs_of(ctx, pid)
+        return None
+
+
 SCALING_KEYS = {"MinSize": "minSize", "DesiredSize": "desiredSize", "MaxSize": "maxSize"}
 
 
-class Nodegroup(EksResource):
+class Nodegroup(ClusterChild):
     """A managed node group. Physical id: "<cluster>/<nodegroup>".
 
     Sizes and labels change in place (update_nodegroup_config); instance
@@ -283,6 +329,7 @@ class Nodegroup(EksResource):
     """
 
     type_name = "eks.Nodegroup"
+    kind, list_key = "Nodegroup", "nodegroups"
     props = {
         "ClusterName": P(str, required=True),
         "NodegroupName": P(str, doc="default: genai-demo-<env>-<name>"),
@@ -316,17 +363,8 @@ class Nodegroup(EksResource):
                 raise PlanError(f"{where}: AmiType {ami} is {'ARM64' if arm else 'x86_64'} but instance types "
                                 f"{wrong} are {'x86_64' if arm else 'Graviton ARM64'}")
 
-    def nodegroup_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
-        name = (props or self.properties).get("NodegroupName")
-        return name if isinstance(name, str) else ctx.physical_name(max_len=63)
-
-    @staticmethod
-    def split(physical_id: str) -> tuple[str, str]:
-        cluster, _, ng = physical_id.partition("/")
-        return cluster, ng
-
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        cluster, ng = props["ClusterName"], self.nodegroup_name(ctx, props)
+        cluster, ng = props["ClusterName"], self.child_name(ctx, props)
         ctx.client("eks").create_nodegroup(
             clusterName=cluster, nodegroupName=ng, nodeRole=props["NodeRole"], subnets=list(props["Subnets"]),
             instanceTypes=list(props["InstanceTypes"]), amiType=props["AmiType"],
@@ -336,12 +374,6 @@ class Nodegroup(EksResource):
         ctx.wait("eks", "NodegroupActive", timeout_key="create", clusterName=cluster, nodegroupName=ng)
         pid = f"{cluster}/{ng}"
         return pid, self.outputs_of(ctx, pid)
-
-    def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        cluster, ng = self.split(physical_id)
-        resp = self.ignore_gone(ctx.client("eks").describe_nodegroup, clusterName=cluster, nodegroupName=ng)
-        n = resp["nodegroup"] if resp else None
-        return None if n is None or n.get("status") == "DELETING" else n
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         n = self._describe(ctx, physical_id) or {}
@@ -387,28 +419,12 @@ class Nodegroup(EksResource):
         self._sync_tags(ctx, n["nodegroupArn"], n.get("tags", {}))
         return self.outputs_of(ctx, physical_id)
 
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
-        cluster, ng = self.split(physical_id)
-        if self.ignore_gone(ctx.client("eks").delete_nodegroup, clusterName=cluster, nodegroupName=ng) is None:
-            return
-        ctx.wait("eks", "NodegroupDeleted", timeout_key="delete", clusterName=cluster, nodegroupName=ng)
-
-    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        eks = ctx.client("eks")
-        for cluster in self._clusters(ctx):
-            for page in eks.get_paginator("list_nodegroups").paginate(clusterName=cluster):
-                for ng in page["nodegroups"]:
-                    pid = f"{cluster}/{ng}"
-                    n = self._describe(ctx, pid)
-                    if n is not None and self._ours(ctx, n.get("tags", {})):
-                        return pid, self.outputs_of(ctx, pid)
-        return None
 
 
 # ------------------------------------------------------------------------- Fargate profile
 
 
-class FargateProfile(EksResource):
+class FargateProfile(ClusterChild):
     """Pods in the selected namespaces run on Fargate. Physical id: "<cluster>/<profile>".
 
     AWS cannot change a Fargate profile: every property replaces it; only tags
@@ -416,6 +432,7 @@ class FargateProfile(EksResource):
     """
 
     type_name = "eks.FargateProfile"
+    kind, list_key = "FargateProfile", "fargateProfileNames"
     props = {
         "ClusterName": P(str, required=True),
         "FargateProfileName": P(str, doc="default: genai-demo-<env>-<name>"),
@@ -437,12 +454,8 @@ class FargateProfile(EksResource):
                 raise PlanError(f'{where}: a selector is {{"Namespace": str, "Labels": dict}}, got {s!r}')
         props["Selectors"] = [{"Namespace": s["Namespace"], "Labels": dict(s.get("Labels") or {})} for s in sels]
 
-    def profile_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
-        name = (props or self.properties).get("FargateProfileName")
-        return name if isinstance(name, str) else ctx.physical_name(max_len=63)
-
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        cluster, fp = props["ClusterName"], self.profile_name(ctx, props)
+        cluster, fp = props["ClusterName"], self.child_name(ctx, props)
         ctx.client("eks").create_fargate_profile(
             clusterName=cluster, fargateProfileName=fp, podExecutionRoleArn=props["PodExecutionRoleArn"],
             subnets=list(props["Subnets"]), tags=dict(ctx.tags),
@@ -452,16 +465,9 @@ class FargateProfile(EksResource):
         pid = f"{cluster}/{fp}"
         return pid, self.outputs_of(ctx, pid)
 
-    def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        cluster, _, fp = physical_id.partition("/")
-        resp = self.ignore_gone(ctx.client("eks").describe_fargate_profile, clusterName=cluster,
-                                fargateProfileName=fp)
-        f = resp["fargateProfile"] if resp else None
-        return None if f is None or f.get("status") == "DELETING" else f
-
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         f = self._describe(ctx, physical_id) or {}
-        return {"FargateProfileName": physical_id.partition("/")[2], "Arn": f.get("fargateProfileArn")}
+        return {"FargateProfileName": self.split(physical_id)[1], "Arn": f.get("fargateProfileArn")}
 
     def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
         f = self._describe(ctx, physical_id)
@@ -477,21 +483,3 @@ class FargateProfile(EksResource):
         f = self._describe(ctx, physical_id) or {}
         self._sync_tags(ctx, f["fargateProfileArn"], f.get("tags", {}))
         return self.outputs_of(ctx, physical_id)
-
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
-        cluster, _, fp = physical_id.partition("/")
-        if self.ignore_gone(ctx.client("eks").delete_fargate_profile, clusterName=cluster,
-                            fargateProfileName=fp) is None:
-            return
-        ctx.wait("eks", "FargateProfileDeleted", timeout_key="delete", clusterName=cluster, fargateProfileName=fp)
-
-    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        eks = ctx.client("eks")
-        for cluster in self._clusters(ctx):
-            for page in eks.get_paginator("list_fargate_profiles").paginate(clusterName=cluster):
-                for fp in page["fargateProfileNames"]:
-                    pid = f"{cluster}/{fp}"
-                    f = self._describe(ctx, pid)
-                    if f is not None and self._ours(ctx, f.get("tags", {})):
-                        return pid, self.outputs_of(ctx, pid)
-        return None

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, Join, P, Ref, Resource, tag_changes, tag_dict, tag_list, walk_refs
+from resources.base import Ctx, Join, P, Ref, Resource, owned_by, tag_changes, tag_dict, tag_list, walk_refs
 
 # ------------------------------------------------------------------------- documents
 
@@ -353,10 +353,8 @@ class OpenIDConnectProvider(IamResource):
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         """Providers cannot be filtered by tag server-side; there are few per account, so look at each."""
         iam = ctx.client("iam")
-        want = {k: ctx.tags[k] for k in ("infra:address", "infra:env", "infra:project")}
         for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-            tags = self._tags(ctx, entry["Arn"])
-            if all(tags.get(k) == v for k, v in want.items()):
+            if owned_by(self._tags(ctx, entry["Arn"]), ctx):
                 return entry["Arn"], self.outputs_of(ctx, entry["Arn"])
         return None
 

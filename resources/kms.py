@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, int_range, one_of, tag_list
+from resources.base import Ctx, P, Resource, ResourceError, int_range, one_of, owned_by, tag_list
 
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 GONE_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
@@ -164,7 +164,6 @@ class Key(KmsResource):
     def _tagged_keys(self, ctx: Ctx) -> Iterator[str]:
         """Key ids whose tags say this project/env/address; AWS has no tag filter on ListKeys."""
         kms = ctx.client("kms")
-        want = {k: ctx.tags[k] for k in ("infra:project", "infra:env", "infra:address")}
         for page in kms.get_paginator("list_keys").paginate():
             for key in page["Keys"]:
                 tags: dict[str, str] = {}
@@ -176,7 +175,7 @@ class Key(KmsResource):
                     if self.gone(exc) or self.code(exc) == "AccessDeniedException":
                         continue
                     raise
-                if all(tags.get(k) == v for k, v in want.items()):
+                if owned_by(tags, ctx):
                     yield key["KeyId"]
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
