@@ -350,6 +350,12 @@ class KnownProps:
         return v if known(v) else None
 
 
+def shaped_declared(actual: Mapping[str, Any], declared: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The optional sections among `keys` the plan declared and AWS reports, each `shaped` like
+    the declaration (a section the plan left out is AWS's business, not drift)."""
+    return {k: shaped(actual[k], declared[k]) for k in keys if k in declared and actual.get(k) is not None}
+
+
 def chunks(items: list[Any], n: int) -> list[list[Any]]:
     """`items` in slices of at most n, for APIs that cap how many entries one call takes."""
     return [items[i:i + n] for i in range(0, len(items), n)]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Ref, Resource, shaped, tag_dict, tag_list
+from resources.base import Ctx, P, Ref, Resource, shaped_declared, tag_dict, tag_list
 
 _DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
 _ENGINE = re.compile(r"^OpenSearch_(\d+)\.(\d+)$")
@@ -155,10 +155,9 @@ class Domain(OpenSearchResource):
         out: dict[str, Any] = {"EngineVersion": st.get("EngineVersion")}
         if "DomainName" in declared:
             out["DomainName"] = st["DomainName"]
-        for key in ("ClusterConfig", "EBSOptions", "VPCOptions", "EncryptionAtRestOptions",
-                    "NodeToNodeEncryptionOptions", "DomainEndpointOptions", "AdvancedOptions"):
-            if key in declared and st.get(key) is not None:
-                out[key] = shaped(st[key], declared[key])
+        out |= shaped_declared(st, declared, ("ClusterConfig", "EBSOptions", "VPCOptions", "EncryptionAtRestOptions",
+                                              "NodeToNodeEncryptionOptions", "DomainEndpointOptions",
+                                              "AdvancedOptions"))
         if "AccessPolicies" in declared:
             text = st.get("AccessPolicies") or ""
             out["AccessPolicies"] = json.loads(text) if text and not isinstance(declared["AccessPolicies"], str) \

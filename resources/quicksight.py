@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, shaped, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, one_of, shaped, shaped_declared, tag_dict, tag_list
 
 
 def _permissions(value: Any) -> str | None:
@@ -132,10 +132,7 @@ class DataSource(QuickSightResource):
         out: dict[str, Any] = {"Type": ds.get("Type"),
                                "DataSourceParameters": shaped(ds.get("DataSourceParameters") or {},
                                                               declared.get("DataSourceParameters") or {})}
-        for key in ("DataSourceId", "Name", "VpcConnectionProperties", "SslProperties"):
-            if key in declared and ds.get(key) is not None:
-                out[key] = shaped(ds[key], declared[key])
-        return out
+        return out | shaped_declared(ds, declared, ("DataSourceId", "Name", "VpcConnectionProperties", "SslProperties"))
 
     # QuickSight reports permissions through a separate call with its own
     # action spellings; they are reconciled on update, not diffed on read.
@@ -210,10 +207,7 @@ class DataSet(QuickSightResource):
         out: dict[str, Any] = {"ImportMode": ds.get("ImportMode"),
                                "PhysicalTableMap": shaped(ds.get("PhysicalTableMap") or {},
                                                           declared.get("PhysicalTableMap") or {})}
-        for key in ("DataSetId", "Name", "LogicalTableMap"):
-            if key in declared and ds.get(key) is not None:
-                out[key] = shaped(ds[key], declared[key])
-        return out
+        return out | shaped_declared(ds, declared, ("DataSetId", "Name", "LogicalTableMap"))
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if any(new.get(k) != old.get(k) for k in ("Name", "PhysicalTableMap", "LogicalTableMap", "ImportMode")):

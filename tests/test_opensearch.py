@@ -5,7 +5,8 @@ import json
 import pytest
 
 from orchestrator.errors import PlanError
-from resources.opensearch import Domain, shaped
+from resources.base import shaped
+from resources.opensearch import Domain
 
 
 def _network(aws, zones=3):
