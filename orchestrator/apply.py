@@ -87,7 +87,10 @@ class RetryPolicy:
             self.count(classify(exc, not_found) if exc is not None else "other")
 
         for attempt in Retrying(retry=retry_if_exception(pred), stop=stop, reraise=True, before_sleep=note,
-                                wait=wait_exponential_jitter(multiplier=self.initial, max=self.maximum)):
+                                # The jitter scales with the base too (tenacity's default is a fixed 0-1 s),
+                                # so the sandbox's scaled-down retries are not padded back to seconds.
+                                wait=wait_exponential_jitter(multiplier=self.initial, jitter=self.initial,
+                                                             max=self.maximum)):
             with attempt:
                 return fn()
         return None

@@ -24,7 +24,7 @@ sandbox = faults.sandbox_fixture()
 
 TINY = ("--plan", "faults_tiny", "--env", "dev")
 SMALL = ("--plan", "faults_small", "--env", "dev")
-LEASE = 1.5
+LEASE = 3.0
 
 
 def popen(run: faults.Cli, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
