@@ -178,8 +178,14 @@ def test_day2_story(aws, code, tmp_path):
 
     # -- a targeted destroy takes what depends on the target, and nothing it needs ----------------
     code["removed"] = set()
+    # The repositories' policies name the Fargate pod role, which only the cluster's pods may assume: they
+    # depend on the cluster, so the protected one blocks the targeted destroy until protection is lifted.
+    out = cli("destroy", "--target", "main.eks_cluster", "--auto-approve", ok=None)
+    assert out.exit_code == 1 and "main.ecr_backend" in out.output and "prevent_destroy" in out.output
+    code["lifecycle"] = {"ecr_backend": Lifecycle(protect=False)}
+    cli("apply", "--target", "main.ecr_backend", "--auto-approve")  # cmc-frontend was retained: not re-created
     cli("destroy", "--target", "main.eks_cluster", "--auto-approve")
     assert eks.list_clusters()["clusters"] == []
     left = addresses()
     assert NODES not in left and "main.eks_fargate" not in left and "main.eks_oidc" not in left
-    assert {"main.vpc", "main.kms_key", "main.eks_cluster_role", "main.ecr_backend"} <= left
+    assert {"main.vpc", "main.kms_key", "main.eks_cluster_role"} <= left and "main.ecr_backend" not in left
