@@ -204,6 +204,7 @@ _MODIFY = {
     "PubliclyAccessible": "PubliclyAccessible",
     "Port": "DBPortNumber",
     "EnablePerformanceInsights": "EnablePerformanceInsights",
+    "EnableIAMDatabaseAuthentication": "EnableIAMDatabaseAuthentication",
 }
 
 # Set on the source and inherited by a read replica: a replica may not declare them.
@@ -215,7 +216,7 @@ _PRIMARY_ONLY = frozenset({"MasterUsername", "ManageMasterUserPassword", "Master
 _REPLICA_CREATE = ("DBInstanceClass", "AvailabilityZone", "Port", "MultiAZ", "AutoMinorVersionUpgrade",
                    "DBParameterGroupName", "PubliclyAccessible", "StorageType", "Iops", "MaxAllocatedStorage",
                    "CopyTagsToSnapshot", "DBSubnetGroupName", "VpcSecurityGroupIds", "DeletionProtection",
-                   "EnablePerformanceInsights")
+                   "EnablePerformanceInsights", "EnableIAMDatabaseAuthentication")
 
 
 class DBInstance(RdsResource):
@@ -258,6 +259,8 @@ class DBInstance(RdsResource):
         "AutoMinorVersionUpgrade": P(bool, default=True),
         "CopyTagsToSnapshot": P(bool, default=True),
         "EnablePerformanceInsights": P(bool),
+        # Workloads log in with their IAM identity (rds-db:connect in the IRSA role), not a shared password.
+        "EnableIAMDatabaseAuthentication": P(bool),
         "SourceDBInstanceIdentifier": P(str, doc="makes this a read replica of that instance"),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
     }
@@ -378,6 +381,7 @@ class DBInstance(RdsResource):
             "AutoMinorVersionUpgrade": db.get("AutoMinorVersionUpgrade"),
             "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
             "EnablePerformanceInsights": db.get("PerformanceInsightsEnabled"),
+            "EnableIAMDatabaseAuthentication": db.get("IAMDatabaseAuthenticationEnabled"),
             "SourceDBInstanceIdentifier": db.get("ReadReplicaSourceDBInstanceIdentifier"),
         }
         if out["SourceDBInstanceIdentifier"] is not None:

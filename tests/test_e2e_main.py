@@ -96,6 +96,7 @@ def verify_main(aws, env):
     assert primary[0]["MultiAZ"] is p["rds"]["multi_az"]
     assert primary[0]["DBInstanceClass"] == p["rds"]["instance_class"]
     assert len(replicas) == p["rds"].get("replicas", 0)
+    assert all(d["IAMDatabaseAuthenticationEnabled"] for d in dbs)  # the app's IRSA role logs in with rds-db:connect
     assert primary[0]["DBSubnetGroup"]["DBSubnetGroupName"].startswith(f"genai-demo-{env}-")
     # WAF associated with the ALB; HTTPS listener with the certificate; HTTP redirects to HTTPS.
     elb = aws.client("elbv2")

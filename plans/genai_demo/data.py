@@ -85,6 +85,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="sun:04:30-sun:05:30",
         DeletionProtection=rds["deletion_protection"], PubliclyAccessible=False, CopyTagsToSnapshot=True,
         EnablePerformanceInsights=rds["performance_insights"], SkipFinalSnapshot=rds["skip_final_snapshot"],
+        EnableIAMDatabaseAuthentication=True,
         lifecycle=_lifecycle(rds)))
     db_replicas = [stack.add(DBInstance(
         f"db_replica_{i}", SourceDBInstanceIdentifier=db["DBInstanceIdentifier"],
@@ -92,7 +93,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         DBSubnetGroupName=db_subnet_group["DBSubnetGroupName"], VpcSecurityGroupIds=db_sg,
         DBParameterGroupName=db_parameters["Name"], DeletionProtection=rds["deletion_protection"],
         PubliclyAccessible=False, CopyTagsToSnapshot=True, EnablePerformanceInsights=rds["performance_insights"],
-        lifecycle=_lifecycle(rds)))
+        EnableIAMDatabaseAuthentication=True, lifecycle=_lifecycle(rds)))
         for i in range(1, rds["replicas"] + 1)]
 
     # -- MSK ---------------------------------------------------------------------------------
