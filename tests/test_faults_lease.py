@@ -101,7 +101,10 @@ def test_stale_writer_is_fenced_after_a_takeover(sandbox, tmp_path):
     assert "this run no longer holds the lock" in err + out or "this run's lease ran out" in err + out
     # Nothing the newer run recorded was overwritten, and AWS holds exactly what the state says.
     assert {a: (r.physical_id, r.serial) for a, r in run.records().items()} == after_takeover
-    faults.check_converged(run.client, run.records(), faults.small_addrs())
+    try:
+        faults.check_converged(run.client, run.records(), faults.small_addrs())
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- newer run:\n{newer.stderr[-6000:]}\n--- stale run:\n{err[-4000:]}") from None
 
 
 def test_no_mutating_call_leaves_a_process_whose_lease_ran_out(sandbox, monkeypatch):
