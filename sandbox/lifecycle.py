@@ -127,14 +127,30 @@ def pending() -> int:
         return len(_events)
 
 
+def _gens(obj: Any) -> dict[str, int]:
+    """This object's own generation counters.
+
+    Kept with the id of the object they belong to: moto builds some objects as
+    shallow copies of others (an RDS read replica is `copy.copy(primary)`), and
+    a copied counter dict would be shared, so a transition started on one copy
+    (deleting replica 2) would silently cancel the pending end of another's
+    (replica 1 never leaves `deleting`).
+    """
+    entry = obj.__dict__.get(GEN_ATTR)
+    if entry is None or entry[0] != id(obj):
+        entry = (id(obj), {})
+        obj.__dict__[GEN_ATTR] = entry
+    return entry[1]
+
+
 def _bump(obj: Any, key: str) -> int:
-    gens = obj.__dict__.setdefault(GEN_ATTR, {})
+    gens = _gens(obj)
     gens[key] = gens.get(key, 0) + 1
     return gens[key]
 
 
 def _current(obj: Any, key: str, gen: int) -> bool:
-    return obj.__dict__.get(GEN_ATTR, {}).get(key) == gen
+    return _gens(obj).get(key) == gen
 
 
 def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,

@@ -155,6 +155,49 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
     assert os_.describe_domain(DomainName="search")["DomainStatus"]["Endpoint"]
 
 
+def test_rds_read_replicas_destroyed_in_parallel_all_finish(aws):
+    """Regression: moto builds a replica as copy.copy(primary), so the simulation's per-object
+    generation counters were shared; deleting replica 2 cancelled replica 1's pending removal
+    (and deleting the primary cancelled both): their DBInstanceDeleted waiters timed out."""
+    from resources.rds import DBInstance
+    from tests.helpers import declare
+
+    scale = SCALE * 5  # RDS deletes are quick (300 s): room for the checks below while they are deleting
+    aws.lifecycle(scale=scale)
+    rds = aws.client("rds")
+    db = declare(DBInstance("db", DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="admin_user"))
+    ctx = aws.ctx("db")
+    pid, _ = db.create(ctx, dict(db.properties))
+    replicas = []
+    for name in ("db_replica_1", "db_replica_2"):
+        replica = declare(DBInstance(name, DBInstanceClass="db.t3.micro", SourceDBInstanceIdentifier=pid))
+        rctx = aws.ctx(name)
+        start = time.monotonic()
+        rpid, _ = replica.create(rctx, dict(replica.properties))  # waits out the replica's own `creating`
+        assert_took(time.monotonic() - start, "rds.dbinstance", "create", scale)
+        replicas.append((replica, rctx, rpid))
+    assert sorted(rds.describe_db_instances(DBInstanceIdentifier=pid)["DBInstances"][0][
+        "ReadReplicaDBInstanceIdentifiers"]) == [r[2] for r in replicas]
+
+    # the executor deletes both replicas at once, then the primary once they are gone
+    for _, _, rpid in replicas:
+        rds.delete_db_instance(DBInstanceIdentifier=rpid, SkipFinalSnapshot=True)
+    start = time.monotonic()
+    for _, _, rpid in replicas:
+        status = rds.describe_db_instances(DBInstanceIdentifier=rpid)["DBInstances"][0]["DBInstanceStatus"]
+        assert status == "deleting"
+        with pytest.raises(ClientError) as exc:  # AWS refuses a second delete of a deleting instance
+            rds.delete_db_instance(DBInstanceIdentifier=rpid, SkipFinalSnapshot=True)
+        assert exc.value.response["Error"]["Code"] == "InvalidDBInstanceState"
+    db.delete(ctx, pid)  # the primary's delete starts while the replicas are still deleting
+    for replica, rctx, rpid in replicas:
+        rds.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier=rpid, WaiterConfig=FAST)
+        replica.delete(rctx, rpid)  # idempotent: already gone
+        assert replica.read(rctx, rpid) is None
+    assert_took(time.monotonic() - start, "rds.dbinstance", "delete", scale)
+    rds.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier=pid, WaiterConfig=FAST)
+    assert rds.describe_db_instances()["DBInstances"] == []
+
 def test_durations_live_in_moto_state_manager(aws):
     aws.lifecycle(scale=SCALE)
     assert state_manager.get_transition("kafka.cluster:create") == {

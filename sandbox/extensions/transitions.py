@@ -4,7 +4,8 @@ With the lifecycle simulation on (sandbox.lifecycle.enable, the server's
 default), these show what AWS shows while they are being built or torn down,
 for table x scale real seconds (sandbox/latency.py):
 
-- RDS DB instance: creating -> backing-up -> available; deleting -> gone.
+- RDS DB instance: creating -> backing-up -> available (read replica: creating ->
+  available); deleting -> gone, a second delete refused (InvalidDBInstanceState).
 - Aurora DB cluster: creating -> available; deleting -> gone.
 - OpenSearch domain: Processing=True, no endpoint yet -> Processing=False;
   Deleted=True, Processing=True -> gone.
@@ -25,7 +26,7 @@ from typing import Any
 from moto.ec2.models.nat_gateways import NatGatewayBackend
 from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
 from moto.opensearch.models import OpenSearchServiceBackend
-from moto.rds.exceptions import DBSubnetGroupNotFoundError
+from moto.rds.exceptions import DBSubnetGroupNotFoundError, RDSClientError
 from moto.rds.models import DBCluster, RDSBackend
 
 from sandbox import lifecycle
@@ -39,8 +40,22 @@ def create_db_instance(self: RDSBackend, original: Callable[..., Any], *args: An
     return db
 
 
+def create_db_instance_read_replica(self: RDSBackend, original: Callable[..., Any], db_kwargs: dict[str, Any]) -> Any:
+    """A replica is built like any instance (moto copies its source's state, `available` at once)."""
+    replica = original(self, db_kwargs)
+    lifecycle.run(replica, "rds.dbinstance", "create", ["creating"], "available")
+    return replica
+
+
 def delete_db_instance(self: RDSBackend, original: Callable[..., Any], db_instance_identifier: str,
                        *args: Any, **kw: Any) -> Any:
+    db = self.databases.get(db_instance_identifier)
+    if db is not None and db.status == "deleting":
+        # AWS refuses a second delete; moto would pop the instance and fail to unlink it from its source.
+        raise RDSClientError("InvalidDBInstanceState", f"Instance {db_instance_identifier} is already being deleted.")
+    if db is not None and db.is_replica and db.source_db_instance_identifier not in self.databases \
+            and not self.arn_regex.match(db.source_db_instance_identifier or ""):
+        db.is_replica, db.source_db_instance_identifier = False, None  # source gone: AWS promoted it
     db = original(self, db_instance_identifier, *args, **kw)
     lifecycle.remove_later(self.databases, db_instance_identifier, db, "rds.dbinstance", ["deleting"])
     return db
@@ -138,6 +153,7 @@ def activate(self: FakeLoadBalancer, original: Callable[..., Any]) -> None:
 def install() -> None:
     DBCluster.status = property(_cluster_status_get, _cluster_status_set)
     lifecycle.wrap(RDSBackend, "create_db_instance")(create_db_instance)
+    lifecycle.wrap(RDSBackend, "create_db_instance_read_replica")(create_db_instance_read_replica)
     lifecycle.wrap(RDSBackend, "delete_db_instance")(delete_db_instance)
     lifecycle.wrap(RDSBackend, "create_db_cluster")(create_db_cluster)
     lifecycle.wrap(RDSBackend, "delete_db_cluster")(delete_db_cluster)
