@@ -135,3 +135,171 @@ def test_custom_cluster_mode_group_and_rds_subnet_group_modify(aws):
     with pytest.raises(ClientError) as exc:
         rds.modify_db_subnet_group(DBSubnetGroupName="nope", SubnetIds=subnets)
     assert code(exc) == "DBSubnetGroupNotFoundFault"
+
+
+def _layout(ec: Any, rid: str) -> dict[str, list[str]]:
+    """Shard id -> member cache cluster ids, as describe_replication_groups reports them."""
+    rg = ec.describe_replication_groups(ReplicationGroupId=rid)["ReplicationGroups"][0]
+    layout = {ng["NodeGroupId"]: [m["CacheClusterId"] for m in ng["NodeGroupMembers"]] for ng in rg["NodeGroups"]}
+    assert rg["MemberClusters"] == [c for members in layout.values() for c in members]
+    return layout
+
+
+def check_elasticache_scaling(client: Callable[[str], Any]) -> None:
+    """Shard and replica scaling: ModifyReplicationGroupShardConfiguration, Increase/DecreaseReplicaCount."""
+    ec = client("elasticache")
+    ec.create_replication_group(ReplicationGroupId="sh", ReplicationGroupDescription="d", NumNodeGroups=2,
+                                ReplicasPerNodeGroup=1, CacheNodeType="cache.t4g.micro", Engine="redis",
+                                AutomaticFailoverEnabled=True)
+    assert _layout(ec, "sh") == {"0001": ["sh-0001-001", "sh-0001-002"], "0002": ["sh-0002-001", "sh-0002-002"]}
+
+    # scale out to 3 shards, AZs chosen per shard; the slots are spread over all of them
+    rg = ec.modify_replication_group_shard_configuration(
+        ReplicationGroupId="sh", NodeGroupCount=3, ApplyImmediately=True,
+        ReshardingConfiguration=[{"NodeGroupId": i, "PreferredAvailabilityZones": ["ap-east-2c", "ap-east-2a"]}
+                                 for i in ("0001", "0002", "0003")])["ReplicationGroup"]
+    assert rg["Status"] == "available" and len(rg["NodeGroups"]) == 3
+    new = rg["NodeGroups"][2]
+    assert new["NodeGroupId"] == "0003" and [m["PreferredAvailabilityZone"] for m in new["NodeGroupMembers"]] == [
+        "ap-east-2c", "ap-east-2a"]
+    assert [ng["Slots"] for ng in rg["NodeGroups"]] == ["0-5460", "5461-10921", "10922-16383"]
+    assert len(rg["MemberClusters"]) == 6
+
+    # two replicas everywhere, then one shard back to one by naming the replica to drop
+    ec.increase_replica_count(ReplicationGroupId="sh", NewReplicaCount=2, ApplyImmediately=True)
+    assert all(len(m) == 3 for m in _layout(ec, "sh").values())
+    ec.decrease_replica_count(ReplicationGroupId="sh", ReplicasToRemove=["sh-0002-002"], ApplyImmediately=True)
+    assert _layout(ec, "sh")["0002"] == ["sh-0002-001", "sh-0002-003"]
+    ec.decrease_replica_count(ReplicationGroupId="sh", ApplyImmediately=True, ReplicaConfiguration=[
+        {"NodeGroupId": "0001", "NewReplicaCount": 1}, {"NodeGroupId": "0003", "NewReplicaCount": 1}])
+    assert [len(m) for m in _layout(ec, "sh").values()] == [2, 2, 2]
+
+    errors = [
+        (ec.modify_replication_group_shard_configuration, {"NodeGroupCount": 2}, "InvalidParameterValue"),
+        (ec.modify_replication_group_shard_configuration, {"NodeGroupCount": 3}, "InvalidParameterValue"),
+        (ec.modify_replication_group_shard_configuration,
+         {"NodeGroupCount": 2, "NodeGroupsToRemove": ["0001"], "NodeGroupsToRetain": ["0002", "0003"]},
+         "InvalidParameterCombination"),
+        (ec.modify_replication_group_shard_configuration, {"NodeGroupCount": 2, "NodeGroupsToRemove": ["0009"]},
+         "InvalidParameterValue"),
+        (ec.modify_replication_group_shard_configuration, {"NodeGroupCount": 501}, "NodeGroupsPerReplicationGroupQuotaExceeded"),
+        (ec.increase_replica_count, {"NewReplicaCount": 1}, "NoOperationFault"),
+        (ec.increase_replica_count, {"NewReplicaCount": 6}, "InvalidParameterValue"),
+        (ec.increase_replica_count, {}, "InvalidParameterValue"),
+        (ec.decrease_replica_count, {"NewReplicaCount": 2}, "InvalidParameterValue"),
+        (ec.decrease_replica_count, {"ReplicasToRemove": ["sh-0001-001"]}, "InvalidParameterValue"),  # a primary
+        (ec.decrease_replica_count, {"NewReplicaCount": 0, "ReplicasToRemove": ["sh-0001-002"]},
+         "InvalidParameterCombination"),
+    ]
+    for call, params, expected in errors:
+        with pytest.raises(ClientError) as exc:
+            call(ReplicationGroupId="sh", ApplyImmediately=True, **params)
+        assert code(exc) == expected, (call, params)
+    with pytest.raises(ClientError) as exc:
+        ec.increase_replica_count(ReplicationGroupId="sh", NewReplicaCount=2, ApplyImmediately=False)
+    assert code(exc) == "InvalidParameterValue"
+
+    # scale in to one shard: the retained shard keeps its members and takes every slot
+    rg = ec.modify_replication_group_shard_configuration(ReplicationGroupId="sh", NodeGroupCount=1,
+                                                         NodeGroupsToRetain=["0002"],
+                                                         ApplyImmediately=True)["ReplicationGroup"]
+    assert [(ng["NodeGroupId"], ng["Slots"]) for ng in rg["NodeGroups"]] == [("0002", "0-16383")]
+    assert rg["MemberClusters"] == ["sh-0002-001", "sh-0002-003"]
+
+    # cluster mode disabled: NumCacheClusters is honoured, replicas scale, shards do not
+    ec.create_replication_group(ReplicationGroupId="single", ReplicationGroupDescription="d", NumCacheClusters=2,
+                                CacheNodeType="cache.t4g.micro", Engine="redis", AutomaticFailoverEnabled=True)
+    assert _layout(ec, "single") == {"0001": ["single-001", "single-002"]}
+    shard = ec.describe_replication_groups(ReplicationGroupId="single")["ReplicationGroups"][0]["NodeGroups"][0]
+    assert shard["ReaderEndpoint"]["Address"].startswith("replica.single.")
+    rg = ec.increase_replica_count(ReplicationGroupId="single", NewReplicaCount=3,
+                                   ApplyImmediately=True)["ReplicationGroup"]
+    members = rg["NodeGroups"][0]["NodeGroupMembers"]
+    assert [m["CurrentRole"] for m in members] == ["primary", "replica", "replica", "replica"]
+    assert all(m["ReadEndpoint"]["Address"].startswith(m["CacheClusterId"] + ".") for m in members)
+    with pytest.raises(ClientError) as exc:  # automatic failover needs a replica left
+        ec.decrease_replica_count(ReplicationGroupId="single", NewReplicaCount=0, ApplyImmediately=True)
+    assert code(exc) == "InvalidParameterValue"
+    with pytest.raises(ClientError) as exc:
+        ec.modify_replication_group_shard_configuration(ReplicationGroupId="single", NodeGroupCount=2,
+                                                        ApplyImmediately=True)
+    assert code(exc) == "InvalidParameterValue"
+
+    for call, params in ((ec.modify_replication_group_shard_configuration, {"NodeGroupCount": 2}),
+                         (ec.increase_replica_count, {"NewReplicaCount": 2}),
+                         (ec.decrease_replica_count, {"NewReplicaCount": 1})):
+        with pytest.raises(ClientError) as exc:
+            call(ReplicationGroupId="nope", ApplyImmediately=True, **params)
+        assert code(exc) == "ReplicationGroupNotFoundFault"
+    for rid in ("sh", "single"):
+        ec.delete_replication_group(ReplicationGroupId=rid)
+        ec.get_waiter("replication_group_deleted").wait(ReplicationGroupId=rid,
+                                                        WaiterConfig={"Delay": 0.01, "MaxAttempts": 5})
+
+
+def test_elasticache_scaling_in_process(aws):
+    check_elasticache_scaling(aws.client)
+
+
+def test_replication_group_resource_scales_in_place(aws):
+    """resources/elasticache.py's update path end to end: shards and replicas change in place, and the
+    tool's waiter waits out `modifying` (lifecycle simulation on)."""
+    from resources.elasticache import ReplicationGroup
+    from tests.helpers import declare
+
+    aws.lifecycle(scale=0.0002)  # a 900 s reshard takes 0.18 s
+    ec = aws.client("elasticache")
+    props = {"CacheNodeType": "cache.t4g.micro", "ClusterMode": "enabled", "NumNodeGroups": 2,
+             "ReplicasPerNodeGroup": 1, "AutomaticFailoverEnabled": True, "TransitEncryptionEnabled": False,
+             "CacheParameterGroupName": "default.redis7.cluster.on"}
+    rg = declare(ReplicationGroup("redis", **props))
+    ctx = aws.ctx("redis")
+    pid, out = rg.create(ctx, dict(rg.properties))
+    assert out["ConfigurationEndpointAddress"]
+    state = rg.read(ctx, pid)
+    assert (state["NumNodeGroups"], state["ReplicasPerNodeGroup"]) == (2, 1)
+
+    calls: list[str] = []  # the tool's own client, watched: what each scaling call answered
+    tool = ctx.client("elasticache")
+    for op in ("modify_replication_group_shard_configuration", "increase_replica_count", "decrease_replica_count"):
+        fn = getattr(tool, op)
+
+        def spy(*a: Any, _fn: Any = fn, _op: str = op, **kw: Any) -> Any:
+            answer = _fn(*a, **kw)
+            calls.append(f"{_op}:{answer['ReplicationGroup']['Status']}")
+            return answer
+        setattr(tool, op, spy)
+
+    bigger = dict(rg.properties, NumNodeGroups=3, ReplicasPerNodeGroup=2)
+    rg.update(ctx, pid, dict(rg.properties), bigger)
+    assert calls == ["modify_replication_group_shard_configuration:modifying", "increase_replica_count:modifying"]
+    seen = ec.describe_replication_groups(ReplicationGroupId=pid)["ReplicationGroups"][0]
+    assert seen["Status"] == "available" and len(seen["NodeGroups"]) == 3
+    assert all(len(ng["NodeGroupMembers"]) == 3 for ng in seen["NodeGroups"]) and len(seen["MemberClusters"]) == 9
+    state = rg.read(ctx, pid)
+    assert (state["NumNodeGroups"], state["ReplicasPerNodeGroup"]) == (3, 2)
+
+    calls.clear()
+    rg.update(ctx, pid, bigger, dict(rg.properties))  # and back: scale in, fewer replicas
+    assert calls == ["modify_replication_group_shard_configuration:modifying", "decrease_replica_count:modifying"]
+    state = rg.read(ctx, pid)
+    assert (state["NumNodeGroups"], state["ReplicasPerNodeGroup"]) == (2, 1)
+    assert [ng["NodeGroupId"] for ng in ec.describe_replication_groups(ReplicationGroupId=pid)[
+        "ReplicationGroups"][0]["NodeGroups"]] == ["0001", "0002"]
+
+    assert rg.find(ctx)[0] == pid
+    rg.delete(ctx, pid)
+    rg.delete(ctx, pid)
+    assert rg.read(ctx, pid) is None and rg.find(ctx) is None
+
+    # cluster mode disabled: NumCacheClusters (primary + replicas) changes through the replica calls
+    single = declare(ReplicationGroup("cache", CacheNodeType="cache.t4g.micro", NumCacheClusters=2,
+                                      AutomaticFailoverEnabled=True, TransitEncryptionEnabled=False))
+    sctx = aws.ctx("cache")
+    spid, _ = single.create(sctx, dict(single.properties))
+    assert single.read(sctx, spid)["NumCacheClusters"] == 2
+    calls.clear()
+    single.update(sctx, spid, dict(single.properties), dict(single.properties, NumCacheClusters=3))
+    assert calls == ["increase_replica_count:modifying"] and single.read(sctx, spid)["NumCacheClusters"] == 3
+    single.delete(sctx, spid)
+    assert single.read(sctx, spid) is None

@@ -1,10 +1,13 @@
-"""ElastiCache fidelity: parameter groups, modify calls, cluster mode, deletes that finish.
+"""ElastiCache fidelity: parameter groups, modify calls, cluster mode, scaling, deletes that finish.
 
 moto 5.2.5 has no parameter groups, no modify_cache_cluster, no subnet group
 modify/delete; its deletes leave resources `deleting` forever; and a
 replication group created with several shards (cluster mode, as AWS infers
 from NumNodeGroups > 1 or a `.cluster.on` parameter group) reports
-ClusterEnabled=False. Shapes and error codes follow botocore's model.
+ClusterEnabled=False; it has no shard or replica scaling
+(ModifyReplicationGroupShardConfiguration, Increase/DecreaseReplicaCount:
+`modifying`, then the new NodeGroups/MemberClusters and `available`) and it
+ignores NumCacheClusters. Shapes and error codes follow botocore's model.
 """
 
 from __future__ import annotations
@@ -59,6 +62,17 @@ class InvalidCacheClusterState(ElastiCacheException):
 
 class InvalidReplicationGroupState(ElastiCacheException):
     code = "InvalidReplicationGroupState"
+
+
+class NoOperationFault(ElastiCacheException):
+    code = "NoOperationFault"
+
+
+class NodeGroupsPerReplicationGroupQuotaExceeded(ElastiCacheException):
+    code = "NodeGroupsPerReplicationGroupQuotaExceeded"
+
+    def __init__(self, count: int) -> None:
+        super().__init__(f"NodeGroupCount {count} exceeds the quota of {MAX_SHARDS} node groups per replication group.")
 
 
 # -- parameters ---------------------------------------------------------------------
@@ -354,6 +368,60 @@ class _Responses:
         del backend.cache_subnet_groups[name]
         return EmptyResult()
 
+    def modify_replication_group_shard_configuration(self: Any) -> ActionResult:
+        group = _scalable(self.elasticache_backend, self._get_param("ReplicationGroupId"),
+                          self._get_bool_param("ApplyImmediately"))
+        if group.cluster_mode != "enabled":
+            raise InvalidParameterValueException(
+                f"Replication group {group.replication_group_id} is not in cluster mode: shards cannot be changed.")
+        count = self._get_int_param("NodeGroupCount")
+        ids = [ng["node_group_id"] for ng in group.node_groups]
+        if count is None or count < 1:
+            raise InvalidParameterValueException("NodeGroupCount must be at least 1.")
+        if count > MAX_SHARDS:
+            raise NodeGroupsPerReplicationGroupQuotaExceeded(count)
+        if count == len(ids):
+            raise InvalidParameterValueException(
+                f"Replication group {group.replication_group_id} already has {count} node groups.")
+        remove = self._get_param("NodeGroupsToRemove") or []
+        retain = self._get_param("NodeGroupsToRetain") or []
+        resharding = self._get_param("ReshardingConfiguration") or []
+        if remove and retain:
+            raise InvalidParameterCombinationException("Specify NodeGroupsToRemove or NodeGroupsToRetain, not both.")
+        if resharding and len(resharding) != count:
+            raise InvalidParameterValueException(
+                f"ReshardingConfiguration needs one entry per node group ({count}), got {len(resharding)}.")
+        if count < len(ids):
+            if not (remove or retain):
+                raise InvalidParameterValueException(
+                    "NodeGroupsToRemove or NodeGroupsToRetain is required when NodeGroupCount is lower than the "
+                    "current number of node groups.")
+            unknown = sorted(set(remove or retain) - set(ids))
+            if unknown:
+                raise InvalidParameterValueException(f"Node groups {', '.join(unknown)} are not part of replication "
+                                                     f"group {group.replication_group_id}.")
+            keep = [i for i in ids if i not in remove] if remove else [i for i in ids if i in retain]
+            if len(keep) != count or len(set(remove or retain)) != len(remove or retain):
+                raise InvalidParameterValueException(
+                    f"Removing {', '.join(remove) or 'all but ' + ', '.join(retain)} from {len(ids)} node groups "
+                    f"does not leave NodeGroupCount={count}.")
+        else:
+            if remove or retain:
+                raise InvalidParameterCombinationException(
+                    "NodeGroupsToRemove/NodeGroupsToRetain apply only when NodeGroupCount decreases.")
+            keep = ids
+        backend = self.elasticache_backend
+        # The slots move while the group is `modifying`; the new layout is visible once it is `available`.
+        group.pending_modified_values = {"Resharding": {"SlotMigration": {"ProgressPercentage": 0.0}}}
+        _scale_later(group, lambda: _reshard(backend, group, keep, count, resharding))
+        return ActionResult({"ReplicationGroup": group})
+
+    def increase_replica_count(self: Any) -> ActionResult:
+        return _replica_change(self, increase=True)
+
+    def decrease_replica_count(self: Any) -> ActionResult:
+        return _replica_change(self, increase=False)
+
     def describe_engine_default_parameters(self: Any) -> ActionResult:
         family = self._get_param("CacheParameterGroupFamily")
         if family not in FAMILIES:
@@ -363,6 +431,171 @@ class _Responses:
                   for n, (d, t, a, m, c, desc) in sorted(_catalog(family).items())]
         return ActionResult({"EngineDefaults": {"CacheParameterGroupFamily": family, "Parameters": params,
                                                 "CacheNodeTypeSpecificParameters": []}})
+
+
+# -- shard and replica scaling ----------------------------------------------------
+
+MAX_SHARDS = 500  # node groups per replication group (the service quota's upper bound)
+MAX_REPLICAS = 5  # read replicas per node group
+SLOTS = 16384
+
+
+def _scalable(backend: ElastiCacheBackend, rid: str, apply_immediately: bool | None) -> Any:
+    """The replication group a scaling call may change now (the checks AWS makes first)."""
+    group = backend.replication_groups.get(rid)
+    if group is None:
+        raise ReplicationGroupNotFound(rid)
+    if group.status != "available":
+        raise InvalidReplicationGroupState(f"Replication group {rid} is not in available state ({group.status}).")
+    if apply_immediately is not True:
+        raise InvalidParameterValueException("ApplyImmediately=false is not supported: scaling applies immediately.")
+    return group
+
+
+def _scale_later(group: Any, change: Callable[[], None]) -> None:
+    """`modifying` for the table's update time, then the new shard/replica layout and `available`."""
+    def set_status(state: str) -> None:
+        group.status = state
+        if state == "available":
+            change()
+            group.pending_modified_values = {}
+
+    lifecycle.run(group, GROUP, "update", ["modifying"], "available", apply=set_status)
+
+
+def _domain(group: Any) -> str:
+    cfg = getattr(group, "configuration_endpoint", None) or {}
+    address = cfg.get("Address") or cfg.get("address")
+    if address:
+        return address.split(".", 1)[1]
+    ng = group.node_groups[0] if group.node_groups else {}
+    address = ng.get("primary_endpoint_address") or f"master.{group.replication_group_id}.xxxxxx.cache.amazonaws.com"
+    return address.split(".", 1)[1]
+
+
+def _az(backend: ElastiCacheBackend, i: int, preferred: list[str] | None = None) -> str:
+    if preferred:
+        return preferred[i % len(preferred)]
+    return f"{backend.region_name}{'abc'[i % 3]}"
+
+
+def _suffix(member: dict[str, Any]) -> int:
+    tail = member["cache_cluster_id"].rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _member(backend: ElastiCacheBackend, group: Any, ng: dict[str, Any], number: int, primary: bool,
+            az: str) -> dict[str, Any]:
+    """One NodeGroupMember as moto stores it: <group>-<shard>-<nnn> in cluster mode, <group>-<nnn> otherwise."""
+    rid = group.replication_group_id
+    if group.cluster_mode == "enabled":
+        return {"cache_cluster_id": f"{rid}-{ng['node_group_id']}-{number:03d}", "cache_node_id": "0001",
+                "preferred_availability_zone": az}
+    cid = f"{rid}-{number:03d}"
+    return {"cache_cluster_id": cid, "cache_node_id": "0001", "preferred_availability_zone": az,
+            "read_endpoint": {"address": f"{cid}.{_domain(group)}", "port": group.port},
+            "current_role": "primary" if primary else "replica"}
+
+
+def _resize(backend: ElastiCacheBackend, group: Any, ng: dict[str, Any], replicas: int,
+            remove: list[str] | None = None, azs: list[str] | None = None) -> None:
+    """Make `ng` hold its primary and `replicas` replicas (dropping `remove` first, then the newest)."""
+    members = ng["node_group_members"]
+    if remove:
+        members[:] = [m for m in members if m["cache_cluster_id"] not in remove]
+    while len(members) > replicas + 1:
+        members.pop()
+    while len(members) < replicas + 1:
+        number = max((_suffix(m) for m in members), default=0) + 1
+        members.append(_member(backend, group, ng, number, not members, _az(backend, len(members), azs)))
+    _sync_members(group)
+
+
+def _sync_members(group: Any) -> None:
+    group.member_clusters[:] = [m["cache_cluster_id"] for ng in group.node_groups for m in ng["node_group_members"]]
+    if group.snapshotting_cluster_id and group.snapshotting_cluster_id not in group.member_clusters:
+        group.snapshotting_cluster_id = group.member_clusters[-1]
+
+
+def _reshard(backend: ElastiCacheBackend, group: Any, keep: list[str], count: int,
+             resharding: list[dict[str, Any]]) -> None:
+    """The shards after resharding: `keep` plus new ones (as many replicas as the first), slots spread evenly."""
+    replicas = max(len(group.node_groups[0]["node_group_members"]) - 1, 0) if group.node_groups else 0
+    shards = [ng for ng in group.node_groups if ng["node_group_id"] in keep]
+    next_id = max(int(ng["node_group_id"]) for ng in group.node_groups) + 1
+    zones = {c.get("NodeGroupId"): c.get("PreferredAvailabilityZones") for c in resharding if c.get("NodeGroupId")}
+    positional = [c.get("PreferredAvailabilityZones") for c in resharding]
+    while len(shards) < count:
+        ng_id = f"{next_id:04d}"
+        next_id += 1
+        ng: dict[str, Any] = {"node_group_id": ng_id, "status": "available", "node_group_members": []}
+        azs = zones.get(ng_id) or (positional[len(shards)] if len(positional) > len(shards) else None)
+        shards.append(ng)
+        group.node_groups = shards
+        _resize(backend, group, ng, replicas, azs=azs)
+    group.node_groups = shards
+    for i, ng in enumerate(shards):
+        ng["slots"] = f"{i * SLOTS // count}-{(i + 1) * SLOTS // count - 1}"
+    _sync_members(group)
+
+
+def _replica_change(resp: Any, increase: bool) -> ActionResult:
+    """IncreaseReplicaCount / DecreaseReplicaCount: NewReplicaCount for every shard, or per shard."""
+    backend = resp.elasticache_backend
+    group = _scalable(backend, resp._get_param("ReplicationGroupId"), resp._get_bool_param("ApplyImmediately"))
+    count = resp._get_int_param("NewReplicaCount")
+    config = resp._get_param("ReplicaConfiguration") or []
+    remove = (resp._get_param("ReplicasToRemove") or []) if not increase else []
+    given = [name for name, v in (("NewReplicaCount", count), ("ReplicaConfiguration", config),
+                                  ("ReplicasToRemove", remove)) if v not in (None, [])]
+    if not given:
+        raise InvalidParameterValueException(f"One of {'NewReplicaCount, ReplicaConfiguration' + ('' if increase else ', ReplicasToRemove')} is required.")
+    if len(given) > 1:
+        raise InvalidParameterCombinationException(f"Specify only one of {', '.join(given)}.")
+    shards = {ng["node_group_id"]: ng for ng in group.node_groups}
+    current = {i: len(ng["node_group_members"]) - 1 for i, ng in shards.items()}
+    targets: dict[str, int] = {}
+    azs: dict[str, list[str] | None] = {}
+    if count is not None:
+        targets = dict.fromkeys(shards, count)
+    elif config:
+        for c in config:
+            if c.get("NodeGroupId") not in shards:
+                raise InvalidParameterValueException(f"Node group {c.get('NodeGroupId')} is not part of replication "
+                                                     f"group {group.replication_group_id}.")
+            targets[c["NodeGroupId"]] = int(c["NewReplicaCount"])
+            azs[c["NodeGroupId"]] = c.get("PreferredAvailabilityZones")
+    else:
+        where = {m["cache_cluster_id"]: (i, m) for i, ng in shards.items() for m in ng["node_group_members"]}
+        for cid in remove:
+            if cid not in where:
+                raise InvalidParameterValueException(f"Cache cluster {cid} is not a member of replication group "
+                                                     f"{group.replication_group_id}.")
+            i, m = where[cid]
+            if m is shards[i]["node_group_members"][0]:
+                raise InvalidParameterValueException(f"Cache cluster {cid} is a primary; only replicas can be removed.")
+            targets[i] = targets.get(i, current[i]) - 1
+    floor = 1 if group.multi_az == "enabled" or (group.cluster_mode != "enabled"
+                                                  and group.automatic_failover == "enabled") else 0
+    for i, n in targets.items():
+        if n > MAX_REPLICAS or n < 0:
+            raise InvalidParameterValueException(f"NewReplicaCount must be between 0 and {MAX_REPLICAS}, got {n}.")
+        if increase and n < current[i] or not increase and n > current[i]:
+            word = "greater" if increase else "less"
+            raise InvalidParameterValueException(f"The new replica count for node group {i} must be {word} than the "
+                                                 f"current count ({current[i]}), got {n}.")
+        if not increase and n < floor:
+            raise InvalidParameterValueException(
+                f"Node group {i} needs at least {floor} replica with automatic failover or Multi-AZ enabled.")
+    if all(n == current[i] for i, n in targets.items()):
+        raise NoOperationFault("The replica count is already as requested: nothing to do.")
+
+    def change() -> None:
+        for i, n in targets.items():
+            _resize(backend, group, shards[i], n, remove=remove, azs=azs.get(i))
+
+    _scale_later(group, change)
+    return ActionResult({"ReplicationGroup": group})
 
 
 def _apply_later(obj: Any, kind: str, status_attr: str, pending: dict[str, Any], attrs: dict[str, str]) -> None:
@@ -448,6 +681,13 @@ def create_replication_group(self: ElastiCacheBackend, original: Callable[..., A
     group = original(self, *args, **kw)
     group.cluster_mode = mode or "disabled"
     group.pending_modified_values = {}
+    clusters = kw.get("num_cache_clusters")
+    if group.cluster_mode == "disabled" and clusters and not kw.get("replicas_per_node_group"):
+        # moto sizes the group from ReplicasPerNodeGroup only: NumCacheClusters=2 gave one member
+        _resize(self, group, group.node_groups[0], clusters - 1, azs=kw.get("preferred_cache_cluster_azs"))
+    for ng in group.node_groups:
+        if ng.get("reader_endpoint_address"):  # moto keeps the address but never reports ReaderEndpoint
+            ng["reader_endpoint"] = {"address": ng["reader_endpoint_address"], "port": group.port}
     if mode == "enabled":
         group.configuration_endpoint = {"Address": group.configuration_endpoint["address"],
                                         "Port": group.configuration_endpoint["port"]}
