@@ -10,7 +10,7 @@ import boto3
 import pytest
 from test_sandbox_analytics import check_analytics
 from test_sandbox_eks import check_eks
-from test_sandbox_elasticache import check_elasticache
+from test_sandbox_elasticache import check_elasticache, check_elasticache_scaling
 from test_sandbox_firehose_msk import check_firehose_msk
 from test_sandbox_kafka import check_kafka
 from test_sandbox_misc import check_misc
@@ -44,8 +44,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[server.Status]
             os.environ["INFRA_SANDBOX_DIR"] = old
 
 
-@pytest.mark.parametrize("check", [check_kafka, check_elasticache, check_eks, check_xray, check_analytics,
-                                   check_misc, check_firehose_msk], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("check", [check_kafka, check_elasticache, check_elasticache_scaling, check_eks, check_xray,
+                                   check_analytics, check_misc, check_firehose_msk], ids=lambda f: f.__name__)
 def test_extension_through_server(sandbox: server.Status, check: Callable[[Callable[[str], Any]], None]) -> None:
     server.reset()  # no test depends on another's AWS state
     check(factory(sandbox.endpoint_url))
