@@ -155,6 +155,32 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
     assert os_.describe_domain(DomainName="search")["DomainStatus"]["Endpoint"]
 
 
+def test_elasticache_scaling_is_modifying_for_the_update_time(aws):
+    aws.lifecycle(scale=SCALE)
+    ec = aws.client("elasticache")
+    ec.create_replication_group(ReplicationGroupId="rg", ReplicationGroupDescription="d", NumNodeGroups=2,
+                                ReplicasPerNodeGroup=1, CacheNodeType="cache.t4g.micro", Engine="redis",
+                                AutomaticFailoverEnabled=True)
+    ec.get_waiter("replication_group_available").wait(ReplicationGroupId="rg", WaiterConfig=FAST)
+    rg = ec.modify_replication_group_shard_configuration(ReplicationGroupId="rg", NodeGroupCount=3,
+                                                         ApplyImmediately=True)["ReplicationGroup"]
+    start = time.monotonic()  # the transition's clock starts when the call returns
+    assert rg["Status"] == "modifying" and len(rg["NodeGroups"]) == 2  # slots still migrating
+    assert rg["PendingModifiedValues"]["Resharding"]["SlotMigration"]["ProgressPercentage"] == 0.0
+    with pytest.raises(ClientError) as exc:  # one change at a time
+        ec.increase_replica_count(ReplicationGroupId="rg", NewReplicaCount=2, ApplyImmediately=True)
+    assert exc.value.response["Error"]["Code"] == "InvalidReplicationGroupState"
+    assert_took(since(start, lambda: ec.get_waiter("replication_group_available").wait(ReplicationGroupId="rg",
+                                                                                        WaiterConfig=FAST)),
+                "elasticache.replicationgroup", "update")
+    seen = ec.describe_replication_groups(ReplicationGroupId="rg")["ReplicationGroups"][0]
+    assert len(seen["NodeGroups"]) == 3 and len(seen["MemberClusters"]) == 6 and not seen.get("PendingModifiedValues")
+    assert ec.increase_replica_count(ReplicationGroupId="rg", NewReplicaCount=2,
+                                     ApplyImmediately=True)["ReplicationGroup"]["Status"] == "modifying"
+    ec.get_waiter("replication_group_available").wait(ReplicationGroupId="rg", WaiterConfig=FAST)
+    assert len(ec.describe_replication_groups(ReplicationGroupId="rg")["ReplicationGroups"][0][
+        "MemberClusters"]) == 9
+
 def test_rds_read_replicas_destroyed_in_parallel_all_finish(aws):
     """Regression: moto builds a replica as copy.copy(primary), so the simulation's per-object
     generation counters were shared; deleting replica 2 cancelled replica 1's pending removal
