@@ -8,6 +8,7 @@ are CLI processes against this module's sandbox server, with a short lease
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -82,8 +83,8 @@ def test_stale_writer_is_fenced_after_a_takeover(sandbox, tmp_path):
     run = faults.Cli(sandbox)
     short = {"INFRA_LEASE_SECONDS": str(LEASE)}
     mark = str(tmp_path / "waiting")
-    # One change at a time, so the pause lands in the NAT gateway's wait and not in the middle of another
-    # create call's bytes on the wire (moto ignores ClientToken there; AWS would dedupe it by the token).
+    # One call slot; the pause lands in the NAT gateway's wait. A wait lends its slot, so another create may be
+    # in flight at that moment (see the end of the test for what that can leave behind).
     stale = popen(run, "apply", *SMALL, "--auto-approve", "--parallelism", "1",
                   env={**short, "INFRA_FAULT_DELAY": f"ec2.DescribeNatGateways:2:{mark}"})
     wait_for(mark, stale)
@@ -104,7 +105,17 @@ def test_stale_writer_is_fenced_after_a_takeover(sandbox, tmp_path):
     try:
         faults.check_converged(run.client, run.records(), faults.small_addrs())
     except AssertionError as exc:
-        raise AssertionError(f"{exc}\n--- newer run:\n{newer.stderr[-6000:]}\n--- stale run:\n{err[-4000:]}") from None
+        # The one window no lock can close: the stale run passed its lease check for a create that has no
+        # idempotency token (KMS CreateKey) and was stopped with the request still on its way. On resume
+        # the request lands. The tool cannot prevent that (Terraform and Pulumi cannot either); it must
+        # see it: every untracked copy is an orphan `infra scan` reports, and nothing else diverged.
+        problems = [line.strip() for line in str(exc).splitlines()[1:] if line.strip()]
+        untracked = [p.split()[1] for p in problems if p.startswith("untracked ")]
+        others = [p for p in problems if not p.startswith(("untracked ", "duplicate "))]
+        orphans = {o["arn"] for o in json.loads(run.ok("scan", *SMALL, "--json").stdout)["orphans"]}
+        if others or not untracked or not set(untracked) <= orphans:
+            raise AssertionError(f"{exc}\nscan orphans: {sorted(orphans)}\n--- newer run:\n{newer.stderr[-6000:]}"
+                                 f"\n--- stale run:\n{err[-4000:]}") from None
 
 
 def test_no_mutating_call_leaves_a_process_whose_lease_ran_out(sandbox, monkeypatch):
