@@ -20,12 +20,15 @@ def makespan(strategy, steps):
 
 
 def test_walks_against_the_bound_on_the_production_graph():
-    """The production graph's real shape, each step only its modeled wait (1 AWS minute = 40 ms)."""
+    """The production graph's real shape, each step only its modeled wait (1 AWS minute = 100 ms).
+
+    The scale is large enough that dispatch overhead on a busy 2-core CI machine (another test worker
+    beside this one) stays well inside the 10 % the ratios allow."""
     g, _ = build_graph(plans.load("genai_demo", "production"))
-    m = model.Model(scale=0.04 / 60)
+    m = model.Model(scale=0.1 / 60)
     steps, weights = model.modeled_steps(g, m)
     bound, path = model.bound(steps, weights)
-    assert bound > 0.5 and any("kafka" in p or "eks" in p or "rds" in p or "db" in p for p in path)
+    assert bound > 1.0 and any("kafka" in p or "eks" in p or "rds" in p or "db" in p for p in path)
     ours_unbounded = makespan(walks.ours(), model.modeled_steps(g, m)[0])
     ours_10 = makespan(walks.ours(10), model.modeled_steps(g, m)[0])
     wv = makespan(walks.waves(), model.modeled_steps(g, m)[0])
@@ -44,11 +47,11 @@ def test_more_waits_than_slots_beats_the_terraform_like_walk():
                 with lend_slot():
                     threading.Event().wait(s)
             return run
-        out = {"subnet": Step("subnet", wait(0.0), set(), 1.2)}
-        out.update({f"db{i}": Step(f"db{i}", wait(0.2), {"subnet"}, 0.2) for i in range(30)})
+        out = {"subnet": Step("subnet", wait(0.0), set(), 1.5)}
+        out.update({f"db{i}": Step(f"db{i}", wait(0.5), {"subnet"}, 0.5) for i in range(30)})
         return out
 
-    bound = 0.2
+    bound = 0.5
     ours = makespan(walks.ours(10), steps())
     tf = makespan(walks.terraform_like(10), steps())
     assert ours <= 1.10 * bound + 0.05 and tf >= 3 * bound
