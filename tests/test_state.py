@@ -87,9 +87,9 @@ def test_expired_lease_is_taken_over_and_stale_writer_is_fenced(aws):
 
 
 def test_live_holder_is_never_overrun_thanks_to_heartbeat(aws):
-    live = store(aws, lease=0.6)
+    live = store(aws, lease=2.0)  # a beat every 0.67 s: generous for a busy CI machine
     live.acquire("apply", owner="live@host:1")
-    time.sleep(1.0)  # longer than the lease: only the heartbeat keeps it
+    time.sleep(3.0)  # longer than the lease: only the heartbeat keeps it
     with pytest.raises(LockError, match="live@host:1"):
         store(aws).acquire("apply", owner="other@host:2")
     live.release()
