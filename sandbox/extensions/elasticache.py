@@ -549,7 +549,8 @@ def _replica_change(resp: Any, increase: bool) -> ActionResult:
     given = [name for name, v in (("NewReplicaCount", count), ("ReplicaConfiguration", config),
                                   ("ReplicasToRemove", remove)) if v not in (None, [])]
     if not given:
-        raise InvalidParameterValueException(f"One of {'NewReplicaCount, ReplicaConfiguration' + ('' if increase else ', ReplicasToRemove')} is required.")
+        options = "NewReplicaCount or ReplicaConfiguration" + ("" if increase else " or ReplicasToRemove")
+        raise InvalidParameterValueException(f"{options} is required.")
     if len(given) > 1:
         raise InvalidParameterCombinationException(f"Specify only one of {', '.join(given)}.")
     shards = {ng["node_group_id"]: ng for ng in group.node_groups}
