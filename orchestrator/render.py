@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -134,9 +134,11 @@ def _dl(s: str) -> str:
     return _q(s).replace("\n", "\\n")
 
 
-def _dot(g: nx.DiGraph, title: str, actions: dict[str, str] | None) -> str:
-    lines = _dot_head(title)
-    for stack, groups in _layout(list(g.nodes(data=True)), _group_of).items():
+def _dot_clusters(layout: dict[str, dict[str, list[tuple[str, Any]]]],
+                  node: Callable[[str, Any, arch.Group], str]) -> list[str]:
+    """A cluster per stack, inside it one per document group, `node` drawing each member."""
+    lines: list[str] = []
+    for stack, groups in layout.items():
         lines.append(f'  subgraph "cluster_{arch.node_id(stack)}" {{')
         lines.append(f'    label="stack {_q(stack)}"; style=rounded; color="#616161";')
         for gk, members in groups.items():
@@ -144,18 +146,22 @@ def _dot(g: nx.DiGraph, title: str, actions: dict[str, str] | None) -> str:
             lines.append(f'    subgraph "cluster_{arch.node_id(stack, gk)}" {{')
             lines.append(f'      label="{_q(grp.title)}"; style="rounded,filled"; fillcolor="{grp.tint}"; '
                          f'color="{_stroke(grp)}";')
-            for n, d in members:
-                label = f"{n}\n{d['type']}"
-                if actions is not None:
-                    act = actions.get(n, "noop")
-                    fill, stroke = ACTION_STYLE.get(act, ACTION_STYLE["noop"])
-                    label += f"\n{act}"
-                    style = f'fillcolor="{fill}", color="{stroke}"'
-                else:
-                    style = 'fillcolor="white"'
-                lines.append(f'      "{_q(n)}" [label="{_dl(label)}", {style}];')
+            lines.extend(f"      {node(n, d, grp)}" for n, d in members)
             lines.append("    }")
         lines.append("  }")
+    return lines
+
+
+def _dot(g: nx.DiGraph, title: str, actions: dict[str, str] | None) -> str:
+    def node(n: str, d: Any, _grp: arch.Group) -> str:
+        label = f"{n}\n{d['type']}"
+        if actions is None:
+            return f'"{_q(n)}" [label="{_dl(label)}", fillcolor="white"];'
+        act = actions.get(n, "noop")
+        fill, stroke = ACTION_STYLE.get(act, ACTION_STYLE["noop"])
+        return f'"{_q(n)}" [label="{_dl(label + chr(10) + act)}", fillcolor="{fill}", color="{stroke}"];'
+
+    lines = _dot_head(title) + _dot_clusters(_layout(list(g.nodes(data=True)), _group_of), node)
     for a, b in sorted(g.edges()):
         lines.append(f'  "{_q(a)}" -> "{_q(b)}";')
     return "\n".join(lines + ["}"])
@@ -281,22 +287,12 @@ def _mermaid_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
 
 
 def _dot_services(sg: nx.DiGraph, title: str, env: str | None) -> str:
-    lines = _dot_head(title)
-    for stack, groups in _layout(list(sg.nodes(data=True)), _service_group).items():
-        lines.append(f'  subgraph "cluster_{arch.node_id(stack)}" {{')
-        lines.append(f'    label="stack {_q(stack)}"; style=rounded; color="#616161";')
-        for gk, members in groups.items():
-            grp = arch.GROUP[gk]
-            lines.append(f'    subgraph "cluster_{arch.node_id(stack, gk)}" {{')
-            lines.append(f'      label="{_q(grp.title)}"; style="rounded,filled"; fillcolor="{grp.tint}"; '
-                         f'color="{_stroke(grp)}";')
-            for n, d in members:
-                fill, stroke = ACTION_STYLE.get(d["action"], ACTION_STYLE["noop"]) if "action" in d \
-                    else ("white", _stroke(grp))
-                lines.append(f'      "{n}" [label="{_dl(_service_label(d, chr(10)))}", fillcolor="{fill}", '
-                             f'color="{stroke}"];')
-            lines.append("    }")
-        lines.append("  }")
+    def node(n: str, d: Any, grp: arch.Group) -> str:
+        fill, stroke = ACTION_STYLE.get(d["action"], ACTION_STYLE["noop"]) if "action" in d \
+            else ("white", _stroke(grp))
+        return f'"{n}" [label="{_dl(_service_label(d, chr(10)))}", fillcolor="{fill}", color="{stroke}"];'
+
+    lines = _dot_head(title) + _dot_clusters(_layout(list(sg.nodes(data=True)), _service_group), node)
     for a, b, e in sorted(sg.edges(data=True)):
         # The document's relations stand out; plain dependencies stay in the background.
         lines.append(f'  "{a}" -> "{b}"' + (f' [label="{_q(e["label"])}", color="#212121", penwidth=1.6];'
