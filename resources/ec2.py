@@ -396,23 +396,6 @@ class NatGateway(Ec2Resource):
         ec2 = ctx.client("ec2")
         self.ignore_gone(ec2.delete_nat_gateway, NatGatewayId=physical_id)
         ctx.wait("ec2", "NatGatewayDeleted", timeout_key="delete", NatGatewayIds=[physical_id])
-        self._release_addresses(ctx, nat)
-
-    def _release_addresses(self, ctx: Ctx, nat: dict[str, Any]) -> None:
-        """Make sure the EIPs are free for a replacement NAT or their own release.
-
-        AWS disassociates them as the deletion completes, so this is a no-op
-        there; moto 5.2.5 leaves them associated to the dead NAT's interface,
-        and a replacement NAT on the same EIP then fails Resource.AlreadyAssociated.
-        """
-        ec2 = ctx.client("ec2")
-        for a in nat.get("NatGatewayAddresses", []):
-            if not a.get("AllocationId") or not a.get("NetworkInterfaceId"):
-                continue
-            addrs = self.ignore_gone(ec2.describe_addresses, AllocationIds=[a["AllocationId"]]) or {}
-            for addr in addrs.get("Addresses", []):
-                if addr.get("AssociationId") and addr.get("NetworkInterfaceId") == a["NetworkInterfaceId"]:
-                    self.ignore_gone(ec2.disassociate_address, AssociationId=addr["AssociationId"])
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         nat = self.describe_one(ctx, physical_id) or {}
