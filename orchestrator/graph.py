@@ -17,7 +17,7 @@ import networkx as nx
 
 from orchestrator.errors import PlanError
 from orchestrator.model import Plan
-from resources.base import Ref, Resource, walk_refs
+from resources.base import Resource, walk_refs
 
 
 @dataclass
@@ -202,9 +202,6 @@ def create_estimates(g: nx.DiGraph, measured: Mapping[str, float] | None = None)
             out[n] = (DEFAULT_CREATE_SECONDS, "default")
     return out
 
-
-def refs_of(r: Resource) -> list[Ref]:
-    return list(walk_refs(r.properties))
 
 
 # --------------------------------------------------------------------------- targets

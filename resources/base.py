@@ -273,10 +273,6 @@ def tag_dict(tags: Iterable[Mapping[str, str]] | None, key: str = "Key", value: 
     return {t[key]: t[value] for t in tags or ()}
 
 
-def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
-    """Tags the plan asked for, without the ones this tool adds for itself."""
-    return {k: v for k, v in tags.items() if not k.startswith("infra:") and not k.startswith("aws:")}
-
 
 # --------------------------------------------------------------------------- helpers for type modules
 # Small pure functions several service modules need the same way; each was
