@@ -97,6 +97,48 @@ class Lease:
     acquired_at: float
 
 
+@dataclass
+class _Write:
+    """One caller's state write waiting in the group-commit queue."""
+
+    ops: list[dict[str, Any]]
+    what: str
+    change: dict[str, Any] | None
+    serial: int | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class _SerialMoved(StateError):
+    """Someone else bumped the serial while we held the lease: no write of the batch may go in."""
+
+
+# DynamoDB's transaction limits: 100 items and 4 MB; two items go to the lease check and the serial.
+MAX_TXN_ITEMS = 100
+MAX_TXN_BYTES = 3_500_000
+
+
+def _take_batch(queue: list[_Write]) -> list[_Write]:
+    """The oldest queued writes that fit one transaction and touch distinct items (removed from `queue`)."""
+    batch: list[_Write] = []
+    items, size, keys = 2, 0, set()
+    while queue:
+        w = queue[0]
+        w_items = len(w.ops) + (w.change is not None)
+        w_size = len(json.dumps(w.ops, default=str)) + 500
+        w_keys = {json.dumps(next(iter(op.values())).get("Key") or _key(next(iter(op.values()))["Item"]),
+                             sort_keys=True) for op in w.ops}
+        if batch and (items + w_items > MAX_TXN_ITEMS or size + w_size > MAX_TXN_BYTES or keys & w_keys):
+            break
+        batch.append(queue.pop(0))
+        items, size, keys = items + w_items, size + w_size, keys | w_keys
+    return batch
+
+
+def _key(item: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": item["pk"], "sk": item["sk"]}
+
+
 class DynamoStateStore:
     """State for one project and env; stacks are partitions."""
 
@@ -109,9 +151,11 @@ class DynamoStateStore:
         self._hb_stop = threading.Event()
         self._hb: threading.Thread | None = None
         self.warnings: list[str] = []
-        # One writer at a time per process: the serial bump and history entry stay in order
-        # (and moto's in-process DynamoDB is not thread-safe under concurrent transactions).
+        # One transaction in flight per process: serials and history entries stay in order. Writers
+        # queue in _queue and the lock holder commits them together (see _fenced).
         self._write_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Write] = []
         self._serial: int | None = None  # known while we hold the lease
 
     # -- table ------------------------------------------------------------------------
@@ -186,23 +230,55 @@ class DynamoStateStore:
     # -- writes (fenced) ------------------------------------------------------------------
 
     def _fenced(self, ops: list[dict[str, Any]], what: str, change: dict[str, Any] | None = None) -> int:
-        """Run `ops` in one transaction with the lease check and the serial bump; returns the new serial."""
+        """Write `ops` durably with the lease check and a serial of their own; returns that serial.
+
+        Writes are group-committed: a writer queues its write, and whoever holds the
+        write lock commits every queued write in one transaction. Concurrent steps
+        therefore do not queue one round trip each behind the lock (with 10 steps
+        writing at once that queue was the apply's longest wait), yet each call
+        still returns only once its own write is durable.
+        """
         if self.lease is None:
             raise StateError(f"internal: state write ({what}) without holding the lock")
-        with self._write_lock:
-            return self._fenced_locked(ops, what, change)
+        w = _Write(ops, what, change)
+        with self._queue_lock:
+            self._queue.append(w)
+        while not w.done:
+            with self._write_lock:
+                if w.done:
+                    break
+                with self._queue_lock:
+                    batch = _take_batch(self._queue)
+                self._commit(batch)
+        if w.error is not None:
+            raise w.error
+        assert w.serial is not None
+        return w.serial
 
-    def _fenced_locked(self, ops: list[dict[str, Any]], what: str, change: dict[str, Any] | None) -> int:
-        """One TransactWriteItems: lease check, serial bump, history entry and the record itself.
+    def _commit(self, batch: list[_Write]) -> None:
+        """Commit a batch. A batch failing for something other than the lease or the serial may be one
+        write's own fault (an oversized record): its writes are retried one by one, so only that one fails."""
+        try:
+            self._fenced_locked(batch)
+        except Exception as exc:  # noqa: BLE001 - handed to each writer, who raises it
+            if len(batch) > 1 and not isinstance(exc, LockError | _SerialMoved):
+                for w in batch:
+                    self._commit([w])
+                return
+            for w in batch:
+                w.error, w.done = exc, True
+
+    def _fenced_locked(self, batch: list[_Write]) -> None:
+        """One TransactWriteItems: lease check, serial bump, and each write's record and history entry.
 
         The serial is ours to number while we hold the lease (read once at acquire), so the bump is a
-        conditional SET rather than ADD-then-read: one call per state write instead of three.
+        conditional SET rather than ADD-then-read: one call per batch of state writes, not three per write.
         """
         assert self.lease is not None
         now = time.time()
         if self._serial is None:
             self._serial = self.serial()
-        old, new = self._serial, self._serial + 1
+        old, new = self._serial, self._serial + len(batch)
         check = {"ConditionCheck": {
             "TableName": self.table, "Key": {"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
             "ConditionExpression": "fence = :f AND #o = :o",
@@ -213,12 +289,19 @@ class DynamoStateStore:
             "UpdateExpression": "SET serial = :new, updated_at = :t",
             "ConditionExpression": "attribute_not_exists(serial) OR serial = :old",
             "ExpressionAttributeValues": {":new": {"N": str(new)}, ":old": {"N": str(old)}, ":t": {"N": repr(now)}}}}
-        items = [check, bump, *ops]
-        if change is not None:
-            entry = {"serial": new, "who": self.lease.owner, "when": now, **change}
-            items.append({"Put": {"TableName": self.table, "Item": {
-                "pk": {"S": self.env_pk + "#history"}, "sk": {"S": f"{new:012d}"},
-                "entry": {"S": json.dumps(entry, default=str)}}}})
+        items = [check, bump]
+        for i, w in enumerate(batch, start=old + 1):
+            w.serial = i
+            for op in w.ops:
+                if "Put" in op and "serial" in op["Put"]["Item"]:
+                    op["Put"]["Item"]["serial"] = {"N": str(i)}
+                items.append(op)
+            if w.change is not None:
+                entry = {"serial": i, "who": self.lease.owner, "when": now, **w.change}
+                items.append({"Put": {"TableName": self.table, "Item": {
+                    "pk": {"S": self.env_pk + "#history"}, "sk": {"S": f"{i:012d}"},
+                    "entry": {"S": json.dumps(entry, default=str)}}}})
+        what = ", ".join(w.what for w in batch)
         try:
             self.db.transact_write_items(TransactItems=items)
         except Exception as exc:
@@ -231,13 +314,14 @@ class DynamoStateStore:
                                     "overwritten; re-run to reconcile") from exc
                 if codes[1:2] == ["ConditionalCheckFailed"]:
                     self._serial = None
-                    raise StateError(f"state write refused for {what}: the state serial moved from {old} while "
+                    raise _SerialMoved(f"state write refused for {what}: the state serial moved from {old} while "
                                      "this run held the lock (a forced unlock and another writer?). Nothing was "
                                      "overwritten; re-run to reconcile") from exc
                 raise StateError(f"state write for {what} failed: {error_message(exc)} {reasons}") from exc
             raise
         self._serial = new
-        return new
+        for w in batch:
+            w.done = True
 
     def put(self, rec: Record, change: str = "write") -> None:
         rec.updated_at = time.time()

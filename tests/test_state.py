@@ -106,3 +106,91 @@ def test_force_unlock(aws):
     with pytest.raises(LockError):
         s.put(Record("main.x", "ec2.Vpc", "v"))
     other.release()
+
+
+def _slow_transactions(s, seconds=0.05):
+    """Make every TransactWriteItems take a while, so concurrent writers pile up behind the one in flight."""
+    calls = []
+
+    def before(model, **_):
+        if model.name == "TransactWriteItems":
+            calls.append(model.name)
+            time.sleep(seconds)
+    s.db.meta.events.register("before-call.dynamodb", before)
+    return calls
+
+
+def test_concurrent_writes_are_group_committed_each_with_its_own_serial(aws):
+    import threading
+
+    s = store(aws)
+    s.acquire("apply")
+    calls = _slow_transactions(s)
+    recs = [Record(f"main.p{i}", "ssm.Parameter", f"p{i}", {"i": i}, {}) for i in range(20)]
+    threads = [threading.Thread(target=s.put, args=(r, "create")) for r in recs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = s.read_stack("main")
+    assert set(stored) == {r.address for r in recs}
+    # One transaction per batch, not per write: writers that queued behind one in flight went together.
+    assert len(calls) < len(recs) / 2
+    serials = sorted(r.serial for r in recs)
+    assert serials == list(range(1, 21)) and s.serial() == 20
+    assert {stored[r.address].serial for r in recs} == set(serials)  # each stored record carries its serial
+    history = s.history(limit=50)
+    assert sorted(h["serial"] for h in history) == serials
+    assert {h["address"] for h in history} == {r.address for r in recs}
+    s.release()
+
+
+def test_a_batch_with_one_bad_write_fails_only_that_write(aws):
+    import threading
+
+    s = store(aws)
+    s.acquire("apply")
+    _slow_transactions(s)
+    good = [Record(f"main.p{i}", "ssm.Parameter", f"p{i}", {}, {}) for i in range(6)]
+    bad = Record("main.huge", "ssm.Parameter", "huge", {"v": "x" * 500_000}, {})  # over DynamoDB's 400 KB item limit
+    errors = {}
+
+    def put(r):
+        try:
+            s.put(r)
+        except Exception as exc:  # noqa: BLE001
+            errors[r.address] = exc
+    threads = [threading.Thread(target=put, args=(r,)) for r in [*good[:3], bad, *good[3:]]]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(errors) == {"main.huge"}
+    assert set(s.read_stack("main")) == {r.address for r in good}
+    s.release()
+
+
+def test_a_batch_from_a_fenced_writer_writes_nothing(aws):
+    import threading
+
+    s = store(aws, lease=0.5)
+    s.acquire("apply")
+    s._hb_stop.set()  # the stale process stops renewing
+    time.sleep(0.6)
+    other = store(aws)
+    other.acquire("apply")
+    _slow_transactions(s)
+    errors = []
+
+    def put(i):
+        try:
+            s.put(Record(f"main.p{i}", "ssm.Parameter", f"p{i}", {}, {}))
+        except LockError as exc:
+            errors.append(exc)
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 8 and s.read_stack("main") == {}
+    other.release()
