@@ -177,8 +177,9 @@ def dry(env: str = "production", scale: float = 0.02 / 60, plan: str = "genai_de
         b = bound(steps, w)[0]
         row = [f"{phase}: bound {b:.3f} s, waves floor {waves_bound(steps, w):.3f} s, serial {serial_sum(w):.3f} s"]
         for s in all_strategies():
+            fresh = modeled_steps(g, m, phase)[0]
             t0 = time.perf_counter()
-            s.walk(modeled_steps(g, m, phase)[0])
+            s.walk(fresh)
             row.append(f"  {s.name:58} {time.perf_counter() - t0:7.3f} s  {_ratio(time.perf_counter() - t0, b)}")
         lines += row
     return "\n".join(lines)

@@ -177,25 +177,30 @@ class Walker:
                 finished.append((n, fut))
                 cond.notify_all()
 
-        with ThreadPoolExecutor(max_workers=self.max_threads, thread_name_prefix="walk") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.max_threads, thread_name_prefix="walk")
+        try:
             while True:
                 with cond:
-                    while (ready and len(running) < self.max_threads and not self.stop.is_set()
-                           and slots.try_take()):
+                    # Completions first: a step they make ready may outrank everything already queued.
+                    if not finished and ready and len(running) < self.max_threads and not self.stop.is_set() \
+                            and slots.try_take():
                         _, _, n = heapq.heappop(ready)
                         if n in out.skipped:
                             slots.free += 1
                             continue
                         out.started_at[n] = time.monotonic()
                         running.add(n)
-                        self.on_event(n, "start", None)
-                        fut = pool.submit(run, n)
-                        fut.add_done_callback(lambda f, n=n: on_done(n, f))
-                    if not running and (not ready or self.stop.is_set()):
-                        break
-                    if not finished:
-                        cond.wait(timeout=0.5)
+                    else:
+                        n = None
+                        if not running and (not ready or self.stop.is_set()):
+                            break
+                        if not finished:
+                            cond.wait(timeout=0.5)
                     done_now, finished[:] = list(finished), []
+                if n is not None:
+                    self.on_event(n, "start", None)
+                    fut = pool.submit(run, n)
+                    fut.add_done_callback(lambda f, n=n: on_done(n, f))
                 for n, fut in done_now:
                     running.discard(n)
                     out.finished_at[n] = time.monotonic()
@@ -211,6 +216,9 @@ class Walker:
                         waiting[c] -= 1
                         if waiting[c] == 0 and c not in out.skipped:
                             make_ready(c)
+        finally:
+            # Every step has finished by now (or an exception is on its way out): idle threads need no join.
+            pool.shutdown(wait=False)
         out.not_started = sorted(n for n in steps if n not in out.done and n not in out.failed
                                  and n not in out.skipped and n not in out.started_at)
         return out
