@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from bench.harness import Calls, fresh_aws, workspace
 from orchestrator.runs import run_changes
@@ -16,7 +17,8 @@ class NoopReport:
     changes: dict[str, int] = field(default_factory=dict)  # refresh label -> resources with a change planned
     calls: dict[str, Counter[str]] = field(default_factory=dict)  # refresh label -> calls by kind
     queries: dict[str, int] = field(default_factory=dict)
-    reads_per_type: dict[str, float] = field(default_factory=dict)  # type -> calls per read() (only > 1)
+    # type -> (resources, read calls of one read_many over them all, read calls of one read() each)
+    per_type: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 def run(env: str = "production", plan: str = "genai_demo") -> NoopReport:
@@ -35,18 +37,24 @@ def run(env: str = "production", plan: str = "genai_demo") -> NoopReport:
             rep.calls[label] = calls.by_kind()
             rep.queries[label] = calls.of("state").get("dynamodb.Query", 0)
             rep.resources, rep.stacks = len(p.changes), len(w.stacks)
-        # Which types read with more than one call: one read() each, counted apart.
+        # Per type: what refresh costs now (one read_many over the type's resources, how
+        # Workspace.refresh reads a batching type) against one read() per resource (without batching).
         records = ws.records()
         g, _ = ws.graph(records)
         applier = ws.applier(g, records, {})
-        per_type: dict[str, list[int]] = {}
+        groups: dict[str, list[tuple[Any, Any, str]]] = {}
         for addr in g:
-            if addr not in records or not records[addr].physical_id:
-                continue
+            if addr in records and records[addr].physical_id:
+                groups.setdefault(g.nodes[addr]["type"], []).append(
+                    (g.nodes[addr]["resource"], applier.ctx(addr), records[addr].physical_id))
+        for t, items in sorted(groups.items()):
             with calls.counting():
-                g.nodes[addr]["resource"].read(applier.ctx(addr), records[addr].physical_id)
-            per_type.setdefault(g.nodes[addr]["type"], []).append(sum(calls.by_kind().values()))
-        rep.reads_per_type = {t: sum(v) / len(v) for t, v in sorted(per_type.items()) if max(v) > 1}
+                type(items[0][0]).read_many(items)
+            batched = calls.by_kind()["read"]
+            with calls.counting():
+                for r, ctx, pid in items:
+                    r.read(ctx, pid)
+            rep.per_type[t] = (len(items), batched, calls.by_kind()["read"])
     return rep
 
 
@@ -57,6 +65,9 @@ def render(rep: NoopReport) -> str:
         lines.append(f"  {label}: state Query {rep.queries[label]} (stacks {rep.stacks}), AWS reads {aws_reads} "
                      f"({aws_reads / max(1, rep.resources):.2f} per resource), mutating {by_kind.get('mutating', 0)}, "
                      f"all calls by kind {dict(by_kind)}; changes planned {rep.changes[label]}")
-    multi = ", ".join(f"{t} {n:.1f}" for t, n in sorted(rep.reads_per_type.items(), key=lambda x: -x[1]))
-    lines.append(f"  types whose read() makes more than one call (calls per read): {multi or 'none'}")
+    rows = sorted(rep.per_type.items(), key=lambda x: (-x[1][2], x[0]))
+    lines.append("  read calls per type: resources, one batched read_many (what refresh makes), one read() each:")
+    lines += [f"    {t:<32} {n:>4} {batched:>5} {single:>5}" for t, (n, batched, single) in rows]
+    tot = [sum(v[i] for v in rep.per_type.values()) for i in range(3)]
+    lines.append(f"    {'total':<32} {tot[0]:>4} {tot[1]:>5} {tot[2]:>5}")
     return "\n".join(lines)

@@ -25,7 +25,7 @@ from orchestrator.errors import LockError, PlanError, StateError
 from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.planner import Plan, plan_apply, plan_destroy
-from resources.base import REGISTRY, Ref
+from resources.base import REGISTRY, Ref, Resource
 from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
 
 
@@ -151,16 +151,39 @@ class Workspace:
 
     def refresh(self, g: nx.DiGraph, records: dict[str, Record],
                 only: set[str] | None = None) -> dict[str, dict[str, Any] | None]:
-        """What AWS says of every recorded resource in the graph (or in `only`): one read each, in parallel."""
+        """What AWS says of every recorded resource in the graph (or in `only`), in parallel.
+
+        Grouped by type: a type that batches (its own read_many) reads all its resources in a
+        few calls, one task per type; any other type reads one resource per task, as before.
+        Two addresses holding the same physical id are read apart (read_many answers by id).
+        """
         todo = [a for a in g if a in records and records[a].physical_id and (only is None or a in only)]
         applier = self.applier(g, records, {})
+        tasks: list[list[str]] = []
+        by_type: dict[type, list[str]] = {}
+        for addr in todo:
+            cls = type(g.nodes[addr]["resource"])
+            if getattr(cls.read_many, "__func__", None) is Resource.read_many.__func__:
+                tasks.append([addr])
+            else:
+                by_type.setdefault(cls, []).append(addr)
+        for addrs in by_type.values():
+            batch: dict[str, str] = {}  # physical id -> the address read in the type's batch
+            for addr in addrs:
+                pid = records[addr].physical_id
+                if pid in batch:
+                    tasks.append([addr])
+                else:
+                    batch[pid] = addr
+            tasks.append(list(batch.values()))
 
-        def read(addr: str) -> tuple[str, dict[str, Any] | None]:
-            r = g.nodes[addr]["resource"]
-            return addr, r.read(applier.ctx(addr), records[addr].physical_id)
+        def read(addrs: list[str]) -> list[tuple[str, dict[str, Any] | None]]:
+            items = [(g.nodes[a]["resource"], applier.ctx(a), records[a].physical_id) for a in addrs]
+            live = type(items[0][0]).read_many(items) if items else {}
+            return [(a, live[records[a].physical_id]) for a in addrs]
 
         with ThreadPoolExecutor(max_workers=max(1, self.opts.parallelism)) as pool:
-            return dict(pool.map(read, todo))
+            return {a: props for done in pool.map(read, tasks) for a, props in done}
 
     def applier(self, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
                 on_event: Callable[[str, str, Any], None] | None = None) -> Applier:

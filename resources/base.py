@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -357,6 +357,32 @@ def chunks(items: list[Any], n: int) -> list[list[Any]]:
     return [items[i:i + n] for i in range(0, len(items), n)]
 
 
+def fetch_in_chunks(ids: Sequence[str], n: int, call: Callable[[list[str]], Mapping[str, Any]],
+                    gone: Callable[[BaseException], bool]) -> dict[str, Any]:
+    """{id: answer} for `ids`, asking `call(chunk) -> {id: answer}` for at most n ids at a time.
+
+    APIs that describe many ids in one call cap the list (GetParameters 10, DescribeAlarms 100),
+    and some refuse the whole list when one id is unknown (EC2's Describe* with ...Ids): when a
+    chunk fails with an error `gone` calls not-found, its ids are asked one at a time, so one
+    deleted resource costs its own call and never hides the others. An id AWS does not answer
+    for (or that is gone alone) is absent from the result.
+    """
+    out: dict[str, Any] = {}
+    for chunk in chunks(list(dict.fromkeys(ids)), n):
+        try:
+            out.update(call(chunk))
+        except Exception as exc:  # noqa: BLE001 - classification decides
+            if not gone(exc):
+                raise
+            for one in chunk if len(chunk) > 1 else ():
+                try:
+                    out.update(call([one]))
+                except Exception as exc1:  # noqa: BLE001 - classification decides
+                    if not gone(exc1):
+                        raise
+    return out
+
+
 def parameter_values(where: str, params: Mapping[str, Any]) -> dict[str, str]:
     """A parameter group's {name: value} as the strings the wire wants; numbers are accepted,
     bools and nested values are not (they have no single string form the engine agrees on)."""
@@ -497,6 +523,20 @@ class Resource:
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         raise NotImplementedError(f"{self.type_name}.find")
 
+    @classmethod
+    def read_many(cls, items: Sequence[tuple[Resource, Ctx, str]]) -> dict[str, dict[str, Any] | None]:
+        """read() of many resources of this type at once: {physical id: what read() returns}.
+
+        Refresh reads every recorded resource before a plan. One read() each costs at least one
+        call per resource, and more where read() needs several; most AWS APIs describe many ids
+        in one call (DescribeSubnets, DescribeAlarms, GetParameters...). A type whose API can
+        overrides this to fetch all `items` (resource, its ctx, physical id) in a few calls and
+        map each with the same code its read() uses (BatchRead does both), so the answer is
+        what read() would give, None for what is gone. The items share one account and region.
+        Default: read() each.
+        """
+        return {pid: r.read(ctx, pid) for r, ctx, pid in items}
+
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         """Outputs of an existing resource (used by find/import). Default: re-read."""
         raise NotImplementedError(f"{self.type_name}.outputs_of")
@@ -528,6 +568,30 @@ class Resource:
         obj.lifecycle = Lifecycle()
         obj.properties = dict(props or {})
         return obj
+
+
+class BatchRead:
+    """Mixin (before the Resource base) for a type whose API describes many ids per call.
+
+    The type (or its service base) provides
+      fetch(cls, ctx, ids) -> {id: raw answer}   a classmethod; a gone id is absent
+      props_from(self, ctx, physical_id, raw)    the field mapping, as read() reports it
+    and read() and read_many() both go through them, so a batched read equals the single read
+    by construction: one copy of the field mapping, two ways to get the answers. (No stubs
+    here: the mixin comes first in the bases and would hide the service base's fetch.)
+    """
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        raw = self.fetch(ctx, [physical_id]).get(physical_id)  # type: ignore[attr-defined]
+        return None if raw is None else self.props_from(ctx, physical_id, raw)  # type: ignore[attr-defined]
+
+    @classmethod
+    def read_many(cls, items: Sequence[tuple[Resource, Ctx, str]]) -> dict[str, dict[str, Any] | None]:
+        if not items:
+            return {}
+        raws = cls.fetch(items[0][1], [pid for _, _, pid in items])  # type: ignore[attr-defined]
+        return {pid: None if raws.get(pid) is None else r.props_from(ctx, pid, raws[pid])  # type: ignore[attr-defined]
+                for r, ctx, pid in items}
 
 
 def lookup_type(type_name: str) -> type[Resource]:

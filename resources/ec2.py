@@ -10,14 +10,16 @@ import ipaddress
 import json
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from orchestrator.errors import PlanError, is_not_found
 from resources.base import (
+    BatchRead,
     Ctx,
     Join,
     P,
     Resource,
     ResourceError,
     cidr,
+    fetch_in_chunks,
     int_range,
     one_of,
     tag_dict,
@@ -36,24 +38,33 @@ class Ec2Resource(Resource):
     id_key: ClassVar[str] = ""  # id field in each item, and the describe ...Ids parameter stem
     ids_param: ClassVar[str] = ""  # e.g. "VpcIds"
     gone_states: ClassVar[tuple[str, ...]] = ("deleted", "deleting", "failed")
+    batch: ClassVar[int] = 200  # ids (or filter values) per describe call: AWS caps filter values at 200
 
     def tag_specs(self, ctx: Ctx) -> list[dict[str, Any]]:
         tags = dict(ctx.tags)
         tags.setdefault("Name", ctx.physical_name())
         return [{"ResourceType": self.ec2_type, "Tags": tag_list(tags)}]
 
-    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        try:
-            items = getattr(ctx.client("ec2"), self.describe)(**{self.ids_param: [physical_id]})[self.list_key]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-        items = [i for i in items if not self.is_gone(i)]
-        return items[0] if items else None
+    @classmethod
+    def describe_many(cls, ctx: Ctx, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """{id: item} of those of `ids` that exist (not deleted/deleting), a few describe calls in all."""
+        def call(chunk: list[str]) -> dict[str, dict[str, Any]]:
+            items = getattr(ctx.client("ec2"), cls.describe)(**{cls.ids_param: chunk})[cls.list_key]
+            return {i[cls.id_key]: i for i in items if not cls.is_gone(i)}
 
-    def is_gone(self, item: dict[str, Any]) -> bool:
-        return str(item.get("State", "")).lower() in self.gone_states
+        return fetch_in_chunks(ids, cls.batch, call, lambda exc: is_not_found(exc, cls.not_found))
+
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """What BatchRead types map with props_from: the describe item of each id."""
+        return cls.describe_many(ctx, ids)
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        return self.describe_many(ctx, [physical_id]).get(physical_id)
+
+    @classmethod
+    def is_gone(cls, item: dict[str, Any]) -> bool:
+        return str(item.get("State", "")).lower() in cls.gone_states
 
     def retag(self, ctx: Ctx, physical_id: str) -> None:
         """Re-apply our tags on update, so plan tag changes reach AWS (create_tags overwrites)."""
@@ -207,7 +218,7 @@ class KeyedEc2Resource(Ec2Resource):
 # --------------------------------------------------------------------------- subnets and gateways
 
 
-class Subnet(Ec2Resource):
+class Subnet(BatchRead, Ec2Resource):
     """A subnet in one AZ. Only MapPublicIpOnLaunch changes in place; CIDR and AZ mean a new subnet."""
 
     type_name = "ec2.Subnet"
@@ -233,10 +244,7 @@ class Subnet(Ec2Resource):
             ec2.modify_subnet_attribute(SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
         return sid, self.outputs_of(ctx, sid)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        s = self.describe_one(ctx, physical_id)
-        if s is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, s: dict[str, Any]) -> dict[str, Any] | None:
         return {"VpcId": s["VpcId"], "CidrBlock": s["CidrBlock"], "AvailabilityZone": s["AvailabilityZone"],
                 "MapPublicIpOnLaunch": bool(s.get("MapPublicIpOnLaunch"))}
 
@@ -256,7 +264,7 @@ class Subnet(Ec2Resource):
                 "AvailabilityZone": s.get("AvailabilityZone"), "VpcId": s.get("VpcId")}
 
 
-class InternetGateway(Ec2Resource):
+class InternetGateway(BatchRead, Ec2Resource):
     """An internet gateway attached to one VPC: attach at create, detach before delete.
 
     CloudFormation needs a separate VPCGatewayAttachment; here the attachment is
@@ -283,10 +291,7 @@ class InternetGateway(Ec2Resource):
     def _attached(igw: dict[str, Any]) -> list[str]:
         return [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") not in ("detaching", "detached")]
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        igw = self.describe_one(ctx, physical_id)
-        if igw is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, igw: dict[str, Any]) -> dict[str, Any] | None:
         return _compact({"VpcId": next(iter(self._attached(igw)), None)})
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -314,7 +319,7 @@ class InternetGateway(Ec2Resource):
         return {"InternetGatewayId": physical_id}
 
 
-class Eip(Ec2Resource):
+class Eip(BatchRead, Ec2Resource):
     """An Elastic IP for a NAT gateway (Domain vpc). Nothing about it changes in place."""
 
     type_name = "ec2.Eip"
@@ -329,9 +334,8 @@ class Eip(Ec2Resource):
         addr = ctx.client("ec2").allocate_address(Domain=props["Domain"], TagSpecifications=self.tag_specs(ctx))
         return addr["AllocationId"], self.outputs_of(ctx, addr["AllocationId"])
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        addr = self.describe_one(ctx, physical_id)
-        return None if addr is None else {"Domain": addr.get("Domain", "vpc")}
+    def props_from(self, ctx: Ctx, physical_id: str, addr: dict[str, Any]) -> dict[str, Any] | None:
+        return {"Domain": addr.get("Domain", "vpc")}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         self.retag(ctx, physical_id)
@@ -345,7 +349,7 @@ class Eip(Ec2Resource):
         return {"AllocationId": physical_id, "PublicIp": addr.get("PublicIp")}
 
 
-class NatGateway(Ec2Resource):
+class NatGateway(BatchRead, Ec2Resource):
     """A public NAT gateway in a public subnet with one EIP.
 
     Takes minutes in AWS both ways: create waits NatGatewayAvailable, delete
@@ -375,10 +379,7 @@ class NatGateway(Ec2Resource):
         ctx.wait("ec2", "NatGatewayAvailable", NatGatewayIds=[nat_id])
         return nat_id, self.outputs_of(ctx, nat_id)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        nat = self.describe_one(ctx, physical_id)
-        if nat is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, nat: dict[str, Any]) -> dict[str, Any] | None:
         alloc = next((a.get("AllocationId") for a in nat.get("NatGatewayAddresses", [])), None)
         return _compact({"SubnetId": nat["SubnetId"], "AllocationId": alloc,
                          "ConnectivityType": nat.get("ConnectivityType", "public")})
@@ -406,7 +407,7 @@ class NatGateway(Ec2Resource):
 # --------------------------------------------------------------------------- routing
 
 
-class RouteTable(Ec2Resource):
+class RouteTable(BatchRead, Ec2Resource):
     """A route table; its routes and subnet associations are their own resources."""
 
     type_name = "ec2.RouteTable"
@@ -424,9 +425,8 @@ class RouteTable(Ec2Resource):
         rt_id = ctx.client("ec2").create_route_table(**kw)["RouteTable"]["RouteTableId"]
         return rt_id, self.outputs_of(ctx, rt_id)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        rt = self.describe_one(ctx, physical_id)
-        return None if rt is None else {"VpcId": rt["VpcId"]}
+    def props_from(self, ctx: Ctx, physical_id: str, rt: dict[str, Any]) -> dict[str, Any] | None:
+        return {"VpcId": rt["VpcId"]}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         self.retag(ctx, physical_id)
@@ -439,7 +439,7 @@ class RouteTable(Ec2Resource):
         return {"RouteTableId": physical_id}
 
 
-class Route(KeyedEc2Resource):
+class Route(BatchRead, KeyedEc2Resource):
     """One IPv4 route. Routes have no id or tags in AWS: the key is "rtb-x|cidr".
 
     A new target (another NAT, the IGW) is replace_route in place; a new table
@@ -488,27 +488,30 @@ class Route(KeyedEc2Resource):
                 raise
         return pid, self.outputs_of(ctx, pid)
 
-    def _route(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        rt_id, dest = self.split(physical_id)
-        try:
-            tables = ctx.client("ec2").describe_route_tables(RouteTableIds=[rt_id])["RouteTables"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-        routes = tables[0].get("Routes", []) if tables else []
-        return next((r for r in routes if r.get("DestinationCidrBlock") == dest), None)
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """The route of each key, from one describe of all the tables the keys name."""
+        tables = RouteTable.describe_many(ctx, [cls.split(pid)[0] for pid in ids])
+        out: dict[str, Any] = {}
+        for pid in ids:
+            rt_id, dest = cls.split(pid)
+            routes = tables.get(rt_id, {}).get("Routes", [])
+            route = next((r for r in routes if r.get("DestinationCidrBlock") == dest), None)
+            if route is not None:
+                out[pid] = route
+        return out
 
     def _existing_target(self, ctx: Ctx, physical_id: str) -> dict[str, str] | None:
-        route = self._route(ctx, physical_id)
-        return None if route is None else {t: route[t] for t in self.targets if route.get(t)}
+        route = self.fetch(ctx, [physical_id]).get(physical_id)
+        return None if route is None else self._target_of(route)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        target = self._existing_target(ctx, physical_id)
-        if target is None:
-            return None
+    @classmethod
+    def _target_of(cls, route: dict[str, Any]) -> dict[str, str]:
+        return {t: route[t] for t in cls.targets if route.get(t)}
+
+    def props_from(self, ctx: Ctx, physical_id: str, route: dict[str, Any]) -> dict[str, Any] | None:
         rt_id, dest = self.split(physical_id)
-        return {"RouteTableId": rt_id, "DestinationCidrBlock": dest, **target}
+        return {"RouteTableId": rt_id, "DestinationCidrBlock": dest, **self._target_of(route)}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if self._target(old) != self._target(new):
@@ -525,7 +528,7 @@ class Route(KeyedEc2Resource):
         return {"RouteTableId": rt_id, "DestinationCidrBlock": dest}
 
 
-class RouteTableAssociation(KeyedEc2Resource):
+class RouteTableAssociation(BatchRead, KeyedEc2Resource):
     """Which route table a subnet uses.
 
     A subnet has at most one explicit association, so the subnet id is the
@@ -543,15 +546,25 @@ class RouteTableAssociation(KeyedEc2Resource):
     def key_of(self, props: dict[str, Any]) -> str:
         return props["SubnetId"]
 
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """The explicit association of each subnet id, from one filtered describe of route tables."""
+        def call(chunk: list[str]) -> dict[str, Any]:
+            wanted, out = set(chunk), {}
+            tables = ctx.client("ec2").describe_route_tables(
+                Filters=[{"Name": "association.subnet-id", "Values": chunk}])["RouteTables"]
+            for rt in tables:
+                for a in rt.get("Associations", []):
+                    if a.get("SubnetId") in wanted and not a.get("Main") \
+                            and a.get("AssociationState", {}).get("State", "associated") in ("associated",
+                                                                                             "associating"):
+                        out.setdefault(a["SubnetId"], a)
+            return out
+
+        return fetch_in_chunks(ids, cls.batch, call, lambda exc: False)  # a filter never says not-found
+
     def _assoc(self, ctx: Ctx, subnet_id: str) -> dict[str, Any] | None:
-        tables = ctx.client("ec2").describe_route_tables(
-            Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])["RouteTables"]
-        for rt in tables:
-            for a in rt.get("Associations", []):
-                if a.get("SubnetId") == subnet_id and not a.get("Main") \
-                        and a.get("AssociationState", {}).get("State", "associated") in ("associated", "associating"):
-                    return a
-        return None
+        return self.fetch(ctx, [subnet_id]).get(subnet_id)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         try:
@@ -563,9 +576,8 @@ class RouteTableAssociation(KeyedEc2Resource):
                 raise
         return props["SubnetId"], self.outputs_of(ctx, props["SubnetId"])
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        a = self._assoc(ctx, physical_id)
-        return None if a is None else {"RouteTableId": a["RouteTableId"], "SubnetId": physical_id}
+    def props_from(self, ctx: Ctx, physical_id: str, a: dict[str, Any]) -> dict[str, Any] | None:
+        return {"RouteTableId": a["RouteTableId"], "SubnetId": physical_id}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         a = self._assoc(ctx, physical_id)
@@ -591,7 +603,7 @@ class RouteTableAssociation(KeyedEc2Resource):
 # --------------------------------------------------------------------------- security groups
 
 
-class SecurityGroup(Ec2Resource):
+class SecurityGroup(BatchRead, Ec2Resource):
     """A security group named ctx.physical_name(); its rules are SecurityGroupRule resources.
 
     AWS adds an allow-all egress rule to every new group. Groups that must
@@ -621,12 +633,31 @@ class SecurityGroup(Ec2Resource):
             self._set_default_egress(ctx, gid, present=False)
         return gid, self.outputs_of(ctx, gid)
 
+    @classmethod
+    def _default_egress_rules(cls, ctx: Ctx, gids: list[str]) -> dict[str, dict[str, Any]]:
+        """{group id: its default allow-all egress rule} for those of `gids` that have one: one
+        filtered describe of the rules of all the groups."""
+        def call(chunk: list[str]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            pages = ctx.client("ec2").get_paginator("describe_security_group_rules").paginate(
+                Filters=[{"Name": "group-id", "Values": chunk}])
+            for r in (r for page in pages for r in page["SecurityGroupRules"]):
+                if r.get("IsEgress") and r.get("IpProtocol") == "-1" and r.get("CidrIpv4") == "0.0.0.0/0" \
+                        and "infra:address" not in tag_dict(r.get("Tags")):
+                    out.setdefault(r["GroupId"], r)
+            return out
+
+        return fetch_in_chunks(gids, cls.batch, call, lambda exc: False)  # a filter never says not-found
+
     def _default_egress_rule(self, ctx: Ctx, gid: str) -> dict[str, Any] | None:
-        rules = ctx.client("ec2").describe_security_group_rules(
-            Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupRules"]
-        return next((r for r in rules if r.get("IsEgress") and r.get("IpProtocol") == "-1"
-                     and r.get("CidrIpv4") == "0.0.0.0/0"
-                     and "infra:address" not in tag_dict(r.get("Tags"))), None)
+        return self._default_egress_rules(ctx, [gid]).get(gid)
+
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """(group, its default egress rule or None) per existing id: two describe calls for all."""
+        groups = cls.describe_many(ctx, ids)
+        egress = cls._default_egress_rules(ctx, list(groups)) if groups else {}
+        return {gid: (sg, egress.get(gid)) for gid, sg in groups.items()}
 
     def _set_default_egress(self, ctx: Ctx, gid: str, present: bool) -> None:
         ec2 = ctx.client("ec2")
@@ -636,12 +667,9 @@ class SecurityGroup(Ec2Resource):
         elif has and not present:
             self.ignore_gone(ec2.revoke_security_group_egress, GroupId=gid, IpPermissions=[self.default_egress])
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        sg = self.describe_one(ctx, physical_id)
-        if sg is None:
-            return None
-        return {"VpcId": sg["VpcId"], "Description": sg["Description"],
-                "RevokeDefaultEgress": self._default_egress_rule(ctx, physical_id) is None}
+    def props_from(self, ctx: Ctx, physical_id: str, raw: tuple[dict[str, Any], Any]) -> dict[str, Any] | None:
+        sg, default_egress = raw
+        return {"VpcId": sg["VpcId"], "Description": sg["Description"], "RevokeDefaultEgress": default_egress is None}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if bool(old.get("RevokeDefaultEgress")) != bool(new.get("RevokeDefaultEgress")):
@@ -657,7 +685,7 @@ class SecurityGroup(Ec2Resource):
         return {"GroupId": physical_id, "GroupName": sg.get("GroupName"), "VpcId": sg.get("VpcId")}
 
 
-class SecurityGroupRule(Ec2Resource):
+class SecurityGroupRule(BatchRead, Ec2Resource):
     """One ingress or egress rule, with its own id (sgr-...) and tags.
 
     Exactly one peer: CidrIp or SourceSecurityGroupId (for egress rules the
@@ -728,10 +756,7 @@ class SecurityGroupRule(Ec2Resource):
         rule_id = resp["SecurityGroupRules"][0]["SecurityGroupRuleId"]
         return rule_id, self.outputs_of(ctx, rule_id)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        r = self.describe_one(ctx, physical_id)
-        if r is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, r: dict[str, Any]) -> dict[str, Any] | None:
         all_traffic = r.get("IpProtocol") == "-1"
         return _compact({
             "GroupId": r["GroupId"],
@@ -768,7 +793,7 @@ class SecurityGroupRule(Ec2Resource):
 # --------------------------------------------------------------------------- network ACLs
 
 
-class NetworkAcl(Ec2Resource):
+class NetworkAcl(BatchRead, Ec2Resource):
     """A network ACL and the subnets that use it.
 
     A subnet always has exactly one NACL association, so "associating" means
@@ -810,10 +835,7 @@ class NetworkAcl(Ec2Resource):
             Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "default", "Values": ["true"]}])
         return acls["NetworkAcls"][0]["NetworkAclId"]
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        acl = self.describe_one(ctx, physical_id)
-        if acl is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, acl: dict[str, Any]) -> dict[str, Any] | None:
         return {"VpcId": acl["VpcId"], "SubnetIds": [a["SubnetId"] for a in acl.get("Associations", [])]}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -844,7 +866,7 @@ class NetworkAcl(Ec2Resource):
         return {"NetworkAclId": physical_id}
 
 
-class NetworkAclEntry(KeyedEc2Resource):
+class NetworkAclEntry(BatchRead, KeyedEc2Resource):
     """One numbered NACL rule; key "acl-x|ingress|100". NACLs are stateless:
     the plan must add the ephemeral return ports (1024-65535) itself."""
 
@@ -881,16 +903,21 @@ class NetworkAclEntry(KeyedEc2Resource):
                          "Egress": bool(props.get("Egress")), "CidrBlock": props["CidrBlock"],
                          "PortRange": props.get("PortRange")})
 
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """The entry of each key, from one describe of all the ACLs the keys name."""
+        acls = NetworkAcl.describe_many(ctx, [cls.split(pid)[0] for pid in ids])
+        out: dict[str, Any] = {}
+        for pid in ids:
+            acl_id, egress, number = cls.split(pid)
+            entries = acls.get(acl_id, {}).get("Entries", [])
+            entry = next((e for e in entries if e["RuleNumber"] == number and bool(e["Egress"]) == egress), None)
+            if entry is not None:
+                out[pid] = entry
+        return out
+
     def _entry(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        acl_id, egress, number = self.split(physical_id)
-        try:
-            acls = ctx.client("ec2").describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"]
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
-        entries = acls[0].get("Entries", []) if acls else []
-        return next((e for e in entries if e["RuleNumber"] == number and bool(e["Egress"]) == egress), None)
+        return self.fetch(ctx, [physical_id]).get(physical_id)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         pid = self.key_of(props)
@@ -902,10 +929,7 @@ class NetworkAclEntry(KeyedEc2Resource):
             ec2.create_network_acl_entry(**self._args(props))
         return pid, self.outputs_of(ctx, pid)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        e = self._entry(ctx, physical_id)
-        if e is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, e: dict[str, Any]) -> dict[str, Any] | None:
         acl_id, egress, number = self.split(physical_id)
         pr = e.get("PortRange")
         return _compact({"NetworkAclId": acl_id, "RuleNumber": number, "Protocol": e["Protocol"],
@@ -932,7 +956,7 @@ class NetworkAclEntry(KeyedEc2Resource):
 # --------------------------------------------------------------------------- endpoints
 
 
-class VpcEndpoint(Ec2Resource):
+class VpcEndpoint(BatchRead, Ec2Resource):
     """A gateway endpoint (S3, DynamoDB) on a set of route tables.
 
     Route tables are fixed at create (replace_on): AWS can add and remove
@@ -976,10 +1000,7 @@ class VpcEndpoint(Ec2Resource):
         ctx.wait("ec2", "VpcEndpointAvailable", VpcEndpointIds=[ep_id])
         return ep_id, self.outputs_of(ctx, ep_id)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        ep = self.describe_one(ctx, physical_id)
-        if ep is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, ep: dict[str, Any]) -> dict[str, Any] | None:
         policy = ep.get("PolicyDocument")
         doc = json.loads(policy) if isinstance(policy, str) and policy else None
         return _compact({"VpcId": ep["VpcId"], "ServiceName": ep["ServiceName"],
@@ -1018,7 +1039,7 @@ class VpcEndpoint(Ec2Resource):
 FLOW_LOG_RESOURCE_TYPES = {"VPC": "vpc", "Subnet": "subnet", "NetworkInterface": "eni"}
 
 
-class FlowLog(Ec2Resource):
+class FlowLog(BatchRead, Ec2Resource):
     """VPC (or subnet/ENI) flow logs delivered to CloudWatch Logs, S3 or Firehose.
 
     AWS has no call that changes a flow log: every property replaces it, and
@@ -1060,7 +1081,8 @@ class FlowLog(Ec2Resource):
         if kind != "cloud-watch-logs" and props.get("LogGroupName") is not None:
             raise PlanError(f"{where}: LogGroupName applies to cloud-watch-logs delivery only")
 
-    def is_gone(self, item: dict[str, Any]) -> bool:
+    @classmethod
+    def is_gone(cls, item: dict[str, Any]) -> bool:
         return False  # a deleted flow log disappears from the describe output at once
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -1080,10 +1102,7 @@ class FlowLog(Ec2Resource):
         fl_id = resp["FlowLogIds"][0]
         return fl_id, self.outputs_of(ctx, fl_id)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        fl = self.describe_one(ctx, physical_id)
-        if fl is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, fl: dict[str, Any]) -> dict[str, Any] | None:
         resource_id = fl["ResourceId"]
         kind = next((k for k, prefix in FLOW_LOG_RESOURCE_TYPES.items() if resource_id.startswith(prefix + "-")),
                     self.properties.get("ResourceType", "VPC"))
