@@ -12,7 +12,17 @@ import json
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, name_or_default, one_of, tag_list
+from resources.base import (
+    BatchRead,
+    Ctx,
+    P,
+    Resource,
+    ResourceError,
+    fetch_in_chunks,
+    name_or_default,
+    one_of,
+    tag_list,
+)
 
 COMPARISONS = ("GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold",
                "LessThanOrEqualToThreshold", "LessThanLowerOrGreaterThanUpperThreshold",
@@ -49,7 +59,7 @@ class CloudWatchResource(Resource):
         return name, self.outputs_of(ctx, name)
 
 
-class MetricAlarm(CloudWatchResource):
+class MetricAlarm(BatchRead, CloudWatchResource):
     """A metric alarm whose actions are SNS topic ARNs (CloudWatch -> SNS).
 
     Either a single metric (MetricName, Namespace, Statistic or
@@ -110,9 +120,19 @@ class MetricAlarm(CloudWatchResource):
             params["Threshold"] = float(params["Threshold"])
         return {"AlarmName": name, **params}
 
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """{name: alarm} of the alarms that exist: DescribeAlarms takes 100 names per call."""
+        def call(chunk: list[str]) -> dict[str, Any]:
+            wanted = set(chunk)
+            pages = ctx.client("cloudwatch").get_paginator("describe_alarms").paginate(
+                AlarmNames=chunk, AlarmTypes=["MetricAlarm"])
+            return {a["AlarmName"]: a for page in pages for a in page["MetricAlarms"] if a["AlarmName"] in wanted}
+
+        return fetch_in_chunks(ids, 100, call, lambda exc: False)  # unknown names are left out, not an error
+
     def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
-        alarms = ctx.client("cloudwatch").describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])
-        return next((a for a in alarms["MetricAlarms"] if a["AlarmName"] == name), None)
+        return self.fetch(ctx, [name]).get(name)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.name_for(ctx, props)
@@ -126,10 +146,7 @@ class MetricAlarm(CloudWatchResource):
             raise ResourceError(f"alarm {physical_id} does not exist")
         return {"AlarmName": physical_id, "Arn": alarm["AlarmArn"]}
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        alarm = self._describe(ctx, physical_id)
-        if alarm is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, alarm: dict[str, Any]) -> dict[str, Any] | None:
         out: dict[str, Any] = {}
         for key in self.props:
             value = alarm.get(key)

@@ -22,8 +22,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError
-from resources.base import Ctx, Join, P, Ref, Resource, owned_by, tag_changes, tag_dict, tag_list, walk_refs
+from orchestrator.errors import PlanError, is_not_found
+from resources.base import (
+    BatchRead,
+    Ctx,
+    Join,
+    P,
+    Ref,
+    Resource,
+    owned_by,
+    tag_changes,
+    tag_dict,
+    tag_list,
+    walk_refs,
+)
 
 # ------------------------------------------------------------------------- documents
 
@@ -119,7 +131,7 @@ class IamResource(Resource):
 # ------------------------------------------------------------------------- role
 
 
-class Role(IamResource):
+class Role(BatchRead, IamResource):
     """An IAM role, its trust policy, attached managed policies and inline policies."""
 
     type_name = "iam.Role"
@@ -181,28 +193,55 @@ class Role(IamResource):
         role = ctx.client("iam").get_role(RoleName=physical_id)["Role"]
         return {"Arn": role["Arn"], "RoleName": role["RoleName"], "RoleId": role["RoleId"]}
 
-    def _attached(self, ctx: Ctx, name: str) -> list[str]:
+    @staticmethod
+    def _attached(ctx: Ctx, name: str) -> list[str]:
         pages = ctx.client("iam").get_paginator("list_attached_role_policies").paginate(RoleName=name)
         return sorted(p["PolicyArn"] for page in pages for p in page["AttachedPolicies"])
 
-    def _inline_names(self, ctx: Ctx, name: str) -> list[str]:
+    @staticmethod
+    def _inline_names(ctx: Ctx, name: str) -> list[str]:
         pages = ctx.client("iam").get_paginator("list_role_policies").paginate(RoleName=name)
         return [n for page in pages for n in page["PolicyNames"]]
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """{role name: (role, {inline policy name: document}, sorted attached ARNs)} of those that exist.
+
+        IAM has no call that describes several named roles. One role costs GetRole, the two
+        policy listings and a GetRolePolicy per inline policy (~4 calls). Several roles are read
+        from the account-wide listings instead: ListRoles (description, session duration) and
+        GetAccountAuthorizationDetails (trust, inline and attached policies), each up to 1,000
+        roles per call, so a refresh of N roles costs 2 calls in most accounts instead of ~4N.
+        """
         iam = ctx.client("iam")
-        try:
-            role = iam.get_role(RoleName=physical_id)["Role"]
-            declared_inline = self.properties.get("InlinePolicies") or {}
-            inline = {}
-            for pname in self._inline_names(ctx, physical_id):
-                doc = iam.get_role_policy(RoleName=physical_id, PolicyName=pname)["PolicyDocument"]
-                inline[pname] = same_shape(declared_inline.get(pname), as_dict(doc))
-            attached = self._attached(ctx, physical_id)
-        except Exception as exc:
-            if self.gone(exc):
-                return None
-            raise
+        if len(ids) == 1:
+            name = ids[0]
+            try:
+                role = iam.get_role(RoleName=name)["Role"]
+                inline = {p: as_dict(iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"])
+                          for p in cls._inline_names(ctx, name)}
+                return {name: (role, inline, cls._attached(ctx, name))}
+            except Exception as exc:
+                if is_not_found(exc, cls.not_found):
+                    return {}
+                raise
+        wanted, page_size = set(ids), {"PageSize": 1000}
+        roles = {r["RoleName"]: r for page in iam.get_paginator("list_roles").paginate(PaginationConfig=page_size)
+                 for r in page["Roles"] if r["RoleName"] in wanted}
+        details = iam.get_paginator("get_account_authorization_details").paginate(
+            Filter=["Role"], PaginationConfig=page_size)
+        out: dict[str, Any] = {}
+        for d in (d for page in details for d in page["RoleDetailList"]):
+            if d["RoleName"] in roles:  # listed by both (a role made between the two calls is left out)
+                inline = {p["PolicyName"]: as_dict(p["PolicyDocument"]) for p in d.get("RolePolicyList", [])}
+                attached = sorted(p["PolicyArn"] for p in d.get("AttachedManagedPolicies", []))
+                out[d["RoleName"]] = ({**roles[d["RoleName"]], **d}, inline, attached)
+        return out
+
+    def props_from(self, ctx: Ctx, physical_id: str, raw: Any) -> dict[str, Any] | None:
+        role, inline_docs, attached = raw
+        declared_inline = self.properties.get("InlinePolicies") or {}
+        inline = {pname: same_shape(declared_inline.get(pname), doc) for pname, doc in inline_docs.items()}
         # The name is the physical id; report it only when the plan declared one.
         named = {"RoleName": role["RoleName"]} if "RoleName" in self.properties else {}
         return {

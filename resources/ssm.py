@@ -16,8 +16,18 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, digest, one_of, tag_dict, tag_list
+from orchestrator.errors import PlanError, is_not_found
+from resources.base import (
+    BatchRead,
+    Ctx,
+    P,
+    Resource,
+    digest,
+    fetch_in_chunks,
+    one_of,
+    tag_dict,
+    tag_list,
+)
 
 NAME_PART = re.compile(r"^[a-zA-Z0-9_.-]+$")
 VALUE_LIMITS = {"Standard": 4096, "Advanced": 8192, "Intelligent-Tiering": 8192}
@@ -48,7 +58,7 @@ class SsmResource(Resource):
     not_found = ("ParameterNotFound",)
 
 
-class Parameter(SsmResource):
+class Parameter(BatchRead, SsmResource):
     type_name = "ssm.Parameter"
     props = {
         "Name": P(str, required=True, validator=relative_name, doc="path below /<project>/<env>/"),
@@ -88,7 +98,8 @@ class Parameter(SsmResource):
         return {"Name": physical_id,
                 "Arn": f"arn:aws:ssm:{ctx.region}:{ctx.account_id}:parameter{physical_id}"}
 
-    def _current(self, ctx: Ctx, name: str, *, decrypt: bool = False) -> dict[str, Any] | None:
+    @classmethod
+    def _current(cls, ctx: Ctx, name: str, *, decrypt: bool = False) -> dict[str, Any] | None:
         """The current version of one parameter, with its metadata (Description, KeyId, Tier).
 
         GetParameterHistory is per parameter; DescribeParameters would scan the
@@ -102,10 +113,42 @@ class Parameter(SsmResource):
                     if current is None or version["Version"] > current["Version"]:
                         current = version
         except Exception as exc:
-            if self.gone(exc):
+            if is_not_found(exc, cls.not_found):
                 return None
             raise
         return current
+
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """{name: the current version with its value (decrypted) and metadata} of those that exist.
+
+        One parameter is one GetParameterHistory. Several are GetParameters (values, 10 names per
+        call) plus DescribeParameters filtered on those names (metadata, 50 per call): 2 calls for
+        up to 10 parameters instead of 10.
+        """
+        if len(ids) == 1:
+            current = cls._current(ctx, ids[0], decrypt=True)
+            return {} if current is None else {ids[0]: current}
+        ssm = ctx.client("ssm")
+
+        def values(chunk: list[str]) -> dict[str, Any]:  # unknown names come back as InvalidParameters
+            return {p["Name"]: p for p in ssm.get_parameters(Names=chunk, WithDecryption=True)["Parameters"]}
+
+        def metadata(chunk: list[str]) -> dict[str, Any]:
+            # A filtered describe may answer in partial pages; stop once every name is found
+            # (moto always sets a NextToken on a full page, as if more could follow).
+            out: dict[str, Any] = {}
+            for page in ssm.get_paginator("describe_parameters").paginate(
+                    ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": chunk}],
+                    PaginationConfig={"PageSize": 50}):
+                out.update((p["Name"], p) for p in page["Parameters"])
+                if len(out) == len(chunk):
+                    break
+            return out
+
+        got = fetch_in_chunks(ids, 10, values, lambda exc: False)
+        meta = fetch_in_chunks(list(got), 50, metadata, lambda exc: False)
+        return {n: {**meta[n], **got[n]} for n in got if n in meta}
 
     # -- contract ------------------------------------------------------------------------
 
@@ -127,10 +170,8 @@ class Parameter(SsmResource):
         self._put(ctx, name, props, overwrite=False)
         return name, self.outputs_of(ctx, name)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        meta = param = self._current(ctx, physical_id, decrypt=True)
-        if param is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, param: dict[str, Any]) -> dict[str, Any] | None:
+        meta = param
         secure = param["Type"] == "SecureString"
         out: dict[str, Any] = {
             "Name": physical_id[len(self.prefix(ctx)):] if physical_id.startswith(self.prefix(ctx)) else physical_id,

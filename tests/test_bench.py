@@ -74,4 +74,15 @@ def test_noop_plan_costs_one_query_and_no_mutation():
             assert none is None and not p.has_changes
             assert calls.of("state")["dynamodb.Query"] == 1  # one stack, one Query
             assert kinds["mutating"] == 0 and kinds["waiter poll"] == 0
-            assert kinds["read"] == (len(p.changes) if refresh else 0)  # one read call per resource, or none
+            if not refresh:
+                assert kinds["read"] == 0
+                continue
+            # At most one read call per resource. SSM parameters are read in batches: GetParameters
+            # takes 10 names, DescribeParameters 50 (moto answers it 10 per page), so 40 parameters
+            # cost 4 + 4 calls; topics and log groups one call each.
+            params = sum(1 for c in p.changes.values() if c.type == "ssm.Parameter")
+            reads = calls.of("read")
+            batched = (reads["ssm.GetParameters"], reads["ssm.DescribeParameters"])
+            assert params == 40 and batched == (4, 4), reads
+            assert kinds["read"] - sum(batched) == len(p.changes) - params
+            assert kinds["read"] <= len(p.changes)
