@@ -9,10 +9,11 @@ same code as a malformed request, so existence is decided by listing
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from orchestrator.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, int_range, name_or_default, tag_list
+from resources.base import BatchRead, Ctx, P, Resource, ResourceError, int_range, name_or_default, tag_list
 
 MAX_NAME = 32
 
@@ -39,8 +40,19 @@ class XRayResource(Resource):
     def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
         return name_or_default(ctx, props.get(self.name_key), MAX_NAME)
 
-    def lookup(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+    @classmethod
+    def listing(cls, ctx: Ctx) -> Iterator[dict[str, Any]]:
+        """Every item of this type in the account (X-Ray has no describe-by-name)."""
         raise NotImplementedError
+
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """{name: item} of the named items that exist: one pass over the account's listing for all."""
+        wanted = set(ids)
+        return {i[cls.name_key]: i for i in cls.listing(ctx) if i[cls.name_key] in wanted}
+
+    def lookup(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        return self.fetch(ctx, [name]).get(name)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         item = self.lookup(ctx, physical_id)
@@ -58,7 +70,7 @@ class XRayResource(Resource):
         return name, self.outputs_of(ctx, name)
 
 
-class Group(XRayResource):
+class Group(BatchRead, XRayResource):
     """A group of traces selected by a filter expression, e.g. service("genai-demo-backend")."""
 
     type_name = "xray.Group"
@@ -81,12 +93,10 @@ class Group(XRayResource):
             if ic.get("NotificationsEnabled") and not ic.get("InsightsEnabled"):
                 raise PlanError(f"{self.type_name} {self.name!r}: notifications need InsightsEnabled")
 
-    def lookup(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+    @classmethod
+    def listing(cls, ctx: Ctx) -> Iterator[dict[str, Any]]:
         for page in ctx.client("xray").get_paginator("get_groups").paginate():
-            for g in page.get("Groups", []):
-                if g["GroupName"] == name:
-                    return g
-        return None
+            yield from page.get("Groups", [])
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.name_for(ctx, props)
@@ -95,10 +105,7 @@ class Group(XRayResource):
                                         Tags=tag_list(ctx.tags))
         return name, self.outputs_of(ctx, name)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        g = self.lookup(ctx, physical_id)
-        if g is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, g: dict[str, Any]) -> dict[str, Any] | None:
         ic = g.get("InsightsConfiguration") or {}
         return {"GroupName": g["GroupName"], "FilterExpression": g.get("FilterExpression"),
                 "InsightsConfiguration": {"InsightsEnabled": bool(ic.get("InsightsEnabled")),
@@ -121,7 +128,7 @@ RULE_FIELDS = ("ResourceARN", "Priority", "FixedRate", "ReservoirSize", "Service
                "HTTPMethod", "URLPath", "Attributes")
 
 
-class SamplingRule(XRayResource):
+class SamplingRule(BatchRead, XRayResource):
     """How many requests matching (service, host, method, path...) are traced.
 
     The properties are the fields of the API's SamplingRule structure; the
@@ -148,12 +155,10 @@ class SamplingRule(XRayResource):
     replace_on = frozenset({"RuleName", "Version"})
     outputs = ("RuleName", "RuleARN")
 
-    def lookup(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+    @classmethod
+    def listing(cls, ctx: Ctx) -> Iterator[dict[str, Any]]:
         for page in ctx.client("xray").get_paginator("get_sampling_rules").paginate():
-            for rec in page.get("SamplingRuleRecords", []):
-                if rec["SamplingRule"]["RuleName"] == name:
-                    return rec["SamplingRule"]
-        return None
+            yield from (rec["SamplingRule"] for rec in page.get("SamplingRuleRecords", []))
 
     @staticmethod
     def _fields(props: dict[str, Any]) -> dict[str, Any]:
@@ -167,10 +172,7 @@ class SamplingRule(XRayResource):
         ctx.client("xray").create_sampling_rule(SamplingRule=rule, Tags=tag_list(ctx.tags))
         return name, self.outputs_of(ctx, name)
 
-    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
-        r = self.lookup(ctx, physical_id)
-        if r is None:
-            return None
+    def props_from(self, ctx: Ctx, physical_id: str, r: dict[str, Any]) -> dict[str, Any] | None:
         out = {k: r[k] for k in ("RuleName", "Version", *RULE_FIELDS) if r.get(k) is not None}
         if not out.get("Attributes"):
             out.pop("Attributes", None)

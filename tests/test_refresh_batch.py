@@ -33,6 +33,7 @@ from resources.ec2 import (
 )
 from resources.iam import Role
 from resources.ssm import Parameter
+from resources.xray import Group, SamplingRule
 from tests.helpers import CallLog
 
 Made = list[tuple[Resource, Any, str]]
@@ -247,9 +248,22 @@ def parameters(aws):
     return made, lambda name: ssm.delete_parameter(Name=name)
 
 
+def xray_groups(aws):
+    xray = aws.client("xray")
+    made = _make(aws, Group, [dict(FilterExpression=f'service("svc-{i}")') for i in range(3)], stack="observability")
+    return made, lambda name: xray.delete_group(GroupName=name)
+
+
+def sampling_rules(aws):
+    xray = aws.client("xray")
+    made = _make(aws, SamplingRule, [dict(Priority=100 + i, FixedRate=0.1 * (i + 1), ReservoirSize=i, ServiceName=f"s{i}")
+                                     for i in range(3)], stack="observability")
+    return made, lambda name: xray.delete_sampling_rule(RuleName=name)
+
+
 BUILDERS = [subnets, internet_gateways, eips, nat_gateways, route_tables, routes, route_table_associations,
             security_groups, security_group_rules, network_acls, network_acl_entries, vpc_endpoints, flow_logs,
-            metric_alarms, roles, parameters]
+            metric_alarms, roles, parameters, xray_groups, sampling_rules]
 
 
 @pytest.mark.parametrize("build", BUILDERS, ids=lambda b: b.__name__)
