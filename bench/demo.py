@@ -85,12 +85,12 @@ def _shape(p: Plan, steps: Mapping[str, Step]) -> Shape:
 
 
 def run(env: str = "production", scale: float = 0.02 / 60, strategies: list[Strategy] | None = None,
-        plan: str = "genai_demo", poll_aws_seconds: float = 5.0) -> Report:
+        plan: str = "genai_demo") -> Report:
     """Each strategy on its own fresh AWS: apply everything, then destroy everything."""
     report: Report | None = None
     for strategy in strategies or all_strategies():
         played = Played()
-        with fresh_aws(scale, poll_aws_seconds) as clients, played.recording():
+        with fresh_aws(scale) as clients, played.recording():
             calls = Calls()
             clients.add_hook("before-call", calls)
             ws = workspace(clients, env, plan)

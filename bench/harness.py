@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.waiter
+from botocore import xform_name
 from moto import mock_aws
 
 from orchestrator.apply import RetryPolicy
@@ -100,28 +101,31 @@ class Run:
 
 
 class ScaledClients(Clients):
-    """Waits time out after the type's AWS timeout x scale (with slack), as polls are scaled too.
+    """Clients in the simulation's time: waiter delays, expectations and timeouts are AWS seconds x scale.
 
-    Without this a resource the sandbox never finishes (a bug) would keep a
-    waiter polling for an hour of scaled-down polls instead of failing.
+    Waiters pace themselves exactly as against AWS (the waiter's delay, dense
+    around the usual duration: orchestrator.aws.poll_schedule), only faster by
+    the scale. A timeout is at least 10 real seconds, so a resource the
+    sandbox never finishes (a bug) fails the wait instead of hanging it.
     """
 
     def __init__(self, scale: float, **kw: Any) -> None:
-        super().__init__(**kw)
+        super().__init__(time_scale=scale if scale > 0 else 1e-4, **kw)
         self.scale = scale
 
-    def wait(self, service: str, waiter_name: str, timeout: float | None = None, **params: Any) -> None:
-        if timeout and self.scale > 0:
-            timeout = max(10.0, 3 * timeout * self.scale)
-        super().wait(service, waiter_name, timeout=timeout, **params)
+    def wait(self, service: str, waiter_name: str, timeout: float | None = None, expected: float = 0.0,
+             **params: Any) -> None:
+        if timeout:
+            timeout = max(10.0 / self.time_scale, 3 * timeout)
+        super().wait(service, waiter_name, timeout=timeout, expected=expected, **params)
 
 
 @contextmanager
-def fresh_aws(scale: float, poll_aws_seconds: float = 5.0) -> Iterator[Clients]:
+def fresh_aws(scale: float, poll_delay: float | None = None) -> Iterator[Clients]:
     """An isolated in-process AWS with the lifecycle simulation at `scale` (0: off).
 
-    Waiters poll every `poll_aws_seconds` of AWS time (scaled), as a tool
-    polling every few seconds would. The process environment is restored after.
+    Waiters poll as the tool does against AWS, in scaled time (or every
+    `poll_delay` real seconds when given). The process environment is restored after.
     """
     saved = dict(os.environ)
     settings.apply_env()
@@ -131,15 +135,51 @@ def fresh_aws(scale: float, poll_aws_seconds: float = 5.0) -> Iterator[Clients]:
     lifecycle.disable()
     try:
         with mock_aws(config=settings.MOTO_CONFIG):
-            clients = ScaledClients(scale, region=settings.REGION, poll_delay=max(0.002, poll_aws_seconds * scale))
-            _ = clients.account_id  # moto builds backends lazily: warm up before durations start counting
+            clients = ScaledClients(scale, region=settings.REGION, poll_delay=poll_delay)
+            warm_up(clients)
             if scale > 0:
                 lifecycle.enable(scale)
             yield clients
     finally:
         lifecycle.disable()
+        import gc
+
+        gc.unfreeze()
         os.environ.clear()
         os.environ.update(saved)
+
+
+def warm_up(clients: Clients) -> None:
+    """Pay the emulator's cold start before anything is timed: it is not AWS's.
+
+    moto builds a service's backend, its request router and its response
+    serializers on the first request, and botocore loads each service model
+    on first use: together about a second on the first calls of an apply,
+    which would sit on its critical path. One harmless read per service
+    (an operation with no required input) takes that cost up front. Then the
+    heap moto built (IAM's managed policies alone are thousands of objects)
+    is frozen out of the garbage collector, whose full passes over it paused
+    every thread for up to ~0.8 s at a time.
+    """
+    import gc
+
+    import resources  # noqa: F401 - registers every type
+    from resources.base import REGISTRY
+
+    _ = clients.account_id
+    for service in sorted({cls.service for cls in REGISTRY.values()} | {"dynamodb"}):
+        client = clients.client(service)
+        model = client.meta.service_model
+        for op in model.operation_names:
+            shape = model.operation_model(op).input_shape
+            if op.startswith(("List", "Describe")) and not (shape and shape.required_members):
+                try:
+                    getattr(client, xform_name(op))()
+                except Exception:  # noqa: BLE001 - any answer warms the path; errors included
+                    pass
+                break
+    gc.collect()
+    gc.freeze()
 
 
 def workspace(clients: Clients, env: str, plan: str = "genai_demo", parallelism: int = 10,

@@ -150,7 +150,8 @@ class Applier:
         stack, name = address.split(".", 1)
         return Ctx(clients=self.clients, project=self.project, env=self.env, stack=stack, name=name,
                    region=self.region, account_id=self.clients.account_id, plan_tags=self.plan_tags,
-                   token=token, timeouts=dict(timeouts or {}), props=dict(props or {}))
+                   token=token, timeouts=dict(timeouts or {}), props=dict(props or {}),
+                   expected=self._expected(address))
 
     def resource(self, change: Change) -> Resource:
         if change.address in self.g:
@@ -164,6 +165,12 @@ class Applier:
             return self.outputs[ref.address][ref.attr]
         except KeyError:
             raise InfraError(f"{ref.address} has no recorded output {ref.attr!r}; re-apply it") from None
+
+    def _expected(self, address: str) -> dict[str, float]:
+        """How long AWS usually takes for this resource's type, per phase (sandbox/latency.py's table)."""
+        type_name = self.g.nodes[address]["type"] if address in self.g else \
+            self.records[address].type if address in self.records else ""
+        return {ph: latency.seconds(type_name.lower(), ph) for ph in ("create", "update", "delete")}
 
     def _timeouts(self, r: Resource) -> dict[str, float]:
         t = dict(type(r).timeouts)

@@ -14,7 +14,8 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ class Clients:
     """Clients for one account/region/endpoint, shared by every thread of a run."""
 
     def __init__(self, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
-                 max_attempts: int = 10, poll_delay: float | None = None) -> None:
+                 max_attempts: int = 10, poll_delay: float | None = None, time_scale: float = 1.0) -> None:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
             or "ap-east-2"
@@ -72,6 +73,7 @@ class Clients:
                              connect_timeout=5, read_timeout=60, max_pool_connections=50)
         env_delay = os.environ.get("INFRA_POLL_DELAY")
         self.poll_delay = poll_delay if poll_delay is not None else (float(env_delay) if env_delay else None)
+        self.time_scale = time_scale  # real seconds per AWS second: 1 against AWS, less in a simulation
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._hooks: list[tuple[str, Callable[..., Any]]] = list(GLOBAL_HOOKS)
@@ -121,12 +123,14 @@ class Clients:
 
     # -- waiting --------------------------------------------------------------------
 
-    def wait(self, service: str, waiter_name: str, timeout: float | None = None, **params: Any) -> None:
+    def wait(self, service: str, waiter_name: str, timeout: float | None = None, expected: float = 0.0,
+             **params: Any) -> None:
         """Wait with botocore's waiter engine until the resource reaches its target state.
 
-        The delay comes from the waiter definition unless a poll delay is set
-        (the sandbox simulates AWS minutes as milliseconds); attempts are
-        derived from the timeout so a per-type timeout bounds the wait.
+        A fixed poll delay (the sandbox's) polls at that pace. Otherwise the
+        waiter definition's delay sets the pace, denser around `expected` (AWS
+        seconds this operation usually takes; see poll_offsets). The timeout
+        bounds the whole wait.
         """
         client = self.client(service)
         model = _custom_waiters(service)
@@ -136,13 +140,56 @@ class Clients:
             waiter = botocore.waiter.create_waiter_with_client(waiter_name, model, client)
         else:
             raise AwsError(f"no waiter {service}.{waiter_name} (botocore or resources/waiters/{service}.json)")
-        delay = self.poll_delay if self.poll_delay is not None else waiter.config.delay
-        attempts = waiter.config.max_attempts
-        if timeout:
-            attempts = max(1, math.ceil(timeout / max(delay, 0.001)))
         try:
             with lend_slot():  # waiting is not work: the walk's call slot serves other steps meanwhile
-                waiter.wait(**params, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
+                if self.poll_delay is not None:  # the sandbox's compressed time: a fixed pace
+                    attempts = max(1, math.ceil(timeout / max(self.poll_delay, 0.001))) if timeout \
+                        else waiter.config.max_attempts
+                    waiter.wait(**params, WaiterConfig={"Delay": self.poll_delay, "MaxAttempts": attempts})
+                else:
+                    self._wait_scheduled(waiter, timeout, expected, params)
         except WaiterError as exc:
-            raise AwsError(f"waiting for {service}.{waiter_name} {params} failed: {exc.last_response and exc.kwargs or ''}"
-                           f" {exc}") from exc
+            raise AwsError(f"waiting for {service}.{waiter_name} {params} failed: {exc}") from exc
+
+    def _wait_scheduled(self, waiter: Any, timeout: float | None, expected: float, params: dict[str, Any]) -> None:
+        """Poll at poll_offsets' absolute times, one attempt of botocore's engine each (its acceptors
+        decide success, failure or retry); raises the last WaiterError when time is up."""
+        base = waiter.config.delay * self.time_scale
+        total = (timeout or waiter.config.delay * waiter.config.max_attempts) * self.time_scale
+        start = time.monotonic()
+        last: WaiterError | None = None
+        for offset in poll_offsets(base, expected * self.time_scale, total):
+            threading.Event().wait(max(0.0, start + offset - time.monotonic()))
+            try:
+                waiter.wait(**params, WaiterConfig={"Delay": 0, "MaxAttempts": 1})
+                return
+            except WaiterError as exc:
+                if "Max attempts exceeded" not in str(exc):
+                    raise
+                last = exc
+        assert last is not None
+        raise WaiterError(name=waiter.name, reason=f"timed out after {time.monotonic() - start:.0f} s "
+                          "(still not in the target state)", last_response=last.last_response)
+
+
+def poll_offsets(base: float, expected: float, total: float, dense: float = 6.0,
+                 floor: float = 0.002) -> Iterator[float]:
+    """Seconds after the start of a wait at which to poll, up to `total`.
+
+    Without an expectation: every `base` (the waiter's own pace). With one (an
+    MSK cluster usually takes 25 minutes): at that pace until one delay
+    before the usual end, `dense` times faster until two delays after it,
+    then at the pace again. About as many calls as the plain waiter (API
+    budgets matter: throttling), but the usual finish is seen within seconds
+    instead of up to a whole delay later, time the whole apply loses when the
+    wait is on its critical path. Offsets are absolute, so slow calls do not
+    push later polls back.
+    """
+    base = max(base, floor)
+    fine = max(base / dense, floor)
+    lo, hi = (expected - base, expected + 2 * base) if expected > 0 else (math.inf, math.inf)
+    t = 0.0
+    while t <= total:
+        yield t
+        nxt = t + (fine if lo <= t < hi else base)
+        t = lo if t < lo < nxt else nxt

@@ -224,6 +224,8 @@ class Ctx:
     timeouts: Mapping[str, float] = field(default_factory=dict)
     # The resource's resolved properties, so find() can use identities built from references.
     props: Mapping[str, Any] = field(default_factory=dict)
+    # AWS seconds an operation of this type usually takes, per phase: waits poll densely around then.
+    expected: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -259,7 +261,8 @@ class Ctx:
         return base
 
     def wait(self, service: str, waiter: str, timeout_key: str = "create", **params: Any) -> None:
-        self.clients.wait(service, waiter, timeout=self.timeouts.get(timeout_key), **params)
+        self.clients.wait(service, waiter, timeout=self.timeouts.get(timeout_key),
+                          expected=self.expected.get(timeout_key, 0.0), **params)
 
 
 # --------------------------------------------------------------------------- tag helpers
