@@ -144,6 +144,10 @@ def test_main_stack_end_to_end(aws, env, monkeypatch):
     with count_calls() as log:
         out = infra("apply", "--env", env, "--stack", "main", "--auto-approve")
     assert "No changes" in out.output and log.mutating == []
+    # Its refresh reads AWS with at most one call per resource: types batch their reads (read_many).
+    recorded = json.loads(infra("state", "list", "--env", env, "--stack", "main", "--json").stdout)
+    reads = [c for c in log.calls if c[0] not in ("dynamodb", "sts") and c not in log.mutating]
+    assert 0 < len(reads) <= len(recorded), (len(reads), len(recorded))
 
     # A profile size change updates the node group in place.
     ng = profile(env)["eks"]["node_groups"]["nodes"]
