@@ -7,9 +7,8 @@ moto every write costs O(table size) and an apply O(n^2): at 5,000 resources
 the copying, not the tool, would be measured, and every end-to-end test pays it. AWS's cost per transaction
 does not grow with the table.
 
-`install()` keeps moto's semantics (all or nothing) but snapshots only what
-a transaction can change: the table's item index is copied (cheap
-references) and just the items the transaction names are deep-copied.
+`install()` keeps moto's semantics (all or nothing) but remembers only what
+a transaction can change, the items it names, and puts them back on failure.
 """
 
 from __future__ import annotations
@@ -22,31 +21,60 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 
+_ABSENT = object()
+
 
 class _Snapshotter:
-    """Stands in for the `copy` module inside moto's transact_write_items."""
+    """Stands in for the `copy` module inside moto's transact_write_items.
+
+    moto deep-copies each table a transaction touches (once per item) so it can
+    put the copy back if the transaction fails. Here the "copy" is the live
+    table itself and what can change is remembered instead: the old version
+    of each item the transaction names (nothing else can change). When moto
+    has put the "copy" back after a failure, `undo()` restores those items.
+    O(items named) per transaction instead of O(table).
+    """
 
     def __init__(self, keys: dict[str, list[dict[str, Any]]]) -> None:
         self.keys = keys
+        self.saved: dict[str, list[tuple[Any, Any, Any]]] = {}  # table -> (hash, range, old item or _ABSENT)
+        self.tables: dict[str, Table] = {}
 
     def deepcopy(self, obj: Any, memo: Any = None) -> Any:
         if not isinstance(obj, Table):
             return _copy.deepcopy(obj, memo)
-        snap = _copy.copy(obj)
-        items = type(obj.items)(dict)
-        for h, v in obj.items.items():
-            items[h] = dict(v) if obj.has_range_key else v
-        for key in self.keys.get(obj.name, []):
-            h = DynamoType(key[obj.hash_key_attr])
-            r = DynamoType(key[obj.range_key_attr]) if obj.has_range_key and obj.range_key_attr in key else None
-            if h not in items:
-                continue
-            if r is None:
-                items[h] = _copy.deepcopy(items[h])
-            elif r in items[h]:
-                items[h][r] = _copy.deepcopy(items[h][r])
-        snap.items = items
-        return snap
+        if obj.name not in self.tables:
+            self.tables[obj.name] = obj
+            saved = self.saved.setdefault(obj.name, [])
+            for key in self.keys.get(obj.name, []):
+                h = DynamoType(key[obj.hash_key_attr])
+                r = DynamoType(key[obj.range_key_attr]) if obj.has_range_key and obj.range_key_attr in key else None
+                part = obj.items.get(h, _ABSENT)
+                if r is None:
+                    old = part
+                else:
+                    old = part.get(r, _ABSENT) if part is not _ABSENT else _ABSENT
+                saved.append((h, r, _copy.deepcopy(old) if old is not _ABSENT else _ABSENT))
+        return obj
+
+    def undo(self) -> None:
+        for name, saved in self.saved.items():
+            items = self.tables[name].items
+            for h, r, old in reversed(saved):
+                if r is None:
+                    if old is _ABSENT:
+                        items.pop(h, None)
+                    else:
+                        items[h] = old
+                    continue
+                part = items.get(h)
+                if old is _ABSENT:
+                    if part is not None:
+                        part.pop(r, None)
+                        if not part:
+                            items.pop(h, None)
+                else:
+                    items.setdefault(h, {})[r] = old
 
     def __getattr__(self, name: str) -> Any:
         return getattr(_copy, name)
@@ -76,9 +104,13 @@ def install() -> None:
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
         # moto requests are serialized (sandbox/extensions/serialize.py), so swapping the module global is safe.
         saved = ddb_models.copy
-        ddb_models.copy = _Snapshotter(_keys_of(self, transact_items))  # type: ignore[assignment]
+        snap = _Snapshotter(_keys_of(self, transact_items))
+        ddb_models.copy = snap  # type: ignore[assignment]
         try:
             return original(self, transact_items)
+        except Exception:
+            snap.undo()  # moto "restored" the live table itself: put back what the transaction changed
+            raise
         finally:
             ddb_models.copy = saved
 
