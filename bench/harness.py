@@ -111,6 +111,7 @@ class ScaledClients(Clients):
 
     def __init__(self, scale: float, **kw: Any) -> None:
         super().__init__(time_scale=scale if scale > 0 else 1e-4, **kw)
+        self.poll_delay = kw.get("poll_delay")  # not INFRA_POLL_DELAY: the test session sets it
         self.scale = scale
 
     def wait(self, service: str, waiter_name: str, timeout: float | None = None, expected: float = 0.0,
@@ -167,7 +168,8 @@ def warm_up(clients: Clients) -> None:
     from resources.base import REGISTRY
 
     _ = clients.account_id
-    for service in sorted({cls.service for cls in REGISTRY.values()} | {"dynamodb"}):
+    known = set(clients.session.get_available_services())  # test types declare made-up services
+    for service in sorted(({cls.service for cls in REGISTRY.values()} | {"dynamodb"}) & known):
         client = clients.client(service)
         model = client.meta.service_model
         for op in model.operation_names:
