@@ -76,12 +76,12 @@ def measure_moto(s: Size, parallelism: int = 10) -> None:
 
 
 def run(sizes: list[int], moto_max: int | None = None) -> list[Size]:
-    out = []
-    for n in sizes:
-        s = measure_planning(n)
-        if moto_max is None or n <= moto_max:
+    # Planning first, for every size: after a moto run the garbage collector has moto's whole heap
+    # to walk, and its passes would land in whichever planning measurement came next.
+    out = [measure_planning(n) for n in sizes]
+    for s in out:
+        if moto_max is None or s.n <= moto_max:
             measure_moto(s)
-        out.append(s)
     return out
 
 
