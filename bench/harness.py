@@ -180,6 +180,17 @@ def warm_up(clients: Clients) -> None:
                 except Exception:  # noqa: BLE001 - any answer warms the path; errors included
                     pass
                 break
+    from moto.core.routing import get_service_router
+    from moto.core.utils import get_service_model
+
+    for service in sorted(known & {cls.service for cls in REGISTRY.values()}):
+        model = get_service_model(service)
+        router = get_service_router(service)
+        for protocol in model.metadata.get("protocols", [model.protocol]):
+            try:  # one router per protocol a request may arrive in (a GET and a JSON POST differ)
+                router._get_router(protocol)
+            except Exception:  # noqa: BLE001 - a protocol moto has no router for is never routed
+                pass
     gc.collect()
     gc.freeze()
 

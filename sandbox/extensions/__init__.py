@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-MODULES = ("serialize", "dynamodb", "ec2", "iam", "kafka", "elasticache", "eks", "xray", "analytics", "firehose_msk", "misc", "ssm", "transitions")
+MODULES = ("serialize", "core", "dynamodb", "ec2", "iam", "kafka", "elasticache", "eks", "xray", "analytics", "firehose_msk", "misc", "ssm", "transitions")
 
 _lock = threading.Lock()
 _installed = False
