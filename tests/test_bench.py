@@ -11,6 +11,8 @@ from bench.harness import Calls, fresh_aws, workspace
 from orchestrator.graph import build_graph
 from orchestrator.runs import run_changes
 
+pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc
+
 
 def makespan(strategy, steps):
     t0 = time.perf_counter()
@@ -35,6 +37,18 @@ def test_walks_against_the_bound_on_the_production_graph():
     assert ours_unbounded <= 1.10 * bound
     assert ours_10 <= 1.10 * bound  # waits lend their slot: 10 slots suffice for the work
     assert wv > ours_10 and wv >= model.waves_bound(steps, weights)
+
+
+def test_delete_walks_against_the_bound_on_the_production_graph():
+    """The destroy direction: ~150 deletes are ready at once, and the one that bounds the walk
+    (OpenSearch's) becomes ready only when its dependents are gone, in the middle of that burst."""
+    g, _ = build_graph(plans.load("genai_demo", "production"))
+    m = model.Model(scale=0.1 / 60)
+    steps, weights = model.modeled_steps(g, m, "delete")
+    bound, path = model.bound(steps, weights)
+    assert bound > 0.5 and any("opensearch" in p for p in path)
+    assert makespan(walks.ours(), model.modeled_steps(g, m, "delete")[0]) <= 1.10 * bound
+    assert makespan(walks.ours(10), model.modeled_steps(g, m, "delete")[0]) <= 1.10 * bound
 
 
 def test_more_waits_than_slots_beats_the_terraform_like_walk():

@@ -15,6 +15,8 @@ from resources.ec2 import Subnet, Vpc
 from resources.rds import DBInstance, DBSubnetGroup
 from tests.fakes import install_plan
 
+pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc
+
 DBS = 12
 SCALE = 0.15 / 60  # 1 AWS minute = 150 ms: an instance's 10 minutes take 1.5 s
 

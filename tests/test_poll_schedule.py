@@ -10,6 +10,8 @@ from orchestrator.aws import poll_offsets
 from orchestrator.errors import AwsError
 from sandbox import latency
 
+pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc
+
 
 def test_without_an_expectation_it_is_the_waiters_own_pace():
     assert list(poll_offsets(30, 0, 120)) == [0, 30, 60, 90, 120]

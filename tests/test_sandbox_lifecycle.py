@@ -11,6 +11,8 @@ from moto.moto_api import state_manager
 
 from sandbox import latency, lifecycle
 
+pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc
+
 SCALE = 0.0002  # real seconds per AWS second: MSK's 1500 s create takes 0.3 s
 BAND = (0.9, 3.0)  # measured / expected; the low end proves the waiter waited the table's time (the high
 # end is loose: a busy 2-core CI worker adds polling and scheduling delay, never removes waiting)
