@@ -249,6 +249,8 @@ class DynamoStateStore:
                     break
                 with self._queue_lock:
                     batch = _take_batch(self._queue)
+                if not batch:  # ours left the queue in a batch that ended without a verdict
+                    raise StateError(f"internal: state write for {what} was lost from the commit queue")
                 self._commit(batch)
         if w.error is not None:
             raise w.error
@@ -260,13 +262,15 @@ class DynamoStateStore:
         write's own fault (an oversized record): its writes are retried one by one, so only that one fails."""
         try:
             self._fenced_locked(batch)
-        except Exception as exc:  # noqa: BLE001 - handed to each writer, who raises it
-            if len(batch) > 1 and not isinstance(exc, LockError | _SerialMoved):
+        except BaseException as exc:  # handed to each writer, who raises it (an interrupt included)
+            if isinstance(exc, Exception) and len(batch) > 1 and not isinstance(exc, LockError | _SerialMoved):
                 for w in batch:
                     self._commit([w])
                 return
             for w in batch:
                 w.error, w.done = exc, True
+            if not isinstance(exc, Exception):
+                raise
 
     def _fenced_locked(self, batch: list[_Write]) -> None:
         """One TransactWriteItems: lease check, serial bump, and each write's record and history entry.

@@ -194,3 +194,41 @@ def test_a_batch_from_a_fenced_writer_writes_nothing(aws):
         t.join()
     assert len(errors) == 8 and s.read_stack("main") == {}
     other.release()
+
+
+def test_an_interrupted_batch_leaves_no_writer_waiting(aws):
+    """The writer committing a batch is interrupted (a signal in its thread): every writer in that
+    batch gets the interrupt as its answer instead of waiting forever for a verdict."""
+    import threading
+
+    s = store(aws)
+    s.acquire("apply")
+    calls = []
+
+    def before(model, **_):
+        if model.name == "TransactWriteItems":
+            calls.append(1)
+            if len(calls) == 1:
+                time.sleep(0.1)  # the others queue behind this one
+            elif len(calls) == 2:
+                raise KeyboardInterrupt
+    s.db.meta.events.register("before-call.dynamodb", before)
+    outcome = {}
+
+    def put(i):
+        try:
+            s.put(Record(f"main.p{i}", "ssm.Parameter", f"p{i}", {}, {}))
+            outcome[i] = "written"
+        except BaseException as exc:  # noqa: BLE001
+            outcome[i] = type(exc).__name__
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+        time.sleep(0.01)
+    for t in threads:
+        t.join(timeout=10)
+    assert not any(t.is_alive() for t in threads)
+    assert outcome[0] == "written" and set(outcome.values()) <= {"written", "KeyboardInterrupt"}
+    interrupted = {i for i, o in outcome.items() if o == "KeyboardInterrupt"}
+    assert interrupted and set(s.read_stack("main")) == {f"main.p{i}" for i in outcome if i not in interrupted}
+    s.release()
