@@ -166,11 +166,16 @@ class Applier:
         except KeyError:
             raise InfraError(f"{ref.address} has no recorded output {ref.attr!r}; re-apply it") from None
 
+    def _type_of(self, address: str) -> str:
+        """The resource type at an address: the code's, else the recorded one (a resource being removed)."""
+        if address in self.g:
+            return self.g.nodes[address]["type"]
+        return self.records[address].type if address in self.records else ""
+
     def _expected(self, address: str) -> dict[str, float]:
         """How long AWS usually takes for this resource's type, per phase (sandbox/latency.py's table)."""
-        type_name = self.g.nodes[address]["type"] if address in self.g else \
-            self.records[address].type if address in self.records else ""
-        return {ph: latency.seconds(type_name.lower(), ph) for ph in ("create", "update", "delete")}
+        kind = self._type_of(address).lower()
+        return {ph: latency.seconds(kind, ph) for ph in ("create", "update", "delete")}
 
     def _timeouts(self, r: Resource) -> dict[str, float]:
         t = dict(type(r).timeouts)
@@ -317,8 +322,7 @@ class Applier:
         if self.weight is not None:
             return self.weight(addr)
         phase = "delete" if step.endswith("#delete") else "update" if changes[addr].action == "update" else "create"
-        type_name = self.g.nodes[addr]["type"] if addr in self.g else self.records[addr].type
-        return 1.0 + latency.seconds(type_name.lower(), phase)
+        return 1.0 + latency.seconds(self._type_of(addr).lower(), phase)
 
     def run(self, plan: Plan, parallelism: int = 10, stop: threading.Event | None = None) -> Report:
         """Walk the plan's steps; `stop` (set by a signal) ends dispatching, running steps finish."""
