@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -143,8 +144,6 @@ def fresh_aws(scale: float, poll_delay: float | None = None) -> Iterator[Clients
             yield clients
     finally:
         lifecycle.disable()
-        import gc
-
         gc.unfreeze()
         os.environ.clear()
         os.environ.update(saved)
@@ -162,7 +161,8 @@ def warm_up(clients: Clients) -> None:
     is frozen out of the garbage collector, whose full passes over it paused
     every thread for up to ~0.8 s at a time.
     """
-    import gc
+    from moto.core.routing import get_service_router
+    from moto.core.utils import get_service_model
 
     import resources  # noqa: F401 - registers every type
     from resources.base import REGISTRY
@@ -180,15 +180,10 @@ def warm_up(clients: Clients) -> None:
                 except Exception:  # noqa: BLE001 - any answer warms the path; errors included
                     pass
                 break
-    from moto.core.routing import get_service_router
-    from moto.core.utils import get_service_model
-
-    for service in sorted(known & {cls.service for cls in REGISTRY.values()}):
-        model = get_service_model(service)
-        router = get_service_router(service)
-        for protocol in model.metadata.get("protocols", [model.protocol]):
+        moto_model = get_service_model(service)
+        for protocol in moto_model.metadata.get("protocols", [moto_model.protocol]):
             try:  # one router per protocol a request may arrive in (a GET and a JSON POST differ)
-                router._get_router(protocol)
+                get_service_router(service)._get_router(protocol)
             except Exception:  # noqa: BLE001 - a protocol moto has no router for is never routed
                 pass
     gc.collect()
