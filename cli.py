@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from orchestrator.errors import InfraError
+from core.errors import InfraError
 
 COMMON_HELP = {
     "env": "Environment profile (dev, production).",
@@ -251,6 +251,8 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
     if report.retries:
         click.echo("  Retries made: " + ", ".join(f"{n} {k}" for k, n in sorted(report.retries.items())) + ".",
                    err=True)
+        for r in report.retry_log:
+            click.echo(f"    {r.address} {r.phase}: {r.code} x{r.attempts} over {r.seconds:.1f} s", err=True)
     if report.interrupted:
         click.echo(f"Interrupted ({report.interrupted}): changes in flight finished and were recorded, no new "
                    "change started, lock released. Run it again to finish.", err=True)

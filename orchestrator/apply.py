@@ -9,6 +9,7 @@ errors the classifier says are worth retrying. The walk itself is generic
 from __future__ import annotations
 
 import os
+import random
 import threading
 import time
 import uuid
@@ -17,15 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
-from orchestrator.errors import AwsError, InfraError, classify, error_code, error_message
+from core.errors import AwsError, InfraError, Retry, classify, error_code, error_message, matching
 from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
 from orchestrator.planner import Change, Plan, diff_props, stored_props
@@ -35,65 +29,130 @@ from state.dynamodb import DynamoStateStore, Record
 
 
 @dataclass
-class RetryPolicy:
-    """Bounded retries for what the classifier calls transient (scaled down in the sandbox).
+class RetryRecord:
+    """One kind of answer retried for one resource: what the run's report lists."""
 
-    It also counts the retries made, by cause: its own (tenacity, around
-    creates, updates and deletes) and botocore's (throttling and transient
-    wire errors retried inside one call, reported by the response metadata),
-    so a run can say how hard AWS pushed back.
+    address: str
+    phase: str
+    code: str
+    attempts: int
+    seconds: float
+
+
+@dataclass
+class RetryPolicy:
+    """Bounded retries for what is transient, each cause with its own budget.
+
+    - throttling: a few attempts with backoff (botocore already retried inside the call);
+    - an entry of the type's retry catalogue (core.errors.Retry: a code and message AWS gives
+      while something is not ready yet): until that entry's budget of AWS seconds is spent;
+    - on delete, "still in use": the type's dependency budget;
+    - the generic "eventual" codes (core.errors.EVENTUAL) that no entry claims: a short budget
+      only, so a plainly invalid request fails in seconds instead of minutes;
+    - anything else is fatal at once.
+
+    It also counts the retries made, by cause, with botocore's own (reported by the response
+    metadata), and keeps a record per resource and code for the run's report.
     """
 
     initial: float = field(default_factory=lambda: float(os.environ.get("INFRA_RETRY_INITIAL", "1.0")))
-    maximum: float = 20.0
+    maximum: float | None = None  # default: 20 x initial (20 s against AWS)
     attempts: int = 8
-    dependency_seconds: float = 300.0
+    dependency_seconds: float | None = None  # None: the type's own budget
+    eventual_seconds: float = 30.0
+    # Real seconds per AWS second of a budget: 1 against AWS; less in a compressed simulation.
+    budget_scale: float = field(default_factory=lambda: float(os.environ.get("INFRA_RETRY_SCALE", "1.0")))
     counts: dict[str, int] = field(default_factory=dict)
+    log: dict[tuple[str, str, str], RetryRecord] = field(default_factory=dict)
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def create(self, fn: Callable[[], Any], not_found: tuple[str, ...] = ()) -> Any:
-        """Creates retry throttling and eventual-consistency refusals: the call made nothing."""
-        return self._run(fn, lambda e: classify(e, not_found) in ("throttle", "eventual"),
-                         stop_after_attempt(self.attempts), not_found)
+    def create(self, fn: Callable[[], Any], not_found: tuple[str, ...] = (), *, catalogue: tuple[Retry, ...] = (),
+               address: str = "", phase: str = "create") -> Any:
+        """Creates and updates: the call made nothing, so trying again is safe."""
+        return self.run(fn, phase, catalogue=catalogue, not_found=not_found, address=address)
 
-    def delete(self, fn: Callable[[], Any]) -> Any:
+    def delete(self, fn: Callable[[], Any], *, catalogue: tuple[Retry, ...] = (), address: str = "",
+               dependency_seconds: float = 300.0) -> Any:
         """Deletes wait out dependents that are still draining (DependencyViolation and friends)."""
         started = time.monotonic()
         try:
-            return self._run(fn, lambda e: classify(e) in ("throttle", "dependency"),
-                             stop_after_delay(self.dependency_seconds))
+            return self.run(fn, "delete", catalogue=catalogue, address=address,
+                            dependency_seconds=dependency_seconds)
         except Exception as exc:
-            if classify(exc) != "dependency":
+            if classify(exc) != "dependency" and matching(catalogue, exc, "delete") is None:
                 raise
-            raise AwsError(f"still in use after {time.monotonic() - started:.0f} s of retries "
-                           f"({error_code(exc)}: {error_message(exc)}). Something outside this run depends on it "
-                           "(a resource created by hand or by another stack); remove that dependency, then run "
-                           "again") from exc
+            raise AwsError(f"{address + ': ' if address else ''}still in use after "
+                           f"{time.monotonic() - started:.0f} s of retries ({error_code(exc)}: {error_message(exc)}). "
+                           "Something outside this run depends on it (a resource created by hand or by another "
+                           "stack); remove that dependency, then run again") from exc
+
+    def run(self, fn: Callable[[], Any], phase: str, *, catalogue: tuple[Retry, ...] = (),
+            not_found: tuple[str, ...] = (), address: str = "", dependency_seconds: float = 300.0) -> Any:
+        first: dict[str, float] = {}  # budget key -> when it was first met
+        throttles = 0
+        backoff = self.initial
+        cap = self.maximum if self.maximum is not None else 20.0 * self.initial
+        while True:
+            try:
+                return fn()
+            except Exception as exc:  # noqa: BLE001 - the classification below decides
+                cause, key, budget = self._decide(exc, phase, catalogue, not_found, dependency_seconds)
+                if cause is None:
+                    raise
+                now = time.monotonic()
+                if cause == "throttle":
+                    throttles += 1
+                    if throttles >= self.attempts:
+                        raise
+                else:
+                    since = first.setdefault(key, now)
+                    if now - since >= budget * self.budget_scale:
+                        raise
+                self.count(cause)
+                self._note(address, phase, exc, now - first.get(key, now))
+                delay = min(cap, backoff) * (1.0 + random.random())
+                backoff = min(cap, backoff * 2)
+                threading.Event().wait(delay)
+
+    def _decide(self, exc: BaseException, phase: str, catalogue: tuple[Retry, ...], not_found: tuple[str, ...],
+                dependency_seconds: float) -> tuple[str | None, str, float]:
+        """(cause, budget key, AWS seconds of budget); cause None means do not retry."""
+        entry = matching(catalogue, exc, phase)
+        if entry is not None:
+            return "eventual" if phase != "delete" else "dependency", f"{entry.code}:{entry.message}", entry.seconds
+        kind = classify(exc, not_found)
+        if kind == "throttle":
+            return "throttle", "throttle", 0.0
+        if kind == "dependency" and phase == "delete":
+            budget = self.dependency_seconds if self.dependency_seconds is not None else dependency_seconds
+            return "dependency", "dependency", budget
+        if kind == "eventual" and phase != "delete":
+            return "eventual", "eventual", self.eventual_seconds
+        return None, "", 0.0
 
     def count(self, cause: str, n: int = 1) -> None:
         with self._count_lock:
             self.counts[cause] = self.counts.get(cause, 0) + n
+
+    def _note(self, address: str, phase: str, exc: BaseException, seconds: float) -> None:
+        code = error_code(exc) or type(exc).__name__
+        with self._count_lock:
+            rec = self.log.get((address, phase, code))
+            if rec is None:
+                self.log[(address, phase, code)] = RetryRecord(address, phase, code, 1, seconds)
+            else:
+                rec.attempts += 1
+                rec.seconds = max(rec.seconds, seconds)
+
+    def records(self) -> list[RetryRecord]:
+        with self._count_lock:
+            return sorted(self.log.values(), key=lambda r: (r.address, r.phase, r.code))
 
     def on_response(self, parsed: Any = None, **_: Any) -> None:
         """botocore after-call hook: retries botocore made inside one call before this answer."""
         meta = parsed.get("ResponseMetadata", {}) if isinstance(parsed, dict) else {}
         if meta.get("RetryAttempts"):
             self.count("aws", int(meta["RetryAttempts"]))
-
-    def _run(self, fn: Callable[[], Any], pred: Callable[[BaseException], bool], stop: Any,
-             not_found: tuple[str, ...] = ()) -> Any:
-        def note(state: Any) -> None:
-            exc = state.outcome.exception() if state.outcome is not None else None
-            self.count(classify(exc, not_found) if exc is not None else "other")
-
-        for attempt in Retrying(retry=retry_if_exception(pred), stop=stop, reraise=True, before_sleep=note,
-                                # The jitter scales with the base too (tenacity's default is a fixed 0-1 s),
-                                # so the sandbox's scaled-down retries are not padded back to seconds.
-                                wait=wait_exponential_jitter(multiplier=self.initial, jitter=self.initial,
-                                                             max=self.maximum)):
-            with attempt:
-                return fn()
-        return None
 
 
 @dataclass
@@ -103,6 +162,7 @@ class Report:
     step_of: dict[str, str] = field(default_factory=dict)
     interrupted: str | None = None  # the signal that stopped dispatching, if one did
     retries: dict[str, int] = field(default_factory=dict)  # cause -> retries made (throttle, eventual, aws...)
+    retry_log: list[RetryRecord] = field(default_factory=list)  # per resource and code: attempts, seconds
 
     def summary(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {k: [] for k in ("created", "updated", "replaced", "deleted", "failed", "skipped",
@@ -213,7 +273,7 @@ class Applier:
                     return self._adopt(r, change, ctx, again, props, stored)
             return r.create(ctx, props)
 
-        result = self.retry.create(once, type(r).not_found)
+        result = self.retry.create(once, type(r).not_found, catalogue=type(r).retries, address=change.address)
         if isinstance(result, str):
             return result
         pid, outputs = result
@@ -241,7 +301,8 @@ class Applier:
         self.store.put(self._record(r, change, physical_id=rec.physical_id, status="updating", props=rec.props,
                                     outputs=rec.outputs, token=ctx.token), "intent update")
         old = dict(change.before or rec.props)
-        outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found)
+        outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found,
+                                    catalogue=type(r).retries, address=change.address, phase="update")
         self._finish(r, change, rec.physical_id, stored, outputs or rec.outputs, "update")
         return rec.physical_id or ""
 
@@ -261,7 +322,8 @@ class Applier:
         rec.status = "deleting"
         self.store.put(rec, "intent delete")
         pid = rec.physical_id
-        self.retry.delete(lambda: r.delete(ctx, pid))
+        self.retry.delete(lambda: r.delete(ctx, pid), catalogue=type(r).retries, address=change.address,
+                          dependency_seconds=type(r).dependency_seconds)
         self.store.remove(change.address, "delete")
         with self._lock:
             self.outputs.pop(change.address, None)

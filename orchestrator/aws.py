@@ -32,7 +32,7 @@ from botocore.exceptions import (
     WaiterError,
 )
 
-from orchestrator.errors import AwsError
+from core.errors import AwsError
 from orchestrator.executor import lend_slot
 
 # Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.

@@ -20,8 +20,8 @@ from typing import Any
 
 import networkx as nx
 
+from core.errors import InfraError, PlanError, error_message
 from orchestrator.apply import Report
-from orchestrator.errors import InfraError, PlanError, error_message
 from orchestrator.planner import Change, Plan, stored_props
 from orchestrator.runs import Workspace, sync_lifecycle
 from resources.base import UNKNOWN, Ctx, Ref, Resource, lookup_type, resolve

@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.model import Plan
 from resources.base import Resource, walk_refs
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Lifecycle, Resource
 
 

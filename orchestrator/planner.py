@@ -14,7 +14,7 @@ from typing import Any
 
 import networkx as nx
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import (
     UNKNOWN,
     Lifecycle,

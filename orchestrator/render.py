@@ -20,8 +20,8 @@ from typing import Any
 
 import networkx as nx
 
+from core.errors import InfraError
 from orchestrator import architecture as arch
-from orchestrator.errors import InfraError
 
 FORMATS = ("text", "dot", "mermaid", "json", "svg")
 LEVELS = ("resource", "service")

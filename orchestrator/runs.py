@@ -18,10 +18,10 @@ from typing import Any
 import networkx as nx
 
 import plans
+from core.errors import LockError, PlanError, StateError
 from orchestrator import interrupt
 from orchestrator.apply import Applier, Report, RetryPolicy
 from orchestrator.aws import Clients, is_mutating
-from orchestrator.errors import LockError, PlanError, StateError
 from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.planner import Plan, plan_apply, plan_destroy
@@ -237,6 +237,7 @@ class Workspace:
             report = applier.run(p, self.opts.parallelism, stop=guard.stop)
         report.interrupted = guard.signame
         report.retries = {k: v for k, v in self.opts.retry.counts.items() if v}
+        report.retry_log = self.opts.retry.records()
         return report
 
 

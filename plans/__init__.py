@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.model import Plan
 
 

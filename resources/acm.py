@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list
 
 VALIDATION_METHODS = ("DNS", "EMAIL")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default
 
 SEP = "|"

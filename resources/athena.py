@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError, error_message
+from core.errors import PlanError, error_message
 from resources.base import Ctx, P, Resource, partition, shaped, tag_dict, tag_list
 
 _WG_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")

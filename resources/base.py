@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from orchestrator.errors import PlanError, error_code, is_not_found
+from core.errors import PlanError, Retry, error_code, is_not_found
 
 REGISTRY: dict[str, type[Resource]] = {}
 
@@ -413,6 +413,9 @@ class Resource:
       outputs       attributes other resources may Ref
       not_found     error codes meaning the resource is gone
       timeouts      default seconds per operation (create/update/delete)
+      retries       the answers AWS gives while something is not ready yet (core.errors.Retry):
+                    code, message pattern, budget and phases, as the Terraform provider retries them
+      dependency_seconds  how long a delete waits out "still in use" (DependencyViolation...)
     and implement create/read/update/delete/find. `read` returns properties
     in the same shape as `props` so the planner can diff them.
     """
@@ -424,6 +427,8 @@ class Resource:
     outputs: ClassVar[tuple[str, ...]] = ()
     not_found: ClassVar[tuple[str, ...]] = ()
     timeouts: ClassVar[dict[str, float]] = {"create": 1800, "update": 1800, "delete": 1800}
+    retries: ClassVar[tuple[Retry, ...]] = ()
+    dependency_seconds: ClassVar[float] = 300.0
     # Properties that read() cannot observe (write-only, or not returned by AWS):
     # drift detection ignores them.
     write_only: ClassVar[frozenset[str]] = frozenset()

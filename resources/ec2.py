@@ -10,7 +10,7 @@ import ipaddress
 import json
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError, is_not_found
+from core.errors import PlanError, is_not_found
 from resources.base import (
     BatchRead,
     Ctx,

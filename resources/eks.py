@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import botocore.session
 from botocore import xform_name
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, ResourceError, one_of, owned_by, tag_changes, walk_refs
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")

@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import (
     Ctx,
     NamedSubnetGroup,

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, int_range, one_of, owned_by, tag_changes, tag_dict, tag_list
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default, one_of, tag_list
 
 SEP = "|"

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, one_of, shaped, tag_dict, tag_list
 
 _EXPRESSION = re.compile(r"!\{[^}]+\}")

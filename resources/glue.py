@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, one_of, partition, shaped
 
 _DB_NAME = re.compile(r"^[a-z0-9_]{1,255}$")

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError, is_not_found
+from core.errors import PlanError, is_not_found
 from resources.base import (
     BatchRead,
     Ctx,

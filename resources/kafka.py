@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_changes
 
 

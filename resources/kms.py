@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, ResourceError, int_range, one_of, owned_by, tag_list
 
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"

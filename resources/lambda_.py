@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

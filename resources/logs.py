@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, one_of
 
 # The only values PutRetentionPolicy accepts (moto accepts any integer; AWS does not).

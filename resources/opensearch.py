@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Ref, Resource, shaped_declared, tag_dict, tag_list
 
 _DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")

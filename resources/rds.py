@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import (
     Ctx,
     NamedSubnetGroup,

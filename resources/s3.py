@@ -27,7 +27,7 @@ import json
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_dict, tag_list
 
 TLS_SID = "DenyInsecureTransport"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, KnownProps, P, Resource, known, one_of, tag_list
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError, is_not_found
+from core.errors import PlanError, is_not_found
 from resources.base import (
     BatchRead,
     Ctx,

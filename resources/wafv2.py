@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list, walk_refs
 
 RULE_ACTIONS = ("Allow", "Block", "Count", "Captcha", "Challenge")

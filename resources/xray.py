@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import BatchRead, Ctx, P, Resource, ResourceError, int_range, name_or_default, tag_list
 
 MAX_NAME = 32

@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from orchestrator.errors import InfraError
+from core.errors import InfraError
 from sandbox import settings
 
 HOST = "127.0.0.1"

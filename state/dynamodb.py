@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.errors import LockError, StateError, error_code, error_message
+from core.errors import LockError, StateError, error_code, error_message
 
 DEFAULT_TABLE = "genai-infra-state"
 LOCK_SK = "#lock"

@@ -11,8 +11,8 @@ from typing import Any
 from click.testing import CliRunner
 
 import cli
+from core.errors import error_code
 from orchestrator import aws as aws_mod
-from orchestrator.errors import error_code
 
 
 class CallLog:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.amp import RuleGroupsNamespace, Workspace
 
 RULES = """groups:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.cloudwatch import Dashboard, MetricAlarm
 
 

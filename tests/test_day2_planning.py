@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from core.errors import InfraError, PlanError
 from orchestrator import day2
-from orchestrator.errors import InfraError, PlanError
 from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan
 from orchestrator.planner import plan_apply, plan_destroy

@@ -198,7 +198,7 @@ def test_two_concurrent_applies_exactly_one_runs(aws):
     finally:
         store.release()
     # Two real concurrent runs: exactly one applies, the other fails at once naming the holder.
-    from orchestrator.errors import LockError
+    from core.errors import LockError
     from orchestrator.runs import Options, Workspace, run_changes
 
     barrier = threading.Barrier(2)

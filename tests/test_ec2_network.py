@@ -6,7 +6,7 @@ no test depends on another type's code or on another test's state.
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.ec2 import (
     Eip,
     InternetGateway,

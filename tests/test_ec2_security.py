@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.ec2 import SecurityGroup, SecurityGroupRule
 
 

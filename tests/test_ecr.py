@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.ecr import Repository, keep_last_images
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.errors import PlanError
 from orchestrator.aws import is_mutating
-from orchestrator.errors import PlanError
 from resources.base import ResourceError
 from resources.eks import LOG_TYPES, Cluster, FargateProfile, Nodegroup, is_graviton
 

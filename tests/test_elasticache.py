@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.elasticache import ParameterGroup, ReplicationGroup, SubnetGroup, auth_token_from
 from tests.helpers import declare, vpc_scaffold
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.elbv2 import TLS13_POLICY, Listener, ListenerRule, LoadBalancer, TargetGroup
 
 

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.model import Plan
 from resources.ec2 import Subnet, Vpc
 from tests.fakes import install_plan

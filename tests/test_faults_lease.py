@@ -120,8 +120,8 @@ def test_stale_writer_is_fenced_after_a_takeover(sandbox, tmp_path):
 
 def test_no_mutating_call_leaves_a_process_whose_lease_ran_out(sandbox, monkeypatch):
     """The before-send check refuses a create once the local lease is past; reads still pass."""
+    from core.errors import LockError
     from orchestrator.aws import Clients
-    from orchestrator.errors import LockError
     from orchestrator.runs import Options, Workspace
 
     run = faults.Cli(sandbox)

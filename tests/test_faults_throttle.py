@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
+from core.errors import AwsError
 from orchestrator.apply import RetryPolicy
-from orchestrator.errors import AwsError
 from tests import faults
 
 pytestmark = pytest.mark.slow
@@ -85,14 +86,50 @@ def flaky(codes: list[str], result: str = "ok"):
 
 def test_engine_retries_throttling_and_eventual_consistency_on_create_and_counts_them():
     policy = RetryPolicy(initial=0.001)
-    assert policy.create(flaky(["ThrottlingException", "RequestLimitExceeded", "InvalidParameterValue"])) == "ok"
+    assert policy.create(flaky(["ThrottlingException", "RequestLimitExceeded", "InvalidParameterValue"]),
+                         address="main.x") == "ok"
     assert policy.counts == {"throttle": 2, "eventual": 1}
+    assert [(r.address, r.code, r.attempts) for r in policy.records()] == [
+        ("main.x", "InvalidParameterValue", 1), ("main.x", "RequestLimitExceeded", 1),
+        ("main.x", "ThrottlingException", 1)]
     with pytest.raises(Code, match="AccessDenied"):  # fatal: no retry
         policy.create(flaky(["AccessDenied"]))
     assert sum(policy.counts.values()) == 3
     with pytest.raises(Code, match="Throttling"):  # bounded
         policy.create(flaky(["Throttling"] * 20))
     assert policy.counts["throttle"] == 2 + policy.attempts - 1
+
+
+def test_catalogue_entry_retries_its_message_for_its_budget_and_nothing_else():
+    from core.errors import on_create
+
+    class Msg(Exception):
+        def __init__(self, code: str, msg: str) -> None:
+            super().__init__(msg)
+            self.response = {"Error": {"Code": code, "Message": msg}}
+
+    cat = (on_create("InvalidArgumentException", "unable to assume role", seconds=0.2),)
+    calls = []
+
+    def role_not_ready() -> str:
+        calls.append(1)
+        if len(calls) < 4:
+            raise Msg("InvalidArgumentException", "Firehose is unable to assume role arn:aws:iam::1:role/x")
+        return "ok"
+
+    policy = RetryPolicy(initial=0.001, eventual_seconds=0)
+    assert policy.create(role_not_ready, catalogue=cat, address="a.s") == "ok"
+    assert policy.records()[0].attempts == 3
+    # the same code with another message is a plainly invalid request: fatal at once
+    with pytest.raises(Msg, match="bad buffering"):
+        policy.create(lambda: (_ for _ in ()).throw(Msg("InvalidArgumentException", "bad buffering hint")),
+                      catalogue=cat)
+    # the budget is bounded: an answer that never clears fails after its seconds
+    started = time.monotonic()
+    with pytest.raises(Msg, match="unable to assume"):
+        policy.create(lambda: (_ for _ in ()).throw(Msg("InvalidArgumentException", "unable to assume role")),
+                      catalogue=cat)
+    assert time.monotonic() - started >= 0.2
 
 
 def test_delete_waits_out_dependency_violation_and_says_so_when_it_never_clears():

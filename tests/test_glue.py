@@ -3,7 +3,7 @@
 import pytest
 from moto.moto_api import state_manager
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.glue import Crawler, Database
 from tests.helpers import backend_supports
 

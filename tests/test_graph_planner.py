@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.graph import build_graph, creation_waves, dependents, destroy_waves, why
 from orchestrator.model import Plan
 from orchestrator.planner import plan_apply, plan_destroy

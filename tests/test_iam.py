@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import Join, Ref, resolve
 from resources.iam import EKS_OIDC_THUMBPRINT, OpenIDConnectProvider, Role, canonical, policy_document
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.kafka import Cluster, Configuration
 from tests.helpers import declare, vpc_scaffold
 

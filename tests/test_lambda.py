@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.lambda_ import REPO_ROOT, Function, Permission, code_sha256, zip_source
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import ResourceError
 from resources.logs import LogGroup, MetricFilter, SubscriptionFilter
 

@@ -9,7 +9,7 @@ import ipaddress
 import pytest
 
 import plans
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.graph import build_graph
 from orchestrator.model import Stack
 from plans.genai_demo import network

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.graph import build_graph
 from plans.genai_demo import build
 from plans.genai_demo.profiles import profile

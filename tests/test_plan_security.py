@@ -110,7 +110,7 @@ def test_config_layer_one_parameter_per_output():
 
 
 def test_config_layer_refuses_clashing_keys():
-    from orchestrator.errors import PlanError
+    from core.errors import PlanError
 
     p = profile("dev")
     with pytest.raises(PlanError, match="app/environment"):

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from core.errors import AwsError
 from orchestrator.aws import poll_offsets
-from orchestrator.errors import AwsError
 from sandbox import latency
 
 pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.kms import Key
 from resources.s3 import Bucket
 

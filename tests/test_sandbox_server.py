@@ -16,7 +16,7 @@ from test_sandbox_kafka import check_kafka
 from test_sandbox_misc import check_misc
 from test_sandbox_xray import check_xray
 
-from orchestrator.errors import InfraError
+from core.errors import InfraError
 from sandbox import server, settings
 
 

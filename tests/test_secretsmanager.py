@@ -5,7 +5,7 @@ import string
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.kms import Key
 from resources.secretsmanager import Secret
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.base import digest
 from resources.kms import Key
 from resources.ssm import Parameter

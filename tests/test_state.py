@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from orchestrator.errors import LockError, StateError
+from core.errors import LockError, StateError
 from state.dynamodb import DynamoStateStore, Record
 
 

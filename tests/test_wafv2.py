@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.errors import AwsError, PlanError
+from core.errors import AwsError, PlanError
 from resources.wafv2 import WebACL, WebACLAssociation, parse_acl_arn
 
 

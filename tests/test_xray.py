@@ -3,7 +3,7 @@
 
 import pytest
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from resources.xray import Group, SamplingRule
 
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.model import Stack
 from resources.base import Join, Ref
 from resources.ssm import Parameter

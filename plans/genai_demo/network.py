@@ -51,7 +51,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 from orchestrator.model import Stack
 from resources.ec2 import (
     Eip,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.errors import PlanError
+from core.errors import PlanError
 
 PROFILES: dict[str, dict[str, Any]] = {
     "dev": {

@@ -8,7 +8,9 @@ little), dependency violations (wait for dependents to drain) and fatal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 
 class InfraError(Exception):
@@ -100,3 +102,53 @@ def classify(exc: BaseException, not_found: Iterable[str] = ()) -> str:
     if is_eventual(exc):
         return "eventual"
     return "fatal"
+
+
+# --------------------------------------------------------------------------- the retry catalogue
+
+
+@dataclass(frozen=True)
+class Retry:
+    """One answer AWS gives while something is not ready yet, and how long it may go on.
+
+    Declared per resource type (as the Terraform provider's per-resource
+    files do with tfresource.RetryWhen...): the error code, a pattern its
+    message must contain (case-insensitive regular expression; empty matches
+    any message), the AWS seconds AWS may keep answering so, and the phases
+    it applies to. A code alone is never enough where AWS reuses it for
+    plainly invalid requests (InvalidParameterValueException says both "the
+    role cannot be assumed yet" and "the runtime does not exist"): only the
+    message tells them apart, so only the matching message is retried.
+    """
+
+    code: str
+    message: str = ""
+    seconds: float = 120.0
+    phases: frozenset[str] = field(default_factory=lambda: frozenset({"create", "update"}))
+    why: str = ""  # where AWS documents it, or the Terraform provider file that retries it
+
+    def matches(self, exc: BaseException, phase: str) -> bool:
+        if phase not in self.phases or error_code(exc) != self.code:
+            return False
+        return not self.message or re.search(self.message, error_message(exc), re.IGNORECASE) is not None
+
+
+def on_create(code: str, message: str = "", seconds: float = 120.0, why: str = "") -> Retry:
+    return Retry(code, message, seconds, frozenset({"create"}), why)
+
+
+def on_delete(code: str, message: str = "", seconds: float = 300.0, why: str = "") -> Retry:
+    return Retry(code, message, seconds, frozenset({"delete"}), why)
+
+
+def on_write(code: str, message: str = "", seconds: float = 120.0, why: str = "") -> Retry:
+    """Create and update alike (a role named by an update is as new as one named by a create)."""
+    return Retry(code, message, seconds, frozenset({"create", "update"}), why)
+
+
+def matching(catalogue: Iterable[Retry], exc: BaseException, phase: str) -> Retry | None:
+    """The first entry of a type's catalogue that covers `exc` in `phase`, if any."""
+    for entry in catalogue:
+        if entry.matches(exc, phase):
+            return entry
+    return None
