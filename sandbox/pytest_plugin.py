@@ -19,7 +19,7 @@ import pytest
 from moto import mock_aws
 
 from orchestrator.aws import Clients
-from sandbox import lifecycle, settings
+from sandbox import lifecycle, settings, strict
 from sandbox.extensions import install
 
 
@@ -29,6 +29,7 @@ class Aws:
 
     clients: Clients
     region: str
+    rules: Any = strict  # the strict rules: aws.rules.off("iam-propagation"), aws.rules.configure(...)
 
     def client(self, service: str) -> Any:
         """An independent boto3 client (not the tool's) for asserting what AWS says."""
@@ -52,20 +53,29 @@ class Aws:
         return lifecycle.enable(scale)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sandbox_rules_off(*ids): turn these strict sandbox rules off for the test")
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Aws]:
+    """An isolated AWS with every strict rule on (sandbox/strict.py), less the test's marker's."""
     for k, v in settings.ENV.items():
         monkeypatch.setenv(k, v)
-    for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+    for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "INFRA_SANDBOX_RULES_OFF"):
         monkeypatch.delenv(k, raising=False)
     install()
     settings.apply_moto_config()
     lifecycle.disable()
+    strict.reset()
+    for mark in request.node.iter_markers("sandbox_rules_off"):
+        strict.off(*mark.args)
     try:
         with mock_aws(config=settings.MOTO_CONFIG):
             yield Aws(clients=Clients(region=settings.REGION, poll_delay=0.01), region=settings.REGION)
     finally:
         lifecycle.disable()
+        strict.reset()
 
 
 @pytest.fixture
