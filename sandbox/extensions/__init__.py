@@ -10,9 +10,17 @@ mock_aws and through moto's server alike. `install()` is idempotent.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import threading
 
 MODULES = ("serialize", "core", "dynamodb", "ec2", "iam", "kafka", "elasticache", "eks", "xray", "analytics", "firehose_msk", "misc", "ssm", "transitions")
+
+
+
+def strict_modules() -> tuple[str, ...]:
+    """The strict rules' extensions (strict_<family>.py, sandbox/strict.py), loaded after the others."""
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("strict_")))
+
 
 _lock = threading.Lock()
 _installed = False
@@ -28,7 +36,7 @@ def install() -> None:
 
         lifecycle.register_defaults()
         lifecycle.install_tick()
-        for name in MODULES:
+        for name in MODULES + strict_modules():
             try:
                 module = importlib.import_module(f"sandbox.extensions.{name}")
             except ModuleNotFoundError as exc:
