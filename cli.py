@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -32,7 +33,10 @@ def common(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--env", "-e", default=lambda: os.environ.get("INFRA_ENV", "dev"), show_default="dev",
                      help=COMMON_HELP["env"]),
         click.option("--stack", "-s", "stacks", multiple=True, help=COMMON_HELP["stack"]),
-        click.option("--plan", "plan_name", default="genai_demo", show_default=True, help="Plan package under plans/."),
+        click.option("--plan", "plan_name", default=lambda: os.environ.get("INFRA_PLAN", "genai_demo"),
+                     show_default="genai_demo",
+                     help="The plan: a bundled name (genai_demo), a path to a .py file or a package directory, "
+                          "or an importable module (env INFRA_PLAN)."),
         click.option("--region", default=None, help="AWS region (default: the profile's)."),
         click.option("--profile", default=None, help="AWS named profile."),
         click.option("--endpoint-url", default=None, help="AWS endpoint (AWS_ENDPOINT_URL works too)."),
@@ -165,8 +169,42 @@ def print_report(report: Any, as_json: bool, operation: str = "apply") -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="genai-infra", prog_name="infra")
 def main() -> None:
     """Provision, inspect and tear down AWS infrastructure with boto3 (GenAI Demo)."""
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--project", default=None, help="Project name (default: the directory's name).")
+@click.option("--force", is_flag=True, help="Overwrite plan.py / test_plan.py if they exist.")
+def init(directory: str, project: str | None, force: bool) -> None:
+    """Write a starter plan (a VPC, a bucket, two parameters, two profiles) and its sandbox test."""
+    import re
+    from importlib import resources as pkg
+
+    target = Path(directory).resolve()
+    name = project or re.sub(r"[^a-z0-9-]+", "-", target.name.lower()).strip("-") or "my-infra"
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,30}", name):
+        click.echo(f"Error: project name {name!r} must be 2-31 characters: lower-case letters, digits and "
+                   "hyphens, starting with a letter (--project NAME).", err=True)
+        sys.exit(2)
+    files = {"plan.py": "plan.py.txt", "test_plan.py": "test_plan.py.txt"}
+    existing = [f for f in files if (target / f).exists()]
+    if existing and not force:
+        click.echo(f"Error: {', '.join(existing)} already exist(s) in {target}; nothing was written "
+                   "(--force overwrites).", err=True)
+        sys.exit(1)
+    target.mkdir(parents=True, exist_ok=True)
+    for out, template in files.items():
+        text = pkg.files("plans.starter").joinpath(template).read_text()
+        (target / out).write_text(text.format(project=name))
+    click.echo(f"Wrote {target / 'plan.py'} and {target / 'test_plan.py'} (project {name!r}). Next:")
+    click.echo(f"  cd {directory} && pytest                          # the plan's test, offline on the strict sandbox")
+    click.echo("  infra sandbox up")
+    click.echo("  infra validate --plan plan.py --env dev")
+    click.echo("  infra apply --plan plan.py --env dev --sandbox --auto-approve")
+    click.echo("  infra destroy --plan plan.py --env dev --sandbox --auto-approve")
 
 
 @main.command()

@@ -46,6 +46,7 @@ class Plan:
     stacks: dict[str, Stack] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # the profile, for inspection
+    state_table: str | None = None  # the plan's own DynamoDB state table (flag and INFRA_STATE_TABLE win)
 
     def stack(self, name: str) -> Stack:
         if name not in self.stacks:

@@ -37,7 +37,8 @@ class Options:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
-    state_table: str = field(default_factory=lambda: os.environ.get("INFRA_STATE_TABLE", DEFAULT_TABLE))
+    # None: INFRA_STATE_TABLE, else the plan's own (Plan.state_table), else DEFAULT_TABLE.
+    state_table: str | None = None
     parallelism: int = 10
     refresh: bool = True
     lease_seconds: float = field(default_factory=lambda: float(os.environ.get("INFRA_LEASE_SECONDS", "60")))
@@ -106,11 +107,18 @@ class Workspace:
         self._store: DynamoStateStore | None = None
 
     @property
+    def state_table(self) -> str:
+        """The flag's table, else INFRA_STATE_TABLE, else the plan's, else the default: records are keyed by
+        the plan's project too, so two plans never share state records even in one table."""
+        return self.opts.state_table or os.environ.get("INFRA_STATE_TABLE") or self.plan.state_table \
+            or DEFAULT_TABLE
+
+    @property
     def store(self) -> DynamoStateStore:
         if self._store is None:
             self.clients.check()
             self._store = DynamoStateStore(self.clients.client("dynamodb"), self.plan.project, self.opts.env,
-                                           self.opts.state_table, lease_seconds=self.opts.lease_seconds)
+                                           self.state_table, lease_seconds=self.opts.lease_seconds)
             self._store.ensure_table()
         return self._store
 

@@ -1,7 +1,8 @@
 """Lambda types: functions whose code lives in this repository, and invoke permissions.
 
 A function's code is a directory of the repo (`SourceDir`, e.g.
-functions/custom_metrics). The type zips it deterministically (sorted
+plans/genai_demo/functions/custom_metrics, relative to the directory holding resources/: the
+repository, or site-packages once installed; or an absolute path). The type zips it deterministically (sorted
 entries, fixed timestamps and modes, no bytecode caches) so the same source
 always gives the same bytes and the same CodeSha256 as AWS computes it. That
 digest is computed when the plan is built and kept as the `CodeSha256`

@@ -83,3 +83,66 @@ def aws_lifecycle(aws: Aws) -> Aws:
     """`aws` with the lifecycle simulation on at the default scale."""
     aws.lifecycle()
     return aws
+
+
+@dataclass
+class InfraSandbox:
+    """What a plan's own tests need: apply, plan, drift-check and destroy a plan on the strict sandbox.
+
+    Each call runs the tool as `infra` would (same planner, engine and state table, here in the
+    test's isolated AWS), so a user's test proves what a real run would do; `client()` gives an
+    independent boto3 client to check what AWS says.
+    """
+
+    aws: Aws
+    parallelism: int = 10
+
+    def client(self, service: str) -> Any:
+        return self.aws.client(service)
+
+    @property
+    def rules(self) -> Any:
+        return self.aws.rules
+
+    def workspace(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> Any:
+        from orchestrator.runs import Options, Workspace
+
+        opts = Options(env=env, stacks=list(stacks), plan_name=plan, region=self.aws.region,
+                       parallelism=self.parallelism, poll_delay=0.01)
+        return Workspace(opts, clients=self.aws.clients)
+
+    def plan(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> Any:
+        """The changes an apply would make (planner.Plan: .has_changes, .changes)."""
+        ws = self.workspace(plan, env, stacks)
+        return ws.make_plan()[0]
+
+    def apply(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> Any:
+        """Apply and return the run's Report (.ok, .summary(), .retry_log); no changes gives an ok Report."""
+        from orchestrator.runs import run_changes
+
+        return self._report(run_changes(self.workspace(plan, env, stacks), "apply"))
+
+    def destroy(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> Any:
+        from orchestrator.runs import run_changes
+
+        return self._report(run_changes(self.workspace(plan, env, stacks), "destroy", destroy=True))
+
+    def drift(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Resources changed outside the tool (address -> change); empty when AWS matches the state."""
+        from orchestrator import day2
+
+        return day2.drift(self.workspace(plan, env, stacks))
+
+    @staticmethod
+    def _report(result: tuple[Any, Any]) -> Any:
+        from orchestrator.executor import Outcome
+        from orchestrator.runs import Report
+
+        p, report = result
+        return report if report is not None else Report(Outcome(), p.changes)
+
+
+@pytest.fixture
+def infra_sandbox(aws: Aws) -> InfraSandbox:
+    """An isolated, strict sandbox (the same one `infra sandbox` runs) with helpers to run a plan on it."""
+    return InfraSandbox(aws)

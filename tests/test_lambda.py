@@ -25,7 +25,7 @@ def _role(aws):
 
 
 def _fn(role, **kw):
-    props = dict(Handler="handler.handler", Role=role, SourceDir="functions/custom_metrics", Timeout=30,
+    props = dict(Handler="handler.handler", Role=role, SourceDir="plans/genai_demo/functions/custom_metrics", Timeout=30,
                  Environment={"Variables": {"ENVIRONMENT": "test"}})
     props.update(kw)
     f = Function("custom_metrics", **props)
@@ -63,7 +63,7 @@ def test_function_round_trip(aws, tmp_path):
     assert c["Runtime"] == "python3.12" and c["Handler"] == "handler.handler" and c["Role"] == role
     assert c["Timeout"] == 30 and c["Environment"]["Variables"] == {"ENVIRONMENT": "test"}
     assert c["State"] == "Active"
-    assert c["CodeSha256"] == code_sha256(zip_source("functions/custom_metrics")) == f.properties["CodeSha256"]
+    assert c["CodeSha256"] == code_sha256(zip_source("plans/genai_demo/functions/custom_metrics")) == f.properties["CodeSha256"]
     assert lam.list_tags(Resource=out["Arn"])["Tags"]["infra:address"] == "observability.custom_metrics"
 
     got = f.read(ctx, name)
@@ -153,7 +153,7 @@ def test_permission_round_trip(aws):
 
 def _handler_module():
     spec = importlib.util.spec_from_file_location("custom_metrics_handler",
-                                                  REPO_ROOT / "functions" / "custom_metrics" / "handler.py")
+                                                  REPO_ROOT / "plans" / "genai_demo" / "functions" / "custom_metrics" / "handler.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -396,7 +396,7 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], fn_logs["Arn"]))}))
     function = stack.add(Function(
         "custom_metrics", FunctionName=metrics_fn_name, Handler="handler.handler", Role=fn_role["Arn"],
-        SourceDir="functions/custom_metrics", Description="Counts this env's alarms by state; publishes a heartbeat",
+        SourceDir="plans/genai_demo/functions/custom_metrics", Description="Counts this env's alarms by state; publishes a heartbeat",
         Timeout=60, MemorySize=128, TracingConfig={"Mode": "Active"},
         Environment={"Variables": {"ENVIRONMENT": env, "METRIC_NAMESPACE": metrics_ns,
                                    "ALARM_NAME_PREFIX": f"{prefix}-"}},

@@ -1,0 +1,1 @@
+"""The starter that `infra init` writes: files copied as they are into the user's directory."""
