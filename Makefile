@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean
+LOW := .venv-lowest
+# A fast subset that touches every direct dependency (boto3/botocore/moto through EC2, IAM, Lambda and
+# the state table; networkx through planning; click through the CLI; pytest and xdist themselves).
+LOWEST_TESTS := tests/test_state.py tests/test_bad_input.py tests/test_user_plans.py tests/test_ec2_network.py \
+	tests/test_iam.py tests/test_lambda.py tests/test_e2e_network.py tests/test_graph_planner.py
+
+.PHONY: demo test test-lowest lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "python3.11 not found (set PY=...)"; exit 1; }
@@ -21,8 +27,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	@$(BIN)/python -m pytest -n 2 -q; rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected: failing'; exit 1; fi; exit $$rc
 
+## test-lowest: the lowest declared version of every direct dependency (pyproject.toml's floors), a fast subset
+test-lowest:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "python3.11 not found (set PY=...)"; exit 1; }
+	rm -rf $(LOW)
+	$(PY) -m venv $(LOW)
+	$(LOW)/bin/pip install -q --upgrade pip
+	$(LOW)/bin/python scripts/lowest_constraints.py > $(LOW)/constraints.txt
+	$(LOW)/bin/pip install -q -c $(LOW)/constraints.txt -e '.[dev]'
+	$(LOW)/bin/pip list --format=freeze | grep -iE '^(boto3|botocore|networkx|click|rich|moto|pytest|pytest-xdist|ruff)=='
+	@$(LOW)/bin/python -m pytest -n 2 -q -p no:cacheprovider $(LOWEST_TESTS); rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo 'no tests collected: failing'; exit 1; fi; exit $$rc
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(LOW) .pytest_cache
