@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.waiter
-from botocore import xform_name
 from moto import mock_aws
 
 from orchestrator.apply import RetryPolicy
@@ -150,44 +149,11 @@ def fresh_aws(scale: float, poll_delay: float | None = None) -> Iterator[Clients
 
 
 def warm_up(clients: Clients) -> None:
-    """Pay the emulator's cold start before anything is timed: it is not AWS's.
-
-    moto builds a service's backend, its request router and its response
-    serializers on the first request, and botocore loads each service model
-    on first use: together about a second on the first calls of an apply,
-    which would sit on its critical path. One harmless read per service
-    (an operation with no required input) takes that cost up front. Then the
-    heap moto built (IAM's managed policies alone are thousands of objects)
-    is frozen out of the garbage collector, whose full passes over it paused
-    every thread for up to ~0.8 s at a time.
-    """
-    from moto.core.routing import get_service_router
-    from moto.core.utils import get_service_model
-
-    import resources  # noqa: F401 - registers every type
-    from resources.base import REGISTRY
+    """Pay the emulator's cold start before anything is timed: it is not AWS's (sandbox/warm.py)."""
+    from sandbox import warm
 
     _ = clients.account_id
-    known = set(clients.session.get_available_services())  # test types declare made-up services
-    for service in sorted(({cls.service for cls in REGISTRY.values()} | {"dynamodb"}) & known):
-        client = clients.client(service)
-        model = client.meta.service_model
-        for op in model.operation_names:
-            shape = model.operation_model(op).input_shape
-            if op.startswith(("List", "Describe")) and not (shape and shape.required_members):
-                try:
-                    getattr(client, xform_name(op))()
-                except Exception:  # noqa: BLE001 - any answer warms the path; errors included
-                    pass
-                break
-        moto_model = get_service_model(service)
-        for protocol in moto_model.metadata.get("protocols", [moto_model.protocol]):
-            try:  # one router per protocol a request may arrive in (a GET and a JSON POST differ)
-                get_service_router(service)._get_router(protocol)
-            except Exception:  # noqa: BLE001 - a protocol moto has no router for is never routed
-                pass
-    gc.collect()
-    gc.freeze()
+    warm.warm(clients.client, warm.services(clients.session.get_available_services()))
 
 
 def workspace(clients: Clients, env: str, plan: str = "genai_demo", parallelism: int = 10,

@@ -27,7 +27,7 @@ from sandbox import settings
 HOST = "127.0.0.1"
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 120.0  # the warm start loads every service first
 STOP_TIMEOUT = 10.0
 
 
@@ -101,8 +101,14 @@ def status() -> Status | None:
     return st
 
 
-def up(port: int | None = None, scale: float | None = None, lifecycle: bool = True) -> Status:
-    """Start the sandbox in the background and wait until it answers; return the running one if any."""
+def up(port: int | None = None, scale: float | None = None, lifecycle: bool = True, warm: bool = True) -> Status:
+    """Start the sandbox in the background; return once every service the plans use has answered.
+
+    Every service answers once before this returns (sandbox/warm.py): moto loads each service's
+    backend and routes on its first call, which the first apply used to pay. The requests come from
+    this process, so the server's work and this side's run on two cores. Returns the running
+    sandbox if there is one.
+    """
     current = status()
     if current is not None:
         return current
@@ -132,10 +138,32 @@ def up(port: int | None = None, scale: float | None = None, lifecycle: bool = Tr
             raise InfraError(f"the sandbox did not answer on port {port} within {START_TIMEOUT:.0f} s; "
                              f"see {directory / LOG_FILE}")
         time.sleep(0.1)
+    if warm:
+        _warm(st.endpoint_url)
     tmp = _state_path().with_suffix(".tmp")
     tmp.write_text(json.dumps(st.to_dict()))
     tmp.replace(_state_path())
     return st
+
+
+def _warm(endpoint_url: str) -> None:
+    import boto3
+    from botocore.config import Config
+
+    from sandbox import warm
+
+    env = dict(settings.ENV)
+    session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                            aws_session_token=env["AWS_SESSION_TOKEN"], region_name=settings.REGION)
+    config = Config(retries={"mode": "standard", "max_attempts": 2}, read_timeout=60)
+    names = warm.services(session.get_available_services())
+    clients = {n: session.client(n, endpoint_url=endpoint_url, config=config) for n in names}
+    answered = warm.warm(clients.__getitem__, names, routers=False, threads=8)
+    missing = sorted(set(names) - set(answered))
+    if missing:
+        raise InfraError(f"the sandbox at {endpoint_url} started but did not answer for {', '.join(missing)}; "
+                         f"see {state_dir() / LOG_FILE}")
 
 
 def _terminate(pid: int) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded sandbox: provision the GenAI Demo dev environment
-# into a local moto server, show what exists, tear it down, stop the server.
+# into a local moto server, show what exists and what the tool knows about it,
+# tear it down, stop the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 INFRA=".venv/bin/infra"
@@ -11,19 +12,32 @@ trap cleanup EXIT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "Start the sandbox (moto on 127.0.0.1)"
-"$INFRA" sandbox up
+mkdir -p "$(dirname "$INFRA_SANDBOX_DIR")"
+# The sandbox warms every service before `sandbox up` returns; meanwhile the steps
+# that need no AWS call run on the other core.
+"$INFRA" sandbox up > "$INFRA_SANDBOX_DIR.up.log" 2>&1 &
+UP=$!
 step "Validate the plan (no AWS call)"
 "$INFRA" validate --env dev
+step "The platform, one node per AWS service (no AWS call)"
+"$INFRA" graph --env dev --level service
+step "The critical path of an apply, with AWS's usual durations (no AWS call)"
+"$INFRA" graph --env dev --critical-path
+step "Start the sandbox (moto on 127.0.0.1, every service warmed)"
+wait "$UP" || { cat "$INFRA_SANDBOX_DIR.up.log"; exit 1; }
+cat "$INFRA_SANDBOX_DIR.up.log"
 step "Plan"
 "$INFRA" plan --sandbox --env dev | tail -n 5
 step "Apply the dev environment"
 "$INFRA" apply --sandbox --env dev --auto-approve
 step "What exists now (from state)"
-"$INFRA" state list --sandbox --env dev
+"$INFRA" state list --sandbox --env dev | tail -n 12
+step "The endpoints and names the stacks publish"
+for stack in main observability; do "$INFRA" output --sandbox --env dev "$stack"; done
 step "A second plan finds nothing to change"
 "$INFRA" plan --sandbox --env dev --detailed-exitcode | tail -n 1
 step "Destroy it"
 "$INFRA" destroy --sandbox --env dev --auto-approve
 "$INFRA" state list --sandbox --env dev
 step "Stop the sandbox"
+"$INFRA" sandbox down

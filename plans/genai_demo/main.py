@@ -33,4 +33,13 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
         "alb/dns-name": front["alb"]["DNSName"],
         "eks/cluster-name": plat["cluster"]["Name"],
     })
+    # What `infra output main` shows: where the platform answers.
+    stack.outputs.update({
+        "alb_dns_name": front["alb"]["DNSName"],
+        "eks_endpoint": plat["cluster"]["Endpoint"],
+        "database_endpoint": dat["db"]["Endpoint"],
+        "redis_endpoint": dat["redis"]["Endpoint"],
+        "kafka_bootstrap_brokers": dat["kafka"]["BootstrapBrokers"],
+        "vpc_id": net["vpc"]["VpcId"],
+    })
     return {"network": net, "security": sec, "edge": front, "compute": plat, "data": dat, "config": cfg}

@@ -429,6 +429,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
                                   Arn=topics[sev]["TopicArn"], depends_on=[policies[sev]]))
         routes[name] = (rule, target)
 
+    stack.outputs.update({"opensearch_endpoint": domain["Endpoint"],
+                          "prometheus_endpoint": workspace["PrometheusEndpoint"]})
     return {"log_groups": {"eks": eks_logs, "application": app_logs, "vpc_flow": flow_logs,
                            "custom_metrics": fn_logs},
             "flow_log": flow_log, "flow_logs_role": flow_role, "alerts_kms_key": alerts_key, "topics": topics,
