@@ -149,6 +149,18 @@ class Progress:
                 click.echo(f"  {addr}: skipped (depends on failed {info})", err=True)
 
 
+def live_view(operation: str, as_json: bool) -> Any:
+    """The live view on a terminal (stderr is a TTY and not --json); None means the plain log."""
+    if as_json or not sys.stderr.isatty() or os.environ.get("INFRA_PLAIN"):
+        return None
+    from rich.console import Console
+
+    from orchestrator.apply import usual_seconds
+    from orchestrator.live import LiveView
+
+    return LiveView(operation, Console(stderr=True), usual_seconds)
+
+
 def print_report(report: Any, as_json: bool, operation: str = "apply") -> None:
     s = report.summary()
     if as_json:
@@ -256,7 +268,9 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
                  runner: Callable[..., Any] | None = None, **plan_kw: Any) -> None:
     from orchestrator.runs import run_changes
 
-    def confirm(p: Any) -> bool:
+    view = live_view(operation, as_json)
+
+    def approved(p: Any) -> bool:
         if not as_json:
             print_plan(p)
         if auto_approve:
@@ -268,11 +282,23 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
         click.echo("Cancelled; nothing changed.")
         return False
 
+    def confirm(p: Any) -> bool:
+        ok = approved(p)
+        if ok and view is not None:  # the live view starts with the run, after any prompt
+            view.plan(p)
+            view.__enter__()
+        return ok
+
     from orchestrator.interrupt import EXIT_CODE, Interrupted
 
     run = runner or (lambda **k: run_changes(ws, operation, **k, **plan_kw))
     try:
-        p, report = run(confirm=confirm, on_event=Progress(), warn=lambda m: click.echo(f"Warning: {m}", err=True))
+        try:
+            p, report = run(confirm=confirm, on_event=view if view is not None else Progress(),
+                            warn=lambda m: click.echo(f"Warning: {m}", err=True))
+        finally:
+            if view is not None:
+                view.__exit__(None, None, None)
     except Interrupted as exc:
         click.echo(f"Interrupted ({exc.signame}) before any change started: nothing changed, lock released.",
                    err=True)

@@ -28,6 +28,11 @@ from sandbox import latency
 from state.dynamodb import DynamoStateStore, Record
 
 
+def usual_seconds(type_name: str, phase: str) -> float:
+    """How long AWS usually takes for `phase` (create | update | delete) of a resource type."""
+    return latency.seconds(type_name.lower(), phase)
+
+
 @dataclass
 class RetryRecord:
     """One kind of answer retried for one resource: what the run's report lists."""
@@ -234,8 +239,8 @@ class Applier:
 
     def _expected(self, address: str) -> dict[str, float]:
         """How long AWS usually takes for this resource's type, per phase (sandbox/latency.py's table)."""
-        kind = self._type_of(address).lower()
-        return {ph: latency.seconds(kind, ph) for ph in ("create", "update", "delete")}
+        kind = self._type_of(address)
+        return {ph: usual_seconds(kind, ph) for ph in ("create", "update", "delete")}
 
     def _timeouts(self, r: Resource) -> dict[str, float]:
         t = dict(type(r).timeouts)
@@ -384,7 +389,7 @@ class Applier:
         if self.weight is not None:
             return self.weight(addr)
         phase = "delete" if step.endswith("#delete") else "update" if changes[addr].action == "update" else "create"
-        return 1.0 + latency.seconds(self._type_of(addr).lower(), phase)
+        return 1.0 + usual_seconds(self._type_of(addr), phase)
 
     def run(self, plan: Plan, parallelism: int = 10, stop: threading.Event | None = None) -> Report:
         """Walk the plan's steps; `stop` (set by a signal) ends dispatching, running steps finish."""
