@@ -187,6 +187,44 @@ def main() -> None:
 
 
 @main.command()
+@common
+@click.option("--format", "fmt_", type=click.Choice(["table", "json", "sarif"]), default="table",
+              show_default=True, help="sarif: SARIF 2.1.0, for CI systems that show findings on the code.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]), default="high",
+              show_default=True, help="Exit 1 when an unwaived finding at or above this severity remains.")
+@handle_errors
+def check(fmt_: str, as_json: bool, severity: str, **kw: Any) -> None:
+    """The policy check: checkov/trivy/FSBP-style rules over the planned resources and graph; no AWS call."""
+    from orchestrator import check as policy
+
+    ws = workspace(kw)
+    findings = policy.evaluate(ws.plan, ws.stacks)
+    unknown = policy.unknown_waivers(ws.plan)
+    if unknown:
+        raise InfraError(f"the plan waives rule(s) that do not exist: {', '.join(sorted(set(unknown)))} "
+                         "(`infra check --format json` lists the rules that fired; docs/security.md lists all)")
+    failing = policy.gate(findings, severity)
+    fmt_ = "json" if as_json else fmt_
+    if fmt_ == "json":
+        click.echo(json.dumps({"ok": not failing, "severity": severity,
+                               "findings": [f.to_dict() for f in findings]}, indent=2))
+    elif fmt_ == "sarif":
+        cwd = Path.cwd()
+        locs = {}
+        for r in ws.plan.resources(ws.stacks):
+            file, line = getattr(r, "declared_at", ("", 0))
+            if file:
+                path = Path(file)
+                locs[r.address] = (str(path.relative_to(cwd)) if path.is_relative_to(cwd) else path.as_uri(), line)
+        click.echo(json.dumps(policy.sarif(findings, locs), indent=2))
+    else:
+        click.echo(policy.table(findings, severity))
+    if failing:
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--project", default=None, help="Project name (default: the directory's name).")
 @click.option("--force", is_flag=True, help="Overwrite plan.py / test_plan.py if they exist.")
@@ -228,6 +266,13 @@ def validate(**kw: Any) -> None:
     g = ws.full_graph
     click.echo(f"Plan {ws.plan.project}/{ws.opts.env} is valid: {g.number_of_nodes()} resources, "
                f"{g.number_of_edges()} dependencies, stacks {', '.join(ws.plan.stacks)}.")
+    from orchestrator import check as policy
+
+    findings = policy.evaluate(ws.plan, ws.stacks)
+    failing = policy.gate(findings)
+    waived = sum(1 for f in findings if f.waived)
+    click.echo(f"Policy check: {len(findings)} findings, {len(failing)} unwaived at high or above, {waived} waived"
+               + (f" (`infra check --env {ws.opts.env}` lists them)." if findings else "."))
 
 
 @main.command()

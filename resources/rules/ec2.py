@@ -1,0 +1,120 @@
+"""Rules on VPCs, subnets, security groups and network ACLs (checkov, trivy and FSBP equivalents named)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from resources.policy import Subject, rule
+
+ANYWHERE = ("0.0.0.0/0", "::/0")
+ADMIN_PORTS = {20: "FTP data", 21: "FTP", 22: "SSH", 3389: "RDP"}
+
+
+def _ports(s: Subject) -> tuple[int, int]:
+    if s.type == "ec2.NetworkAclEntry":
+        pr = s.get("PortRange") or {}
+        if str(s.get("Protocol")) in ("-1", "all"):
+            return 0, 65535
+        return int(pr.get("From", 0)), int(pr.get("To", 65535))
+    if str(s.get("IpProtocol")) in ("-1", "all"):
+        return 0, 65535
+    return int(s.get("FromPort", 0)), int(s.get("ToPort", 65535))
+
+
+def open_ingress(s: Subject) -> bool:
+    if s.type == "ec2.NetworkAclEntry":
+        return not s.get("Egress") and s.get("RuleAction") == "allow" and s.get("CidrBlock") in ANYWHERE
+    return s.get("Direction") == "ingress" and s.get("CidrIp") in ANYWHERE
+
+
+@rule("ec2.vpc-flow-logs", "medium", "Every VPC has a flow log", ["ec2.Vpc"],
+      equivalents=["CKV2_AWS_11", "FSBP EC2.6", "AVD-AWS-0178"], graph=True)
+def vpc_flow_logs(s: Subject) -> Iterator[str]:
+    if not any(s.target(f.get("ResourceId")) is s.resource for f in s.of_type("ec2.FlowLog")):
+        yield "no ec2.FlowLog records this VPC's traffic"
+
+
+@rule("ec2.subnet-no-public-ip", "medium", "Subnets do not assign public IPs on launch", ["ec2.Subnet"],
+      equivalents=["CKV_AWS_130", "FSBP EC2.15", "AVD-AWS-0164"],
+      fails={"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "ap-east-2a",
+             "MapPublicIpOnLaunch": True},
+      passes={"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "ap-east-2a"})
+def subnet_public_ip(s: Subject) -> Iterator[str]:
+    if s.get("MapPublicIpOnLaunch"):
+        yield "MapPublicIpOnLaunch is true: every instance launched here gets a public address"
+
+
+@rule("ec2.nacl-no-admin-ports-from-anywhere", "medium",
+      "Network ACLs admit no FTP, SSH or RDP from 0.0.0.0/0", ["ec2.NetworkAclEntry"],
+      equivalents=["CKV_AWS_229", "CKV_AWS_230", "CKV_AWS_231", "CKV_AWS_232", "FSBP EC2.21", "AVD-AWS-0105"],
+      fails={"NetworkAclId": "acl-1", "RuleNumber": 100, "Protocol": "6", "RuleAction": "allow",
+             "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 1024, "To": 65535}},
+      passes={"NetworkAclId": "acl-1", "RuleNumber": 100, "Protocol": "6", "RuleAction": "allow",
+              "CidrBlock": "0.0.0.0/0", "PortRange": {"From": 443, "To": 443}})
+def nacl_admin(s: Subject) -> Iterator[str]:
+    if open_ingress(s):
+        lo, hi = _ports(s)
+        hit = [f"{p} ({n})" for p, n in ADMIN_PORTS.items() if lo <= p <= hi]
+        if hit:
+            yield f"allows {lo}-{hi} from {s.get('CidrBlock')}, which includes {', '.join(hit)}"
+
+
+@rule("ec2.sg-rule-description", "low", "Every security group rule says what it is for",
+      ["ec2.SecurityGroupRule"], equivalents=["CKV_AWS_23", "AVD-AWS-0124"],
+      fails={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "CidrIp": "10.0.0.0/8"},
+      passes={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+              "CidrIp": "10.0.0.0/8", "Description": "HTTPS from the VPC"})
+def sg_rule_description(s: Subject) -> Iterator[str]:
+    if not s.get("Description"):
+        yield "the rule has no Description"
+
+
+@rule("ec2.sg-no-admin-ports-from-anywhere", "critical", "No security group admits SSH or RDP from anywhere",
+      ["ec2.SecurityGroupRule"], equivalents=["CKV_AWS_24", "CKV_AWS_25", "FSBP EC2.13", "FSBP EC2.14",
+                                              "FSBP EC2.19", "AVD-AWS-0107"],
+      fails={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+             "CidrIp": "0.0.0.0/0", "Description": "ssh"},
+      passes={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+              "CidrIp": "10.0.0.0/8", "Description": "ssh from the VPN"})
+def sg_admin(s: Subject) -> Iterator[str]:
+    if open_ingress(s):
+        lo, hi = _ports(s)
+        hit = [f"{p} ({n})" for p, n in ADMIN_PORTS.items() if p in (22, 3389) and lo <= p <= hi]
+        if hit:
+            yield f"admits {', '.join(hit)} from {s.get('CidrIp')}"
+
+
+@rule("ec2.sg-no-all-ports-from-anywhere", "critical", "No security group admits every port from anywhere",
+      ["ec2.SecurityGroupRule"], equivalents=["CKV_AWS_277", "FSBP EC2.18"],
+      fails={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "-1", "CidrIp": "0.0.0.0/0",
+             "Description": "all"},
+      passes={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+              "CidrIp": "0.0.0.0/0", "Description": "HTTPS"})
+def sg_all_ports(s: Subject) -> Iterator[str]:
+    if open_ingress(s):
+        lo, hi = _ports(s)
+        if (lo, hi) == (0, 65535) or hi - lo >= 1000:
+            yield f"admits ports {lo}-{hi} from {s.get('CidrIp')}"
+
+
+@rule("ec2.sg-no-http-from-anywhere", "medium", "No security group admits plain HTTP (80) from anywhere",
+      ["ec2.SecurityGroupRule"], equivalents=["CKV_AWS_260"],
+      fails={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+             "CidrIp": "0.0.0.0/0", "Description": "http"},
+      passes={"GroupId": "sg-1", "Direction": "ingress", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+              "CidrIp": "0.0.0.0/0", "Description": "https"})
+def sg_http(s: Subject) -> Iterator[str]:
+    if open_ingress(s):
+        lo, hi = _ports(s)
+        if lo <= 80 <= hi:
+            yield f"admits port 80 from {s.get('CidrIp')}"
+
+
+@rule("ec2.sg-no-open-egress", "medium", "Security groups do not keep AWS's allow-all egress",
+      ["ec2.SecurityGroup"], equivalents=["CKV_AWS_382", "AVD-AWS-0104"],
+      fails={"VpcId": "vpc-1", "RevokeDefaultEgress": False},
+      passes={"VpcId": "vpc-1", "RevokeDefaultEgress": True})
+def sg_open_egress(s: Subject) -> Iterator[str]:
+    if not s.get("RevokeDefaultEgress"):
+        yield "keeps the default egress rule: all protocols and ports to 0.0.0.0/0"
