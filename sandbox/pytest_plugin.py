@@ -122,10 +122,13 @@ class InfraSandbox:
 
         return self._report(run_changes(self.workspace(plan, env, stacks), "apply"))
 
-    def destroy(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> Any:
+    def destroy(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = (), *,
+                allow_protected: bool = False) -> Any:
+        """Destroy; `allow_protected` is `--destroy-protected ENV` (protected production data stores)."""
         from orchestrator.runs import run_changes
 
-        return self._report(run_changes(self.workspace(plan, env, stacks), "destroy", destroy=True))
+        return self._report(run_changes(self.workspace(plan, env, stacks), "destroy", destroy=True,
+                                        allow_protected=allow_protected))
 
     def drift(self, plan: str, env: str = "dev", stacks: tuple[str, ...] = ()) -> dict[str, Any]:
         """Resources changed outside the tool (address -> change); empty when AWS matches the state."""

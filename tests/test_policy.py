@@ -140,3 +140,23 @@ def test_sarif_output_shape(aws):
 def test_docs_security_md_lists_every_rule():
     text = (Path(__file__).resolve().parent.parent / "docs" / "security.md").read_text()
     assert check.markdown() in text, "stale rule list: regenerate it with python -m orchestrator.check"
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema(aws):
+    """tests/data/sarif-schema-2.1.0.json is OASIS's schema (2.1.0 rtm.5, as shipped by the npm package
+    @microsoft/jest-sarif 1.0.0-beta.0, MIT)."""
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    plan = install_plan("policy_sarif_schema", lambda env: network("front", 80))
+    plan_obj = network("front", 80)
+    plan_obj.stack("main").waive("ec2.sg-no-http-from-anywhere", "redirect only", "main.front_in")
+    doc = json.loads(infra("check", "--plan", plan, "--env", "dev", "--format", "sarif", ok=None).output)
+    jsonschema.validate(doc, schema)
+    waived = check.sarif(check.evaluate(plan_obj), {"main.db": ("plans/x.py", 3)})
+    jsonschema.validate(waived, schema)
+    assert any(r.get("suppressions") for r in waived["runs"][0]["results"])
+    bad = json.loads(json.dumps(doc))
+    bad["runs"][0]["results"][0]["level"] = "severe"  # the validator really checks
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
