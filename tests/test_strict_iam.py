@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-WINDOW = 0.3  # real seconds; the default (2 s) would make each test sleep that long
+WINDOW = 1.5  # real seconds: short, yet wide enough for a loaded machine between the role and the call
 
 
 def trust(service):
@@ -21,6 +21,17 @@ def trust(service):
 def iam(aws):
     aws.rules.configure("iam-propagation", seconds=WINDOW)
     return aws.client("iam")
+
+
+WARM = {"lambda": "list_functions", "firehose": "list_delivery_streams", "glue": "get_crawlers",
+        "eks": "list_clusters", "logs": "describe_log_groups", "opensearch": "list_domain_names",
+        "ecr": "describe_repositories"}
+
+
+def warm(aws, *services):
+    """One cheap call per service first, so building moto's backend does not eat into the window."""
+    for s in services:
+        getattr(aws.client(s), WARM[s])()
 
 
 def role(iam, name, service):
@@ -48,6 +59,7 @@ def zipped():
 
 
 def test_rule_iam_propagation_lambda(aws, iam):
+    warm(aws, "lambda")
     lam = aws.client("lambda")
     arn = role(iam, "fn", "lambda.amazonaws.com")
 
@@ -76,6 +88,7 @@ def test_rule_iam_propagation_lambda(aws, iam):
 
 
 def test_rule_iam_propagation_firehose_every_role_arn(aws, iam):
+    warm(aws, "firehose")
     fh = aws.client("firehose")
     old = role(iam, "delivery", "firehose.amazonaws.com")
     past_window()
@@ -96,6 +109,7 @@ def test_rule_iam_propagation_firehose_every_role_arn(aws, iam):
 
 
 def test_rule_iam_propagation_glue_crawler(aws, iam):
+    warm(aws, "glue")
     glue = aws.client("glue")
     glue.create_database(DatabaseInput={"Name": "lake"})
     name = "crawler"
@@ -117,6 +131,7 @@ def test_rule_iam_propagation_glue_crawler(aws, iam):
 
 
 def _cluster(aws, iam):
+    warm(aws, "eks")
     eks = aws.client("eks")
     arn = role(iam, "cluster", "eks.amazonaws.com")
     vpc = {"subnetIds": ["subnet-1", "subnet-2"]}
@@ -162,6 +177,7 @@ def test_rule_iam_propagation_eks_nodegroup_and_fargate_profile(aws, iam):
 
 
 def test_rule_iam_propagation_logs_subscription_filter(aws, iam):
+    warm(aws, "logs", "firehose")
     logs, fh = aws.client("logs"), aws.client("firehose")
     logs.create_log_group(logGroupName="/app")
     # The stream's own role is one IAM has never seen: out of this rule's scope.
@@ -180,6 +196,7 @@ def test_rule_iam_propagation_logs_subscription_filter(aws, iam):
 
 
 def test_rule_iam_propagation_opensearch_access_policy(aws, iam):
+    warm(aws, "opensearch")
     es = aws.client("opensearch")
     arn = role(iam, "writer", "firehose.amazonaws.com")
     policy = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -205,3 +222,44 @@ def test_rule_iam_propagation_off(aws, iam):
     arn = role(iam, "fn", "lambda.amazonaws.com")
     aws.rules.off("iam-propagation")
     lam.create_function(FunctionName="b", Runtime="python3.12", Role=arn, Handler="h.h", Code={"ZipFile": zipped()})
+
+
+def test_rule_iam_propagation_ecr_repository_policy(aws, iam):
+    warm(aws, "ecr")
+    ecr = aws.client("ecr")
+    ecr.create_repository(repositoryName="app/api")
+    arn = role(iam, "node", "ec2.amazonaws.com")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Pull", "Effect": "Allow", "Principal": {"AWS": arn}, "Action": ["ecr:BatchGetImage"]}]})
+
+    def put():
+        return ecr.set_repository_policy(repositoryName="app/api", policyText=policy)
+
+    refused(put, "InvalidParameterException", "Invalid repository policy provided")
+    past_window()
+    put()
+    assert json.loads(ecr.get_repository_policy(repositoryName="app/api")["policyText"]) == json.loads(policy)
+
+
+def test_rule_iam_propagation_trust_policy_naming_a_new_oidc_provider_or_role(aws, iam):
+    provider = iam.create_open_id_connect_provider(Url="https://oidc.eks.ap-east-2.amazonaws.com/id/ABC",
+                                                   ThumbprintList=["a" * 40], ClientIDList=["sts.amazonaws.com"])
+    irsa = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+         "Principal": {"Federated": provider["OpenIDConnectProviderArn"]}}]})
+
+    def create():
+        return iam.create_role(RoleName="irsa", AssumeRolePolicyDocument=irsa)
+
+    err = refused(create, "MalformedPolicyDocument", "Invalid principal in policy")
+    assert provider["OpenIDConnectProviderArn"] in err.response["Error"]["Message"]
+    past_window()
+    create()
+    # A trust policy naming a role created moments ago: UpdateAssumeRolePolicy is refused the same way.
+    admin = role(iam, "admin", "ec2.amazonaws.com")
+    trusting = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": admin}}]})
+    refused(lambda: iam.update_assume_role_policy(RoleName="irsa", PolicyDocument=trusting),
+            "MalformedPolicyDocument", "Invalid principal in policy")
+    past_window()
+    iam.update_assume_role_policy(RoleName="irsa", PolicyDocument=trusting)

@@ -21,9 +21,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from moto.awslambda.responses import LambdaResponse
+from moto.ecr.exceptions import InvalidParameterException as EcrInvalidParameter
+from moto.ecr.models import ECRBackend
 from moto.eks.responses import EKSResponse
 from moto.firehose.responses import FirehoseResponse
 from moto.glue.responses import GlueResponse
+from moto.iam.exceptions import MalformedPolicyDocument
 from moto.iam.models import IAMBackend, iam_backends
 from moto.logs.responses import LogsResponse
 from moto.opensearch.responses import OpenSearchServiceResponse
@@ -42,11 +45,15 @@ RULE = strict.rule(
         "assume provided role'), EKS CreateCluster/CreateNodegroup/CreateFargateProfile (InvalidParameterException), "
         "Logs PutSubscriptionFilter (InvalidParameterException 'Could not deliver test message'), OpenSearch "
         "CreateDomain/UpdateDomainConfig with an access policy naming the role (InvalidTypeException 'Error "
-        "setting policy'). IAM changes typically take seconds to propagate.",
+        "setting policy'), ECR SetRepositoryPolicy naming the role (InvalidParameterException 'Invalid repository "
+        "policy provided'), and IAM itself: CreateRole/UpdateAssumeRolePolicy whose trust policy names a role or "
+        "OIDC provider created moments ago (MalformedPolicyDocument 'Invalid principal in policy'). IAM changes "
+        "typically take seconds to propagate.",
     source="https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual"
            "-consistency; " + TF + "lambda/function.go (retryFunctionOp), firehose/delivery_stream.go "
            "(retryDeliveryStreamOp), glue/crawler.go, eks/cluster.go, eks/fargate_profile.go, "
-           "logs/subscription_filter.go, opensearch/domain.go (domainErrorRetryable)",
+           "logs/subscription_filter.go, opensearch/domain.go (domainErrorRetryable), ecr/repository_policy.go, "
+           "iam/role.go (retryCreateRole, UpdateAssumeRolePolicy)",
     moto="Every consumer accepted a role the instant CreateRole (or a policy change) returned.",
     seconds=2.0,
 )
@@ -59,14 +66,19 @@ def _clock(backend: IAMBackend) -> strict.Clock:
     return store(backend, "iam_propagation", strict.Clock)
 
 
-def _marking(method: str, role_arg: str) -> Callable[..., Any]:
-    """Wrap an IAM backend method so the role it changed is marked as just changed (after it succeeded)."""
+def _marking(method: str, role_arg: str | None, check: Callable[[IAMBackend, dict[str, Any]], None] | None = None,
+             ) -> Callable[..., Any]:
+    """Wrap an IAM backend method: `check` its arguments first (a trust policy naming a principal IAM
+    itself has not propagated), then mark the role it changed (or the OIDC provider it made) as new."""
     original = getattr(IAMBackend, method)
     signature = inspect.signature(original)
 
     def wrapper(self: IAMBackend, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        if check is not None:
+            check(self, bound)
         result = original(self, *args, **kwargs)
-        _clock(self).mark(str(signature.bind(self, *args, **kwargs).arguments[role_arg]))
+        _clock(self).mark(str(bound[role_arg]) if role_arg else result.arn)
         return result
 
     wrapper.__name__ = method
@@ -75,13 +87,30 @@ def _marking(method: str, role_arg: str) -> Callable[..., Any]:
     return wrapper
 
 
-CHANGES = {  # IAM backend method -> the argument naming the role
-    "create_role": "role_name",
-    "update_assume_role_policy": "role_name",
-    "put_role_policy": "role_name",
-    "delete_role_policy": "role_name",
-    "attach_role_policy": "role_name",
-    "detach_role_policy": "role_name",
+def _trust_check(document_arg: str) -> Callable[[IAMBackend, dict[str, Any]], None]:
+    """IAM refuses a trust policy whose principal (a role, an OIDC provider) it created moments ago."""
+    def check(backend: IAMBackend, bound: dict[str, Any]) -> None:
+        if not strict.on(RULE.id):
+            return
+        window = float(strict.setting(RULE.id, "seconds"))
+        for kind, arn in _principals(bound.get(document_arg)):
+            key = _role_name(arn) if kind == "AWS" else arn
+            if _clock(backend).within(key, window):
+                strict.trip(RULE.id)
+                # (the principal type's spelling in AWS's message is not confirmed; the phrase is.)
+                raise MalformedPolicyDocument(f'Invalid principal in policy: "{kind}":"{arn}"')
+    return check
+
+
+CHANGES: dict[str, tuple[str | None, Callable[[IAMBackend, dict[str, Any]], None] | None]] = {
+    # IAM backend method -> (the argument naming the role, or None: the result's ARN; a check first)
+    "create_role": ("role_name", _trust_check("assume_role_policy_document")),
+    "update_assume_role_policy": ("role_name", _trust_check("policy_document")),
+    "put_role_policy": ("role_name", None),
+    "delete_role_policy": ("role_name", None),
+    "attach_role_policy": ("role_name", None),
+    "detach_role_policy": ("role_name", None),
+    "create_open_id_connect_provider": (None, None),
 }
 
 
@@ -92,10 +121,14 @@ def _role_name(arn_or_name: str) -> str:
 
 def _fresh(resp: Any, role: Any) -> bool:
     """Whether `role` is one IAM changed less than the rule's window ago (in the caller's account)."""
+    return _fresh_in(resp.current_account, resp.region, role)
+
+
+def _fresh_in(caller: str, region: str, role: Any) -> bool:
     if not strict.on(RULE.id) or not isinstance(role, str) or not role:
         return False
-    account = role.split(":")[4] if role.startswith("arn:") else resp.current_account
-    backend = iam_backends[account][get_partition(resp.region)]
+    account = role.split(":")[4] if role.startswith("arn:") else caller
+    backend = iam_backends[account][get_partition(region)]
     return _clock(backend).within(_role_name(role), float(strict.setting(RULE.id, "seconds")))
 
 
@@ -120,8 +153,8 @@ def _role_arns(node: Any, keys: tuple[str, ...] = ("RoleARN",)) -> Iterator[str]
             yield from _role_arns(v, keys)
 
 
-def _policy_roles(document: Any) -> Iterator[str]:
-    """The role ARNs an access policy's statements name as AWS principals."""
+def _principals(document: Any) -> Iterator[tuple[str, str]]:
+    """(type, ARN) of every role (AWS) and OIDC provider (Federated) a policy's statements name."""
     if isinstance(document, str):
         try:
             document = json.loads(document)
@@ -132,10 +165,18 @@ def _policy_roles(document: Any) -> Iterator[str]:
     statements = document.get("Statement", [])
     for st in statements if isinstance(statements, list) else [statements]:
         principal = st.get("Principal") if isinstance(st, dict) else None
-        aws = principal.get("AWS") if isinstance(principal, dict) else None
-        for p in aws if isinstance(aws, list) else [aws]:
-            if isinstance(p, str) and ":role/" in p:
-                yield p
+        if not isinstance(principal, dict):
+            continue
+        for kind, marker in (("AWS", ":role/"), ("Federated", ":oidc-provider/")):
+            names = principal.get(kind)
+            for p in names if isinstance(names, list) else [names]:
+                if isinstance(p, str) and marker in p:
+                    yield kind, p
+
+
+def _policy_roles(document: Any) -> Iterator[str]:
+    """The role ARNs a resource policy's statements name as AWS principals."""
+    return (arn for kind, arn in _principals(document) if kind == "AWS")
 
 
 def _lambda(resp: Any, req: dict[str, Any]) -> None:
@@ -190,6 +231,15 @@ def _opensearch(resp: Any, req: dict[str, Any]) -> None:
         _refuse("InvalidTypeException", f"Error setting policy: [{policy}]", status=409)
 
 
+def _ecr_set_repository_policy(self: ECRBackend, original: Callable[..., Any], registry_id: str,
+                               repository_name: str, policy_text: str) -> Any:
+    if any(_fresh_in(self.account_id, self.region_name, arn) for arn in _policy_roles(policy_text)):
+        strict.trip(RULE.id)
+        raise EcrInvalidParameter("Invalid parameter at 'PolicyText' failed to satisfy constraint: "
+                                  "'Invalid repository policy provided'")
+    return original(self, registry_id, repository_name, policy_text)
+
+
 CONSUMERS: tuple[tuple[type, str, Callable[[Any, dict[str, Any]], None]], ...] = (
     (LambdaResponse, "create_function", _lambda),
     (LambdaResponse, "update_function_configuration", _lambda),
@@ -222,8 +272,14 @@ def _checked(cls: type, action: str, check: Callable[[Any, dict[str, Any]], None
 
 
 def install() -> None:
-    for method, arg in CHANGES.items():
+    for method, (arg, check) in CHANGES.items():
         if not getattr(getattr(IAMBackend, method), "_iam_propagation", False):
-            setattr(IAMBackend, method, _marking(method, arg))
+            setattr(IAMBackend, method, _marking(method, arg, check))
+    original = ECRBackend.set_repository_policy
+    if not getattr(original, "_iam_propagation", False):
+        def set_repository_policy(self: ECRBackend, *args: Any, **kwargs: Any) -> Any:
+            return _ecr_set_repository_policy(self, original, *args, **kwargs)
+        set_repository_policy._iam_propagation = True  # type: ignore[attr-defined]
+        ECRBackend.set_repository_policy = set_repository_policy  # type: ignore[method-assign]
     for cls, action, check in CONSUMERS:
         _checked(cls, action, check)
