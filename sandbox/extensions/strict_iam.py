@@ -6,11 +6,14 @@ it, its trust policy and its permissions only seconds later, and refuse it until
 then, each with its own code and message. The Terraform provider wraps every one
 of those calls in a retry on exactly that code and message (its propagationTimeout,
 2 minutes; Lambda 5). moto accepts the role at once, so a tool that does not retry
-passes on moto and fails its first real apply.
+passes on moto and fails its first real apply. Policies that name a principal are
+checked the same way: an ECR repository policy naming a new role, and IAM's own
+trust policies naming a role or OIDC provider (IRSA) created moments ago.
 
-Rule `iam-propagation`: a role created, or whose trust policy or policies changed,
-less than `seconds` ago is refused by those calls with the real answer. A role that
-IAM has never seen (an ARN made up by a test) is out of this rule's scope.
+Rule `iam-propagation`: a role created, or whose trust policy or policies changed
+(or an OIDC provider created), less than `seconds` ago is refused by those calls
+with the real answer. A role IAM has never seen (an ARN made up by a test) is out
+of this rule's scope (Lambda's own check still refuses it, as moto always did).
 """
 
 from __future__ import annotations
