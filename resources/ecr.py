@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_write
 from resources.base import Ctx, P, Resource, one_of, tag_changes, tag_dict, tag_list
 
 
@@ -34,10 +34,20 @@ def _repo_name(value: Any) -> str | None:
     return None if ok and 2 <= len(value) <= 256 else "is not a valid ECR repository name (lowercase, '/'-separated)"
 
 
+# ECR checks every principal a repository policy names: a role created moments ago (the EKS node and
+# Fargate pod roles of the same apply) is "Invalid repository policy provided" until it propagates.
+REPOSITORY_RETRIES: tuple[Retry, ...] = (
+    on_write("InvalidParameterException", "Invalid repository policy provided", 120,
+             "terraform-provider-aws internal/service/ecr/repository_policy.go, around SetRepositoryPolicy "
+             "(propagationTimeout: 2 min)"),
+)
+
+
 class Repository(Resource):
     """An ECR repository with scanning, tag immutability, KMS encryption and its two policies."""
 
     type_name = "ecr.Repository"
+    retries = REPOSITORY_RETRIES
     service = "ecr"
     props = {
         "RepositoryName": P(str, validator=_repo_name, doc="default: genai-demo/<env>/<name>"),

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import botocore.session
 from botocore import xform_name
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_create
 from resources.base import Ctx, P, Resource, ResourceError, one_of, owned_by, tag_changes, walk_refs
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -74,6 +74,32 @@ def token(ctx: Ctx, step: str) -> dict[str, str]:
     return {"clientRequestToken": hashlib.sha1(f"{ctx.token}:{step}".encode()).hexdigest()[:32]}
 
 
+_TF_CLUSTER = "terraform-provider-aws internal/service/eks/cluster.go, around CreateCluster (propagationTimeout: 2 min)"
+# What EKS answers while the cluster role, its trust policy or its managed policies have not reached EKS.
+# InvalidParameterException is also EKS's answer to a wrong version or subnet: only these messages retry.
+CLUSTER_RETRIES: tuple[Retry, ...] = tuple(
+    on_create("InvalidParameterException", message, 120, _TF_CLUSTER) for message in (
+        r"role.*does not exist",  # "Role with arn: ... could not be assumed because it does not exist or ..."
+        "Error in role params",
+        "Role could not be assumed because the trusted entity is not correct",
+        "The provided role doesn't have the Amazon EKS Managed Policies associated with it",
+        "IAM role's policy must include",
+    ))
+# The node role's trust policy not yet visible to EKS. terraform-provider-aws eks/node_group.go does not
+# retry CreateNodegroup (its role is usually older than the cluster, which takes 10 minutes); here the
+# node role is created alongside the cluster's children, so the answer EKS gives is retried as the
+# cluster's is (message as AWS gives it, e.g. in aws/aws-k8s-tester's eks/mng).
+NODEGROUP_RETRIES: tuple[Retry, ...] = (
+    on_create("InvalidParameterException", r"Following required service principals \[.*\] were not found in the "
+              "trust relationships of nodeRole", 120, "AWS EKS CreateNodegroup; budget as eks/cluster.go's"),
+)
+FARGATE_RETRIES: tuple[Retry, ...] = (
+    on_create("InvalidParameterException", "Misconfigured PodExecutionRole Trust Policy", 120,
+              "terraform-provider-aws internal/service/eks/fargate_profile.go, around CreateFargateProfile "
+              "(propagationTimeout: 2 min)"),
+)
+
+
 class EksResource(Resource):
     """Shared by EKS types: not-found code, tag sync by ARN, waiting on an update."""
 
@@ -121,6 +147,7 @@ class Cluster(EksResource):
     """An EKS control plane: version, networking, control-plane logs, envelope encryption of secrets."""
 
     type_name = "eks.Cluster"
+    retries = CLUSTER_RETRIES
     props = {
         "Name": P(str, doc="default: genai-demo-<env>-<name>"),
         "Version": P(str, default=DEFAULT_VERSION, validator=_version),
@@ -329,6 +356,7 @@ class Nodegroup(ClusterChild):
     """
 
     type_name = "eks.Nodegroup"
+    retries = NODEGROUP_RETRIES
     kind, list_key = "Nodegroup", "nodegroups"
     props = {
         "ClusterName": P(str, required=True),
@@ -432,6 +460,7 @@ class FargateProfile(ClusterChild):
     """
 
     type_name = "eks.FargateProfile"
+    retries = FARGATE_RETRIES
     kind, list_key = "FargateProfile", "fargateProfileNames"
     props = {
         "ClusterName": P(str, required=True),

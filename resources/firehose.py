@@ -24,11 +24,26 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_write
 from resources.base import Ctx, P, Resource, one_of, shaped, tag_dict, tag_list
 
 _EXPRESSION = re.compile(r"!\{[^}]+\}")
 _NAME = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")
+
+
+_TF_STREAM = ("terraform-provider-aws internal/service/firehose/delivery_stream.go retryDeliveryStreamOp, around "
+              "CreateDeliveryStream and UpdateDestination (propagationTimeout: 2 min)")
+# What Firehose answers while a role named by the stream (every RoleARN of its source and destinations)
+# has not propagated: all InvalidArgumentException, the code Firehose also gives for a plainly invalid
+# request, so only these messages are retried.
+STREAM_RETRIES: tuple[Retry, ...] = tuple(
+    on_write("InvalidArgumentException", message, 120, _TF_STREAM) for message in (
+        "Firehose is unable to assume role",
+        "is not authorized to",
+        "Access was denied",  # the data-format conversion role calling Glue
+        "Please make sure the role specified in VpcConfiguration has permissions",
+        "Verify that the IAM role has access",  # to the OpenSearch domain
+    ))
 
 
 class FirehoseResource(Resource):
@@ -44,6 +59,7 @@ class DeliveryStream(FirehoseResource):
     """
 
     type_name = "firehose.DeliveryStream"
+    retries = STREAM_RETRIES
     props = {
         "DeliveryStreamName": P(str, validator=lambda v: None if _NAME.match(v) else
                                 "must be 1-64 letters, digits, '.', '_' or '-'"),

@@ -15,10 +15,23 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_write
 from resources.base import Ctx, P, Resource, one_of, partition, shaped
 
 _DB_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
+
+
+_TF_CRAWLER = ("terraform-provider-aws internal/service/glue/crawler.go, around CreateCrawler and UpdateCrawler "
+               "(propagationTimeout: 2 min)")
+# What Glue answers while the crawler's role has not reached Glue (InvalidInputException, which also
+# says "your request is wrong"; only these messages are retried).
+CRAWLER_RETRIES: tuple[Retry, ...] = tuple(
+    on_write("InvalidInputException", message, 120, _TF_CRAWLER) for message in (
+        "Service is unable to assume provided role",
+        "Please verify the role's TrustPolicy",
+        "Insufficient Lake Formation permission",
+        "is not authorized",
+    ))
 
 
 class GlueResource(Resource):
@@ -117,6 +130,7 @@ class Crawler(GlueResource):
     """A crawler over the data lake's S3 prefixes, on a schedule, writing tables into a Database."""
 
     type_name = "glue.Crawler"
+    retries = CRAWLER_RETRIES
     arn_kind = "crawler"
     props = {
         "Name": P(str),

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import PlanError, is_not_found
+from core.errors import PlanError, Retry, is_not_found, on_write
 from resources.base import (
     BatchRead,
     Ctx,
@@ -120,6 +120,17 @@ def _is_doc(value: Any) -> str | None:
 # ------------------------------------------------------------------------- base
 
 
+# IAM refuses a trust policy naming a principal it created moments ago (an OIDC provider made by the same
+# apply, for IRSA roles; a role) as "Invalid principal in policy", until the principal has propagated.
+# A trust policy that names a principal that does not exist at all gets the same answer: it costs the
+# budget, then fails, as it does under Terraform.
+ROLE_RETRIES: tuple[Retry, ...] = (
+    on_write("MalformedPolicyDocument", "Invalid principal in policy", 120,
+             "terraform-provider-aws internal/service/iam/role.go retryCreateRole and UpdateAssumeRolePolicy "
+             "(propagationTimeout: 2 min)"),
+)
+
+
 class IamResource(Resource):
     """IAM: NoSuchEntity means gone; tags are list-shaped; names are global to the account."""
 
@@ -135,6 +146,7 @@ class Role(BatchRead, IamResource):
     """An IAM role, its trust policy, attached managed policies and inline policies."""
 
     type_name = "iam.Role"
+    retries = ROLE_RETRIES
     props = {
         "RoleName": P(str, doc="default: genai-demo-<env>-<name> (64 characters at most)"),
         "AssumeRolePolicyDocument": P(object, required=True, validator=_is_doc),

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_write
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +71,25 @@ def source_sha256(source_dir: str) -> str:
     return _cached_sha(source_dir, stamp)
 
 
+_TF_FUNCTION = ("terraform-provider-aws internal/service/lambda/function.go retryFunctionOp, around CreateFunction "
+                "and UpdateFunctionConfiguration (lambdaPropagationTimeout: 5 min)")
+# What Lambda answers while the execution role (its trust policy, its permissions) has not reached Lambda
+# yet, and while an earlier update is still being applied. Each message is one Lambda gives only in that
+# case: an invalid runtime or handler (the same InvalidParameterValueException) stays fatal.
+FUNCTION_RETRIES: tuple[Retry, ...] = (
+    on_write("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda",
+             300, _TF_FUNCTION),
+    # A VPC function's role: AWSLambdaVPCAccessExecutionRole attached moments ago (X-Ray is another matter).
+    on_write("InvalidParameterValueException", r"The provided execution role does not have permissions to call "
+             r"\w+ on EC2", 300, _TF_FUNCTION),
+    on_write("InvalidParameterValueException", "throttled by EC2", 300, _TF_FUNCTION),
+    on_write("InvalidParameterValueException", "Lambda was unable to configure access to your environment "
+             "variables because the KMS key is invalid for CreateGrant", 300, _TF_FUNCTION),
+    on_write("ResourceConflictException", "update is in progress|operation cannot be performed at this time",
+             300, _TF_FUNCTION),
+)
+
+
 class LambdaResource(KnownProps, Resource):
     service = "lambda"
     not_found = ("ResourceNotFoundException",)
@@ -89,6 +108,7 @@ class Function(LambdaResource):
     """
 
     type_name = "lambda.Function"
+    retries = FUNCTION_RETRIES
     props = {
         "FunctionName": P(str, doc="default genai-demo-<env>-<logical name> (64 characters at most)"),
         "Runtime": P(str, default="python3.12"),

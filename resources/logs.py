@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_write
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, one_of
 
 # The only values PutRetentionPolicy accepts (moto accepts any integer; AWS does not).
@@ -30,6 +30,17 @@ def log_group_name(value: Any) -> str | None:
         return "must be a string of 1 to 512 characters"
     bad = set(value) - set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-/.#")
     return f"contains characters AWS rejects: {''.join(sorted(bad))}" if bad else None
+
+
+_TF_SUBSCRIPTION = ("terraform-provider-aws internal/service/logs/subscription_filter.go, around "
+                     "PutSubscriptionFilter (5 min)")
+# PutSubscriptionFilter sends a test message to the destination as the role: while the role (or the new
+# stream) is not visible to CloudWatch Logs, that delivery fails.
+SUBSCRIPTION_RETRIES: tuple[Retry, ...] = (
+    on_write("InvalidParameterException", "Could not deliver test message to specified", 300, _TF_SUBSCRIPTION),
+    on_write("InvalidParameterException", "Could not execute the lambda function", 300, _TF_SUBSCRIPTION),
+    on_write("OperationAbortedException", "Please try again", 300, _TF_SUBSCRIPTION),
+)
 
 
 class LogsResource(KnownProps, Resource):
@@ -233,6 +244,7 @@ class SubscriptionFilter(_GroupFilter):
     """
 
     type_name = "logs.SubscriptionFilter"
+    retries = SUBSCRIPTION_RETRIES
     describe, list_key = "describe_subscription_filters", "subscriptionFilters"
     put, remove = "put_subscription_filter", "delete_subscription_filter"
     props = {

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry, on_write
 from resources.base import Ctx, P, Ref, Resource, shaped_declared, tag_dict, tag_list
 
 _DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
@@ -33,6 +33,25 @@ def _engine_version(value: Any) -> str | None:
     if not m or (int(m.group(1)), int(m.group(2))) < MIN_ENGINE:
         return f"must be OpenSearch_{MIN_ENGINE[0]}.{MIN_ENGINE[1]} or later (OpenSearch_<major>.<minor>)"
     return None
+
+
+_TF_DOMAIN = ("terraform-provider-aws internal/service/opensearch/domain.go domainErrorRetryable, around CreateDomain "
+              "and UpdateDomainConfig (propagationTimeout: 2 min)")
+# What OpenSearch answers while a role its access policy names (or the role it is passed) has not
+# propagated, while the service-linked role is being created, and while a domain of the same name is
+# still being deleted. ValidationException is also "your request is wrong": only these messages retry.
+DOMAIN_RETRIES: tuple[Retry, ...] = (
+    on_write("InvalidTypeException", "Error setting policy", 120, _TF_DOMAIN),
+    *(on_write("ValidationException", message, 120, _TF_DOMAIN) for message in (
+        "enable a service-linked role to give Amazon (ES|OpenSearch Service) permissions",
+        "Domain is still being deleted",
+        "Amazon OpenSearch Service must be allowed to use the passed role",
+        "The passed role has not propagated yet",
+        "Authentication error",
+        "Unauthorized Operation: OpenSearch Service must be authorised to describe",
+        "The passed role must authorize Amazon OpenSearch Service to describe",
+    )),
+)
 
 
 class OpenSearchResource(Resource):
@@ -54,6 +73,7 @@ class Domain(OpenSearchResource):
     """
 
     type_name = "opensearch.Domain"
+    retries = DOMAIN_RETRIES
     props = {
         "DomainName": P(str, validator=_domain_name, doc="default: genai-demo-<env>-<name>, max 28"),
         "EngineVersion": P(str, default="OpenSearch_2.11", validator=_engine_version),

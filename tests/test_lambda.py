@@ -13,10 +13,18 @@ import zipfile
 import pytest
 
 from core.errors import PlanError
+from orchestrator.apply import RetryPolicy
 from resources.lambda_ import REPO_ROOT, Function, Permission, code_sha256, zip_source
 
 TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}
+
+
+def _create(f, ctx):
+    """Create as the applier does: the role was created moments ago (raw boto3), so Lambda refuses it until
+    IAM has propagated (sandbox rule iam-propagation) and the type's retry catalogue carries the create over."""
+    return RetryPolicy().create(lambda: f.create(ctx, dict(f.properties)), type(f).not_found,
+                                catalogue=type(f).retries, address=f.address)
 
 
 def _role(aws):
@@ -55,7 +63,7 @@ def test_function_round_trip(aws, tmp_path):
     role = _role(aws)
     f = _fn(role)
     ctx = aws.ctx("custom_metrics", stack="observability")
-    name, out = f.create(ctx, dict(f.properties))
+    name, out = _create(f, ctx)
     assert name == "genai-demo-test-custom-metrics" and out["Arn"].endswith(":function:" + name)
 
     lam = aws.client("lambda")
@@ -89,7 +97,7 @@ def test_function_code_update(aws, tmp_path):
     role = _role(aws)
     f = _fn(role, SourceDir=str(tmp_path), Handler="app.main", Environment=None)
     ctx = aws.ctx("custom_metrics", stack="observability")
-    name, _ = f.create(ctx, dict(f.properties))
+    name, _ = _create(f, ctx)
     v1 = f.properties["CodeSha256"]
 
     (tmp_path / "app.py").write_text("def main(event, context):\n    return 'v2'\n")
@@ -120,7 +128,7 @@ def test_permission_round_trip(aws):
     role = _role(aws)
     f = _fn(role)
     fctx = aws.ctx("custom_metrics", stack="observability")
-    name, _ = f.create(fctx, dict(f.properties))
+    name, _ = _create(f, fctx)
     rule_arn = "arn:aws:events:ap-east-2:123456789012:rule/genai-demo-test-schedule"
     p = Permission("allow_events", FunctionName=name, Principal="events.amazonaws.com", SourceArn=rule_arn)
     p.stack = "observability"
@@ -204,7 +212,7 @@ def test_custom_metrics_batches_and_zeros():
 def test_permission_create_after_interrupted_run_adopts_or_replaces(aws):
     """find() cannot resolve a Ref'd FunctionName, so a re-run create must not add a second statement."""
     f = _fn(_role(aws))
-    name, _ = f.create(aws.ctx("custom_metrics", stack="observability"), dict(f.properties))
+    name, _ = _create(f, aws.ctx("custom_metrics", stack="observability"))
     p = Permission("allow_events", FunctionName=name, Principal="events.amazonaws.com",
                    SourceArn="arn:aws:events:ap-east-2:123456789012:rule/a")
     p.stack = "observability"
