@@ -274,7 +274,8 @@ class DBInstance(RdsResource):
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
     timeouts = {"create": 3600, "update": 3600, "delete": 3600}
     # AWS's "DB instance status" page: states RDS cannot recover from without a new instance (botocore's
-    # DBInstanceAvailable stops on the first three only), and the stages of a create under way.
+    # DBInstanceAvailable stops on the first three only: resources/waiters/rds.json DBInstanceCreated stops on
+    # all), and the stages of a create under way.
     failed_states = frozenset({"failed", "incompatible-parameters", "incompatible-restore", "incompatible-network",
                                "inaccessible-encryption-credentials"})
     creating_states = frozenset({"creating", "backing-up", "configuring-enhanced-monitoring",
@@ -335,7 +336,7 @@ class DBInstance(RdsResource):
         return name, self.outputs_of(ctx, name)
 
     def wait_created(self, ctx: Ctx, physical_id: str) -> None:
-        ctx.wait("rds", "DBInstanceAvailable", timeout_key="create", DBInstanceIdentifier=physical_id)
+        ctx.wait("rds", "DBInstanceCreated", timeout_key="create", DBInstanceIdentifier=physical_id)
 
     def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
         db = self.describe_one(ctx, physical_id)

@@ -211,3 +211,20 @@ def test_resume_never_adopts_a_failed_cluster_it_is_tainted_then_replaced(aws, m
     apply(MSK)
     rec = records(aws)["main.kafka"]
     assert rec.status == "created" and ":9098" in param(aws, "kafka/bootstrap-brokers")
+
+
+@pytest.mark.parametrize("state", ["incompatible-network", "inaccessible-encryption-credentials"])
+def test_rds_create_stops_at_once_on_the_failure_states_botocore_waits_through(aws, state):
+    """botocore's DBInstanceAvailable has no failure acceptor for these: without ours the create would poll
+    until its timeout (an hour against AWS) for an instance that can never become available."""
+    from core.errors import FailedState
+    from resources.rds import DBInstance
+    from tests.helpers import declare
+
+    aws.rules.configure("failure-states", next="rds.dbinstance=1", rds_state=state)
+    db = declare(DBInstance("db", Engine="postgres", DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                            MasterUsername="app"))
+    ctx = aws.ctx("db", timeouts={"create": 5})  # without a failure acceptor: a timeout, not FailedState
+    with pytest.raises(FailedState, match=state):
+        db.create(ctx, dict(db.properties))
+    assert db.condition(ctx, "genai-demo-test-db")[:2] == ("failed", state)
