@@ -116,3 +116,13 @@ def test_rule_failure_states_off_means_every_create_succeeds(aws):
     aws.rules.configure("failure-states", names=".")
     aws.rules.off("failure-states")
     assert _stream(aws, "any")["DeliveryStreamStatus"] == "ACTIVE"
+
+
+def test_rule_failure_states_elasticache_replication_group_create_failed(aws):
+    aws.rules.configure("failure-states", names="^elasticache.replicationgroup/bad$")
+    ec = aws.client("elasticache")
+    for name in ("bad", "good"):
+        ec.create_replication_group(ReplicationGroupId=name, ReplicationGroupDescription=name,
+                                    CacheNodeType="cache.t3.micro", Engine="redis", NumCacheClusters=1)
+    status = {g["ReplicationGroupId"]: g["Status"] for g in ec.describe_replication_groups()["ReplicationGroups"]}
+    assert status == {"bad": "create-failed", "good": "available"}

@@ -228,3 +228,19 @@ def test_rds_create_stops_at_once_on_the_failure_states_botocore_waits_through(a
     with pytest.raises(FailedState, match=state):
         db.create(ctx, dict(db.properties))
     assert db.condition(ctx, "genai-demo-test-db")[:2] == ("failed", state)
+
+
+def test_redis_create_stops_at_once_on_create_failed(aws):
+    """botocore's ReplicationGroupAvailable fails only on `deleted`: without ours a create-failed group
+    would be polled until the timeout."""
+    from core.errors import FailedState
+    from resources.elasticache import ReplicationGroup
+    from tests.helpers import declare
+
+    aws.rules.configure("failure-states", next="elasticache.replicationgroup=1")
+    rg = declare(ReplicationGroup("redis", CacheNodeType="cache.t3.micro", EngineVersion="7.1",
+                                  AtRestEncryptionEnabled=False, TransitEncryptionEnabled=False))
+    ctx = aws.ctx("redis", timeouts={"create": 5})  # without a failure acceptor: a timeout, not FailedState
+    with pytest.raises(FailedState, match="create-failed"):
+        rg.create(ctx, dict(rg.properties))
+    assert rg.condition(ctx, "genai-demo-test-redis")[:2] == ("failed", "create-failed")

@@ -4,7 +4,8 @@ AWS answers a create call at once and builds the resource afterwards; the build
 can fail, and the resource then stays, in a failure state, with AWS's reason:
 an EKS node group CREATE_FAILED with health issues (NodeCreationFailure...),
 an MSK cluster FAILED with StateInfo, a Firehose stream CREATING_FAILED with a
-FailureDescription, an RDS instance `failed` (or `incompatible-parameters`).
+FailureDescription, an RDS instance `failed` (or `incompatible-parameters`), an ElastiCache replication
+group `create-failed`.
 moto never fails a create, so nothing offline could show what the tool does
 with a broken resource (finding 11 of audit-real-aws.md: it adopted it as
 healthy and passed `None` outputs on).
@@ -41,12 +42,13 @@ RULE = strict.rule(
     aws="A create AWS accepted can end in a failure state, the resource left behind and billed: EKS node group "
         "CREATE_FAILED (health.issues, e.g. NodeCreationFailure), MSK cluster FAILED (StateInfo Code/Message), "
         "Firehose stream CREATING_FAILED (FailureDescription Type/Details), RDS instance failed or "
-        "incompatible-parameters. Waiters stop on these states (failure acceptors); Terraform then marks "
+        "incompatible-parameters, ElastiCache replication group create-failed. Waiters stop on these states (failure acceptors); Terraform then marks "
         "the resource tainted and replaces it on the next apply.",
     source="hashicorp/terraform-provider-aws internal/service/eks/node_group.go (waitNodegroupCreated: "
            "CREATE_FAILED is not a pending state; issues joined into the error), internal/service/kafka/"
            "cluster.go (waitClusterCreated: StateInfo in the error), internal/service/firehose/"
-           "delivery_stream.go (CREATING_FAILED with FailureDescription), internal/service/rds/instance.go; "
+           "delivery_stream.go (CREATING_FAILED with FailureDescription), internal/service/rds/instance.go, "
+           "internal/service/elasticache/wait.go (create-failed ends waitReplicationGroupAvailable); "
            "botocore waiters eks NodegroupActive, rds DBInstanceAvailable (failure acceptors)",
     moto="Every create succeeded (ACTIVE/available at once, or after the simulated transition).",
     names="", next="", rds_state="failed",
@@ -87,11 +89,16 @@ def _fail_db(db: DBInstance) -> None:
     db.status = strict.setting(RULE.id, "rds_state")
 
 
+def _fail_redis(group: Any) -> None:
+    group.status = "create-failed"  # DescribeReplicationGroups gives no reason: AWS puts it in the events
+
+
 KINDS: dict[str, Kind] = {
     "eks.nodegroup": Kind(lambda o: o.nodegroup_name, _fail_nodegroup),
     "kafka.cluster": Kind(lambda o: o.cluster_name, _fail_msk),
     "firehose.deliverystream": Kind(lambda o: o.delivery_stream_name, _fail_stream),
     "rds.dbinstance": Kind(lambda o: o.db_instance_identifier, _fail_db),
+    "elasticache.replicationgroup": Kind(lambda o: o.replication_group_id, _fail_redis),
 }
 
 
