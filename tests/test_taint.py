@@ -244,3 +244,15 @@ def test_redis_create_stops_at_once_on_create_failed(aws):
     with pytest.raises(FailedState, match="create-failed"):
         rg.create(ctx, dict(rg.properties))
     assert rg.condition(ctx, "genai-demo-test-redis")[:2] == ("failed", "create-failed")
+
+
+def test_import_of_a_failed_cluster_records_it_tainted(aws):
+    aws.rules.configure("failure-states", names="^kafka.cluster/genai-demo-dev-kafka$")
+    arn = aws.client("kafka").create_cluster(
+        ClusterName="genai-demo-dev-kafka", KafkaVersion="3.7.x", NumberOfBrokerNodes=2,
+        BrokerNodeGroupInfo={"InstanceType": "kafka.m5.large", "ClientSubnets": ["subnet-a", "subnet-b"]},
+        Tags={"infra:address": "main.kafka"})["ClusterArn"]
+    infra("import", "main.kafka", arn, "--plan", MSK, "--env", "dev")
+    rec = records(aws)["main.kafka"]
+    assert rec.status == "tainted" and rec.physical_id == arn and rec.reason.startswith("FAILED (")
+    assert rec.outputs == {}
