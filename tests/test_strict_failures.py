@@ -126,3 +126,21 @@ def test_rule_failure_states_elasticache_replication_group_create_failed(aws):
                                     CacheNodeType="cache.t3.micro", Engine="redis", NumCacheClusters=1)
     status = {g["ReplicationGroupId"]: g["Status"] for g in ec.describe_replication_groups()["ReplicationGroups"]}
     assert status == {"bad": "create-failed", "good": "available"}
+
+
+def test_rule_failure_states_eks_cluster_failed_and_fargate_profile_create_failed(aws):
+    aws.rules.configure("failure-states", names="^eks.cluster/broken$|^eks.fargateprofile/fp-bad$")
+    eks = aws.client("eks")
+    for name in ("broken", "c"):
+        eks.create_cluster(name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-a", "subnet-b"]})
+    broken = eks.describe_cluster(name="broken")["cluster"]
+    assert broken["status"] == "FAILED" and broken["health"]["issues"][0]["code"] == "Ec2SubnetNotFound"
+    assert eks.describe_cluster(name="c")["cluster"]["status"] == "ACTIVE"
+    for name in ("fp-bad", "fp-good"):
+        eks.create_fargate_profile(fargateProfileName=name, clusterName="c", podExecutionRoleArn=ROLE,
+                                   subnets=["subnet-a"], selectors=[{"namespace": "batch"}])
+    status = {n: eks.describe_fargate_profile(clusterName="c", fargateProfileName=n)["fargateProfile"]["status"]
+              for n in ("fp-bad", "fp-good")}
+    assert status == {"fp-bad": "CREATE_FAILED", "fp-good": "ACTIVE"}
+    with pytest.raises(WaiterError, match="terminal failure state"):
+        eks.get_waiter("cluster_active").wait(name="broken", WaiterConfig={"Delay": 0.01, "MaxAttempts": 3})

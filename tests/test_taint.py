@@ -118,13 +118,17 @@ def gone(aws: Any, kind: str, pid: str) -> bool:
 
 
 CASES = [
-    # kind failed by the sandbox, its address, AWS's reason as the state shows it, the dependent parameter
+    # kind failed by the sandbox, its address, AWS's reason as the state shows it, a dependent parameter
     ("kafka.cluster", "main.kafka", "FAILED (InternalServiceError", "brokers", "kafka/bootstrap-brokers"),
     ("eks.nodegroup", "main.nodes", "CREATE_FAILED (NodeCreationFailure", "nodes_asg", "eks/nodes-asg"),
+    ("eks.cluster", "main.eks", "FAILED (Ec2SubnetNotFound", "nodes_asg", "eks/nodes-asg"),
     ("rds.dbinstance", "main.db", "failed", "db_endpoint", "database/endpoint"),
     ("firehose.deliverystream", "main.events", "CREATING_FAILED (CREATE_ENI_FAILED", "stream_arn",
      "analytics/stream-arn"),
 ]
+# Which output of which resource each parameter holds.
+SOURCE = {"brokers": ("main.kafka", "BootstrapBrokers"), "nodes_asg": ("main.nodes", "AutoScalingGroupName"),
+          "db_endpoint": ("main.db", "Endpoint"), "stream_arn": ("main.events", "Arn")}
 
 
 @pytest.mark.parametrize(("kind", "address", "why", "dependent", "name"), CASES, ids=[c[0] for c in CASES])
@@ -152,13 +156,11 @@ def test_failed_create_is_tainted_then_replaced_with_real_outputs_downstream(aws
     rec = records(aws)[address]
     assert rec.status == "created" and rec.reason == ""
     value = param(aws, name)
-    assert value and value != "None" and value == str(rec.outputs[{"brokers": "BootstrapBrokers",
-                                                                    "nodes_asg": "AutoScalingGroupName",
-                                                                    "db_endpoint": "Endpoint",
-                                                                    "stream_arn": "Arn"}[dependent]])
+    source, attr = SOURCE[dependent]
+    assert value and value != "None" and value == str(records(aws)[source].outputs[attr])
     if kind == "kafka.cluster":
         assert ":9098" in value and rec.physical_id != failed_pid
-    assert gone(aws, kind, failed_pid) or rec.physical_id == failed_pid  # same-named kinds: deleted, made again
+    assert kind == "eks.cluster" or gone(aws, kind, failed_pid) or rec.physical_id == failed_pid  # same-named kinds: deleted, made again
     assert all(r.status == "created" for r in records(aws).values())
 
 
@@ -256,3 +258,19 @@ def test_import_of_a_failed_cluster_records_it_tainted(aws):
     rec = records(aws)["main.kafka"]
     assert rec.status == "tainted" and rec.physical_id == arn and rec.reason.startswith("FAILED (")
     assert rec.outputs == {}
+
+
+def test_fargate_profile_create_failed_stops_the_wait(aws):
+    from core.errors import FailedState
+    from resources.eks import FargateProfile
+    from tests.helpers import declare
+
+    eks = aws.client("eks")
+    eks.create_cluster(name="c", roleArn=NODE_ROLE, resourcesVpcConfig={"subnetIds": ["subnet-a", "subnet-b"]})
+    aws.rules.configure("failure-states", next="eks.fargateprofile=1")
+    fp = declare(FargateProfile("pods", ClusterName="c", PodExecutionRoleArn=NODE_ROLE, Subnets=["subnet-a"],
+                                Selectors=[{"Namespace": "batch"}]))
+    ctx = aws.ctx("pods")
+    with pytest.raises(FailedState, match="CREATE_FAILED"):
+        fp.create(ctx, dict(fp.properties))
+    assert fp.condition(ctx, "c/genai-demo-test-pods")[:2] == ("failed", "CREATE_FAILED")

@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from moto.eks.models import Nodegroup
+from moto.eks.models import Cluster as EksCluster
+from moto.eks.models import EKSBackend, FargateProfile, Nodegroup
 from moto.firehose.models import FirehoseBackend
 from moto.kafka.models import FakeKafkaCluster
 from moto.moto_api import state_manager
@@ -40,7 +41,8 @@ from sandbox import lifecycle, strict
 RULE = strict.rule(
     "failure-states",
     aws="A create AWS accepted can end in a failure state, the resource left behind and billed: EKS node group "
-        "CREATE_FAILED (health.issues, e.g. NodeCreationFailure), MSK cluster FAILED (StateInfo Code/Message), "
+        "CREATE_FAILED (health.issues, e.g. NodeCreationFailure), EKS cluster FAILED (health.issues), Fargate "
+        "profile CREATE_FAILED, MSK cluster FAILED (StateInfo Code/Message), "
         "Firehose stream CREATING_FAILED (FailureDescription Type/Details), RDS instance failed or "
         "incompatible-parameters, ElastiCache replication group create-failed. Waiters stop on these states (failure acceptors); Terraform then marks "
         "the resource tainted and replaces it on the next apply.",
@@ -73,6 +75,17 @@ def _fail_nodegroup(ng: Nodegroup) -> None:
                              "resourceIds": asgs}]}
 
 
+def _fail_eks(cluster: EksCluster) -> None:
+    cluster.status = "FAILED"
+    cluster.health = {"issues": [{"code": "Ec2SubnetNotFound", "message": "One or more subnets were not found "
+                                  "(sandbox failure-states)", "resourceIds": list(cluster.resources_vpc_config.get(
+                                      "subnetIds", []))}]}
+
+
+def _fail_fargate(profile: FargateProfile) -> None:
+    profile.status = "CREATE_FAILED"  # DescribeFargateProfile has no health: AWS gives no reason there
+
+
 def _fail_msk(cluster: FakeKafkaCluster) -> None:
     cluster.state = "FAILED"
     cluster.state_info = {"code": "InternalServiceError",
@@ -94,6 +107,8 @@ def _fail_redis(group: Any) -> None:
 
 
 KINDS: dict[str, Kind] = {
+    "eks.cluster": Kind(lambda o: o.name, _fail_eks),
+    "eks.fargateprofile": Kind(lambda o: o.fargate_profile_name, _fail_fargate),
     "eks.nodegroup": Kind(lambda o: o.nodegroup_name, _fail_nodegroup),
     "kafka.cluster": Kind(lambda o: o.cluster_name, _fail_msk),
     "firehose.deliverystream": Kind(lambda o: o.delivery_stream_name, _fail_stream),
@@ -164,8 +179,17 @@ def create_delivery_stream(self: FirehoseBackend, original: Callable[..., Any], 
     return result
 
 
+def create_fargate_profile(self: EKSBackend, original: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    profile = original(self, *args, **kw)
+    fail = failure(profile, "eks.fargateprofile")
+    if fail is not None:
+        fail()
+    return profile
+
+
 def install() -> None:
     for kind in KINDS:
         state_manager.register_default_transition(f"{kind}:fail", {"progression": "immediate"})
     lifecycle.failure_hook = failure
     lifecycle.wrap(FirehoseBackend, "create_delivery_stream")(create_delivery_stream)
+    lifecycle.wrap(EKSBackend, "create_fargate_profile")(create_fargate_profile)
