@@ -615,10 +615,12 @@ def state_list(as_json: bool, **kw: Any) -> None:
     recs = ws.store.read(ws.stacks)
     if as_json:
         click.echo(json.dumps([{"address": r.address, "type": r.type, "physical_id": r.physical_id,
-                                "status": r.status} for r in recs.values()], indent=2))
+                                "status": r.status, **({"reason": r.reason} if r.reason else {})}
+                               for r in recs.values()], indent=2))
         return
     for r in sorted(recs.values(), key=lambda r: r.address):
-        click.echo(f"{r.address:50} {r.type:32} {r.physical_id or '-'}" + (f"  [{r.status}]" if r.pending else ""))
+        note = f"  [tainted: {r.reason}]" if r.status == "tainted" else f"  [{r.status}]" if r.pending else ""
+        click.echo(f"{r.address:50} {r.type:32} {r.physical_id or '-'}{note}")
     click.echo(f"{len(recs)} resources in state.", err=True)
 
 
@@ -633,6 +635,7 @@ def state_show(address: str, **kw: Any) -> None:
         raise InfraError(f"no state record for {address}")
     r = recs[address]
     click.echo(json.dumps({"address": r.address, "type": r.type, "physical_id": r.physical_id, "status": r.status,
+                           "reason": r.reason,
                            "props": r.props, "outputs": r.outputs, "deps": r.deps, "lifecycle": r.lifecycle,
                            "serial": r.serial, "updated_by": r.updated_by}, indent=2, default=str))
 

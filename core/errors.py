@@ -33,6 +33,11 @@ class AwsError(InfraError):
     """AWS refused or could not be reached; the message names the resource and call."""
 
 
+class FailedState(AwsError):
+    """A wait met a failure state (MSK FAILED, node group CREATE_FAILED...): the resource exists,
+    AWS gave up building it, and waiting longer cannot help. The engine records it as tainted."""
+
+
 THROTTLING = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
     "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException",

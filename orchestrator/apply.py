@@ -19,7 +19,16 @@ from typing import Any
 
 import networkx as nx
 
-from core.errors import AwsError, InfraError, Retry, classify, error_code, error_message, matching
+from core.errors import (
+    AwsError,
+    FailedState,
+    InfraError,
+    Retry,
+    classify,
+    error_code,
+    error_message,
+    matching,
+)
 from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
 from orchestrator.planner import Change, Plan, diff_props, stored_props
@@ -278,7 +287,10 @@ class Applier:
                     return self._adopt(r, change, ctx, again, props, stored)
             return r.create(ctx, props)
 
-        result = self.retry.create(once, type(r).not_found, catalogue=type(r).retries, address=change.address)
+        try:
+            result = self.retry.create(once, type(r).not_found, catalogue=type(r).retries, address=change.address)
+        except FailedState as exc:
+            raise self._taint(r, change, ctx, stored, exc) from exc
         if isinstance(result, str):
             return result
         pid, outputs = result
@@ -287,8 +299,21 @@ class Applier:
 
     def _adopt(self, r: Resource, change: Change, ctx: Ctx, found: tuple[str, dict[str, Any]],
                props: dict[str, Any], stored: dict[str, Any]) -> str:
-        """Take over what an earlier attempt created, bringing it to the desired properties."""
+        """Take over what an earlier attempt created, bringing it to the desired properties.
+
+        Never as found: one AWS is still building is waited for first (its outputs, brokers or
+        endpoints, exist only then), and one AWS gave up on is recorded tainted, not created.
+        """
         pid, outputs = found
+        cond, state, reason = r.condition(ctx, pid)
+        if cond == "failed":
+            raise self._taint(r, change, ctx, stored, None, pid, f"{state} ({reason})" if reason else state)
+        if cond == "creating":
+            try:
+                r.wait_created(ctx, pid)
+            except FailedState as exc:
+                raise self._taint(r, change, ctx, stored, exc, pid) from exc
+            outputs = r.outputs_of(ctx, pid)
         seen = r.read(ctx, pid) or {}
         unobservable = type(r).write_only | type(r).secret_props()
         if diff_props({k: v for k, v in stored_props(type(r), seen).items() if k in stored}, stored, unobservable,
@@ -296,6 +321,26 @@ class Applier:
             outputs = r.update(ctx, pid, {**stored, **seen}, props) or outputs
         self._finish(r, change, pid, stored, outputs, "adopted")
         return f"adopted {pid}"
+
+    def _taint(self, r: Resource, change: Change, ctx: Ctx, stored: dict[str, Any], exc: Exception | None,
+               pid: str | None = None, why: str = "") -> FailedState:
+        """Record a resource AWS failed to build as tainted, with its physical id (so the next apply can
+        delete it: it exists and is billed) and AWS's reason; returns the error that fails the step."""
+        if pid is None:
+            found = r.find(ctx)
+            pid = found[0] if found is not None else None
+        if pid is None:
+            return FailedState(f"{change.address}: {r.type_name} failed to create and cannot be found to record "
+                               f"({exc}); look for it in AWS before running again")
+        if not why:
+            _, state, reason = r.condition(ctx, pid)
+            why = (f"{state} ({reason})" if reason else state) or str(exc)
+        rec = self._record(r, change, physical_id=pid, status="tainted", props=stored, outputs={}, reason=why)
+        self.store.put(rec, "tainted")
+        with self._lock:
+            self.records[change.address] = rec
+        return FailedState(f"{change.address}: {r.type_name} {pid} failed to create: AWS reports {why}. Recorded as "
+                           "tainted; the next apply replaces it")
 
     def do_update(self, change: Change) -> str:
         r = self.resource(change)

@@ -32,7 +32,7 @@ from botocore.exceptions import (
     WaiterError,
 )
 
-from core.errors import AwsError
+from core.errors import AwsError, FailedState
 from orchestrator.executor import lend_slot
 
 # Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.
@@ -149,7 +149,9 @@ class Clients:
                 else:
                     self._wait_scheduled(waiter, timeout, expected, params)
         except WaiterError as exc:
-            raise AwsError(f"waiting for {service}.{waiter_name} {params} failed: {exc}") from exc
+            # botocore's words for a failure acceptor that matched, as against a timeout or an unexpected error.
+            kind = FailedState if "terminal failure state" in str(exc) else AwsError
+            raise kind(f"waiting for {service}.{waiter_name} {params} failed: {exc}") from exc
 
     def _wait_scheduled(self, waiter: Any, timeout: float | None, expected: float, params: dict[str, Any]) -> None:
         """Poll at poll_offsets' absolute times, one attempt of botocore's engine each (its acceptors

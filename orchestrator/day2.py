@@ -106,9 +106,17 @@ def import_resource(ws: Workspace, address: str, physical_id: str) -> Record:
             raise InfraError(f"{physical_id} is already managed as {other}; use `infra state mv {other} {address}`")
         ctx = _ctx(ws, g, records, external, address, r)
         seen = check_type(r, ctx, physical_id)
+        # Never recorded healthy when AWS failed to build it (tainted: the next apply replaces it), and not
+        # while AWS is still building it (its outputs, endpoints or brokers, do not exist yet).
+        cond, state, reason = r.condition(ctx, physical_id)
+        if cond == "creating":
+            raise InfraError(f"cannot import {physical_id} as {address} yet: AWS is still creating it ({state}); "
+                             "import it once it is ready")
+        why = (f"{state} ({reason})" if reason else state) if cond == "failed" else ""
         new = Record(address=address, type=r.type_name, physical_id=physical_id,
-                     props=stored_props(type(r), seen), outputs=dict(r.outputs_of(ctx, physical_id) or {}),
-                     status="created", deps=sorted(g.predecessors(address)), lifecycle=r.lifecycle.to_dict())
+                     props=stored_props(type(r), seen), outputs={} if why else dict(r.outputs_of(ctx, physical_id) or {}),
+                     status="tainted" if why else "created", deps=sorted(g.predecessors(address)),
+                     lifecycle=r.lifecycle.to_dict(), reason=why)
         store.put(new, "import")
         return new
     finally:

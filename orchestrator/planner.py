@@ -192,7 +192,9 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             base.update(observed)
         d = diff_props(base, desired, ignore, cls.unordered)
         replace_keys = sorted(set(d) & set(cls.replace_on))
-        if addr in forced:
+        if rec.status == "tainted":  # AWS failed to build it: it exists, but only a new one can be used
+            action, reason = "replace", f"tainted: {rec.reason or 'failed to create'}"
+        elif addr in forced:
             action, reason = "replace", "replacement requested (--replace)"
         elif replace_keys:
             action, reason = "replace", f"{', '.join(replace_keys)} cannot change in place"

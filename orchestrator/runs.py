@@ -46,7 +46,7 @@ class Options:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
-STATUSES = ("created", "creating", "updating", "deleting")
+STATUSES = ("created", "creating", "updating", "deleting", "tainted")
 
 
 def check_record(rec: Record, pk: str) -> None:

@@ -416,6 +416,9 @@ class Resource:
       retries       the answers AWS gives while something is not ready yet (core.errors.Retry):
                     code, message pattern, budget and phases, as the Terraform provider retries them
       dependency_seconds  how long a delete waits out "still in use" (DependencyViolation...)
+      failed_states / creating_states   for types AWS builds after answering: the states of a create
+                    that failed (a tainted resource) and of one still under way; such a type also
+                    implements state() and wait_created()
     and implement create/read/update/delete/find. `read` returns properties
     in the same shape as `props` so the planner can diff them.
     """
@@ -434,6 +437,10 @@ class Resource:
     write_only: ClassVar[frozenset[str]] = frozenset()
     # List properties whose order AWS does not keep (subnet ids, route table ids): compared as sets.
     unordered: ClassVar[frozenset[str]] = frozenset()
+    # What a resource found after a crash may be in: AWS gave up building it (never adopt it as healthy),
+    # or it is still being built (wait for it before recording it and passing its outputs on).
+    failed_states: ClassVar[frozenset[str]] = frozenset()
+    creating_states: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -548,6 +555,25 @@ class Resource:
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         """Outputs of an existing resource (used by find/import). Default: re-read."""
         raise NotImplementedError(f"{self.type_name}.outputs_of")
+
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        """(the state AWS reports, AWS's reason for it: StateInfo, FailureDescription, health issues...)
+        for a type with failed_states; None when it is gone or the type has no such states."""
+        return None
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        """Wait until a create under way has finished (the same wait create() ends with); a failure
+        state raises core.errors.FailedState. Default: nothing to wait for."""
+
+    def condition(self, ctx: Ctx, physical_id: str) -> tuple[str, str, str]:
+        """("failed" | "creating" | "ready", AWS's state, AWS's reason), from state() and the type's data."""
+        seen = self.state(ctx, physical_id) if self.failed_states or self.creating_states else None
+        if seen is None:
+            return "ready", "", ""
+        state, reason = seen
+        if state in self.failed_states:
+            return "failed", state, reason
+        return ("creating" if state in self.creating_states else "ready"), state, reason
 
     # -- helpers for subclasses ------------------------------------------------------
 

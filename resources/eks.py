@@ -124,6 +124,16 @@ class EksResource(Resource):
         extra = {"nodegroupName": nodegroup} if nodegroup else {}
         ctx.wait("eks", "UpdateSuccessful", timeout_key="update", name=cluster, updateId=upd["id"], **extra)
 
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        """The status, and the health issues AWS lists for a failed cluster or node group."""
+        item = self._describe(ctx, physical_id)  # type: ignore[attr-defined] - each type's own describe
+        if item is None:
+            return None
+        issues = "; ".join(f"{i.get('code')}: {i.get('message')}" + (
+            f" ({', '.join(i['resourceIds'])})" if i.get("resourceIds") else "")
+            for i in (item.get("health") or {}).get("issues") or [])
+        return item.get("status", ""), issues
+
     def _clusters(self, ctx: Ctx) -> Iterator[str]:
         """Clusters of this project and env (tags say so), for find()."""
         eks = ctx.client("eks")
@@ -162,6 +172,8 @@ class Cluster(EksResource):
     replace_on = frozenset({"Name", "RoleArn", "EncryptionConfig"})
     outputs = ("Name", "Arn", "Endpoint", "OidcIssuer", "ClusterSecurityGroupId", "CertificateAuthority")
     timeouts = {"create": 1800, "update": 3600, "delete": 1200}
+    failed_states = frozenset({"FAILED"})
+    creating_states = frozenset({"CREATING"})
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -211,8 +223,11 @@ class Cluster(EksResource):
             resourcesVpcConfig=self._vpc_api(props["ResourcesVpcConfig"]),
             logging=self._logging_api(props["Logging"]), tags=dict(ctx.tags),
             **({"encryptionConfig": enc} if enc else {}), **token(ctx, "create"))
-        ctx.wait("eks", "ClusterActive", timeout_key="create", name=name)
+        self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.wait("eks", "ClusterActive", timeout_key="create", name=physical_id)
 
     def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         resp = self.ignore_gone(ctx.client("eks").describe_cluster, name=name)
@@ -303,6 +318,8 @@ class ClusterChild(EksResource):
 
     kind: ClassVar[str] = ""  # "Nodegroup" / "FargateProfile": also the name property's prefix
     list_key: ClassVar[str] = ""  # where List<kind>s puts the names
+    failed_states = frozenset({"CREATE_FAILED"})
+    creating_states = frozenset({"CREATING"})
 
     @property
     def _noun(self) -> str:
@@ -326,6 +343,9 @@ class ClusterChild(EksResource):
         resp = self.ignore_gone(op, **self._ids(physical_id))
         item = resp[self._noun] if resp else None
         return None if item is None or item.get("status") == "DELETING" else item
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.wait("eks", f"{self.kind}Active", timeout_key="create", **self._ids(physical_id))
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         op = getattr(ctx.client("eks"), xform_name(f"Delete{self.kind}"))
@@ -399,8 +419,8 @@ class Nodegroup(ClusterChild):
             capacityType=props["CapacityType"], diskSize=props["DiskSize"],
             scalingConfig={api: props["ScalingConfig"][k] for k, api in SCALING_KEYS.items()},
             labels=dict(props["Labels"]), tags=dict(ctx.tags), **token(ctx, "create"))
-        ctx.wait("eks", "NodegroupActive", timeout_key="create", clusterName=cluster, nodegroupName=ng)
         pid = f"{cluster}/{ng}"
+        self.wait_created(ctx, pid)
         return pid, self.outputs_of(ctx, pid)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
@@ -490,8 +510,8 @@ class FargateProfile(ClusterChild):
             subnets=list(props["Subnets"]), tags=dict(ctx.tags),
             selectors=[{"namespace": s["Namespace"], **({"labels": s["Labels"]} if s["Labels"] else {})}
                        for s in props["Selectors"]], **token(ctx, "create"))
-        ctx.wait("eks", "FargateProfileActive", timeout_key="create", clusterName=cluster, fargateProfileName=fp)
         pid = f"{cluster}/{fp}"
+        self.wait_created(ctx, pid)
         return pid, self.outputs_of(ctx, pid)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:

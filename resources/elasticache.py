@@ -206,6 +206,8 @@ class ReplicationGroup(CacheResource):
                "ReaderEndpointAddress", "ConfigurationEndpointAddress")
     not_found = ("ReplicationGroupNotFoundFault",)
     timeouts = {"create": 3600, "update": 3600, "delete": 3600}
+    failed_states = frozenset({"create-failed"})
+    creating_states = frozenset({"creating"})
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -273,8 +275,17 @@ class ReplicationGroup(CacheResource):
             params["AuthToken"] = self._auth_token(ctx, props["AuthTokenSecretArn"])
         ctx.client("elasticache").create_replication_group(ReplicationGroupId=name, Tags=tag_list(ctx.tags),
                                                            **params)
-        self._wait(ctx, name, "create")
+        self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.wait("elasticache", "ReplicationGroupCreated", timeout_key="create", ReplicationGroupId=physical_id)
+
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        rg = self.describe_one(ctx, physical_id)
+        if rg is None:
+            return None
+        return rg.get("Status", ""), "ElastiCache gives no reason here: see `aws elasticache describe-events`"
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         rg = self.describe_one(ctx, physical_id) or {}

@@ -79,6 +79,8 @@ class DeliveryStream(FirehoseResource):
                                                   "ElasticsearchDestinationUpdate"),
     }
     timeouts = {"create": 1200, "update": 1200, "delete": 1200}
+    failed_states = frozenset({"CREATING_FAILED"})
+    creating_states = frozenset({"CREATING"})
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -197,8 +199,18 @@ class DeliveryStream(FirehoseResource):
             if props.get(key):
                 params[key] = props[key]
         ctx.client("firehose").create_delivery_stream(**params)
-        ctx.wait("firehose", "DeliveryStreamActive", timeout_key="create", DeliveryStreamName=name)
+        self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.wait("firehose", "DeliveryStreamActive", timeout_key="create", DeliveryStreamName=physical_id)
+
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        d = self._describe(ctx, physical_id)
+        if d is None:
+            return None
+        why = d.get("FailureDescription") or {}
+        return d.get("DeliveryStreamStatus", ""), ": ".join(x for x in (why.get("Type"), why.get("Details")) if x)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         d = self._describe(ctx, physical_id)

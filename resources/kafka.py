@@ -168,6 +168,8 @@ class Cluster(KafkaResource):
     outputs = ("Arn", "ClusterName", "BootstrapBrokers", "BootstrapBrokerStringTls", "BootstrapBrokerStringSaslIam",
                "ZookeeperConnectString")
     timeouts = {"create": 7200, "update": 7200, "delete": 3600}
+    failed_states = frozenset({"FAILED"})
+    creating_states = frozenset({"CREATING"})
     fixed_broker_keys: ClassVar[tuple[str, ...]] = ("ClientSubnets", "SecurityGroups")
 
     def validate(self, props: dict[str, Any]) -> None:
@@ -209,8 +211,18 @@ class Cluster(KafkaResource):
         resp = ctx.client("kafka").create_cluster(ClusterName=ctx.physical_name(max_len=64), Tags=dict(ctx.tags),
                                                   **params)
         arn = resp["ClusterArn"]
-        ctx.wait("kafka", "ClusterActive", timeout_key="create", ClusterArn=arn)
+        self.wait_created(ctx, arn)
         return arn, self.outputs_of(ctx, arn)
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.wait("kafka", "ClusterActive", timeout_key="create", ClusterArn=physical_id)
+
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        info = self._info(ctx, physical_id)
+        if info is None:
+            return None
+        why = info.get("StateInfo") or {}
+        return info.get("State", ""), ": ".join(x for x in (why.get("Code"), why.get("Message")) if x)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         info = self._info(ctx, physical_id) or {}

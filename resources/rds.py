@@ -273,6 +273,13 @@ class DBInstance(RdsResource):
                "DbiResourceId")
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
     timeouts = {"create": 3600, "update": 3600, "delete": 3600}
+    # AWS's "DB instance status" page: states RDS cannot recover from without a new instance (botocore's
+    # DBInstanceAvailable stops on the first three only: resources/waiters/rds.json DBInstanceCreated stops on
+    # all), and the stages of a create under way.
+    failed_states = frozenset({"failed", "incompatible-parameters", "incompatible-restore", "incompatible-network",
+                               "inaccessible-encryption-credentials"})
+    creating_states = frozenset({"creating", "backing-up", "configuring-enhanced-monitoring",
+                                 "configuring-iam-database-auth", "configuring-log-exports", "modifying"})
 
     @property
     def is_replica(self) -> bool:
@@ -325,8 +332,19 @@ class DBInstance(RdsResource):
             skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot"}
             params = {k: v for k, v in props.items() if k not in skip and v is not None}
             rds.create_db_instance(DBInstanceIdentifier=name, Tags=tag_list(ctx.tags), **params)
-        ctx.wait("rds", "DBInstanceAvailable", timeout_key="create", DBInstanceIdentifier=name)
+        self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.wait("rds", "DBInstanceCreated", timeout_key="create", DBInstanceIdentifier=physical_id)
+
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        db = self.describe_one(ctx, physical_id)
+        if db is None:
+            return None
+        infos = "; ".join(f"{i.get('StatusType')} {i.get('Status')}: {i.get('Message')}"
+                          for i in db.get("StatusInfos") or [] if i.get("Message"))
+        return db.get("DBInstanceStatus", ""), infos or "RDS gives no reason here: see `aws rds describe-events`"
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         db = self.describe_one(ctx, physical_id) or {}

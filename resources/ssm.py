@@ -22,6 +22,7 @@ from resources.base import (
     Ctx,
     P,
     Resource,
+    ResourceError,
     digest,
     fetch_in_chunks,
     one_of,
@@ -46,8 +47,15 @@ def relative_name(value: Any) -> str | None:
     return None
 
 
-def as_text(value: Any) -> str:
-    """A Ref may resolve to a port number or a list of brokers; SSM stores text (lists comma-joined)."""
+def as_text(value: Any, where: str = "") -> str:
+    """A Ref may resolve to a port number or a list of brokers; SSM stores text (lists comma-joined).
+
+    None is no value at all (an output of a resource that failed or is not built yet: MSK brokers
+    before the cluster is ACTIVE): storing the text "None" would hand clients a broken address.
+    """
+    if value is None:
+        raise ResourceError(f"{where or 'ssm.Parameter'}: Value resolved to no value (None): the output it refers "
+                            "to is empty, because that resource failed or is not ready. Nothing was written")
     if isinstance(value, list | tuple):
         return ",".join(str(v) for v in value)
     return value if isinstance(value, str) else str(value)
@@ -153,7 +161,7 @@ class Parameter(BatchRead, SsmResource):
     # -- contract ------------------------------------------------------------------------
 
     def _put(self, ctx: Ctx, name: str, props: dict[str, Any], overwrite: bool) -> None:
-        params: dict[str, Any] = {"Name": name, "Value": as_text(props["Value"]), "Type": props["Type"],
+        params: dict[str, Any] = {"Name": name, "Value": as_text(props["Value"], ctx.address), "Type": props["Type"],
                                   "Tier": props["Tier"]}
         if props.get("Description") is not None or overwrite:
             params["Description"] = props.get("Description") or ""

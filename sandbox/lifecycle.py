@@ -42,6 +42,11 @@ _events: list[tuple[float, int, Callable[[], None]]] = []
 _seq = itertools.count()
 GEN_ATTR = "_sandbox_lifecycle_gen"
 
+# Whether a create ends in a failure state instead of its ready state (sandbox/extensions/strict_failures.py
+# sets it): called once when the create starts, with the object and its kind; returns what puts the object
+# in its failed state (status and AWS's reason), or None for a create that succeeds.
+failure_hook: Callable[[Any, str], Callable[[], None] | None] | None = None
+
 
 def model_name(kind: str, phase: str) -> str:
     """The state-manager model name of one kind's phase, e.g. "kafka.cluster:create"."""
@@ -162,15 +167,24 @@ def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,
     `run` on the same object and attribute supersedes this one, so a delete
     issued while still CREATING is not undone by the create finishing.
     `on_done` runs when the final state is reached (e.g. remove the object).
+    A create that `failure_hook` says fails ends in that failure state instead of `final`.
     """
     setter = apply or (lambda value: setattr(obj, attr, value))
+    fail = failure_hook(obj, kind) if failure_hook is not None and phase == "create" else None
+
+    def end() -> None:
+        if fail is not None:
+            fail()
+            return
+        setter(final)
+        if on_done:
+            on_done()
+
     total = duration(kind, phase)
     key = attr if apply is None else getattr(apply, "__name__", attr)
     gen = _bump(obj, key)
     if total <= 0 or not states:
-        setter(final)
-        if on_done:
-            on_done()
+        end()
         return
     setter(states[0])
     step = total / len(states)
@@ -179,9 +193,7 @@ def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,
 
     def finish() -> None:
         if _current(obj, key, gen):
-            setter(final)
-            if on_done:
-                on_done()
+            end()
 
     schedule(total, finish)
 

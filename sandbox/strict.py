@@ -185,4 +185,7 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown(), end="")
+    # Run as a script this module is __main__, while the extensions declare their rules in sandbox.strict.
+    from sandbox import strict as registry
+
+    print(registry.markdown(), end="")

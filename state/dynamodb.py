@@ -43,13 +43,15 @@ class Record:
     physical_id: str | None
     props: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
-    status: str = "created"  # created | creating | updating | deleting
+    # created | creating | updating | deleting | tainted (exists, in a failure state: replaced by the next apply)
+    status: str = "created"
     deps: list[str] = field(default_factory=list)
     lifecycle: dict[str, Any] = field(default_factory=dict)
     token: str = ""
     serial: int = 0
     updated_at: float = 0.0
     updated_by: str = ""
+    reason: str = ""  # why a tainted record is tainted: AWS's state and reason
 
     @property
     def stack(self) -> str:
@@ -67,6 +69,7 @@ class Record:
             "deps": {"S": json.dumps(sorted(self.deps))}, "lifecycle": {"S": json.dumps(self.lifecycle)},
             "token": {"S": self.token}, "serial": {"N": str(self.serial)},
             "updated_at": {"N": repr(self.updated_at)}, "updated_by": {"S": self.updated_by},
+            "reason": {"S": self.reason},
         }
 
     @classmethod
@@ -82,6 +85,7 @@ class Record:
                 token=item.get("token", {"S": ""})["S"], serial=int(item.get("serial", {"N": "0"})["N"]),
                 updated_at=float(item.get("updated_at", {"N": "0"})["N"]),
                 updated_by=item.get("updated_by", {"S": ""})["S"],
+                reason=item.get("reason", {"S": ""})["S"],
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise StateError(f"{where} is corrupt ({type(exc).__name__}: {exc}); fix or remove it with "

@@ -150,7 +150,9 @@ def _fix_info(backend: KafkaBackend, cluster: FakeKafkaCluster, info: dict[str, 
             sw.pop("configurationRevision", None)
     if "state" in info:
         info["state"] = cluster.state
-        info.pop("stateInfo", None)
+        info.pop("stateInfo", None)  # moto's placeholder; AWS reports it for a FAILED cluster
+        if cluster.state == "FAILED" and getattr(cluster, "state_info", None):
+            info["stateInfo"] = dict(cluster.state_info)
     _fix_active_operation(backend, cluster, info)
 
 
@@ -275,6 +277,8 @@ def get_bootstrap_brokers(self: KafkaBackend, cluster_arn: str) -> dict[str, str
     cluster = _cluster(self, cluster_arn)
     if cluster.state == "CREATING":
         raise Conflict(f"The cluster {cluster_arn} is still being created.")
+    if cluster.state == "FAILED":
+        raise BadRequest(f"The cluster {cluster_arn} is in FAILED state; it has no brokers.")
     n = min(cluster.number_of_broker_nodes or 3, 3)
     hosts = [f"b-{i}.{cluster.cluster_name}.{cluster.cluster_id[:6]}.c2.kafka.{self.region_name}.amazonaws.com"
              for i in range(1, n + 1)]
