@@ -1,7 +1,7 @@
 """The latency model: what the sandbox makes each step wait, and the bound it implies.
 
-The durations are sandbox/latency.py's table (the one table of realistic AWS
-times) times a scale. The sandbox's lifecycle simulation plays them: a slow
+The durations are the resource types' own (`durations`, the one table of realistic
+AWS times, as sandbox/latency.py serves it) times a scale. The sandbox's lifecycle simulation plays them: a slow
 resource stays in its transitional state for table x scale real seconds, so
 the tool's waiters really wait. Only what the sandbox actually plays may go
 into the bound, or the "lower bound" could exceed what any walk can reach:

@@ -23,8 +23,7 @@ from core.errors import AwsError, InfraError, Retry, classify, error_code, error
 from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
 from orchestrator.planner import Change, Plan, diff_props, stored_props
-from resources.base import Ctx, Ref, Resource, lookup_type, resolve
-from sandbox import latency
+from resources.base import PHASES, Ctx, Ref, Resource, lookup_type, resolve, usual_seconds
 from state.dynamodb import DynamoStateStore, Record
 
 
@@ -233,9 +232,9 @@ class Applier:
         return self.records[address].type if address in self.records else ""
 
     def _expected(self, address: str) -> dict[str, float]:
-        """How long AWS usually takes for this resource's type, per phase (sandbox/latency.py's table)."""
-        kind = self._type_of(address).lower()
-        return {ph: latency.seconds(kind, ph) for ph in ("create", "update", "delete")}
+        """How long AWS usually takes for this resource's type, per phase (the type's `durations`)."""
+        t = self._type_of(address)
+        return {ph: usual_seconds(t, ph) for ph in PHASES}
 
     def _timeouts(self, r: Resource) -> dict[str, float]:
         t = dict(type(r).timeouts)
@@ -375,7 +374,7 @@ class Applier:
         return steps
 
     def _step_weight(self, step: str, changes: Mapping[str, Change]) -> float:
-        """A step's scheduling weight: AWS's usual seconds for it (sandbox/latency.py) plus one for its calls.
+        """A step's scheduling weight: AWS's usual seconds for it (the type's durations) plus one for its calls.
 
         The walker starts the ready step with the longest remaining path first,
         so an MSK cluster's subnets go before a parameter's.
@@ -384,7 +383,7 @@ class Applier:
         if self.weight is not None:
             return self.weight(addr)
         phase = "delete" if step.endswith("#delete") else "update" if changes[addr].action == "update" else "create"
-        return 1.0 + latency.seconds(self._type_of(addr).lower(), phase)
+        return 1.0 + usual_seconds(self._type_of(addr), phase)
 
     def run(self, plan: Plan, parallelism: int = 10, stop: threading.Event | None = None) -> Report:
         """Walk the plan's steps; `stop` (set by a signal) ends dispatching, running steps finish."""

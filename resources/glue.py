@@ -61,6 +61,7 @@ class Database(GlueResource):
     """A Glue database: the catalogue namespace the crawler fills and Athena queries."""
 
     type_name = "glue.Database"
+    label = "Glue database"
     arn_kind, name_sep = "database", "_"
     props = {
         "Name": P(str, validator=lambda v: None if _DB_NAME.match(v) else
@@ -117,6 +118,8 @@ class Crawler(GlueResource):
     """A crawler over the data lake's S3 prefixes, on a schedule, writing tables into a Database."""
 
     type_name = "glue.Crawler"
+    label = "crawler"
+    arn_kind = ("glue", "crawler")
     arn_kind = "crawler"
     props = {
         "Name": P(str),

@@ -2,7 +2,7 @@
 
 moto makes nearly everything ready the instant it is created, so a tool's
 waiters never wait and its polling paths are never exercised. Here each slow
-resource kind of sandbox/latency.py gets two (or three) models in moto's
+resource kind (a type that declares durations, via sandbox/latency.py) gets two (or three) models in moto's
 state manager, `<kind>:create`, `<kind>:delete` and `<kind>:update`:
 
 - progression "immediate" (the default, what tests get unless they opt in):
