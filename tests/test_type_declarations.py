@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from orchestrator import day2
-from resources.base import REGISTRY, Durations, arn_types, durations_table, kind_of, lookup_type, usual_seconds
+from resources.base import (
+    REGISTRY,
+    Durations,
+    arn_types,
+    durations_table,
+    kind_of,
+    lookup_type,
+    usual_seconds,
+)
 from sandbox import latency, lifecycle
 
 
