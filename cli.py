@@ -436,6 +436,7 @@ def graph(fmt_: str, level: str, doc: bool, dependents: str | None, path: tuple[
     """Inspect the dependency graph (no AWS call, except --measured)."""
     from orchestrator import architecture, render
     from orchestrator import graph as G
+    from orchestrator.diagram import doc_of
 
     if doc:
         click.echo(architecture.document(kw["plan_name"]))
@@ -458,7 +459,8 @@ def graph(fmt_: str, level: str, doc: bool, dependents: str | None, path: tuple[
     elif critical_path:
         out, lines = _critical_path(ws, g, measured)
     else:
-        click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}", level=level, env=ws.opts.env))
+        click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}", level=level, env=ws.opts.env,
+                                 doc=doc_of(ws.plan)))
         return
     click.echo(json.dumps(out, indent=2) if as_json else "\n".join(lines))
 

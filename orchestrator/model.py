@@ -6,6 +6,7 @@ references, and the graph builder reads them.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ class Plan:
     stacks: dict[str, Stack] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # the profile, for inspection
+    # What diagrams draw the plan as (an orchestrator.diagram.Document); None: a generic drawing.
+    document: Any = None
 
     def stack(self, name: str) -> Stack:
         if name not in self.stacks:
@@ -63,3 +66,35 @@ class Plan:
             raise PlanError(f"unknown stack {', '.join(unknown)} for plan {self.project}; "
                             f"stacks are: {', '.join(self.stacks)}")
         return names or list(self.stacks)
+
+
+# The package plans are found in by name (plans/<name>/ with a build(env) function).
+PLANS_PACKAGE = "plans"
+
+
+def load_plan(name: str, env: str) -> Plan:
+    """Import the plan package `name` from PLANS_PACKAGE and build it for `env`; a broken module is a clear
+    PlanError. The engine finds plans by name at run time, as a tool reads its configuration: it never
+    imports a plan's code statically, so nothing in orchestrator/ depends on what a plan contains."""
+    package = PLANS_PACKAGE
+    try:
+        module = importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{package}.{name}":
+            raise PlanError(f"no plan named {name!r} (expected a package {package}/{name}/)") from exc
+        raise PlanError(f"plan {name!r} cannot be imported: {exc}") from exc
+    except SyntaxError as exc:
+        raise PlanError(f"plan {name!r} is malformed: {exc.filename}:{exc.lineno}: {exc.msg}") from exc
+    except PlanError:
+        raise
+    except Exception as exc:
+        raise PlanError(f"plan {name!r} failed to import: {type(exc).__name__}: {exc}") from exc
+    build = getattr(module, "build", None)
+    if build is None:
+        raise PlanError(f"plan {name!r} has no build(env) function")
+    try:
+        return build(env)
+    except PlanError:
+        raise
+    except Exception as exc:
+        raise PlanError(f"plan {name!r} failed to build for env {env!r}: {type(exc).__name__}: {exc}") from exc

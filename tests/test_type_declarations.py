@@ -67,3 +67,19 @@ def test_scan_lists_roles_through_the_types_own_lister(aws):
     arn = iam.get_role(RoleName="stray")["Role"]["Arn"]
     assert found[arn] == {"infra:project": "genai-demo", "infra:env": "dev"}
     assert found[iam.get_role(RoleName="other")["Role"]["Arn"]] == {}
+
+
+def test_a_plan_without_a_document_is_drawn_by_service_with_the_types_labels():
+    from orchestrator import render
+    from orchestrator.graph import build_graph
+    from orchestrator.model import Plan
+    from resources.ec2 import Subnet, Vpc
+
+    plan = Plan(project="p", env="dev")
+    s = plan.stack("main")
+    vpc = s.add(Vpc("vpc", CidrBlock="10.0.0.0/16"))
+    s.add(*(Subnet(f"s{i}", VpcId=vpc["VpcId"], CidrBlock=f"10.0.{i}.0/24",
+                         AvailabilityZone="ap-east-2a") for i in range(2)))
+    g, _ = build_graph(plan)
+    text = render.render(g, "text", "p dev", level="service")
+    assert "stack main\n  Other\n    EC2 (2 subnets, 1 VPC): 3 resources" in text
