@@ -185,4 +185,7 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown(), end="")
+    # Run as a script this file is __main__, not sandbox.strict, whose registry the extensions fill.
+    from sandbox import strict
+
+    print(strict.markdown(), end="")
