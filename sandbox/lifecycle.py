@@ -41,6 +41,8 @@ _lock = threading.RLock()
 _events: list[tuple[float, int, Callable[[], None]]] = []
 _seq = itertools.count()
 GEN_ATTR = "_sandbox_lifecycle_gen"
+# The simulation's clock: real time, or a test's VirtualClock.now to run waits in simulated time.
+now: Callable[[], float] = time.monotonic
 
 
 def model_name(kind: str, phase: str) -> str:
@@ -103,15 +105,15 @@ def simulated(scale: float | None = None) -> Iterator[float]:
 
 def schedule(delay: float, fn: Callable[[], None]) -> None:
     with _lock:
-        heapq.heappush(_events, (time.monotonic() + delay, next(_seq), fn))
+        heapq.heappush(_events, (now() + delay, next(_seq), fn))
 
 
 def tick() -> None:
     """Apply every state change that is due. Called before each request moto handles."""
-    now = time.monotonic()
+    current = now()
     due: list[Callable[[], None]] = []
     with _lock:
-        while _events and _events[0][0] <= now:
+        while _events and _events[0][0] <= current:
             due.append(heapq.heappop(_events)[2])
     for fn in due:
         fn()
