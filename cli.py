@@ -481,7 +481,7 @@ def _critical_path(ws: Any, g: Any, measured: bool) -> tuple[dict[str, Any], lis
         start += secs
     lines = [f"Critical path of {ws.plan.project} {ws.opts.env} (create): {_hms(total)} estimated, "
              f"{len(chain)} resources" + ("" if measured else "; durations the resource types declare "
-                                          f"({G.DEFAULT_CREATE_SECONDS:g}s where it lists none), "
+                                          f"({G.DEFAULT_CREATE_SECONDS:g}s where a type declares none), "
                                           "--measured uses this env's recorded applies")]
     lines += [f"  {_hms(s['start']):>8} +{_hms(s['seconds']):<8} {s['address']} ({s['type']}) [{s['source']}]"
               for s in steps]
