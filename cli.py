@@ -545,6 +545,7 @@ def graph(fmt_: str, level: str, doc: bool, dependents: str | None, path: tuple[
     """Inspect the dependency graph (no AWS call, except --measured)."""
     from orchestrator import architecture, render
     from orchestrator import graph as G
+    from orchestrator.diagram import doc_of
 
     if doc:
         click.echo(architecture.document(kw["plan_name"]))
@@ -567,7 +568,8 @@ def graph(fmt_: str, level: str, doc: bool, dependents: str | None, path: tuple[
     elif critical_path:
         out, lines = _critical_path(ws, g, measured)
     else:
-        click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}", level=level, env=ws.opts.env))
+        click.echo(render.render(g, fmt_, title=f"{ws.plan.project} {ws.opts.env}", level=level, env=ws.opts.env,
+                                 doc=doc_of(ws.plan)))
         return
     click.echo(json.dumps(out, indent=2) if as_json else "\n".join(lines))
 
@@ -587,8 +589,8 @@ def _critical_path(ws: Any, g: Any, measured: bool) -> tuple[dict[str, Any], lis
         steps.append({"address": n, "type": g.nodes[n]["type"], "start": start, "seconds": secs, "source": source})
         start += secs
     lines = [f"Critical path of {ws.plan.project} {ws.opts.env} (create): {_hms(total)} estimated, "
-             f"{len(chain)} resources" + ("" if measured else "; durations from sandbox/latency.py "
-                                          f"({G.DEFAULT_CREATE_SECONDS:g}s where it lists none), "
+             f"{len(chain)} resources" + ("" if measured else "; durations the resource types declare "
+                                          f"({G.DEFAULT_CREATE_SECONDS:g}s where a type declares none), "
                                           "--measured uses this env's recorded applies")]
     lines += [f"  {_hms(s['start']):>8} +{_hms(s['seconds']):<8} {s['address']} ({s['type']}) [{s['source']}]"
               for s in steps]

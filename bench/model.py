@@ -1,7 +1,7 @@
 """The latency model: what the sandbox makes each step wait, and the bound it implies.
 
-The durations are sandbox/latency.py's table (the one table of realistic AWS
-times) times a scale. The sandbox's lifecycle simulation plays them: a slow
+The durations are the resource types' own (`durations`, the one table of realistic
+AWS times, as sandbox/latency.py serves it) times a scale. The sandbox's lifecycle simulation plays them: a slow
 resource stays in its transitional state for table x scale real seconds, so
 the tool's waiters really wait. Only what the sandbox actually plays may go
 into the bound, or the "lower bound" could exceed what any walk can reach:
@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from orchestrator.executor import Step
+from orchestrator.executor import Clock, Step
 from orchestrator.graph import critical_path
 from sandbox import latency, lifecycle
 
@@ -104,13 +104,14 @@ def waves_bound(steps: Mapping[str, Step], weights: Mapping[str, float]) -> floa
                      for level in nx.topological_generations(step_graph(steps))))
 
 
-def modeled_steps(g: nx.DiGraph, model: Model, phase: str = "create") -> tuple[dict[str, Step], dict[str, float]]:
+def modeled_steps(g: nx.DiGraph, model: Model, phase: str = "create",
+                  clock: Clock | None = None) -> tuple[dict[str, Step], dict[str, float]]:
     """Steps over a resource graph whose work is only the modeled wait (through the walk's slot lending).
 
-    No AWS at all: what is left is the walk itself, so its makespan can be
-    held against the bound exactly (the CI test and `python -m bench demo --dry`).
+    No AWS at all: what is left is the walk itself, so its makespan can be held against the bound
+    (`python -m bench demo --dry` in real time; the CI tests on a VirtualClock, where it holds exactly).
     """
-    from orchestrator.executor import lend_slot
+    from orchestrator.executor import REAL, lend_slot
     from orchestrator.graph import longest_remaining
 
     order = g if phase != "delete" else g.reverse(copy=True)
@@ -120,7 +121,7 @@ def modeled_steps(g: nx.DiGraph, model: Model, phase: str = "create") -> tuple[d
     def run(n: str) -> Callable[[], None]:
         def wait() -> None:
             with lend_slot():
-                threading.Event().wait(weights[n])
+                (clock or REAL).sleep(weights[n])
         return wait
 
     steps = {n: Step(n, run(n), set(order.predecessors(n)), prio[n]) for n in order}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from bench.model import step_graph
-from orchestrator.executor import Outcome, Step, Walker
+from orchestrator.executor import Clock, Outcome, Step, Walker
 
 # Set to a callable(step, event, info) to watch walks (python -m bench --trace).
 trace: Callable[[str, str, object], None] | None = None
@@ -27,6 +27,9 @@ def _walker(**kw: object) -> Walker:
     return Walker(on_event=trace, **kw)  # type: ignore[arg-type]
 
 
+# The strategies take an optional clock: real for the benchmark, a VirtualClock in the tests.
+
+
 @dataclass(frozen=True)
 class Strategy:
     name: str
@@ -34,31 +37,33 @@ class Strategy:
     bounded: bool = False  # True when the bound for it is not the critical path (sequential, waves)
 
 
-def ours(parallelism: int | None = None) -> Strategy:
+def ours(parallelism: int | None = None, clock: Clock | None = None) -> Strategy:
     label = "ours, unbounded" if parallelism is None else f"ours, parallelism {parallelism}"
     return Strategy(label, lambda steps: _walker(parallelism=parallelism or max(1, len(steps)),
-                                                max_threads=max(256, len(steps))).walk(steps))
+                                                max_threads=max(256, len(steps)), clock=clock).walk(steps))
 
 
-def sequential() -> Strategy:
+def sequential(clock: Clock | None = None) -> Strategy:
     return Strategy("sequential (1 slot, waits keep it)",
-                    lambda steps: _walker(parallelism=1, lend_while_waiting=False).walk(steps), bounded=True)
+                    lambda steps: _walker(parallelism=1, lend_while_waiting=False, clock=clock).walk(steps),
+                    bounded=True)
 
 
-def terraform_like(slots: int = 10) -> Strategy:
+def terraform_like(slots: int = 10, clock: Clock | None = None) -> Strategy:
     return Strategy(f"terraform-like ({slots} slots kept while waiting, no priority)",
-                    lambda steps: _walker(parallelism=slots, lend_while_waiting=False, prioritize=False).walk(steps))
+                    lambda steps: _walker(parallelism=slots, lend_while_waiting=False, prioritize=False,
+                                          clock=clock).walk(steps))
 
 
-def waves() -> Strategy:
-    return Strategy("waves (level by level, unbounded)", walk_waves, bounded=True)
+def waves(clock: Clock | None = None) -> Strategy:
+    return Strategy("waves (level by level, unbounded)", lambda steps: walk_waves(steps, clock), bounded=True)
 
 
-def walk_waves(steps: Mapping[str, Step]) -> Outcome:
+def walk_waves(steps: Mapping[str, Step], clock: Clock | None = None) -> Outcome:
     out = Outcome()
     for level in nx.topological_generations(step_graph(steps)):
         sub = {n: Step(n, steps[n].run, set(), steps[n].priority) for n in level}
-        part = _walker(parallelism=max(1, len(sub)), max_threads=max(256, len(sub))).walk(sub)
+        part = _walker(parallelism=max(1, len(sub)), max_threads=max(256, len(sub)), clock=clock).walk(sub)
         for name in ("done", "failed", "started_at", "finished_at", "waited"):
             getattr(out, name).update(getattr(part, name))
         if part.failed:

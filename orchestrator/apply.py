@@ -32,14 +32,8 @@ from core.errors import (
 from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
 from orchestrator.planner import Change, Plan, diff_props, stored_props
-from resources.base import Ctx, Ref, Resource, lookup_type, resolve
-from sandbox import latency
+from resources.base import PHASES, Ctx, Ref, Resource, lookup_type, resolve, usual_seconds
 from state.dynamodb import DynamoStateStore, Record
-
-
-def usual_seconds(type_name: str, phase: str) -> float:
-    """How long AWS usually takes for `phase` (create | update | delete) of a resource type."""
-    return latency.seconds(type_name.lower(), phase)
 
 
 @dataclass
@@ -247,9 +241,9 @@ class Applier:
         return self.records[address].type if address in self.records else ""
 
     def _expected(self, address: str) -> dict[str, float]:
-        """How long AWS usually takes for this resource's type, per phase (sandbox/latency.py's table)."""
-        kind = self._type_of(address)
-        return {ph: usual_seconds(kind, ph) for ph in ("create", "update", "delete")}
+        """How long AWS usually takes for this resource's type, per phase (the type's `durations`)."""
+        t = self._type_of(address)
+        return {ph: usual_seconds(t, ph) for ph in PHASES}
 
     def _timeouts(self, r: Resource) -> dict[str, float]:
         t = dict(type(r).timeouts)
@@ -425,7 +419,7 @@ class Applier:
         return steps
 
     def _step_weight(self, step: str, changes: Mapping[str, Change]) -> float:
-        """A step's scheduling weight: AWS's usual seconds for it (sandbox/latency.py) plus one for its calls.
+        """A step's scheduling weight: AWS's usual seconds for it (the type's durations) plus one for its calls.
 
         The walker starts the ready step with the longest remaining path first,
         so an MSK cluster's subnets go before a parameter's.

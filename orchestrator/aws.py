@@ -14,7 +14,6 @@ import json
 import math
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -33,7 +32,7 @@ from botocore.exceptions import (
 )
 
 from core.errors import AwsError, FailedState
-from orchestrator.executor import lend_slot
+from orchestrator.executor import REAL, Clock, lend_slot
 
 # Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.
 GLOBAL_HOOKS: list[tuple[str, Callable[..., Any]]] = []
@@ -61,7 +60,8 @@ class Clients:
     """Clients for one account/region/endpoint, shared by every thread of a run."""
 
     def __init__(self, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
-                 max_attempts: int = 10, poll_delay: float | None = None, time_scale: float = 1.0) -> None:
+                 max_attempts: int = 10, poll_delay: float | None = None, time_scale: float = 1.0,
+                 clock: Clock | None = None) -> None:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
             or "ap-east-2"
@@ -74,6 +74,7 @@ class Clients:
         env_delay = os.environ.get("INFRA_POLL_DELAY")
         self.poll_delay = poll_delay if poll_delay is not None else (float(env_delay) if env_delay else None)
         self.time_scale = time_scale  # real seconds per AWS second: 1 against AWS, less in a simulation
+        self.clock = clock or REAL  # what scheduled waits sleep on (a VirtualClock in tests of the schedule)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._hooks: list[tuple[str, Callable[..., Any]]] = list(GLOBAL_HOOKS)
@@ -158,10 +159,10 @@ class Clients:
         decide success, failure or retry); raises the last WaiterError when time is up."""
         base = waiter.config.delay * self.time_scale
         total = (timeout or waiter.config.delay * waiter.config.max_attempts) * self.time_scale
-        start = time.monotonic()
+        start = self.clock.now()
         last: WaiterError | None = None
         for offset in poll_offsets(base, expected * self.time_scale, total):
-            threading.Event().wait(max(0.0, start + offset - time.monotonic()))
+            self.clock.sleep(max(0.0, start + offset - self.clock.now()))
             try:
                 waiter.wait(**params, WaiterConfig={"Delay": 0, "MaxAttempts": 1})
                 return
@@ -170,7 +171,7 @@ class Clients:
                     raise
                 last = exc
         assert last is not None
-        raise WaiterError(name=waiter.name, reason=f"timed out after {time.monotonic() - start:.0f} s "
+        raise WaiterError(name=waiter.name, reason=f"timed out after {self.clock.now() - start:.0f} s "
                           "(still not in the target state)", last_response=last.last_response)
 
 

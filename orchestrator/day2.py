@@ -3,9 +3,9 @@
 These sit beside the plan/apply loop (runs.py) and reuse its pieces: the
 Workspace for the declared plan, clients and state; the planner for drift;
 each resource type's read/find/outputs_of/delete for everything that touches
-AWS. Nothing here knows a particular service except the small table of
-direct listers the tagging API cannot see (IAM, WAFv2, EKS, ECR, OpenSearch,
-AMP, EventBridge) and the ARN-to-type table used to delete orphans.
+AWS. Nothing here knows a particular service: what the tagging API cannot see
+each type lists itself (Resource.list_tagged), and which type an orphan's ARN
+or id belongs to each type declares (arn_kind, id_prefix).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from core.errors import InfraError, PlanError, error_message
 from orchestrator.apply import Report
 from orchestrator.planner import Change, Plan, stored_props
 from orchestrator.runs import Workspace, sync_lifecycle
-from resources.base import UNKNOWN, Ctx, Ref, Resource, lookup_type, resolve
+from resources.base import UNKNOWN, Ctx, Ref, Resource, arn_types, lookup_type, resolve
+from resources.base import direct_listers as direct_listers_of_types
 from state.dynamodb import Record
 
 PLAN_FORMAT = "genai-infra-plan/1"
@@ -123,18 +124,10 @@ def import_resource(ws: Workspace, address: str, physical_id: str) -> Record:
         store.release()
 
 
-# The id shapes of types that share one namespace of ids (EC2): an id of another kind is refused before reading.
-ID_PREFIX = {
-    "ec2.Vpc": "vpc-", "ec2.Subnet": "subnet-", "ec2.SecurityGroup": "sg-", "ec2.SecurityGroupRule": "sgr-",
-    "ec2.InternetGateway": "igw-", "ec2.NatGateway": "nat-", "ec2.RouteTable": "rtb-", "ec2.Eip": "eipalloc-",
-    "ec2.NetworkAcl": "acl-", "ec2.VpcEndpoint": "vpce-", "ec2.FlowLog": "fl-",
-}
-
-
 def check_type(r: Resource, ctx: Ctx, physical_id: str) -> dict[str, Any]:
     """What AWS says of `physical_id` read as r's type; a clear error when it is not one."""
     what = f"{physical_id} cannot be imported as {r.type_name} {r.address}"
-    prefix = ID_PREFIX.get(r.type_name)
+    prefix = r.id_prefix
     if prefix and not physical_id.startswith(prefix):
         raise InfraError(f"{what}: {r.type_name} ids start with {prefix!r}")
     try:
@@ -333,7 +326,7 @@ def arn_parts(arn: str) -> tuple[str, str, str]:
     """(service, resource type, id path): 'arn:aws:ec2:r:a:vpc/vpc-1' -> ('ec2', 'vpc', 'vpc-1')."""
     parts = arn.split(":", 5)
     service, res = parts[2], parts[5] if len(parts) > 5 else ""
-    if service in ("s3", "sns", "sqs"):
+    if (service, "") in arn_types():  # the resource part is the id itself (a bucket, a topic)
         return service, "", res
     m = re.match(r"([^/:]*)[/:](.*)", res)
     rtype, rest = (m.group(1), m.group(2)) if m else (res, "")
@@ -348,33 +341,6 @@ def id_candidates(arn: str) -> list[str]:
     return list(dict.fromkeys(s for s in out if s))
 
 
-# ARN (service, resource type) -> resource type, to delete orphans whose address is not declared.
-ARN_TYPES: dict[tuple[str, str], str] = {
-    ("s3", ""): "s3.Bucket", ("sns", ""): "sns.Topic", ("logs", "log-group"): "logs.LogGroup",
-    ("ec2", "vpc"): "ec2.Vpc", ("ec2", "subnet"): "ec2.Subnet", ("ec2", "security-group"): "ec2.SecurityGroup",
-    ("ec2", "security-group-rule"): "ec2.SecurityGroupRule",
-    ("ec2", "internet-gateway"): "ec2.InternetGateway", ("ec2", "natgateway"): "ec2.NatGateway",
-    ("ec2", "route-table"): "ec2.RouteTable", ("ec2", "elastic-ip"): "ec2.Eip", ("ec2", "network-acl"): "ec2.NetworkAcl",
-    ("ec2", "vpc-endpoint"): "ec2.VpcEndpoint", ("ec2", "vpc-flow-log"): "ec2.FlowLog",
-    ("iam", "role"): "iam.Role", ("iam", "oidc-provider"): "iam.OpenIDConnectProvider",
-    ("kms", "key"): "kms.Key", ("secretsmanager", "secret"): "secretsmanager.Secret",
-    ("ssm", "parameter"): "ssm.Parameter", ("ecr", "repository"): "ecr.Repository",
-    ("eks", "cluster"): "eks.Cluster", ("eks", "nodegroup"): "eks.Nodegroup",
-    ("eks", "fargateprofile"): "eks.FargateProfile", ("rds", "db"): "rds.DBInstance",
-    ("rds", "subgrp"): "rds.DBSubnetGroup", ("rds", "pg"): "rds.DBParameterGroup",
-    ("rds", "cluster-pg"): "rds.DBClusterParameterGroup",
-    ("elasticache", "replicationgroup"): "elasticache.ReplicationGroup",
-    ("elasticache", "subnetgroup"): "elasticache.SubnetGroup",
-    ("elasticache", "parametergroup"): "elasticache.ParameterGroup",
-    ("kafka", "cluster"): "kafka.Cluster", ("kafka", "configuration"): "kafka.Configuration",
-    ("elasticloadbalancing", "loadbalancer"): "elbv2.LoadBalancer",
-    ("elasticloadbalancing", "targetgroup"): "elbv2.TargetGroup", ("wafv2", "regional"): "wafv2.WebACL",
-    ("es", "domain"): "opensearch.Domain", ("aps", "workspace"): "amp.Workspace", ("events", "rule"): "events.Rule",
-    ("lambda", "function"): "lambda.Function", ("firehose", "deliverystream"): "firehose.DeliveryStream",
-    ("athena", "workgroup"): "athena.WorkGroup", ("cloudwatch", "alarm"): "cloudwatch.MetricAlarm",
-    ("acm", "certificate"): "acm.Certificate", ("xray", "group"): "xray.Group", ("glue", "crawler"): "glue.Crawler",
-}
-
 Lister = Callable[[Any], Iterator[tuple[str, dict[str, str]]]]
 
 
@@ -382,69 +348,14 @@ def _kv(tags: Iterable[Mapping[str, str]] | None, key: str = "Key", value: str =
     return {t[key]: t[value] for t in tags or ()}
 
 
-def _iam(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    iam = clients.client("iam")
-    for page in iam.get_paginator("list_roles").paginate():
-        for role in page["Roles"]:
-            yield role["Arn"], _kv(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
-    for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-        yield p["Arn"], _kv(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=p["Arn"])["Tags"])
+def direct_listers() -> dict[str, Lister]:
+    """What the tagging API (GetResources) does not return: per service, its types' own listers
+    (Resource.list_tagged), chained."""
 
+    def chain(fns: list[Lister]) -> Lister:
+        return lambda clients: (item for fn in fns for item in fn(clients))
 
-def _wafv2(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    waf = clients.client("wafv2")
-    for acl in waf.list_web_acls(Scope="REGIONAL")["WebACLs"]:
-        info = waf.list_tags_for_resource(ResourceARN=acl["ARN"]).get("TagInfoForResource", {})
-        yield acl["ARN"], _kv(info.get("TagList"))
-
-
-def _eks(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    eks = clients.client("eks")
-    for page in eks.get_paginator("list_clusters").paginate():
-        for name in page["clusters"]:
-            c = eks.describe_cluster(name=name)["cluster"]
-            yield c["arn"], dict(c.get("tags") or {})
-            for ng_page in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
-                for ng in ng_page["nodegroups"]:
-                    n = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
-                    yield n["nodegroupArn"], dict(n.get("tags") or {})
-            for fp_page in eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
-                for fp in fp_page["fargateProfileNames"]:
-                    f = eks.describe_fargate_profile(clusterName=name, fargateProfileName=fp)["fargateProfile"]
-                    yield f["fargateProfileArn"], dict(f.get("tags") or {})
-
-
-def _ecr(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    ecr = clients.client("ecr")
-    for page in ecr.get_paginator("describe_repositories").paginate():
-        for repo in page["repositories"]:
-            yield repo["repositoryArn"], _kv(ecr.list_tags_for_resource(resourceArn=repo["repositoryArn"])["tags"])
-
-
-def _opensearch(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    os_ = clients.client("opensearch")
-    for d in os_.list_domain_names()["DomainNames"]:
-        arn = os_.describe_domain(DomainName=d["DomainName"])["DomainStatus"]["ARN"]
-        yield arn, _kv(os_.list_tags(ARN=arn)["TagList"])
-
-
-def _amp(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    amp = clients.client("amp")
-    for page in amp.get_paginator("list_workspaces").paginate():
-        for w in page["workspaces"]:
-            yield w["arn"], dict(amp.list_tags_for_resource(resourceArn=w["arn"]).get("tags") or {})
-
-
-def _events(clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
-    ev = clients.client("events")
-    for page in ev.get_paginator("list_rules").paginate():
-        for rule in page["Rules"]:
-            yield rule["Arn"], _kv(ev.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"])
-
-
-# What the tagging API (GetResources) does not return, listed service by service.
-DIRECT_LISTERS: dict[str, Lister] = {"iam": _iam, "wafv2": _wafv2, "eks": _eks, "ecr": _ecr,
-                                     "opensearch": _opensearch, "amp": _amp, "events": _events}
+    return {svc: chain(fns) for svc, fns in direct_listers_of_types().items()}
 
 
 def _tagged(clients: Any, project: str, env: str) -> Iterator[tuple[str, dict[str, str]]]:
@@ -468,7 +379,7 @@ def scan(ws: Workspace, listers: Mapping[str, Lister] | None = None) -> ScanResu
     seen: dict[str, dict[str, str]] = {}
     sources: list[tuple[str, Callable[[], Iterator[tuple[str, dict[str, str]]]]]] = [
         ("tagging API", lambda: _tagged(ws.clients, project, env))]
-    sources += [(svc, (lambda fn=fn: fn(ws.clients))) for svc, fn in (listers or DIRECT_LISTERS).items()]
+    sources += [(svc, (lambda fn=fn: fn(ws.clients))) for svc, fn in (listers or direct_listers()).items()]
     for name, source in sources:
         try:
             for arn, tags in source():
@@ -477,6 +388,7 @@ def scan(ws: Workspace, listers: Mapping[str, Lister] | None = None) -> ScanResu
         except Exception as exc:  # noqa: BLE001 - one service failing must not hide the others
             out.errors.append(f"{name}: {error_message(exc) if not isinstance(exc, InfraError) else exc}")
     planned = set(ws.full_graph)
+    by_arn = arn_types()
     for arn, tags in sorted(seen.items()):
         service, rtype, _ = arn_parts(arn)
         f = Found(arn=arn, service=service, tags=tags)
@@ -488,7 +400,7 @@ def scan(ws: Workspace, listers: Mapping[str, Lister] | None = None) -> ScanResu
             if rec is None or not rec.physical_id:
                 f.adopt_as = addr
         else:
-            f.type = ARN_TYPES.get((service, rtype))
+            f.type = by_arn.get((service, rtype))
         (out.known if f.known_as else out.orphans).append(f)
     return out
 

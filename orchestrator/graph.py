@@ -17,7 +17,7 @@ import networkx as nx
 
 from core.errors import PlanError
 from orchestrator.model import Plan
-from resources.base import Resource, walk_refs
+from resources.base import Resource, durations_of, walk_refs
 
 
 @dataclass
@@ -160,7 +160,7 @@ def critical_path(g: nx.DiGraph, weight: Callable[[str], float]) -> tuple[float,
     return rem[path[0]], path
 
 
-# Types the latency table does not list are single API calls that return a usable resource.
+# Types that declare no durations are single API calls that return a usable resource.
 DEFAULT_CREATE_SECONDS = 5.0
 
 
@@ -186,18 +186,16 @@ def measured_create_seconds(history: Iterable[Mapping[str, Any]], type_of: Mappi
 def create_estimates(g: nx.DiGraph, measured: Mapping[str, float] | None = None) -> dict[str, tuple[float, str]]:
     """Per address: estimated create seconds and their source (measured, table, default).
 
-    Measured durations (per type, from state) win; then sandbox/latency.py's table of what AWS takes;
-    then DEFAULT_CREATE_SECONDS.
+    Measured durations (per type, from state) win; then what the type declares AWS takes (its
+    `durations`); then DEFAULT_CREATE_SECONDS.
     """
-    from sandbox import latency
-
     out: dict[str, tuple[float, str]] = {}
     for n, d in g.nodes(data=True):
         t = d["type"]
         if measured and t in measured:
             out[n] = (float(measured[t]), "measured")
-        elif t.lower() in latency.TABLE:
-            out[n] = (latency.seconds(t.lower(), "create"), "table")
+        elif (d := durations_of(t)) is not None:
+            out[n] = (d.create, "table")
         else:
             out[n] = (DEFAULT_CREATE_SECONDS, "default")
     return out

@@ -17,13 +17,13 @@ from typing import Any
 
 import networkx as nx
 
-import plans
 from core.errors import LockError, PlanError, StateError
 from orchestrator import interrupt
 from orchestrator.apply import Applier, Report, RetryPolicy
 from orchestrator.aws import Clients, is_mutating
 from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
+from orchestrator.model import load_plan
 from orchestrator.planner import Plan, plan_apply, plan_destroy
 from resources.base import REGISTRY, Ref, Resource
 from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
@@ -94,7 +94,7 @@ class Workspace:
 
     def __init__(self, opts: Options, clients: Clients | None = None) -> None:
         self.opts = opts
-        self.plan: Declared = plans.load(opts.plan_name, opts.env)
+        self.plan: Declared = load_plan(opts.plan_name, opts.env)
         self.stacks = self.plan.select(opts.stacks)
         # The whole plan must be a valid graph before anything else happens.
         self.full_graph, _ = build_graph(self.plan, None, state_outputs=None)

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from core.errors import PlanError
-from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list
+from resources.base import Ctx, Durations, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list
 
 VALIDATION_METHODS = ("DNS", "EMAIL")
 KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
@@ -35,6 +35,9 @@ def idempotency_token(token: str) -> str | None:
 
 class Certificate(Resource):
     type_name = "acm.Certificate"
+    label = "certificate"
+    arn_kind = ("acm", "certificate")
+    durations = Durations(create=60, update=0, delete=1)
     service = "acm"
     props = {
         "DomainName": P(str, required=True, validator=domain_name),

@@ -10,6 +10,7 @@ Prometheus rules YAML document, replaced whole by PutRuleGroupsNamespace.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from core.errors import PlanError
@@ -32,12 +33,21 @@ class Workspace(AmpResource):
     """A Prometheus workspace (EKS metrics are remote-written to its endpoint)."""
 
     type_name = "amp.Workspace"
+    label = "Prometheus workspace"
+    arn_kind = ("aps", "workspace")
     props = {
         "alias": P(str, doc="default genai-demo-<env>-<logical name>"),
         "kmsKeyArn": P(str, doc="customer managed key; AWS cannot change it later"),
     }
     replace_on = frozenset({"kmsKeyArn"})
     outputs = ("WorkspaceId", "Arn", "PrometheusEndpoint")
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        amp = clients.client("amp")
+        for page in amp.get_paginator("list_workspaces").paginate():
+            for w in page["workspaces"]:
+                yield w["arn"], dict(amp.list_tags_for_resource(resourceArn=w["arn"]).get("tags") or {})
 
     def alias_for(self, ctx: Ctx, props: dict[str, Any]) -> str:
         return props.get("alias") or ctx.physical_name(max_len=100)
@@ -103,6 +113,7 @@ class RuleGroupsNamespace(AmpResource):
     """Prometheus recording and alerting rules of a workspace, as one YAML document."""
 
     type_name = "amp.RuleGroupsNamespace"
+    label = "rule groups namespace"
     props = {
         "workspaceId": P(str, required=True),
         # The API's `name`; capitalised because `name` is the logical name in every type's constructor.

@@ -37,6 +37,8 @@ class WorkGroup(AthenaResource):
     """
 
     type_name = "athena.WorkGroup"
+    label = "Athena workgroup"
+    arn_kind = ("athena", "workgroup")
     props = {
         "Name": P(str, validator=lambda v: None if _WG_NAME.match(v) else
                   "must be 1-128 letters, digits, '.', '_' or '-'"),
@@ -151,6 +153,7 @@ class NamedQuery(AthenaResource):
     tags, so find() looks the query up by name among the workgroup's named queries."""
 
     type_name = "athena.NamedQuery"
+    label = "named query"
     props = {
         "Name": P(str, required=True),
         "Description": P(str),

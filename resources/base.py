@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -25,6 +25,59 @@ from botocore import xform_name
 from core.errors import PlanError, Retry, error_code, is_not_found
 
 REGISTRY: dict[str, type[Resource]] = {}
+PHASES = ("create", "update", "delete")
+
+
+@dataclass(frozen=True)
+class Durations:
+    """AWS seconds an operation usually takes, per phase, from the call until the resource is usable
+    (or gone): what a provisioning tool sees in practice in a quiet region.
+
+    One table, owned by the types: the engine weighs steps and polls densely around these, the
+    sandbox's lifecycle simulation replays them scaled down, the benchmark's model bounds walks
+    with them. A type that declares none is a single call that returns a usable resource.
+    """
+
+    create: float = 0.0
+    update: float = 0.0
+    delete: float = 0.0
+
+    def of(self, phase: str) -> float:
+        return float(getattr(self, phase))
+
+
+# Durations of AWS operations that are not a type of their own (an EKS config update, resources
+# only the sandbox emulates), declared by their service module: kind -> Durations.
+EXTRA_DURATIONS: dict[str, Durations] = {}
+
+
+def kind_of(type_name: str) -> str:
+    """The kind a type's durations go by (the sandbox's state-manager model names): "rds.DBInstance"
+    -> "rds.dbinstance", so "kafka.cluster:create" names MSK's create."""
+    return type_name.lower()
+
+
+def durations_table() -> dict[str, Durations]:
+    """kind -> Durations, for every registered type that declares them and every extra kind."""
+    import resources  # noqa: F401 - importing the package registers every type
+
+    out = {kind_of(t): cls.durations for t, cls in sorted(REGISTRY.items()) if cls.durations is not None}
+    out.update(EXTRA_DURATIONS)
+    return out
+
+
+def durations_of(type_name: str) -> Durations | None:
+    """What `type_name` declares it usually takes; None for a single-call type or an unknown name."""
+    import resources  # noqa: F401 - importing the package registers every type
+
+    cls = REGISTRY.get(type_name)
+    return cls.durations if cls is not None else None
+
+
+def usual_seconds(type_name: str, phase: str = "create") -> float:
+    """AWS seconds a `phase` of `type_name` usually takes; 0 for a type that declares none or is unknown."""
+    d = durations_of(type_name)
+    return d.of(phase) if d is not None else 0.0
 
 
 # --------------------------------------------------------------------------- references
@@ -419,6 +472,11 @@ class Resource:
       failed_states / creating_states   for types AWS builds after answering: the states of a create
                     that failed (a tainted resource) and of one still under way; such a type also
                     implements state() and wait_created()
+      durations     AWS seconds it usually takes per phase (Durations), None for a single call
+      label         what a diagram calls one of it ("NAT gateway"); default: the class name
+      arn_kind      (service, resource type) in its ARNs, as `infra scan` reads them back
+      id_prefix     the shape of its ids where types share one namespace (EC2's "vpc-")
+      list_tagged   its tagged instances, for types the tagging API's GetResources does not return
     and implement create/read/update/delete/find. `read` returns properties
     in the same shape as `props` so the planner can diff them.
     """
@@ -432,6 +490,10 @@ class Resource:
     timeouts: ClassVar[dict[str, float]] = {"create": 1800, "update": 1800, "delete": 1800}
     retries: ClassVar[tuple[Retry, ...]] = ()
     dependency_seconds: ClassVar[float] = 300.0
+    durations: ClassVar[Durations | None] = None
+    label: ClassVar[str] = ""
+    arn_kind: ClassVar[tuple[str, str] | None] = None
+    id_prefix: ClassVar[str] = ""
     # Properties that read() cannot observe (write-only, or not returned by AWS):
     # drift detection ignores them.
     write_only: ClassVar[frozenset[str]] = frozenset()
@@ -516,6 +578,23 @@ class Resource:
 
     def validate(self, props: dict[str, Any]) -> None:
         """Hook for rules spanning several properties; raise PlanError."""
+
+    @classmethod
+    def display(cls) -> str:
+        return cls.label or cls.__name__
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        """(ARN, tags) of every instance of this type in the account and region, for `infra scan`.
+
+        Only for types the tagging API (GetResources) does not return (IAM is global, some services
+        are missing from it); the default lists nothing. `clients` is the engine's Clients.
+        """
+        return iter(())
+
+    @classmethod
+    def lists_itself(cls) -> bool:
+        return cls.list_tagged.__func__ is not Resource.list_tagged.__func__  # type: ignore[attr-defined]
 
     @classmethod
     def secret_props(cls) -> frozenset[str]:
@@ -626,6 +705,24 @@ class BatchRead:
         raws = cls.fetch(items[0][1], [pid for _, _, pid in items])  # type: ignore[attr-defined]
         return {pid: None if raws.get(pid) is None else r.props_from(ctx, pid, raws[pid])  # type: ignore[attr-defined]
                 for r, ctx, pid in items}
+
+
+def arn_types() -> dict[tuple[str, str], str]:
+    """ARN (service, resource type) -> the type name whose ARNs look so (what each type declares)."""
+    import resources  # noqa: F401 - importing the package registers every type
+
+    return {cls.arn_kind: t for t, cls in sorted(REGISTRY.items()) if cls.arn_kind is not None}
+
+
+def direct_listers() -> dict[str, list[Callable[[Any], Iterator[tuple[str, dict[str, str]]]]]]:
+    """boto3 service -> the listers of its types that list themselves (Resource.list_tagged)."""
+    import resources  # noqa: F401 - importing the package registers every type
+
+    out: dict[str, list[Callable[[Any], Iterator[tuple[str, dict[str, str]]]]]] = {}
+    for _t, cls in sorted(REGISTRY.items()):
+        if cls.lists_itself():
+            out.setdefault(cls.service, []).append(cls.list_tagged)
+    return out
 
 
 def lookup_type(type_name: str) -> type[Resource]:

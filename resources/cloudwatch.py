@@ -69,6 +69,8 @@ class MetricAlarm(BatchRead, CloudWatchResource):
     """
 
     type_name = "cloudwatch.MetricAlarm"
+    label = "alarm"
+    arn_kind = ("cloudwatch", "alarm")
     name_key = "AlarmName"
     props = {
         "AlarmName": P(str, validator=_name_chars(" -_./:#()[]{}+=@,'\"", 255),
@@ -174,6 +176,7 @@ class Dashboard(CloudWatchResource):
     """
 
     type_name = "cloudwatch.Dashboard"
+    label = "dashboard"
     name_key = "DashboardName"
     props = {
         "DashboardName": P(str, validator=_name_chars("-_", 255), doc="default genai-demo-<env>-<logical name>"),

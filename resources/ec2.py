@@ -14,6 +14,7 @@ from core.errors import PlanError, is_not_found
 from resources.base import (
     BatchRead,
     Ctx,
+    Durations,
     Join,
     P,
     Resource,
@@ -88,6 +89,9 @@ class Ec2Resource(Resource):
 
 class Vpc(Ec2Resource):
     type_name = "ec2.Vpc"
+    label = "VPC"
+    arn_kind = ("ec2", "vpc")
+    id_prefix = "vpc-"
     ec2_type, describe, list_key, id_key, ids_param = "vpc", "describe_vpcs", "Vpcs", "VpcId", "VpcIds"
     props = {
         "CidrBlock": P(str, required=True, validator=cidr),
@@ -222,6 +226,9 @@ class Subnet(BatchRead, Ec2Resource):
     """A subnet in one AZ. Only MapPublicIpOnLaunch changes in place; CIDR and AZ mean a new subnet."""
 
     type_name = "ec2.Subnet"
+    label = "subnet"
+    arn_kind = ("ec2", "subnet")
+    id_prefix = "subnet-"
     ec2_type, describe, list_key, id_key, ids_param = "subnet", "describe_subnets", "Subnets", "SubnetId", "SubnetIds"
     props = {
         "VpcId": P(str, required=True),
@@ -272,6 +279,9 @@ class InternetGateway(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.InternetGateway"
+    label = "internet gateway"
+    arn_kind = ("ec2", "internet-gateway")
+    id_prefix = "igw-"
     ec2_type, describe, list_key = "internet-gateway", "describe_internet_gateways", "InternetGateways"
     id_key, ids_param = "InternetGatewayId", "InternetGatewayIds"
     props = {"VpcId": P(str)}
@@ -323,6 +333,9 @@ class Eip(BatchRead, Ec2Resource):
     """An Elastic IP for a NAT gateway (Domain vpc). Nothing about it changes in place."""
 
     type_name = "ec2.Eip"
+    label = "Elastic IP"
+    arn_kind = ("ec2", "elastic-ip")
+    id_prefix = "eipalloc-"
     ec2_type, describe, list_key = "elastic-ip", "describe_addresses", "Addresses"
     id_key, ids_param = "AllocationId", "AllocationIds"
     props = {"Domain": P(str, default="vpc", validator=one_of("vpc"))}
@@ -357,6 +370,10 @@ class NatGateway(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.NatGateway"
+    label = "NAT gateway"
+    arn_kind = ("ec2", "natgateway")
+    id_prefix = "nat-"
+    durations = Durations(create=90, update=0, delete=60)
     ec2_type, describe, list_key = "natgateway", "describe_nat_gateways", "NatGateways"
     id_key, ids_param = "NatGatewayId", "NatGatewayIds"
     props = {
@@ -411,6 +428,9 @@ class RouteTable(BatchRead, Ec2Resource):
     """A route table; its routes and subnet associations are their own resources."""
 
     type_name = "ec2.RouteTable"
+    label = "route table"
+    arn_kind = ("ec2", "route-table")
+    id_prefix = "rtb-"
     ec2_type, describe, list_key = "route-table", "describe_route_tables", "RouteTables"
     id_key, ids_param = "RouteTableId", "RouteTableIds"
     props = {"VpcId": P(str, required=True)}
@@ -447,6 +467,7 @@ class Route(BatchRead, KeyedEc2Resource):
     """
 
     type_name = "ec2.Route"
+    label = "route"
     props = {
         "RouteTableId": P(str, required=True),
         "DestinationCidrBlock": P(str, required=True, validator=cidr),
@@ -537,6 +558,7 @@ class RouteTableAssociation(BatchRead, KeyedEc2Resource):
     """
 
     type_name = "ec2.RouteTableAssociation"
+    label = "route table association"
     props = {"RouteTableId": P(str, required=True), "SubnetId": P(str, required=True)}
     replace_on = frozenset({"SubnetId"})
     outputs = ("AssociationId", "RouteTableId", "SubnetId")
@@ -612,6 +634,9 @@ class SecurityGroup(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.SecurityGroup"
+    label = "security group"
+    arn_kind = ("ec2", "security-group")
+    id_prefix = "sg-"
     ec2_type, describe, list_key = "security-group", "describe_security_groups", "SecurityGroups"
     id_key, ids_param = "GroupId", "GroupIds"
     props = {
@@ -698,6 +723,9 @@ class SecurityGroupRule(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.SecurityGroupRule"
+    label = "security group rule"
+    arn_kind = ("ec2", "security-group-rule")
+    id_prefix = "sgr-"
     ec2_type, describe, list_key = "security-group-rule", "describe_security_group_rules", "SecurityGroupRules"
     id_key, ids_param = "SecurityGroupRuleId", "SecurityGroupRuleIds"
     props = {
@@ -803,6 +831,9 @@ class NetworkAcl(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.NetworkAcl"
+    label = "network ACL"
+    arn_kind = ("ec2", "network-acl")
+    id_prefix = "acl-"
     ec2_type, describe, list_key = "network-acl", "describe_network_acls", "NetworkAcls"
     id_key, ids_param = "NetworkAclId", "NetworkAclIds"
     props = {"VpcId": P(str, required=True), "SubnetIds": P(list, default=[])}
@@ -871,6 +902,7 @@ class NetworkAclEntry(BatchRead, KeyedEc2Resource):
     the plan must add the ephemeral return ports (1024-65535) itself."""
 
     type_name = "ec2.NetworkAclEntry"
+    label = "network ACL entry"
     props = {
         "NetworkAclId": P(str, required=True),
         "RuleNumber": P(int, required=True, validator=int_range(1, 32766)),
@@ -967,6 +999,9 @@ class VpcEndpoint(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.VpcEndpoint"
+    label = "VPC endpoint"
+    arn_kind = ("ec2", "vpc-endpoint")
+    id_prefix = "vpce-"
     ec2_type, describe, list_key = "vpc-endpoint", "describe_vpc_endpoints", "VpcEndpoints"
     id_key, ids_param = "VpcEndpointId", "VpcEndpointIds"
     props = {
@@ -1049,6 +1084,9 @@ class FlowLog(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.FlowLog"
+    label = "flow log"
+    arn_kind = ("ec2", "vpc-flow-log")
+    id_prefix = "fl-"
     ec2_type, describe, list_key = "vpc-flow-log", "describe_flow_logs", "FlowLogs"
     id_key, ids_param = "FlowLogId", "FlowLogIds"
     props = {

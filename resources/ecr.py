@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, on_write
@@ -48,6 +48,8 @@ class Repository(Resource):
 
     type_name = "ecr.Repository"
     retries = REPOSITORY_RETRIES
+    label = "repository"
+    arn_kind = ("ecr", "repository")
     service = "ecr"
     props = {
         "RepositoryName": P(str, validator=_repo_name, doc="default: genai-demo/<env>/<name>"),
@@ -62,6 +64,14 @@ class Repository(Resource):
     outputs = ("RepositoryName", "Arn", "RepositoryUri", "RegistryId")
     not_found = ("RepositoryNotFoundException",)
     timeouts = {"create": 120, "update": 120, "delete": 300}
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        ecr = clients.client("ecr")
+        for page in ecr.get_paginator("describe_repositories").paginate():
+            for repo in page["repositories"]:
+                arn = repo["repositoryArn"]
+                yield arn, tag_dict(ecr.list_tags_for_resource(resourceArn=arn)["tags"])
 
     def validate(self, props: dict[str, Any]) -> None:
         enc = props["EncryptionConfiguration"]

@@ -24,13 +24,27 @@ import botocore.session
 from botocore import xform_name
 
 from core.errors import PlanError, Retry, on_create
-from resources.base import Ctx, P, Resource, ResourceError, one_of, owned_by, tag_changes, walk_refs
+from resources.base import (
+    EXTRA_DURATIONS,
+    Ctx,
+    Durations,
+    P,
+    Resource,
+    ResourceError,
+    one_of,
+    owned_by,
+    tag_changes,
+    walk_refs,
+)
 
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
 # Kubernetes 1.28 (the architecture document's) left standard support in Nov 2024;
 # 1.33 is in standard support until mid-2026 and extended support after.
 DEFAULT_VERSION = "1.33"
+# A cluster's configuration or logging update (UpdateClusterConfig), shorter than a version upgrade;
+# the sandbox plays it as the kind "eks.update".
+EXTRA_DURATIONS["eks.update"] = Durations(update=600)
 
 
 def _enum(shape: str) -> tuple[str, ...]:
@@ -158,6 +172,9 @@ class Cluster(EksResource):
 
     type_name = "eks.Cluster"
     retries = CLUSTER_RETRIES
+    label = "EKS cluster"
+    arn_kind = ("eks", "cluster")
+    durations = Durations(create=600, update=1800, delete=300)  # update = version upgrade
     props = {
         "Name": P(str, doc="default: genai-demo-<env>-<name>"),
         "Version": P(str, default=DEFAULT_VERSION, validator=_version),
@@ -174,6 +191,23 @@ class Cluster(EksResource):
     timeouts = {"create": 1800, "update": 3600, "delete": 1200}
     failed_states = frozenset({"FAILED"})
     creating_states = frozenset({"CREATING"})
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        """Clusters with their node groups and Fargate profiles (listed per cluster)."""
+        eks = clients.client("eks")
+        for page in eks.get_paginator("list_clusters").paginate():
+            for name in page["clusters"]:
+                c = eks.describe_cluster(name=name)["cluster"]
+                yield c["arn"], dict(c.get("tags") or {})
+                for ng_page in eks.get_paginator("list_nodegroups").paginate(clusterName=name):
+                    for ng in ng_page["nodegroups"]:
+                        n = eks.describe_nodegroup(clusterName=name, nodegroupName=ng)["nodegroup"]
+                        yield n["nodegroupArn"], dict(n.get("tags") or {})
+                for fp_page in eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
+                    for fp in fp_page["fargateProfileNames"]:
+                        f = eks.describe_fargate_profile(clusterName=name, fargateProfileName=fp)["fargateProfile"]
+                        yield f["fargateProfileArn"], dict(f.get("tags") or {})
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -377,6 +411,9 @@ class Nodegroup(ClusterChild):
 
     type_name = "eks.Nodegroup"
     retries = NODEGROUP_RETRIES
+    label = "node group"
+    arn_kind = ("eks", "nodegroup")
+    durations = Durations(create=300, update=600, delete=300)
     kind, list_key = "Nodegroup", "nodegroups"
     props = {
         "ClusterName": P(str, required=True),
@@ -481,6 +518,8 @@ class FargateProfile(ClusterChild):
 
     type_name = "eks.FargateProfile"
     retries = FARGATE_RETRIES
+    label = "Fargate profile"
+    arn_kind = ("eks", "fargateprofile")
     kind, list_key = "FargateProfile", "fargateProfileNames"
     props = {
         "ClusterName": P(str, required=True),

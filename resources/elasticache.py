@@ -18,7 +18,9 @@ from typing import Any
 
 from core.errors import PlanError
 from resources.base import (
+    EXTRA_DURATIONS,
     Ctx,
+    Durations,
     NamedSubnetGroup,
     NamedTagListResource,
     P,
@@ -29,6 +31,9 @@ from resources.base import (
     parameter_values,
     tag_list,
 )
+
+# Single-node cache clusters (CreateCacheCluster), which the sandbox emulates beside replication groups.
+EXTRA_DURATIONS["elasticache.cachecluster"] = Durations(create=600, update=600, delete=300)
 
 
 class CacheResource(NamedTagListResource):
@@ -47,6 +52,8 @@ class SubnetGroup(CacheResource, NamedSubnetGroup):
     """The subnets cache nodes may live in (one per AZ so Multi-AZ can place replicas apart)."""
 
     type_name = "elasticache.SubnetGroup"
+    label = "cache subnet group"
+    arn_kind = ("elasticache", "subnetgroup")
     kind = "CacheSubnetGroup"
     arn_key = "ARN"
     props = {
@@ -68,6 +75,8 @@ class ParameterGroup(CacheResource):
     """
 
     type_name = "elasticache.ParameterGroup"
+    label = "cache parameter group"
+    arn_kind = ("elasticache", "parametergroup")
     props = {
         "CacheParameterGroupFamily": P(str, required=True, doc="e.g. redis7"),
         "Description": P(str, default="Cache parameters managed by genai-infra"),
@@ -173,6 +182,9 @@ class ReplicationGroup(CacheResource):
     """
 
     type_name = "elasticache.ReplicationGroup"
+    label = "Redis replication group"
+    arn_kind = ("elasticache", "replicationgroup")
+    durations = Durations(create=600, update=900, delete=420)
     name_max = 40  # ReplicationGroupId limit
     props = {
         "ReplicationGroupDescription": P(str, default="Redis managed by genai-infra"),

@@ -22,7 +22,18 @@ from typing import Any, ClassVar
 from botocore import xform_name
 
 from core.errors import PlanError
-from resources.base import Ctx, P, Resource, int_range, one_of, owned_by, tag_changes, tag_dict, tag_list
+from resources.base import (
+    Ctx,
+    Durations,
+    P,
+    Resource,
+    int_range,
+    one_of,
+    owned_by,
+    tag_changes,
+    tag_dict,
+    tag_list,
+)
 
 TLS13_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _NAME = re.compile(r"^(?!internal-)[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -237,6 +248,9 @@ class LoadBalancer(NamedElbResource):
     (CreateLoadBalancer takes none) and updated in place."""
 
     type_name = "elbv2.LoadBalancer"
+    label = "load balancer"
+    arn_kind = ("elasticloadbalancing", "loadbalancer")
+    durations = Durations(create=180, update=0, delete=30)
     kind = "LoadBalancer"
     arn_key = "LoadBalancerArn"
     props = {
@@ -344,6 +358,8 @@ class TargetGroup(NamedElbResource):
     registers EKS pod IPs into it). Health check and attributes update in place."""
 
     type_name = "elbv2.TargetGroup"
+    label = "target group"
+    arn_kind = ("elasticloadbalancing", "targetgroup")
     kind = "TargetGroup"
     arn_key = "TargetGroupArn"
     props = {
@@ -447,6 +463,7 @@ class Listener(ElbResource):
     """A listener: HTTPS with a certificate and TLS policy, or HTTP (typically a redirect)."""
 
     type_name = "elbv2.Listener"
+    label = "listener"
     kind = "Listener"
     arn_key = "ListenerArn"
     props = {
@@ -535,6 +552,7 @@ class ListenerRule(ElbResource):
     """A listener rule: conditions (path, host, header...) routed to actions, by priority."""
 
     type_name = "elbv2.ListenerRule"
+    label = "listener rule"
     kind = "Rule"
     arn_key = "RuleArn"
     props = {

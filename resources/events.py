@@ -9,10 +9,21 @@ another bus "<bus>|<rule>". A target's physical id is "<rule>|<id>" (or
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from core.errors import PlanError
-from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default, one_of, tag_list
+from resources.base import (
+    Ctx,
+    KnownProps,
+    P,
+    Resource,
+    ResourceError,
+    name_or_default,
+    one_of,
+    tag_dict,
+    tag_list,
+)
 
 SEP = "|"
 DEFAULT_BUS = "default"
@@ -48,6 +59,8 @@ class Rule(EventsResource):
     """
 
     type_name = "events.Rule"
+    label = "EventBridge rule"
+    arn_kind = ("events", "rule")
     props = {
         "Name": P(str, validator=rule_name, doc="default genai-demo-<env>-<logical name>"),
         "ScheduleExpression": P(str, validator=schedule),
@@ -59,6 +72,13 @@ class Rule(EventsResource):
     }
     replace_on = frozenset({"Name", "EventBusName"})
     outputs = ("Name", "Arn", "EventBusName")
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        ev = clients.client("events")
+        for page in ev.get_paginator("list_rules").paginate():
+            for rule in page["Rules"]:
+                yield rule["Arn"], tag_dict(ev.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"])
 
     def validate(self, props: dict[str, Any]) -> None:
         if props.get("ScheduleExpression") is None and props.get("EventPattern") is None:
@@ -150,6 +170,7 @@ class Target(EventsResource):
     """
 
     type_name = "events.Target"
+    label = "EventBridge target"
     props = {
         "Rule": P(str, required=True),
         "EventBusName": P(str, default=DEFAULT_BUS),

@@ -60,6 +60,8 @@ class DeliveryStream(FirehoseResource):
 
     type_name = "firehose.DeliveryStream"
     retries = STREAM_RETRIES
+    label = "delivery stream"
+    arn_kind = ("firehose", "deliverystream")
     props = {
         "DeliveryStreamName": P(str, validator=lambda v: None if _NAME.match(v) else
                                 "must be 1-64 letters, digits, '.', '_' or '-'"),

@@ -74,6 +74,7 @@ class Database(GlueResource):
     """A Glue database: the catalogue namespace the crawler fills and Athena queries."""
 
     type_name = "glue.Database"
+    label = "Glue database"
     arn_kind, name_sep = "database", "_"
     props = {
         "Name": P(str, validator=lambda v: None if _DB_NAME.match(v) else
@@ -131,6 +132,8 @@ class Crawler(GlueResource):
 
     type_name = "glue.Crawler"
     retries = CRAWLER_RETRIES
+    label = "crawler"
+    arn_kind = ("glue", "crawler")
     arn_kind = "crawler"
     props = {
         "Name": P(str),

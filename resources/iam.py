@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, is_not_found, on_write
@@ -147,6 +147,8 @@ class Role(BatchRead, IamResource):
 
     type_name = "iam.Role"
     retries = ROLE_RETRIES
+    label = "role"
+    arn_kind = ("iam", "role")
     props = {
         "RoleName": P(str, doc="default: genai-demo-<env>-<name> (64 characters at most)"),
         "AssumeRolePolicyDocument": P(object, required=True, validator=_is_doc),
@@ -158,6 +160,14 @@ class Role(BatchRead, IamResource):
     }
     replace_on = frozenset({"RoleName", "Path"})
     outputs = ("Arn", "RoleName", "RoleId")
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        """IAM is global: the regional tagging API does not return roles."""
+        iam = clients.client("iam")
+        for page in iam.get_paginator("list_roles").paginate():
+            for role in page["Roles"]:
+                yield role["Arn"], tag_dict(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
 
     def validate(self, props: dict[str, Any]) -> None:
         arns = props.get("ManagedPolicyArns")
@@ -344,6 +354,8 @@ class OpenIDConnectProvider(IamResource):
     """
 
     type_name = "iam.OpenIDConnectProvider"
+    label = "OIDC provider"
+    arn_kind = ("iam", "oidc-provider")
     props = {
         "Url": P(str, required=True),
         "ClientIDList": P(list, default=["sts.amazonaws.com"]),
@@ -351,6 +363,13 @@ class OpenIDConnectProvider(IamResource):
     }
     replace_on = frozenset({"Url"})
     outputs = ("Arn", "Url", "Issuer")
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        """IAM is global: the regional tagging API does not return OIDC providers."""
+        iam = clients.client("iam")
+        for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+            yield p["Arn"], tag_dict(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=p["Arn"])["Tags"])
 
     @staticmethod
     def _url(url: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from core.errors import PlanError
-from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_changes
+from resources.base import Ctx, Durations, P, Resource, ResourceError, one_of, tag_changes
 
 
 def normalise_properties(text: str) -> str:
@@ -64,6 +64,8 @@ class Configuration(KafkaResource):
     """
 
     type_name = "kafka.Configuration"
+    label = "MSK configuration"
+    arn_kind = ("kafka", "configuration")
     props = {
         "KafkaVersions": P(list, required=True),
         "ServerProperties": P(str, required=True),
@@ -154,6 +156,9 @@ class Cluster(KafkaResource):
     """
 
     type_name = "kafka.Cluster"
+    label = "MSK cluster"
+    arn_kind = ("kafka", "cluster")
+    durations = Durations(create=1500, update=900, delete=600)
     props = {
         "KafkaVersion": P(str, required=True),
         "NumberOfBrokerNodes": P(int, required=True),

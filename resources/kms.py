@@ -77,6 +77,8 @@ class Key(KmsResource):
     """
 
     type_name = "kms.Key"
+    label = "KMS key"
+    arn_kind = ("kms", "key")
     props = {
         "Description": P(str, default="genai-demo customer-managed key"),
         "KeySpec": P(str, default="SYMMETRIC_DEFAULT",
@@ -207,6 +209,7 @@ class Alias(KmsResource):
     """
 
     type_name = "kms.Alias"
+    label = "KMS alias"
     props = {
         "AliasName": P(str, required=True, validator=alias_suffix),
         "TargetKeyId": P(str, required=True),

@@ -109,6 +109,8 @@ class Function(LambdaResource):
 
     type_name = "lambda.Function"
     retries = FUNCTION_RETRIES
+    label = "Lambda function"
+    arn_kind = ("lambda", "function")
     props = {
         "FunctionName": P(str, doc="default genai-demo-<env>-<logical name> (64 characters at most)"),
         "Runtime": P(str, default="python3.12"),
@@ -230,6 +232,7 @@ class Permission(LambdaResource):
     """
 
     type_name = "lambda.Permission"
+    label = "Lambda permission"
     props = {
         "FunctionName": P(str, required=True),
         "StatementId": P(str, doc="default genai-demo-<env>-<logical name>"),

@@ -69,6 +69,8 @@ class LogGroup(LogsResource):
     """
 
     type_name = "logs.LogGroup"
+    label = "log group"
+    arn_kind = ("logs", "log-group")
     props = {
         "logGroupName": P(str, required=True, validator=log_group_name),
         "retentionInDays": P(int, validator=one_of(*RETENTION_DAYS),
@@ -245,6 +247,7 @@ class SubscriptionFilter(_GroupFilter):
 
     type_name = "logs.SubscriptionFilter"
     retries = SUBSCRIPTION_RETRIES
+    label = "subscription filter"
     describe, list_key = "describe_subscription_filters", "subscriptionFilters"
     put, remove = "put_subscription_filter", "delete_subscription_filter"
     props = {
@@ -270,6 +273,7 @@ class MetricFilter(_GroupFilter):
     """Turns matching log events into a CloudWatch metric (e.g. ERROR lines -> an alarmable count)."""
 
     type_name = "logs.MetricFilter"
+    label = "metric filter"
     describe, list_key = "describe_metric_filters", "metricFilters"
     put, remove = "put_metric_filter", "delete_metric_filter"
     props = {

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, on_write
-from resources.base import Ctx, P, Ref, Resource, shaped_declared, tag_dict, tag_list
+from resources.base import Ctx, Durations, P, Ref, Resource, shaped_declared, tag_dict, tag_list
 
 _DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9-]{2,27}$")
 _ENGINE = re.compile(r"^OpenSearch_(\d+)\.(\d+)$")
@@ -74,6 +74,9 @@ class Domain(OpenSearchResource):
 
     type_name = "opensearch.Domain"
     retries = DOMAIN_RETRIES
+    label = "OpenSearch domain"
+    arn_kind = ("es", "domain")
+    durations = Durations(create=900, update=900, delete=600)
     props = {
         "DomainName": P(str, validator=_domain_name, doc="default: genai-demo-<env>-<name>, max 28"),
         "EngineVersion": P(str, default="OpenSearch_2.11", validator=_engine_version),
@@ -95,6 +98,13 @@ class Domain(OpenSearchResource):
     updatable = ("ClusterConfig", "EBSOptions", "VPCOptions", "NodeToNodeEncryptionOptions",
                  "DomainEndpointOptions", "AccessPolicies", "AdvancedOptions")
     timeouts = {"create": 3600, "update": 3600, "delete": 2400}
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        os_ = clients.client("opensearch")
+        for d in os_.list_domain_names()["DomainNames"]:
+            arn = os_.describe_domain(DomainName=d["DomainName"])["DomainStatus"]["ARN"]
+            yield arn, tag_dict(os_.list_tags(ARN=arn)["TagList"])
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"

@@ -88,6 +88,7 @@ class DataSource(QuickSightResource):
     """A data source: Athena (through a workgroup) or an OpenSearch domain."""
 
     type_name = "quicksight.DataSource"
+    label = "QuickSight data source"
     id_param, kind, body_key = "DataSourceId", "data_source", "DataSource"
     props = {
         "DataSourceId": P(str),
@@ -157,6 +158,7 @@ class DataSet(QuickSightResource):
     """
 
     type_name = "quicksight.DataSet"
+    label = "QuickSight data set"
     id_param, kind, body_key = "DataSetId", "data_set", "DataSet"
     props = {
         "DataSetId": P(str),
@@ -229,6 +231,7 @@ class Dashboard(QuickSightResource):
     """
 
     type_name = "quicksight.Dashboard"
+    label = "QuickSight dashboard"
     id_param, kind, body_key = "DashboardId", "dashboard", "Dashboard"
     props = {
         "DashboardId": P(str),

@@ -34,7 +34,9 @@ from botocore import xform_name
 
 from core.errors import PlanError
 from resources.base import (
+    EXTRA_DURATIONS,
     Ctx,
+    Durations,
     NamedSubnetGroup,
     NamedTagListResource,
     P,
@@ -43,6 +45,9 @@ from resources.base import (
     parameter_values,
     tag_list,
 )
+
+# Aurora clusters (DBClusterParameterGroup is provided for them; the sandbox emulates their states).
+EXTRA_DURATIONS["rds.dbcluster"] = Durations(create=300, update=120, delete=180)
 
 
 class RdsResource(NamedTagListResource):
@@ -63,6 +68,8 @@ class DBSubnetGroup(RdsResource, NamedSubnetGroup):
     """
 
     type_name = "rds.DBSubnetGroup"
+    label = "DB subnet group"
+    arn_kind = ("rds", "subgrp")
     name_max = 255
     kind = "DBSubnetGroup"
     arn_key = "DBSubnetGroupArn"
@@ -168,6 +175,8 @@ class _ParameterGroup(RdsResource):
 
 class DBParameterGroup(_ParameterGroup):
     type_name = "rds.DBParameterGroup"
+    label = "DB parameter group"
+    arn_kind = ("rds", "pg")
     kind = "DBParameterGroup"
     describe_params_op = "describe_db_parameters"
 
@@ -176,6 +185,8 @@ class DBClusterParameterGroup(_ParameterGroup):
     """For Aurora clusters (not used by the GenAI Demo plan, which runs plain RDS PostgreSQL)."""
 
     type_name = "rds.DBClusterParameterGroup"
+    label = "DB cluster parameter group"
+    arn_kind = ("rds", "cluster-pg")
     kind = "DBClusterParameterGroup"
     describe_params_op = "describe_db_cluster_parameters"
     not_found = ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault", "DBClusterParameterGroupNotFound")
@@ -231,6 +242,9 @@ class DBInstance(RdsResource):
     """
 
     type_name = "rds.DBInstance"
+    label = "DB instance"
+    arn_kind = ("rds", "db")
+    durations = Durations(create=600, update=300, delete=300)
     props = {
         "Engine": P(str, default="postgres"),
         "EngineVersion": P(str),

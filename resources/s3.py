@@ -108,6 +108,8 @@ class S3Resource(Resource):
 
 class Bucket(S3Resource):
     type_name = "s3.Bucket"
+    label = "bucket"
+    arn_kind = ("s3", "")
     props = {
         "Versioning": P(str, default="Enabled", validator=one_of("Enabled", "Suspended")),
         "SSEAlgorithm": P(str, default="aws:kms", validator=one_of("aws:kms", "aws:kms:dsse", "AES256")),

@@ -92,6 +92,8 @@ class SecretsManagerResource(Resource):
 
 class Secret(SecretsManagerResource):
     type_name = "secretsmanager.Secret"
+    label = "secret"
+    arn_kind = ("secretsmanager", "secret")
     props = {
         "Name": P(str, required=True, validator=secret_name, doc="part below <project>/<env>/"),
         "Description": P(str),

@@ -66,6 +66,8 @@ class Topic(SnsResource):
     """An SNS topic, optionally KMS-encrypted (alarms and EventBridge rules publish to it)."""
 
     type_name = "sns.Topic"
+    label = "topic"
+    arn_kind = ("sns", "")
     props = {
         "Name": P(str, validator=topic_name, doc="default genai-demo-<env>-<logical name>"),
         "DisplayName": P(str),
@@ -139,6 +141,7 @@ class Subscription(SnsResource):
     """
 
     type_name = "sns.Subscription"
+    label = "subscription"
     props = {
         "TopicArn": P(str, required=True),
         "Protocol": P(str, required=True, validator=one_of(*PROTOCOLS)),
@@ -232,6 +235,7 @@ class TopicPolicy(SnsResource):
     """
 
     type_name = "sns.TopicPolicy"
+    label = "topic policy"
     props = {
         "TopicArn": P(str, required=True),
         "PolicyDocument": P(dict, required=True),

@@ -68,6 +68,8 @@ class SsmResource(Resource):
 
 class Parameter(BatchRead, SsmResource):
     type_name = "ssm.Parameter"
+    label = "parameter"
+    arn_kind = ("ssm", "parameter")
     props = {
         "Name": P(str, required=True, validator=relative_name, doc="path below /<project>/<env>/"),
         "Type": P(str, default="String", validator=one_of("String", "StringList", "SecureString")),

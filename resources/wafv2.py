@@ -14,7 +14,7 @@ refers to the ACL.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError
@@ -103,6 +103,8 @@ class WebACL(Resource):
     """A WAFv2 web ACL. Physical id: its ARN (which also carries scope, name and id)."""
 
     type_name = "wafv2.WebACL"
+    label = "web ACL"
+    arn_kind = ("wafv2", "regional")
     service = "wafv2"
     props = {
         "Name": P(str, doc="default: genai-demo-<env>-<name>"),
@@ -116,6 +118,13 @@ class WebACL(Resource):
     outputs = ("WebACLArn", "WebACLId", "WebACLName", "Capacity")
     not_found = ("WAFNonexistentItemException",)
     timeouts = {"create": 300, "update": 300, "delete": 300}
+
+    @classmethod
+    def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
+        waf = clients.client("wafv2")
+        for acl in waf.list_web_acls(Scope="REGIONAL")["WebACLs"]:
+            info = waf.list_tags_for_resource(ResourceARN=acl["ARN"]).get("TagInfoForResource", {})
+            yield acl["ARN"], tag_dict(info.get("TagList"))
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -245,6 +254,7 @@ class WebACLAssociation(Resource):
     since a resource has at most one web ACL and AWS identifies the association by it."""
 
     type_name = "wafv2.WebACLAssociation"
+    label = "web ACL association"
     service = "wafv2"
     props = {
         "WebACLArn": P(str, required=True),

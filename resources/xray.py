@@ -74,6 +74,8 @@ class Group(BatchRead, XRayResource):
     """A group of traces selected by a filter expression, e.g. service("genai-demo-backend")."""
 
     type_name = "xray.Group"
+    label = "X-Ray group"
+    arn_kind = ("xray", "group")
     name_key, arn_key = "GroupName", "GroupARN"
     props = {
         "GroupName": P(str, validator=short_name, doc="default genai-demo-<env>-<logical name>"),
@@ -137,6 +139,7 @@ class SamplingRule(BatchRead, XRayResource):
     """
 
     type_name = "xray.SamplingRule"
+    label = "sampling rule"
     name_key, arn_key = "RuleName", "RuleARN"
     props = {
         "RuleName": P(str, validator=short_name, doc="default genai-demo-<env>-<logical name>"),

@@ -1,10 +1,11 @@
-"""How long AWS really takes: one table, shared by the sandbox and the benchmark.
+"""How long AWS really takes, scaled for the sandbox: the resource types' durations, replayed.
 
-Durations are what a provisioning tool sees in practice in a quiet region
-(seconds from the create call until the resource is usable, and from the
-delete call until it is gone). The sandbox replays them scaled down, so
-waiters really wait but a whole plan still runs in seconds; the benchmark
-uses the same numbers for its latency model and critical path.
+The durations belong to the resource types (`durations = Durations(...)` on each slow type,
+resources/base.py, plus the extra kinds a service module declares): what a provisioning tool
+sees in practice in a quiet region, seconds from the call until the resource is usable (or
+gone). The engine reads them from the types; the sandbox replays them scaled down here, so
+waiters really wait but a whole plan still runs in seconds; the benchmark uses the same
+numbers for its latency model and critical path. One table, no copy.
 
 Scale: real seconds per AWS second. The default, 1 real minute = 10 ms,
 is 0.01 / 60. `INFRA_SANDBOX_SCALE` overrides it (0 turns simulation off).
@@ -13,34 +14,11 @@ is 0.01 / 60. `INFRA_SANDBOX_SCALE` overrides it (0 turns simulation off).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
+from resources.base import Durations, durations_table
 
-@dataclass(frozen=True)
-class Latency:
-    """AWS seconds for one resource kind to be created, updated and deleted."""
-
-    create: float
-    delete: float
-    update: float = 0.0
-
-
-# kind (service.resource, lower case) -> realistic AWS durations in seconds.
-TABLE: dict[str, Latency] = {
-    "eks.cluster": Latency(create=600, delete=300, update=1800),  # update = version upgrade
-    "eks.nodegroup": Latency(create=300, delete=300, update=600),
-    "eks.update": Latency(create=0, delete=0, update=600),  # config/logging update
-    "kafka.cluster": Latency(create=1500, delete=600, update=900),
-    "rds.dbinstance": Latency(create=600, delete=300, update=300),
-    "rds.dbcluster": Latency(create=300, delete=180, update=120),
-    "opensearch.domain": Latency(create=900, delete=600, update=900),
-    "elasticache.cachecluster": Latency(create=600, delete=300, update=600),
-    "elasticache.replicationgroup": Latency(create=600, delete=420, update=900),
-    "ec2.natgateway": Latency(create=90, delete=60),
-    "elbv2.loadbalancer": Latency(create=180, delete=30),
-    "acm.certificate": Latency(create=60, delete=1),
-    "cloudfront.distribution": Latency(create=300, delete=900),
-}
+# kind (service.resource, lower case, e.g. "kafka.cluster") -> the type's durations in AWS seconds.
+TABLE: dict[str, Durations] = durations_table()
 
 DEFAULT_SCALE = 0.01 / 60  # 1 real minute = 10 ms
 
@@ -62,8 +40,8 @@ def scale_from_env() -> float:
 
 def seconds(kind: str, phase: str = "create") -> float:
     """AWS seconds for `kind` to finish `phase` (create | delete | update); 0 if unknown."""
-    lat = TABLE.get(kind)
-    return float(getattr(lat, phase)) if lat else 0.0
+    d = TABLE.get(kind)
+    return d.of(phase) if d else 0.0
 
 
 def scaled(kind: str, phase: str = "create", scale: float | None = None) -> float:

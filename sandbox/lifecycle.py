@@ -2,7 +2,7 @@
 
 moto makes nearly everything ready the instant it is created, so a tool's
 waiters never wait and its polling paths are never exercised. Here each slow
-resource kind of sandbox/latency.py gets two (or three) models in moto's
+resource kind (a type that declares durations, via sandbox/latency.py) gets two (or three) models in moto's
 state manager, `<kind>:create`, `<kind>:delete` and `<kind>:update`:
 
 - progression "immediate" (the default, what tests get unless they opt in):
@@ -41,6 +41,8 @@ _lock = threading.RLock()
 _events: list[tuple[float, int, Callable[[], None]]] = []
 _seq = itertools.count()
 GEN_ATTR = "_sandbox_lifecycle_gen"
+# The simulation's clock: real time, or a test's VirtualClock.now to run waits in simulated time.
+now: Callable[[], float] = time.monotonic
 
 # Whether a create ends in a failure state instead of its ready state (sandbox/extensions/strict_failures.py
 # sets it): called once when the create starts, with the object and its kind; returns what puts the object
@@ -108,15 +110,15 @@ def simulated(scale: float | None = None) -> Iterator[float]:
 
 def schedule(delay: float, fn: Callable[[], None]) -> None:
     with _lock:
-        heapq.heappush(_events, (time.monotonic() + delay, next(_seq), fn))
+        heapq.heappush(_events, (now() + delay, next(_seq), fn))
 
 
 def tick() -> None:
     """Apply every state change that is due. Called before each request moto handles."""
-    now = time.monotonic()
+    current = now()
     due: list[Callable[[], None]] = []
     with _lock:
-        while _events and _events[0][0] <= now:
+        while _events and _events[0][0] <= current:
             due.append(heapq.heappop(_events)[2])
     for fn in due:
         fn()

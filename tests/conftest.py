@@ -9,21 +9,3 @@ def _fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFRA_POLL_DELAY", "0.01")
     monkeypatch.setenv("INFRA_RETRY_INITIAL", "0.01")
     monkeypatch.setenv("INFRA_STATE_TABLE", "genai-infra-state-test")
-
-
-@pytest.fixture
-def no_gc():
-    """For tests that hold wall time against a model: the collector stays out of the measured window.
-
-    A worker process that ran moto-heavy tests before carries a large heap (moto's backends, botocore's
-    service models), and one full collection over it pauses every thread for up to a second: a timing
-    band of 3x around a 0.12 s wait cannot absorb that, and it measures Python, not the simulation.
-    """
-    import gc
-
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()

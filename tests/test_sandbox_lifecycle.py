@@ -1,21 +1,36 @@
-"""Lifecycle simulation: transitional states first, waiters really wait, table x scale is the time spent."""
+"""Lifecycle simulation: transitional states first, waiters really wait, table x scale is the time spent.
+
+Time here is virtual: the simulation's clock (lifecycle.now) and botocore's waiter sleeps run on one
+VirtualClock, so a transition lasts exactly table x scale and a waiter sees it end within one poll,
+however busy the machine is (a real-time transition of 0.12 s could end before the next call did).
+"""
 
 from __future__ import annotations
 
-import time
+import types
 
 import botocore.waiter
 import pytest
 from botocore.exceptions import ClientError
 from moto.moto_api import state_manager
 
+from orchestrator.executor import VirtualClock
 from sandbox import latency, lifecycle
 
-pytestmark = pytest.mark.usefixtures("no_gc")  # timing against a model: see conftest.no_gc
+CLOCK = VirtualClock()
+
+
+@pytest.fixture(autouse=True)
+def virtual_time(monkeypatch):
+    """One virtual clock per test for the simulation and every botocore waiter's sleep."""
+    global CLOCK
+    CLOCK = VirtualClock()
+    monkeypatch.setattr(lifecycle, "now", CLOCK.now)
+    monkeypatch.setattr(botocore.waiter, "time", types.SimpleNamespace(sleep=CLOCK.sleep))
+    yield CLOCK
 
 SCALE = 0.0002  # real seconds per AWS second: MSK's 1500 s create takes 0.3 s
-BAND = (0.9, 3.0)  # measured / expected; the low end proves the waiter waited the table's time (the high
-# end is loose: a busy 2-core CI worker adds polling and scheduling delay, never removes waiting)
+POLL = 0.01  # FAST's and the test session's waiter delay: a waiter sees the end within one poll
 
 KAFKA_WAITERS = botocore.waiter.WaiterModel({"version": 2, "waiters": {
     "ClusterActive": {"operation": "DescribeCluster", "delay": 1, "maxAttempts": 500, "acceptors": [
@@ -34,12 +49,12 @@ FAST = {"Delay": 0.01, "MaxAttempts": 500}
 def since(start: float, fn) -> float:
     """Run fn (a wait); seconds from `start` (when the create/delete call returned) until it returned."""
     fn()
-    return time.monotonic() - start
+    return CLOCK.now() - start
 
 
 def assert_took(elapsed: float, kind: str, phase: str, scale: float = SCALE) -> None:
     expected = latency.seconds(kind, phase) * scale
-    assert BAND[0] <= elapsed / expected <= BAND[1], (kind, phase, elapsed, expected)
+    assert expected <= elapsed <= expected + POLL + 1e-9, (kind, phase, elapsed, expected)
 
 
 def test_off_by_default_everything_ready_at_once(aws):
@@ -55,13 +70,13 @@ def test_msk_creating_then_active_then_deleting_then_gone(aws):
     k = aws.client("kafka")
     arn = k.create_cluster(ClusterName="c", KafkaVersion="3.6.0", NumberOfBrokerNodes=3, BrokerNodeGroupInfo={
         "InstanceType": "kafka.m5.large", "ClientSubnets": ["a", "b", "c"]})["ClusterArn"]
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "CREATING"
     with pytest.raises(ClientError):
         k.get_bootstrap_brokers(ClusterArn=arn)  # not while creating
     botocore.waiter.create_waiter_with_client("ClusterActive", KAFKA_WAITERS, k).wait(ClusterArn=arn,
                                                                                        WaiterConfig=FAST)
-    assert_took(time.monotonic() - start, "kafka.cluster", "create")
+    assert_took(CLOCK.now() - start, "kafka.cluster", "create")
     info = k.describe_cluster(ClusterArn=arn)["ClusterInfo"]
     op = k.update_broker_count(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], TargetNumberOfBrokerNodes=6)
     assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "UPDATING"
@@ -71,7 +86,7 @@ def test_msk_creating_then_active_then_deleting_then_gone(aws):
                                                                                        WaiterConfig=FAST)
     assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["NumberOfBrokerNodes"] == 6
     k.delete_cluster(ClusterArn=arn)
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "DELETING"
     elapsed = since(start, lambda: botocore.waiter.create_waiter_with_client("ClusterDeleted", KAFKA_WAITERS, k).wait(
         ClusterArn=arn, WaiterConfig=FAST))
@@ -84,7 +99,7 @@ def test_eks_waits_with_the_tools_poller(aws):
     role = "arn:aws:iam::123456789012:role/eks"
     assert eks.create_cluster(name="c", version="1.30", roleArn=role, resourcesVpcConfig={
         "subnetIds": ["a", "b"]})["cluster"]["status"] == "CREATING"
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert eks.describe_cluster(name="c")["cluster"]["status"] == "CREATING"
     assert_took(since(start, lambda: aws.clients.wait("eks", "ClusterActive", name="c")), "eks.cluster", "create")
     update = eks.update_cluster_version(name="c", version="1.31")["update"]
@@ -96,7 +111,7 @@ def test_eks_waits_with_the_tools_poller(aws):
     assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["status"] == "CREATING"
     aws.clients.wait("eks", "NodegroupActive", clusterName="c", nodegroupName="ng")
     eks.delete_nodegroup(clusterName="c", nodegroupName="ng")
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["status"] == "DELETING"
     with pytest.raises(ClientError) as exc:
         eks.delete_cluster(name="c")  # its node group is still deleting
@@ -112,7 +127,7 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
     aws.lifecycle(scale=SCALE)
     ec = aws.client("elasticache")
     ec.create_cache_cluster(CacheClusterId="cc", Engine="redis", CacheNodeType="cache.t4g.micro")
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert ec.describe_cache_clusters(CacheClusterId="cc")["CacheClusters"][0]["CacheClusterStatus"] == "creating"
     assert_took(since(start, lambda: ec.get_waiter("cache_cluster_available").wait(CacheClusterId="cc", WaiterConfig=FAST)),
                 "elasticache.cachecluster", "create")
@@ -123,7 +138,7 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
     rds = aws.client("rds")
     rds.create_db_instance(DBInstanceIdentifier="db", Engine="postgres", DBInstanceClass="db.t4g.micro",
                            MasterUsername="u", MasterUserPassword="password123", AllocatedStorage=20)
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert rds.describe_db_instances(DBInstanceIdentifier="db")["DBInstances"][0]["DBInstanceStatus"] == "creating"
     assert_took(since(start, lambda: rds.get_waiter("db_instance_available").wait(DBInstanceIdentifier="db",
                                                                            WaiterConfig=FAST)),
@@ -136,7 +151,7 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
     aws.lifecycle(scale=SCALE * 10)  # a NAT gateway is quick (90 s): scale up so polling noise stays small
     nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert nat["State"] == "pending"
     assert_took(since(start, lambda: ec2.get_waiter("nat_gateway_available").wait(NatGatewayIds=[nat["NatGatewayId"]],
                                                                            WaiterConfig=FAST)),
@@ -169,7 +184,7 @@ def test_elasticache_scaling_is_modifying_for_the_update_time(aws):
     ec.get_waiter("replication_group_available").wait(ReplicationGroupId="rg", WaiterConfig=FAST)
     rg = ec.modify_replication_group_shard_configuration(ReplicationGroupId="rg", NodeGroupCount=3,
                                                          ApplyImmediately=True)["ReplicationGroup"]
-    start = time.monotonic()  # the transition's clock starts when the call returns
+    start = CLOCK.now()  # the transition's clock starts when the call returns
     assert rg["Status"] == "modifying" and len(rg["NodeGroups"]) == 2  # slots still migrating
     assert rg["PendingModifiedValues"]["Resharding"]["SlotMigration"]["ProgressPercentage"] == 0.0
     with pytest.raises(ClientError) as exc:  # one change at a time
@@ -197,15 +212,17 @@ def test_rds_read_replicas_destroyed_in_parallel_all_finish(aws):
     aws.lifecycle(scale=scale)
     rds = aws.client("rds")
     db = declare(DBInstance("db", DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="admin_user"))
-    ctx = aws.ctx("db")
+    # The types' own timeouts bound the waits (the session's 10 ms poll times a waiter's 60 attempts would
+    # end at 0.6 s, exactly this scale's 600 s create: in virtual time no call adds a moment to that).
+    ctx = aws.ctx("db", timeouts=DBInstance.timeouts)
     pid, _ = db.create(ctx, dict(db.properties))
     replicas = []
     for name in ("db_replica_1", "db_replica_2"):
         replica = declare(DBInstance(name, DBInstanceClass="db.t3.micro", SourceDBInstanceIdentifier=pid))
-        rctx = aws.ctx(name)
-        start = time.monotonic()
+        rctx = aws.ctx(name, timeouts=DBInstance.timeouts)
+        start = CLOCK.now()
         rpid, _ = replica.create(rctx, dict(replica.properties))  # waits out the replica's own `creating`
-        assert_took(time.monotonic() - start, "rds.dbinstance", "create", scale)
+        assert_took(CLOCK.now() - start, "rds.dbinstance", "create", scale)
         replicas.append((replica, rctx, rpid))
     assert sorted(rds.describe_db_instances(DBInstanceIdentifier=pid)["DBInstances"][0][
         "ReadReplicaDBInstanceIdentifiers"]) == [r[2] for r in replicas]
@@ -213,7 +230,7 @@ def test_rds_read_replicas_destroyed_in_parallel_all_finish(aws):
     # the executor deletes both replicas at once, then the primary once they are gone
     for _, _, rpid in replicas:
         rds.delete_db_instance(DBInstanceIdentifier=rpid, SkipFinalSnapshot=True)
-    start = time.monotonic()
+    start = CLOCK.now()
     for _, _, rpid in replicas:
         status = rds.describe_db_instances(DBInstanceIdentifier=rpid)["DBInstances"][0]["DBInstanceStatus"]
         assert status == "deleting"
@@ -225,7 +242,7 @@ def test_rds_read_replicas_destroyed_in_parallel_all_finish(aws):
         rds.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier=rpid, WaiterConfig=FAST)
         replica.delete(rctx, rpid)  # idempotent: already gone
         assert replica.read(rctx, rpid) is None
-    assert_took(time.monotonic() - start, "rds.dbinstance", "delete", scale)
+    assert_took(CLOCK.now() - start, "rds.dbinstance", "delete", scale)
     rds.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier=pid, WaiterConfig=FAST)
     assert rds.describe_db_instances()["DBInstances"] == []
 

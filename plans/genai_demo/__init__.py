@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orchestrator.model import Plan
 from plans.genai_demo import analytics, main, observability
+from plans.genai_demo.document import DOCUMENT
 from plans.genai_demo.profiles import profile
 
 PROJECT = "genai-demo"
@@ -11,7 +12,8 @@ PROJECT = "genai-demo"
 
 def build(env: str) -> Plan:
     p = profile(env)
-    plan = Plan(project=PROJECT, env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
+    plan = Plan(project=PROJECT, env=env, region=p["region"], tags=dict(p["tags"]), settings=p,
+                document=DOCUMENT)
     main_out = main.build(plan.stack("main"), p)
     obs = observability.build(plan.stack("observability"), p, main=main_out)
     analytics.build(plan.stack("analytics"), p, main=main_out, observability=obs)
