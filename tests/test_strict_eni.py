@@ -233,6 +233,7 @@ def _alb_with_listener(aws: Any, n: dict[str, Any], cert: str | None = None) -> 
     return {"lb": lb["LoadBalancerArn"], "tg": tg, "listener": listener["ListenerArn"]}
 
 
+@pytest.mark.sandbox_rules_off("waf-unavailable-entity")
 def test_rule_in_use_web_acl_associated(aws):
     n, waf = _net(aws), aws.client("wafv2")
     alb = _alb_with_listener(aws, n)
@@ -294,3 +295,16 @@ def test_rule_in_use_security_group_referenced_by_another_group(aws):
     ec2.delete_security_group(GroupId=data)
     ec2.delete_security_group(GroupId=n["sg"])
     assert json.dumps(strict.trips())  # the registry counted them
+
+
+def test_rule_waf_unavailable_entity_right_after_the_load_balancer(aws):
+    aws.rules.configure("waf-unavailable-entity", seconds=0.5)
+    n, waf = _net(aws), aws.client("wafv2")
+    alb = _alb_with_listener(aws, n)
+    acl = waf.create_web_acl(Name="acl", Scope="REGIONAL", DefaultAction={"Allow": {}}, VisibilityConfig={
+        "SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "acl"})["Summary"]
+    with pytest.raises(ClientError) as exc:
+        waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=alb["lb"])
+    assert _code(exc)[0] == "WAFUnavailableEntityException"
+    time.sleep(0.5)
+    waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=alb["lb"])

@@ -25,9 +25,10 @@ from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.security_groups import SecurityGroupBackend
 from moto.eks.exceptions import ResourceInUseException as EksInUse
 from moto.eks.models import EKSBackend
-from moto.elbv2.models import elbv2_backends
+from moto.elbv2.models import ELBv2Backend, elbv2_backends
 from moto.rds.exceptions import RDSClientError
 from moto.rds.models import RDSBackend
+from moto.wafv2.models import WAFV2Backend
 
 from sandbox import strict
 
@@ -47,6 +48,18 @@ RULE = strict.rule(
     moto="deleted the DB parameter group, the certificate, the cluster with Fargate profiles and the referenced "
          "group at once (the others were already refused)",
 )
+
+
+WAF_UNAVAILABLE = strict.rule(
+    "waf-unavailable-entity",
+    aws="AssociateWebACL right after the load balancer is created answers WAFUnavailableEntityException "
+        "(WAF does not see the new resource yet) for a while.",
+    source="hashicorp/terraform-provider-aws internal/service/wafv2/web_acl_association.go (create retried on "
+           "WAFUnavailableEntityException for 5 min)",
+    moto="associated at once",
+    seconds=1.0,
+)
+_born = strict.Clock()
 
 
 class _AcmInUse(AWSError):
@@ -103,6 +116,24 @@ def delete_security_group(self: Any, original: Callable[..., Any], name: str | N
     return original(self, name=name, group_id=group_id)
 
 
+def create_load_balancer(self: Any, original: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    lb = original(self, *args, **kw)
+    _born.mark(lb.arn)
+    return lb
+
+
+def associate_web_acl(self: Any, original: Callable[..., Any], web_acl_arn: str, resource_arn: str) -> Any:
+    if strict.on(WAF_UNAVAILABLE.id) and web_acl_arn in self.wacls \
+            and _born.within(resource_arn, float(strict.setting(WAF_UNAVAILABLE.id, "seconds"))):
+        strict.trip(WAF_UNAVAILABLE.id)
+        raise _WafUnavailable("AWS WAF couldn't retrieve the resource that you requested. Retry your request.")
+    return original(self, web_acl_arn, resource_arn)
+
+
+class _WafUnavailable(AWSError):
+    TYPE = "WAFUnavailableEntityException"
+
+
 def _wrap(cls: type, name: str, fn: Callable[..., Any]) -> None:
     original = getattr(cls, name)
     if getattr(original, "_strict_inuse", False):
@@ -121,3 +152,5 @@ def install() -> None:
     _wrap(AWSCertificateManagerBackend, "delete_certificate", delete_certificate)
     _wrap(EKSBackend, "delete_cluster", delete_cluster)
     _wrap(SecurityGroupBackend, "delete_security_group", delete_security_group)
+    _wrap(ELBv2Backend, "create_load_balancer", create_load_balancer)
+    _wrap(WAFV2Backend, "associate_web_acl", associate_web_acl)
