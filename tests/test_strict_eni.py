@@ -308,3 +308,96 @@ def test_rule_waf_unavailable_entity_right_after_the_load_balancer(aws):
     assert _code(exc)[0] == "WAFUnavailableEntityException"
     time.sleep(0.5)
     waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=alb["lb"])
+
+
+# -- the tool's cleanup (resources/ec2.py delete_lingering_enis) ----------------------------------------
+
+
+def test_security_group_delete_removes_only_available_service_enis(aws):
+    """The group's delete removes what AWS left "available" behind a service, never the user's interface,
+    and never one still in use: with either left, AWS's DependencyViolation stands (the dependency budget
+    of the retry policy waits it out)."""
+    from resources.ec2 import SecurityGroup
+
+    aws.rules.configure("lingering-enis", seconds=3.0)
+    n, ec2, elb = _net(aws), aws.client("ec2"), aws.client("elbv2")
+    sg = SecurityGroup("svc_sg", VpcId=n["vpc"])
+    sg.stack = "main"
+    ctx = aws.ctx("svc_sg")
+    lb = elb.create_load_balancer(Name="web", Subnets=n["subnets"], SecurityGroups=[n["sg"]])["LoadBalancers"][0]
+    elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    mine = ec2.create_network_interface(SubnetId=n["subnets"][0], Groups=[n["sg"]],
+                                        Description="ELB app/mine/0")["NetworkInterface"]["NetworkInterfaceId"]
+
+    with pytest.raises(ClientError) as exc:  # the service's are in use: left alone
+        sg.delete(ctx, n["sg"])
+    assert _code(exc)[0] == "DependencyViolation"
+    assert len(_enis(aws, n["sg"])) == 3
+
+    _until(lambda: all(e["Status"] == "available" for e in _enis(aws, n["sg"])))
+    with pytest.raises(ClientError) as exc:  # the service's are deleted; the user's (not requester-managed) stays
+        sg.delete(ctx, n["sg"])
+    assert _code(exc)[0] == "DependencyViolation"
+    assert [e["NetworkInterfaceId"] for e in _enis(aws, n["sg"])] == [mine]
+
+    ec2.delete_network_interface(NetworkInterfaceId=mine)
+    sg.delete(ctx, n["sg"])
+    assert ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [n["sg"]]}])["SecurityGroups"] == []
+
+
+@pytest.mark.parametrize("service", ["rds", "elasticache"])
+def test_parameter_group_delete_waits_for_its_last_member(aws, service):
+    """The group's delete meets the in-use refusal while its member is being deleted, and its catalogue
+    entry retries it (recorded in the run's retry log) until the member is gone."""
+    import threading
+
+    from orchestrator.apply import RetryPolicy
+    from resources.elasticache import ParameterGroup
+    from resources.rds import DBParameterGroup
+
+    n = _net(aws)
+    if service == "rds":
+        c = aws.client("rds")
+        c.create_db_parameter_group(DBParameterGroupName="pg", DBParameterGroupFamily="postgres16", Description="p")
+        c.create_db_subnet_group(DBSubnetGroupName="db", DBSubnetGroupDescription="db", SubnetIds=n["subnets"])
+        c.create_db_instance(DBInstanceIdentifier="db1", DBInstanceClass="db.t3.micro", Engine="postgres",
+                             MasterUsername="u", MasterUserPassword="password123", AllocatedStorage=20,
+                             DBSubnetGroupName="db", DBParameterGroupName="pg")
+        group: Any = DBParameterGroup("pg", Family="postgres16")
+        code = "InvalidDBParameterGroupState"
+
+        def drop() -> None:
+            c.delete_db_instance(DBInstanceIdentifier="db1", SkipFinalSnapshot=True)
+    else:
+        c = aws.client("elasticache")
+        c.create_cache_parameter_group(CacheParameterGroupName="pg", CacheParameterGroupFamily="redis7",
+                                       Description="c")
+        c.create_cache_subnet_group(CacheSubnetGroupName="cache", CacheSubnetGroupDescription="c",
+                                    SubnetIds=n["subnets"])
+        c.create_replication_group(ReplicationGroupId="redis1", ReplicationGroupDescription="r", Engine="redis",
+                                   CacheNodeType="cache.t3.micro", NumCacheClusters=1,
+                                   CacheSubnetGroupName="cache", CacheParameterGroupName="pg")
+        group = ParameterGroup("pg", CacheParameterGroupFamily="redis7")
+        code = "InvalidCacheParameterGroupState"
+
+        def drop() -> None:
+            c.delete_replication_group(ReplicationGroupId="redis1")
+    group.stack = "main"
+    policy = RetryPolicy(initial=0.01, dependency_seconds=0.0)  # only the catalogue entry may retry
+    timers: list[threading.Timer] = []
+
+    def attempt() -> None:
+        try:
+            group.delete(aws.ctx("pg"), "pg")
+        except ClientError:
+            if not timers:  # refused while the member exists: now the member goes, a moment later
+                timers.append(threading.Timer(0.2, drop))
+                timers[0].start()
+            raise
+
+    try:
+        policy.delete(attempt, catalogue=type(group).retries, address="main.pg", dependency_seconds=0.0)
+    finally:
+        for t in timers:
+            t.join()
+    assert [(r.address, r.code) for r in policy.records()] == [("main.pg", code)]
