@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from sandbox import strict
 
-WINDOW = 0.4
+WINDOW = 1.0  # room for a refusal right after the delete on a busy machine
 
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -150,13 +150,13 @@ def test_rule_lingering_enis_per_service(aws, make):
     enis = _enis(aws, n["sg"])
     assert enis and all(e["Description"] == description and e["RequesterManaged"] for e in enis)
     assert all(e["Status"] == "in-use" and "Association" not in e for e in enis)  # private: no public address
+    deleted_at = time.monotonic()  # before the call: the window starts inside it
     delete()
-    deleted_at = time.monotonic()
     with pytest.raises(ClientError) as exc:
         ec2.delete_security_group(GroupId=n["sg"])
     assert _code(exc)[0] == "DependencyViolation"
     _until(lambda: not _enis(aws, n["sg"]))
-    assert time.monotonic() - deleted_at >= WINDOW * 0.9
+    assert time.monotonic() - deleted_at >= WINDOW
     ec2.delete_security_group(GroupId=n["sg"])
 
 
