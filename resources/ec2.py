@@ -10,7 +10,7 @@ import ipaddress
 import json
 from typing import Any, ClassVar
 
-from core.errors import PlanError, is_not_found
+from core.errors import PlanError, is_not_found, on_delete
 from resources.base import (
     BatchRead,
     Ctx,
@@ -85,6 +85,50 @@ class Ec2Resource(Resource):
     @staticmethod
     def plan_tags(item: dict[str, Any]) -> dict[str, str]:
         return {k: v for k, v in tag_dict(item.get("Tags")).items() if not k.startswith("infra:") and k != "Name"}
+
+
+# --------------------------------------------------------------------------- ENIs AWS leaves behind
+
+# Descriptions AWS writes on the network interfaces it makes for a service in the user's subnets. After
+# the load balancer, domain, database, cache, cluster or stream is deleted, AWS removes them minutes later;
+# until then they hold the security group, the subnet and (an ALB's public addresses) the IGW's detach.
+# Terraform deletes the "available" ones itself (ec2/vpc_security_group.go deleteLingeringENIs for Lambda,
+# Comprehend and DMS; elbv2/load_balancer.go cleanupALBNetworkInterfaces for "ELB app/<name>/<id>").
+SERVICE_ENI_PREFIXES: tuple[str, ...] = (
+    "ELB app/", "ELB net/", "ELB gwy/", "AWS Lambda VPC ENI", "Amazon EKS ", "ES ", "RDSNetworkInterface",
+    "ElastiCache ", "[DO NOT DELETE] ENI managed by Amazon MSK", "Amazon Data Firehose ",
+    "Network interface for Comprehend", "DMSNetworkInterface",
+)
+
+
+def delete_lingering_enis(ctx: Ctx, filter_name: str, value: str) -> int:
+    """Delete the service-made interfaces that AWS left "available" in a group or subnet; how many.
+
+    Only requester-managed interfaces whose description names a service, and only once AWS has
+    detached them: an in-use one is still the service's (AWS refuses to delete it), and one the user
+    made is not ours to remove. The caller's delete then succeeds, or meets DependencyViolation again
+    and its dependency budget waits out the interfaces still in use.
+    """
+    ec2 = ctx.client("ec2")
+    pages = ec2.get_paginator("describe_network_interfaces").paginate(Filters=[{"Name": filter_name,
+                                                                                "Values": [value]}])
+    deleted = 0
+    for eni in (e for page in pages for e in page["NetworkInterfaces"]):
+        if eni.get("Status") != "available" or not eni.get("RequesterManaged"):
+            continue
+        if not str(eni.get("Description", "")).startswith(SERVICE_ENI_PREFIXES):
+            continue
+        try:
+            ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+        except Exception:  # noqa: BLE001, S112 - gone meanwhile, or in use again: the group's delete decides
+            continue
+        deleted += 1
+    return deleted
+
+
+# Terraform's delete timeouts: aws_security_group 15 min (ec2/vpc_security_group.go), aws_subnet 20 min
+# (ec2/vpc_subnet.go), aws_internet_gateway 20 min (ec2/vpc_internet_gateway.go), all while ENIs drain.
+ENI_HELD_SECONDS = 900.0
 
 
 class Vpc(Ec2Resource):
@@ -239,6 +283,7 @@ class Subnet(BatchRead, Ec2Resource):
     replace_on = frozenset({"VpcId", "CidrBlock", "AvailabilityZone"})
     outputs = ("SubnetId", "CidrBlock", "AvailabilityZone", "VpcId")
     not_found = ("InvalidSubnetID.NotFound",)
+    dependency_seconds = 1200.0  # TF aws_subnet delete timeout: the services' ENIs drain out of it
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ec2 = ctx.client("ec2")
@@ -263,6 +308,7 @@ class Subnet(BatchRead, Ec2Resource):
         return self.outputs_of(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
+        delete_lingering_enis(ctx, "subnet-id", physical_id)
         self.ignore_gone(ctx.client("ec2").delete_subnet, SubnetId=physical_id)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
@@ -287,6 +333,12 @@ class InternetGateway(BatchRead, Ec2Resource):
     props = {"VpcId": P(str)}
     outputs = ("InternetGatewayId",)
     not_found = ("InvalidInternetGatewayID.NotFound", "InvalidInternetGateway.NotFound")
+    # The detach is refused while a load balancer's (or anything's) public addresses are still mapped in
+    # the VPC: AWS releases an ALB's interfaces minutes after the ALB is gone. TF retries the detach on
+    # DependencyViolation up to its 20 min delete timeout (ec2/vpc_internet_gateway.go).
+    retries = (on_delete("DependencyViolation", r"mapped public address", 1200.0,
+                         why="TF ec2/vpc_internet_gateway.go: detach retried while public addresses are mapped"),)
+    dependency_seconds = 1200.0
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ec2 = ctx.client("ec2")
@@ -648,6 +700,7 @@ class SecurityGroup(BatchRead, Ec2Resource):
     outputs = ("GroupId", "GroupName", "VpcId")
     not_found = ("InvalidGroup.NotFound", "InvalidGroupId.Malformed")
     default_egress: ClassVar[dict[str, Any]] = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    dependency_seconds = ENI_HELD_SECONDS  # TF aws_security_group delete timeout (ec2/vpc_security_group.go)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ec2 = ctx.client("ec2")
@@ -703,6 +756,7 @@ class SecurityGroup(BatchRead, Ec2Resource):
         return self.outputs_of(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
+        delete_lingering_enis(ctx, "group-id", physical_id)
         self.ignore_gone(ctx.client("ec2").delete_security_group, GroupId=physical_id)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import PlanError, on_delete
 from resources.base import (
     EXTRA_DURATIONS,
     Ctx,
@@ -85,6 +85,10 @@ class ParameterGroup(CacheResource):
     replace_on = frozenset({"CacheParameterGroupFamily", "Description"})  # neither is modifiable
     outputs = ("CacheParameterGroupName", "Arn")
     not_found = ("CacheParameterGroupNotFound", "CacheParameterGroupNotFoundFault")
+    # A deleted replication group's clusters hold it until ElastiCache has removed them (TF
+    # elasticache/parameter_group.go retries the delete on InvalidCacheParameterGroupState, 3 min).
+    retries = (on_delete("InvalidCacheParameterGroupState", r"in use", seconds=180.0,
+                         why="TF elasticache/parameter_group.go: delete retried while the group is in use"),)
 
     def validate(self, props: dict[str, Any]) -> None:
         if isinstance(props.get("Parameters"), dict):

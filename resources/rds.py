@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from core.errors import PlanError
+from core.errors import PlanError, on_delete
 from resources.base import (
     EXTRA_DURATIONS,
     Ctx,
@@ -105,6 +105,10 @@ class _ParameterGroup(RdsResource):
         "Parameters": P(dict, default={}),
     }
     replace_on = frozenset({"Family", "Description"})  # neither is modifiable on AWS
+    # A deleted instance stays a member until RDS has finished with it (TF rds/parameter_group.go retries
+    # the delete on InvalidDBParameterGroupState, 3 min).
+    retries = (on_delete("InvalidDBParameterGroupState", seconds=180.0,
+                         why="TF rds/parameter_group.go: delete retried while instances are still members"),)
     outputs = ("Name", "Arn")
     not_found = ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault")
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import PlanError, on_create, on_delete
 from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list, walk_refs
 
 RULE_ACTIONS = ("Allow", "Block", "Count", "Captcha", "Challenge")
@@ -118,6 +118,9 @@ class WebACL(Resource):
     outputs = ("WebACLArn", "WebACLId", "WebACLName", "Capacity")
     not_found = ("WAFNonexistentItemException",)
     timeouts = {"create": 300, "update": 300, "delete": 300}
+    # Right after the disassociation WAF may still count the ACL as associated (TF retries 5 min).
+    retries = (on_delete("WAFAssociatedItemException", seconds=300.0,
+                         why="TF wafv2/web_acl.go: delete retried on WAFAssociatedItemException"),)
 
     @classmethod
     def list_tagged(cls, clients: Any) -> Iterator[tuple[str, dict[str, str]]]:
@@ -264,6 +267,9 @@ class WebACLAssociation(Resource):
     outputs = ("ResourceArn", "WebACLArn")
     not_found = ("WAFNonexistentItemException",)
     timeouts = {"create": 300, "update": 300, "delete": 300}
+    # WAF sees a new load balancer some time after ELB reports it active (TF retries 5 min).
+    retries = (on_create("WAFUnavailableEntityException", seconds=300.0,
+                         why="TF wafv2/web_acl_association.go: create retried on WAFUnavailableEntityException"),)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ctx.client("wafv2").associate_web_acl(WebACLArn=props["WebACLArn"], ResourceArn=props["ResourceArn"])

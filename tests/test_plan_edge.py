@@ -17,7 +17,7 @@ from orchestrator.graph import build_graph
 from orchestrator.model import Plan
 from plans.genai_demo import edge
 from plans.genai_demo.profiles import profile
-from resources.ec2 import SecurityGroup, Subnet, Vpc
+from resources.ec2 import InternetGateway, SecurityGroup, Subnet, Vpc
 from resources.elbv2 import TLS13_POLICY
 from tests.fakes import install_plan
 
@@ -25,11 +25,12 @@ from tests.fakes import install_plan
 def tiny_network(stack, p):
     """The network layer's contract, as small as the edge layer needs."""
     vpc = stack.add(Vpc("vpc", CidrBlock="10.0.0.0/16"))
+    igw = stack.add(InternetGateway("igw", VpcId=vpc["VpcId"]))
     public = [stack.add(Subnet(f"public_{az}", VpcId=vpc["VpcId"], CidrBlock=f"10.0.{i * 16}.0/20",
                                AvailabilityZone=f"{p['region']}{az}", MapPublicIpOnLaunch=True))
               for i, az in enumerate("abc")]
     alb_sg = stack.add(SecurityGroup("alb_sg", VpcId=vpc["VpcId"], Description="ALB"))
-    return {"vpc": vpc, "subnets": {"public": public, "private": [], "database": []},
+    return {"vpc": vpc, "igw": igw, "subnets": {"public": public, "private": [], "database": []},
             "security_groups": {"alb": alb_sg}}
 
 
@@ -64,6 +65,7 @@ def test_edge_layer_declares_and_orders(env, override):
 
     assert needs("web_acl_alb", "alb") and needs("web_acl_alb", "web_acl")  # WAF association -> ALB
     assert needs("alb", "public_a") and needs("alb", "alb_sg")
+    assert needs("alb", "igw")  # so a destroy deletes the ALB (and its public addresses) before the IGW
     assert needs("https_listener", "certificate") and needs("https_listener", "tg_backend")
     assert needs("https_rule_10", "https_listener") and needs("https_rule_10", "tg_backend")
     assert needs("tg_backend", "vpc")

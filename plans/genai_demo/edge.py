@@ -76,8 +76,11 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
         "certificate", DomainName=host_domain, ValidationMethod="DNS",
         SubjectAlternativeNames=[f"{sub}.{host_domain}" for sub in ("api", "cmc", "shop")]))
 
+    # An internet-facing ALB needs the VPC's internet gateway, and its public addresses keep the gateway
+    # from detaching (DependencyViolation "mapped public address(es)") until AWS releases its interfaces:
+    # created after the IGW, so destroyed before it.
     alb = stack.add(LoadBalancer(
-        "alb", Subnets=[s["SubnetId"] for s in net["subnets"]["public"]],
+        "alb", depends_on=[net["igw"]], Subnets=[s["SubnetId"] for s in net["subnets"]["public"]],
         SecurityGroups=[net["security_groups"]["alb"]["GroupId"]],
         Scheme="internet-facing", Type="application",
         Attributes={
