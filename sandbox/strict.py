@@ -185,4 +185,7 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown(), end="")
+    # The rules register in `sandbox.strict`, not in this `__main__` copy of the module.
+    from sandbox import strict as _registry
+
+    print(_registry.markdown(), end="")
