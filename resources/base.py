@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from core.errors import PlanError, Retry, error_code, is_not_found
+from core.errors import AwsError, PlanError, Retry, error_code, is_not_found
 
 REGISTRY: dict[str, type[Resource]] = {}
 PHASES = ("create", "update", "delete")
@@ -316,6 +316,23 @@ class Ctx:
     def wait(self, service: str, waiter: str, timeout_key: str = "create", **params: Any) -> None:
         self.clients.wait(service, waiter, timeout=self.timeouts.get(timeout_key),
                           expected=self.expected.get(timeout_key, 0.0), **params)
+
+    def wait_change(self, service: str, started: str, done: str, appear: float = 60.0,
+                    timeout_key: str = "update", **params: Any) -> None:
+        """Wait out a modification AWS reports only through the resource's state (RDS, ElastiCache).
+
+        Right after the call the state may still read as before ("available"),
+        so `done` alone would pass at once: first wait up to `appear` AWS
+        seconds for the change to show (`started`: the state left its target),
+        then for `done`. A change that never shows within `appear` (applied
+        without a transition) is taken as done by `done` after that, which is
+        what Terraform's Delay before the first poll amounts to.
+        """
+        try:
+            self.clients.wait(service, started, timeout=appear, **params)
+        except AwsError:
+            pass  # not seen within `appear`: `done` decides (and fails on a failure state)
+        self.wait(service, done, timeout_key, **params)
 
 
 # --------------------------------------------------------------------------- tag helpers

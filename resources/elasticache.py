@@ -280,6 +280,16 @@ class ReplicationGroup(CacheResource):
     def _wait(self, ctx: Ctx, pid: str, key: str) -> None:
         ctx.wait("elasticache", "ReplicationGroupAvailable", timeout_key=key, ReplicationGroupId=pid)
 
+    def _modify(self, ctx: Ctx, pid: str, call: str, **params: Any) -> None:
+        """One modification: after any earlier one, then until it has shown (`modifying`) and cleared.
+
+        ElastiCache refuses a modification while another runs, and the status
+        may read `available` for a moment right after the call."""
+        self._wait(ctx, pid, "update")
+        getattr(ctx.client("elasticache"), call)(ReplicationGroupId=pid, ApplyImmediately=True, **params)
+        ctx.wait_change("elasticache", "ReplicationGroupModifying", "ReplicationGroupAvailable",
+                        ReplicationGroupId=pid)
+
     # -- contract --------------------------------------------------------------
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -361,7 +371,6 @@ class ReplicationGroup(CacheResource):
         return {k: v for k, v in out.items() if v is not None}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        ec = ctx.client("elasticache")
         changes = {param: new[prop] for prop, param in _MODIFY.items()
                    if new.get(prop) is not None and new.get(prop) != old.get(prop)}
         if new.get("AuthTokenSecretArn") and new.get("AuthTokenSecretArn") != old.get("AuthTokenSecretArn"):
@@ -369,8 +378,7 @@ class ReplicationGroup(CacheResource):
             changes["AuthTokenUpdateStrategy"] = "ROTATE"
         # Failover must be on before Multi-AZ and stays on until Multi-AZ is off: one call carries both.
         if changes:
-            ec.modify_replication_group(ReplicationGroupId=physical_id, ApplyImmediately=True, **changes)
-            self._wait(ctx, physical_id, "update")
+            self._modify(ctx, physical_id, "modify_replication_group", **changes)
         if new.get("ClusterMode") == "enabled":
             if new.get("NumNodeGroups") != old.get("NumNodeGroups"):
                 self._reshard(ctx, physical_id, new["NumNodeGroups"])
@@ -386,16 +394,13 @@ class ReplicationGroup(CacheResource):
         extra: dict[str, Any] = {}
         if count < len(ids):
             extra["NodeGroupsToRemove"] = ids[count:]  # scale in drops the last shards; slots move to the rest
-        ctx.client("elasticache").modify_replication_group_shard_configuration(
-            ReplicationGroupId=pid, NodeGroupCount=count, ApplyImmediately=True, **extra)
-        self._wait(ctx, pid, "update")
+        self._modify(ctx, pid, "modify_replication_group_shard_configuration", NodeGroupCount=count, **extra)
 
     def _replicas(self, ctx: Ctx, pid: str, before: int, after: int) -> None:
         if after == before:
             return
-        call = "increase_replica_count" if after > before else "decrease_replica_count"
-        getattr(ctx.client("elasticache"), call)(ReplicationGroupId=pid, NewReplicaCount=after, ApplyImmediately=True)
-        self._wait(ctx, pid, "update")
+        self._modify(ctx, pid, "increase_replica_count" if after > before else "decrease_replica_count",
+                     NewReplicaCount=after)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         rg = self.describe_one(ctx, physical_id)

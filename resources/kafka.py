@@ -4,8 +4,8 @@ MSK identifies both by ARN (physical id) and names them at create time, so
 find() lists by our deterministic name. A cluster allows one operation at a
 time and every update call must quote the cluster's CurrentVersion, so
 update() runs the needed operations one after another, re-reading the
-version and waiting for ACTIVE between them (resources/waiters/kafka.json:
-AWS ships no MSK waiters).
+version and waiting for each operation (its ClusterOperationArn) to complete
+between them (resources/waiters/kafka.json: AWS ships no MSK waiters).
 
 Nested properties follow the boto3 shapes (BrokerNodeGroupInfo,
 EncryptionInfo, ClientAuthentication, ConfigurationInfo). AWS answers with
@@ -202,11 +202,19 @@ class Cluster(KafkaResource):
         return None if resp is None else resp["ClusterInfo"]
 
     def _operation(self, ctx: Ctx, arn: str, call: str, **params: Any) -> None:
-        """One MSK operation against the current version, then wait until the cluster is ACTIVE again."""
+        """One MSK operation against the current version, waited on by its ClusterOperationArn.
+
+        The cluster may still read ACTIVE right after the call while the
+        operation is PENDING, so its state is no sign of done; MSK refuses a
+        second operation meanwhile (BadRequestException)."""
+        ctx.wait("kafka", "ClusterActive", timeout_key="update", ClusterArn=arn)
         info = self._info(ctx, arn)
         if info is None:
             raise ResourceError(f"MSK cluster {arn} disappeared during an update")
-        getattr(ctx.client("kafka"), call)(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], **params)
+        resp = getattr(ctx.client("kafka"), call)(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], **params)
+        if resp.get("ClusterOperationArn"):
+            ctx.wait("kafka", "ClusterOperationComplete", timeout_key="update",
+                     ClusterOperationArn=resp["ClusterOperationArn"])
         ctx.wait("kafka", "ClusterActive", timeout_key="update", ClusterArn=arn)
 
     # -- contract --------------------------------------------------------------

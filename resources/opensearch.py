@@ -198,17 +198,31 @@ class Domain(OpenSearchResource):
         client = ctx.client("opensearch")
         if new.get("EngineVersion") != old.get("EngineVersion"):
             # An in-place blue/green upgrade; AWS refuses downgrades itself.
-            client.upgrade_domain(DomainName=physical_id, TargetVersion=new["EngineVersion"])
             ctx.wait("opensearch", "DomainAvailable", timeout_key="update", DomainName=physical_id)
+            resp = client.upgrade_domain(DomainName=physical_id, TargetVersion=new["EngineVersion"])
+            self._settle(ctx, physical_id, resp.get("ChangeProgressDetails"))
         changed = tuple(k for k in self.updatable if new.get(k) != old.get(k))
         if changed:
             # Whole objects for every section we manage, not only the changed
             # ones: moto replaces a section with whatever is sent.
-            client.update_domain_config(DomainName=physical_id, **self._params(new, self.updatable))
             ctx.wait("opensearch", "DomainAvailable", timeout_key="update", DomainName=physical_id)
+            resp = client.update_domain_config(DomainName=physical_id, **self._params(new, self.updatable))
+            self._settle(ctx, physical_id, (resp.get("DomainConfig") or {}).get("ChangeProgressDetails"))
         out = self.outputs_of(ctx, physical_id)
         client.add_tags(ARN=out["Arn"], TagList=tag_list(ctx.tags))
         return out
+
+    @staticmethod
+    def _settle(ctx: Ctx, name: str, progress: Mapping[str, Any] | None) -> None:
+        """Wait for the change AWS started, by its ChangeId, then for the domain to be usable.
+
+        Right after the call the domain may still read Processing=false: that
+        is the state before the change, not after it (AWS refuses a second
+        change meanwhile: "A change/update is in progress")."""
+        change = (progress or {}).get("ChangeId")
+        if change:
+            ctx.wait("opensearch", "DomainChangeCompleted", timeout_key="update", DomainName=name, ChangeId=change)
+        ctx.wait("opensearch", "DomainAvailable", timeout_key="update", DomainName=name)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         if self.ignore_gone(ctx.client("opensearch").delete_domain, DomainName=physical_id) is None:

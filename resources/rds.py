@@ -432,8 +432,12 @@ class DBInstance(RdsResource):
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True
         if changes:
+            # RDS refuses a modification while another runs: let any earlier one finish first.
+            ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
             ctx.client("rds").modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=True, **changes)
-            ctx.wait("rds", "DBInstanceAvailable", timeout_key="update", DBInstanceIdentifier=physical_id)
+            # The status may read "available" for a moment after the call: wait for `modifying` to show
+            # and clear, and for nothing to be left pending (the new class, storage... applied).
+            ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=physical_id)
         return self.synced_outputs(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:

@@ -162,7 +162,7 @@ def _current(obj: Any, key: str, gen: int) -> bool:
 
 def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,
         apply: Callable[[Any], None] | None = None, attr: str = "status",
-        on_done: Callable[[], None] | None = None) -> None:
+        on_done: Callable[[], None] | None = None, seconds: float | None = None) -> None:
     """Move `obj` through `states` (spread evenly over the phase's duration), then to `final`.
 
     `apply(state)` sets the state (default: setattr(obj, attr, state)). A later
@@ -170,6 +170,7 @@ def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,
     issued while still CREATING is not undone by the create finishing.
     `on_done` runs when the final state is reached (e.g. remove the object).
     A create that `failure_hook` says fails ends in that failure state instead of `final`.
+    `seconds` replaces the phase's duration (a strict rule's own window).
     """
     setter = apply or (lambda value: setattr(obj, attr, value))
     fail = failure_hook(obj, kind) if failure_hook is not None and phase == "create" else None
@@ -182,7 +183,7 @@ def run(obj: Any, kind: str, phase: str, states: Sequence[str], final: Any,
         if on_done:
             on_done()
 
-    total = duration(kind, phase)
+    total = duration(kind, phase) if seconds is None else seconds
     key = attr if apply is None else getattr(apply, "__name__", attr)
     gen = _bump(obj, key)
     if total <= 0 or not states:

@@ -181,3 +181,23 @@ def test_fargate_profile_rejects_bad_selectors():
         FargateProfile("f", ClusterName="c", PodExecutionRoleArn="arn", Subnets=["s"], Selectors=[{"ns": "x"}])
     with pytest.raises(PlanError, match="1 to 5"):
         FargateProfile("f", ClusterName="c", PodExecutionRoleArn="arn", Subnets=["s"], Selectors=[])
+
+
+def test_updates_wait_for_their_update_id_and_follow_one_another(aws, infra):
+    """async-modify: the cluster may read ACTIVE while an update is InProgress; the tool waits on each
+    update id, so a version upgrade, a logging change and a VPC change in one update are all accepted."""
+    from sandbox import strict
+
+    c, ctx, name, _ = _cluster(aws, infra)
+    eks = aws.client("eks")
+    trips = strict.trips().get("async-modify", 0)
+    vpc = dict(c.properties["ResourcesVpcConfig"], EndpointPublicAccess=False)
+    new = dict(c.properties, Version="1.33", Logging=["api"], ResourcesVpcConfig=vpc)
+    c.update(ctx, name, dict(c.properties), new)
+    got = eks.describe_cluster(name=name)["cluster"]
+    assert got["status"] == "ACTIVE" and got["version"] == "1.33"
+    assert got["resourcesVpcConfig"]["endpointPublicAccess"] is False
+    updates = [eks.describe_update(name=name, updateId=u)["update"] for u in eks.list_updates(name=name)["updateIds"]]
+    assert [u["status"] for u in updates] == ["Successful"] * 3
+    eks.update_cluster_config(name=name, logging={"clusterLogging": [{"types": ["audit"], "enabled": True}]})
+    assert strict.trips().get("async-modify", 0) == trips

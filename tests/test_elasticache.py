@@ -170,3 +170,26 @@ def test_bad_inputs_fail_at_definition():
         ReplicationGroup("r", CacheNodeType="cache.t3.micro", AuthToken="literal")
     with pytest.raises(PlanError, match="must be int"):
         ReplicationGroup("r", CacheNodeType="cache.t3.micro", NumCacheClusters="1")
+
+
+@needs_cache
+def test_modifications_wait_for_modifying_and_follow_one_another(aws, net):
+    """async-modify: each of modify, reshard and replica change returns once the group left `modifying`
+    with the new layout; the next one is then accepted (ElastiCache refuses one while another runs)."""
+    from sandbox import strict
+
+    rg = declare(ReplicationGroup(
+        "redis", CacheNodeType="cache.t3.micro", ClusterMode="enabled", NumNodeGroups=1, ReplicasPerNodeGroup=1,
+        AutomaticFailoverEnabled=True, TransitEncryptionEnabled=False, CacheSubnetGroupName=_subnet_group(aws, net),
+        CacheParameterGroupName="default.redis7.cluster.on"))
+    ctx = aws.ctx("redis")
+    pid, _ = rg.create(ctx, dict(rg.properties))
+    ec = aws.client("elasticache")
+    trips = strict.trips().get("async-modify", 0)
+    new = dict(rg.properties, CacheNodeType="cache.t3.small", NumNodeGroups=2, ReplicasPerNodeGroup=2)
+    rg.update(ctx, pid, dict(rg.properties), new)  # three modifications in a row
+    seen = ec.describe_replication_groups(ReplicationGroupId=pid)["ReplicationGroups"][0]
+    assert seen["Status"] == "available" and seen["CacheNodeType"] == "cache.t3.small"
+    assert [len(g["NodeGroupMembers"]) for g in seen["NodeGroups"]] == [3, 3]
+    ec.modify_replication_group(ReplicationGroupId=pid, SnapshotRetentionLimit=3, ApplyImmediately=True)
+    assert strict.trips().get("async-modify", 0) == trips

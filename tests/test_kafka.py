@@ -141,3 +141,29 @@ def test_bad_inputs_fail_at_definition():
         Cluster("k", KafkaVersion="3.7.x", NumberOfBrokerNodes=3, BrokerNodeGroupInfo=info, EnhancedMonitoring="ALL")
     with pytest.raises(PlanError, match="key=value"):
         Configuration("c", KafkaVersions=["3.7.x"], ServerProperties="just words")
+
+
+@needs_msk
+def test_operations_wait_for_their_cluster_operation(aws, net):
+    """async-modify: the cluster reads ACTIVE while an operation is still PENDING; each operation of an update
+    is waited on by its ClusterOperationArn, so the next one is not refused and the result is there."""
+    from sandbox import strict
+
+    cluster = declare(Cluster(
+        "kafka", KafkaVersion="3.7.x", NumberOfBrokerNodes=2,
+        BrokerNodeGroupInfo={"InstanceType": "kafka.t3.small", "ClientSubnets": net["subnets"],
+                             "SecurityGroups": [net["sg"]], "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 20}}}))
+    ctx = aws.ctx("kafka")
+    arn, _ = cluster.create(ctx, dict(cluster.properties))
+    kafka = aws.client("kafka")
+    trips = strict.trips().get("async-modify", 0)
+    info = dict(cluster.properties["BrokerNodeGroupInfo"], StorageInfo={"EbsStorageInfo": {"VolumeSize": 40}})
+    new = dict(cluster.properties, NumberOfBrokerNodes=4, BrokerNodeGroupInfo=info, EnhancedMonitoring="PER_BROKER")
+    cluster.update(ctx, arn, dict(cluster.properties), new)  # three operations in a row
+    got = kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+    assert got["State"] == "ACTIVE" and got["NumberOfBrokerNodes"] == 4 and got["EnhancedMonitoring"] == "PER_BROKER"
+    assert got["BrokerNodeGroupInfo"]["StorageInfo"]["EbsStorageInfo"]["VolumeSize"] == 40
+    ops = kafka.list_cluster_operations(ClusterArn=arn)["ClusterOperationInfoList"]
+    assert [o["OperationState"] for o in ops] == ["UPDATE_COMPLETE"] * 3
+    kafka.update_monitoring(ClusterArn=arn, CurrentVersion=got["CurrentVersion"], EnhancedMonitoring="DEFAULT")
+    assert strict.trips().get("async-modify", 0) == trips

@@ -138,10 +138,10 @@ def test_shaped_keeps_declared_keys_only():
     assert shaped([{"a": 1, "b": 2}, {"a": 3, "b": 4}], [{"a": 0}]) == [{"a": 1}, {"a": 3}]
 
 
-def test_update_waits_until_processing_ends(aws):
-    """AWS answers UpdateDomainConfig at once and keeps Processing=true through the blue/green
-    deployment; moto never does, so the test plays AWS: Processing stays true for three polls."""
-    from moto.opensearch.models import opensearch_backends
+def test_update_waits_for_its_change_and_the_next_one_follows(aws):
+    """async-modify: right after UpdateDomainConfig the domain still reads Processing=false; the update waits
+    on its ChangeId until COMPLETED, so the domain is done with the new value and a next change is accepted."""
+    from sandbox import strict
 
     subnets, sg, key = _network(aws, zones=1)
     dom = Domain("logs", ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 1},
@@ -149,21 +149,16 @@ def test_update_waits_until_processing_ends(aws):
     dom.stack = "observability"
     ctx = aws.ctx("logs", stack="observability")
     name, _ = dom.create(ctx, dict(dom.properties))
-    domain = opensearch_backends[aws.clients.account_id][aws.region].domains[name]
-    polls = []
-
-    def start_processing(**_):
-        domain.processing = True
-
-    def poll(**_):
-        polls.append(domain.processing)
-        if len(polls) >= 3:
-            domain.processing = False
-
-    aws.clients.add_hook("after-call.opensearch.UpdateDomainConfig", start_processing)
-    aws.clients.add_hook("before-call.opensearch.DescribeDomain", poll)
+    os_ = aws.client("opensearch")
+    trips = strict.trips().get("async-modify", 0)
     new = dict(dom.properties, EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 40})
     dom.update(ctx, name, dict(dom.properties), new)
-    assert polls[:3] == [True, True, True]  # the waiter kept polling while the change ran
-    st = aws.client("opensearch").describe_domain(DomainName=name)["DomainStatus"]
+    st = os_.describe_domain(DomainName=name)["DomainStatus"]
     assert st["Processing"] is False and st["EBSOptions"]["VolumeSize"] == 40
+    change = st["ChangeProgressDetails"]["ChangeId"]
+    progress = os_.describe_domain_change_progress(DomainName=name, ChangeId=change)["ChangeProgressStatus"]
+    assert progress["Status"] == "COMPLETED"
+    newer = dict(new, ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 2})
+    dom.update(ctx, name, new, newer)  # straight after: not refused
+    assert os_.describe_domain(DomainName=name)["DomainStatus"]["ClusterConfig"]["InstanceCount"] == 2
+    assert strict.trips().get("async-modify", 0) == trips

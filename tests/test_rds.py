@@ -169,3 +169,26 @@ def test_bad_inputs_fail_at_definition():
         DBSubnetGroup("s", SubnetIds=["subnet-1"])
     with pytest.raises(PlanError, match="strings or numbers"):
         DBParameterGroup("p", Family="postgres16", Parameters={"x": [1]})
+
+
+def test_update_waits_out_the_modification_and_the_next_one_follows(aws):
+    """async-modify: the status reads "available" for a moment after ModifyDBInstance; the update returns only
+    once the new class is applied, and a second update straight after is not refused."""
+    from sandbox import strict
+
+    db = declare(DBInstance("db", DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="u",
+                            BackupRetentionPeriod=1))
+    ctx = aws.ctx("db")
+    pid, _ = db.create(ctx, dict(db.properties))
+    rds = aws.client("rds")
+    trips = strict.trips().get("async-modify", 0)
+    bigger = dict(db.properties, DBInstanceClass="db.t3.small")
+    db.update(ctx, pid, dict(db.properties), bigger)
+    seen = rds.describe_db_instances(DBInstanceIdentifier=pid)["DBInstances"][0]
+    assert seen["DBInstanceStatus"] == "available" and seen["DBInstanceClass"] == "db.t3.small"
+    assert not seen.get("PendingModifiedValues")
+    db.update(ctx, pid, bigger, dict(bigger, BackupRetentionPeriod=7))  # only a window change: no pending value
+    seen = rds.describe_db_instances(DBInstanceIdentifier=pid)["DBInstances"][0]
+    assert seen["DBInstanceStatus"] == "available" and seen["BackupRetentionPeriod"] == 7
+    rds.modify_db_instance(DBInstanceIdentifier=pid, CopyTagsToSnapshot=False, ApplyImmediately=True)  # not busy
+    assert strict.trips().get("async-modify", 0) == trips

@@ -65,10 +65,12 @@ def check_eks(client: Callable[[str], Any]) -> None:
         assert code(exc) == "ResourceNotFoundException"
 
 
+@pytest.mark.sandbox_rules_off("async-modify")  # checks shapes after each change, not its timing (test_strict_modify.py)
 def test_eks_in_process(aws):
     check_eks(aws.client)
 
 
+@pytest.mark.sandbox_rules_off("async-modify")  # checks shapes after each change, not its timing (test_strict_modify.py)
 def test_eks_nodegroup_version_update(aws):
     eks = aws.client("eks")
     eks.create_cluster(name="c", version="1.31", roleArn=ROLE, resourcesVpcConfig={"subnetIds": ["subnet-a"]})

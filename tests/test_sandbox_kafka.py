@@ -76,6 +76,7 @@ def check_kafka(client: Callable[[str], Any]) -> None:
     assert code(exc) == "NotFoundException"
 
 
+@pytest.mark.sandbox_rules_off("async-modify")  # checks shapes after each change, not its timing (test_strict_modify.py)
 def test_kafka_in_process(aws):
     check_kafka(aws.client)
 

@@ -65,6 +65,7 @@ def test_off_by_default_everything_ready_at_once(aws):
     assert k.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "ACTIVE"
 
 
+@pytest.mark.sandbox_rules_off("async-modify")  # checks shapes after each change, not its timing (test_strict_modify.py)
 def test_msk_creating_then_active_then_deleting_then_gone(aws):
     aws.lifecycle(scale=SCALE)
     k = aws.client("kafka")
@@ -93,6 +94,7 @@ def test_msk_creating_then_active_then_deleting_then_gone(aws):
     assert_took(elapsed, "kafka.cluster", "delete")
 
 
+@pytest.mark.sandbox_rules_off("async-modify")  # checks shapes after each change, not its timing (test_strict_modify.py)
 def test_eks_waits_with_the_tools_poller(aws):
     aws.lifecycle(scale=SCALE)
     eks = aws.client("eks")
@@ -173,6 +175,7 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
     assert os_.describe_domain(DomainName="search")["DomainStatus"]["Endpoint"]
 
 
+@pytest.mark.sandbox_rules_off("async-modify")  # checks shapes after each change, not its timing (test_strict_modify.py)
 def test_elasticache_scaling_is_modifying_for_the_update_time(aws):
     # A window long enough (15 AWS minutes = 1.8 s) that the second call lands inside it on a busy CI worker.
     scale = SCALE * 10

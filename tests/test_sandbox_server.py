@@ -34,7 +34,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[server.Status]
     old = os.environ.get("INFRA_SANDBOX_DIR")
     os.environ["INFRA_SANDBOX_DIR"] = str(tmp_path_factory.mktemp("sandbox"))
     try:
-        st = server.up(lifecycle=False)
+        # The checks read each change's result at once: async-modify's timing is tested in test_strict_modify.py.
+        os.environ["INFRA_SANDBOX_RULES_OFF"] = "async-modify"
+        try:
+            st = server.up(lifecycle=False)
+        finally:
+            os.environ.pop("INFRA_SANDBOX_RULES_OFF", None)
         yield st
         server.down()
     finally:

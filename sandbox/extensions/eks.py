@@ -30,6 +30,7 @@ from moto.eks.models import Cluster, EKSBackend, Nodegroup
 from moto.eks.responses import EKSResponse
 
 from sandbox import lifecycle
+from sandbox.extensions import strict_modify
 from sandbox.extensions._base import add_methods, add_urls, store
 
 CLUSTER = "eks.cluster"
@@ -66,7 +67,10 @@ def _updates(backend: EKSBackend) -> dict[str, dict[str, Any]]:
 
 def _start_update(backend: EKSBackend, obj: Any, cluster: str, nodegroup: str | None, kind: str, utype: str,
                   params: list[dict[str, str]], apply: Callable[[], None]) -> dict[str, Any]:
-    """Record an Update (InProgress), hold `obj` UPDATING for the table's time, then apply and succeed."""
+    """Record an Update (InProgress), hold `obj` UPDATING for its time, then apply and succeed.
+
+    During the async-modify rule's lag the update is InProgress while `obj` still reads ACTIVE."""
+    _refuse_busy(obj, cluster, nodegroup, utype)
     if obj.status != "ACTIVE":
         raise ResourceInUseException(clusterName=cluster, nodegroupName=nodegroup, addonName=None,
                                      message=f"{'Nodegroup' if nodegroup else 'Cluster'} is in {obj.status} "
@@ -81,8 +85,17 @@ def _start_update(backend: EKSBackend, obj: Any, cluster: str, nodegroup: str | 
             apply()
             update["status"] = "Successful"
 
-    lifecycle.run(obj, kind, "update", ["UPDATING"], "ACTIVE", apply=set_status)
+    strict_modify.start(obj, kind, ["UPDATING"], "ACTIVE", set_status)
+    obj.__dict__["_sandbox_update_id"] = update["id"]
     return update
+
+
+def _refuse_busy(obj: Any, cluster: str, nodegroup: str | None, utype: str) -> None:
+    """EKS runs one update at a time per cluster or node group, whatever the status reads meanwhile."""
+    strict_modify.refuse_if_busy(obj, lambda: ResourceInUseException(
+        clusterName=cluster, nodegroupName=nodegroup, addonName=None,
+        message=f"Cannot {utype} because {'nodegroup ' + nodegroup if nodegroup else 'cluster ' + cluster} "
+                f"currently has update {obj.__dict__.get('_sandbox_update_id')} in progress"))
 
 
 def update_cluster_version(backend: EKSBackend, name: str, version: str) -> dict[str, Any]:
@@ -255,6 +268,7 @@ def delete_nodegroup(self: EKSBackend, original: Callable[..., Any], cluster_nam
 def update_nodegroup_config(self: EKSBackend, original: Callable[..., Any], cluster_name: str,
                             nodegroup_name: str, **kw: Any) -> dict[str, Any]:
     ng = _nodegroup(self, cluster_name, nodegroup_name)
+    _refuse_busy(ng, cluster_name, nodegroup_name, "ConfigUpdate")
     if ng.status != "ACTIVE":
         raise ResourceInUseException(clusterName=cluster_name, nodegroupName=nodegroup_name, addonName=None,
                                      message=f"Nodegroup is in {ng.status} status.")
@@ -272,7 +286,8 @@ def update_nodegroup_config(self: EKSBackend, original: Callable[..., Any], clus
         if state == "ACTIVE":
             update["status"] = "Successful"
 
-    lifecycle.run(ng, NODEGROUP, "update", ["UPDATING"], "ACTIVE", apply=set_status)
+    strict_modify.start(ng, NODEGROUP, ["UPDATING"], "ACTIVE", set_status)
+    ng.__dict__["_sandbox_update_id"] = update["id"]
     return update
 
 

@@ -28,6 +28,7 @@ from moto.elasticache.models import CacheSubnetGroup, ElastiCacheBackend
 from moto.elasticache.responses import ElastiCacheResponse
 
 from sandbox import lifecycle
+from sandbox.extensions import strict_modify
 from sandbox.extensions._base import add_methods, store
 
 CLUSTER = "elasticache.cachecluster"
@@ -265,6 +266,8 @@ class _Responses:
         cluster = backend.cache_clusters.get(cid)
         if cluster is None:
             raise CacheClusterNotFound(cid)
+        strict_modify.refuse_if_busy(cluster, lambda: InvalidCacheClusterState(
+            f"Cache cluster {cid} is not in available state."))
         if cluster.cache_cluster_status != "available":
             raise InvalidCacheClusterState(f"Cache cluster {cid} is not in available state "
                                            f"({cluster.cache_cluster_status}).")
@@ -298,6 +301,7 @@ class _Responses:
         group = backend.replication_groups.get(rid)
         if group is None:
             raise ReplicationGroupNotFound(rid)
+        _refuse_busy(group)
         if group.status != "available":
             raise InvalidReplicationGroupState(f"Replication group {rid} is not in available state ({group.status}).")
         failover = self._get_bool_param("AutomaticFailoverEnabled")
@@ -334,7 +338,8 @@ class _Responses:
             group.log_delivery_configurations = group._get_log_delivery_configurations(logs)
         pending = {k: v for k, v in (("CacheNodeType", self._get_param("CacheNodeType")),
                                      ("EngineVersion", self._get_param("EngineVersion"))) if v is not None}
-        if pending and self._get_bool_param("ApplyImmediately"):
+        if self._get_bool_param("ApplyImmediately"):
+            # Every change applied now takes the group through `modifying` (the node type and engine at its end).
             _apply_later(group, GROUP, "status", pending,
                          {"CacheNodeType": "cache_node_type", "EngineVersion": "engine_version"})
         elif pending:
@@ -445,6 +450,7 @@ def _scalable(backend: ElastiCacheBackend, rid: str, apply_immediately: bool | N
     group = backend.replication_groups.get(rid)
     if group is None:
         raise ReplicationGroupNotFound(rid)
+    _refuse_busy(group)
     if group.status != "available":
         raise InvalidReplicationGroupState(f"Replication group {rid} is not in available state ({group.status}).")
     if apply_immediately is not True:
@@ -460,7 +466,13 @@ def _scale_later(group: Any, change: Callable[[], None]) -> None:
             change()
             group.pending_modified_values = {}
 
-    lifecycle.run(group, GROUP, "update", ["modifying"], "available", apply=set_status)
+    strict_modify.start(group, GROUP, ["modifying"], "available", set_status)
+
+
+def _refuse_busy(group: Any) -> None:
+    """A second modification while one runs (even while the status still reads `available`)."""
+    strict_modify.refuse_if_busy(group, lambda: InvalidReplicationGroupState(
+        f"Replication group {group.replication_group_id} is not in available state."))
 
 
 def _domain(group: Any) -> str:
@@ -610,7 +622,7 @@ def _apply_later(obj: Any, kind: str, status_attr: str, pending: dict[str, Any],
                 setattr(obj, attrs[k], v)
             obj.pending_modified_values = {}
 
-    lifecycle.run(obj, kind, "update", ["modifying"], "available", apply=set_status)
+    strict_modify.start(obj, kind, ["modifying"], "available", set_status)
 
 
 def _decorate_cluster(backend: ElastiCacheBackend, cluster: Any) -> None:

@@ -19,6 +19,7 @@ from moto.kafka.models import FakeKafkaCluster, KafkaBackend, kafka_backends
 from moto.kafka.responses import KafkaResponse
 
 from sandbox import lifecycle
+from sandbox.extensions import strict_modify
 from sandbox.extensions._base import AwsJsonError, add_methods, add_urls, body, iso, now, store, token
 
 KIND = "kafka.cluster"
@@ -167,7 +168,12 @@ def _fix_active_operation(backend: KafkaBackend, cluster: FakeKafkaCluster, info
 
 def _operation(backend: KafkaBackend, cluster: FakeKafkaCluster, op_type: str,
                source: dict[str, Any], target: dict[str, Any], apply: Callable[[], None]) -> str:
-    """Start a cluster operation: UPDATING (operation UPDATE_IN_PROGRESS) for the table's time, then ACTIVE."""
+    """Start a cluster operation: UPDATING (operation UPDATE_IN_PROGRESS) for its time, then ACTIVE.
+
+    The operation is PENDING, and the cluster still ACTIVE, during the async-modify rule's lag."""
+    strict_modify.refuse_if_busy(cluster, lambda: BadRequest(
+        f"The request is invalid because the cluster {cluster.arn} is in UPDATING state: "
+        "another cluster operation is in progress."))
     _check_active(cluster)
     arn = (f"arn:aws:kafka:{backend.region_name}:{backend.account_id}:cluster-operation/"
            f"{cluster.cluster_name}/{cluster.cluster_id}/{uuid.uuid4()}")
@@ -186,7 +192,7 @@ def _operation(backend: KafkaBackend, cluster: FakeKafkaCluster, op_type: str,
             op["operationState"] = "UPDATE_COMPLETE"
             op["endTime"] = iso(now())
 
-    lifecycle.run(cluster, KIND, "update", ["UPDATING"], "ACTIVE", apply=set_state)
+    strict_modify.start(cluster, KIND, ["UPDATING"], "ACTIVE", set_state)
     return arn
 
 
