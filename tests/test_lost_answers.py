@@ -91,3 +91,45 @@ def test_dev_main_apply_with_lost_answers_makes_no_second_copy(aws):
     infra("destroy", "--env", ENV, "--auto-approve")
     assert counts(aws) == Counter()
     assert json.loads(infra("scan", "--env", ENV, "--json").stdout)["orphans"] == []
+
+
+def build_net(env: str):
+    from orchestrator.model import Plan
+    from plans.genai_demo.profiles import profile
+    from resources.ec2 import SecurityGroup, Subnet, Vpc
+
+    p = profile(env)
+    plan = Plan(project="genai-demo", env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
+    s = plan.stack("main")
+    vpc = s.add(Vpc("vpc", CidrBlock="10.40.0.0/16"))
+    s.add(Subnet("subnet_a", VpcId=vpc["VpcId"], CidrBlock="10.40.1.0/24", AvailabilityZone=f"{p['region']}a"),
+          SecurityGroup("app_sg", VpcId=vpc["VpcId"]))
+    return plan
+
+
+def test_destroy_deletes_untracked_copies_tagged_with_its_addresses(aws):
+    """An untracked copy inside the VPC (what a blind retry left) goes with its address, before the VPC."""
+    from tests.fakes import install_plan
+
+    plan = install_plan("genai_demo_lost_copies", build_net)
+    infra("apply", "--plan", plan, "--env", ENV, "--auto-approve")
+    ec2 = aws.client("ec2")
+    [vpc] = ec2.describe_vpcs(Filters=tagged(ENV))["Vpcs"]
+
+    def tags(address: str) -> list[dict]:
+        t = {"infra:project": "genai-demo", "infra:env": ENV, "infra:stack": "main", "infra:address": address}
+        return [{"Key": k, "Value": v} for k, v in t.items()]
+
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.40.2.0/24", TagSpecifications=[
+        {"ResourceType": "subnet", "Tags": tags("main.subnet_a")}])["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="copy", Description="copy", VpcId=vpc["VpcId"], TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": tags("main.app_sg")}])["GroupId"]
+    orphans = {o["arn"].rsplit("/", 1)[-1] for o in
+               json.loads(infra("scan", "--plan", plan, "--env", ENV, "--json").stdout)["orphans"]}
+    assert orphans == {subnet, sg}
+
+    out = infra("destroy", "--plan", plan, "--env", ENV, "--auto-approve")
+    assert f"main.subnet_a: also deleting 1 untracked copy tagged with it: {subnet}" in out.output
+    assert "DependencyViolation" not in out.output  # the VPC went at once: nothing left inside it
+    assert counts(aws) == Counter()
+    assert json.loads(infra("scan", "--plan", plan, "--env", ENV, "--json").stdout)["orphans"] == []
