@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from botocore.exceptions import HTTPClientError
+
 
 class InfraError(Exception):
     """Base of every error the CLI prints as one clear paragraph (exit 1)."""
@@ -62,6 +64,23 @@ GENERIC_NOT_FOUND = frozenset({
 })
 
 
+# Answers that say the thing a create was making is there already (a retry of a create AWS carried
+# out, or a resumed run): the engine adopts it when find() shows it carries its own address tag.
+ALREADY_EXISTS = frozenset({
+    "EntityAlreadyExists", "BucketAlreadyOwnedByYou", "InvalidGroup.Duplicate", "InvalidPermission.Duplicate",
+    "AlreadyExistsException", "ResourceAlreadyExistsException", "ParameterAlreadyExists", "RouteAlreadyExists",
+    "NetworkAclEntryAlreadyExists", "DBInstanceAlreadyExists", "DBSubnetGroupAlreadyExists",
+    "DBParameterGroupAlreadyExists", "CacheSubnetGroupAlreadyExists", "CacheParameterGroupAlreadyExists",
+    "ReplicationGroupAlreadyExists", "DuplicateLoadBalancerName", "DuplicateTargetGroupName", "DuplicateListener",
+    "WAFDuplicateItemException", "RepositoryAlreadyExistsException", "InvalidKeyPair.Duplicate",
+})
+# Codes AWS also gives for other conflicts: "already exists" only when the message says so.
+ALREADY_EXISTS_BY_MESSAGE = frozenset({
+    "ConflictException", "ResourceInUseException", "ResourceInUse", "InvalidRequestException",
+    "ResourceExistsException", "InvalidParameterException", "ValidationException",
+})
+
+
 def error_code(exc: BaseException) -> str | None:
     resp = getattr(exc, "response", None)
     if isinstance(resp, dict):
@@ -96,8 +115,26 @@ def is_eventual(exc: BaseException) -> bool:
     return error_code(exc) in EVENTUAL
 
 
+def is_already_exists(exc: BaseException) -> bool:
+    code = error_code(exc)
+    if code is None:
+        return False
+    if code in ALREADY_EXISTS or code.endswith(("AlreadyExists", "AlreadyExistsException", "AlreadyExistsFault")):
+        return True
+    return code in ALREADY_EXISTS_BY_MESSAGE and re.search(r"already exists", error_message(exc), re.I) is not None
+
+
+def is_lost_answer(exc: BaseException) -> bool:
+    """The request may have reached AWS and been carried out, but no answer came back (a read
+    timeout, a connection closed mid-call): botocore's HTTPClientError family. Connect-phase
+    errors (botocore's ConnectionError family) never sent the request and are not this."""
+    return isinstance(exc, HTTPClientError)
+
+
 def classify(exc: BaseException, not_found: Iterable[str] = ()) -> str:
-    """One of: not_found, throttle, dependency, eventual, fatal."""
+    """One of: not_found, throttle, dependency, eventual, lost (no answer to a sent request), fatal."""
+    if is_lost_answer(exc):
+        return "lost"
     if is_not_found(exc, not_found):
         return "not_found"
     if is_throttle(exc):

@@ -27,6 +27,7 @@ from core.errors import (
     classify,
     error_code,
     error_message,
+    is_already_exists,
     matching,
 )
 from orchestrator.executor import Outcome, Step, Walker
@@ -57,6 +58,9 @@ class RetryPolicy:
     - on delete, "still in use": the type's dependency budget;
     - the generic "eventual" codes (core.errors.EVENTUAL) that no entry claims: a short budget
       only, so a plainly invalid request fails in seconds instead of minutes;
+    - a lost answer (the request was sent, the connection timed out or closed: botocore does not
+      retry those for creates, orchestrator/aws.py NoBlindRetry): a few attempts, as throttling;
+      the create step looks with find() before it tries again;
     - anything else is fatal at once.
 
     It also counts the retries made, by cause, with botocore's own (reported by the response
@@ -76,7 +80,7 @@ class RetryPolicy:
 
     def create(self, fn: Callable[[], Any], not_found: tuple[str, ...] = (), *, catalogue: tuple[Retry, ...] = (),
                address: str = "", phase: str = "create") -> Any:
-        """Creates and updates: the call made nothing, so trying again is safe."""
+        """Creates and updates: the caller makes trying again safe (a create looks with find() first)."""
         return self.run(fn, phase, catalogue=catalogue, not_found=not_found, address=address)
 
     def delete(self, fn: Callable[[], Any], *, catalogue: tuple[Retry, ...] = (), address: str = "",
@@ -97,7 +101,7 @@ class RetryPolicy:
     def run(self, fn: Callable[[], Any], phase: str, *, catalogue: tuple[Retry, ...] = (),
             not_found: tuple[str, ...] = (), address: str = "", dependency_seconds: float = 300.0) -> Any:
         first: dict[str, float] = {}  # budget key -> when it was first met
-        throttles = 0
+        tries: dict[str, int] = {}  # attempts so far of the causes counted by attempts
         backoff = self.initial
         cap = self.maximum if self.maximum is not None else 20.0 * self.initial
         while True:
@@ -108,9 +112,9 @@ class RetryPolicy:
                 if cause is None:
                     raise
                 now = time.monotonic()
-                if cause == "throttle":
-                    throttles += 1
-                    if throttles >= self.attempts:
+                if cause in ("throttle", "lost"):
+                    tries[cause] = tries.get(cause, 0) + 1
+                    if tries[cause] >= self.attempts:
                         raise
                 else:
                     since = first.setdefault(key, now)
@@ -129,8 +133,8 @@ class RetryPolicy:
         if entry is not None:
             return "eventual" if phase != "delete" else "dependency", f"{entry.code}:{entry.message}", entry.seconds
         kind = classify(exc, not_found)
-        if kind == "throttle":
-            return "throttle", "throttle", 0.0
+        if kind in ("throttle", "lost"):
+            return kind, kind, 0.0
         if kind == "dependency" and phase == "delete":
             budget = self.dependency_seconds if self.dependency_seconds is not None else dependency_seconds
             return "dependency", "dependency", budget
@@ -208,6 +212,9 @@ class Applier:
         self.retry = retry or RetryPolicy()
         self.on_event = on_event or (lambda *_: None)
         self.weight = weight  # address -> priority weight; default: how long AWS usually takes (_step_weight)
+        # address -> physical ids of untracked copies tagged with it (orchestrator/day2.untracked_copies):
+        # a delete removes them after the tracked one.
+        self.copies: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self.walker: Walker | None = None
 
@@ -273,13 +280,24 @@ class Applier:
         attempts = [0]
 
         def once() -> tuple[str, dict[str, Any]] | str:
-            # A retried create may follow a call that did part of its work: look before creating again.
+            # A retried create may follow a call that did part of its work, or whose answer was lost
+            # after AWS acted: look before creating again.
             attempts[0] += 1
             if attempts[0] > 1:
                 again = r.find(ctx)
                 if again is not None:
                     return self._adopt(r, change, ctx, again, props, stored)
-            return r.create(ctx, props)
+            try:
+                return r.create(ctx, props)
+            except Exception as exc:
+                # "Already exists" about what find() shows carrying this address's tag is this
+                # create's own work (a retry of a call AWS carried out): adopt it, never fail on it.
+                if not is_already_exists(exc):
+                    raise
+                mine = r.find(ctx)
+                if mine is None:
+                    raise
+                return self._adopt(r, change, ctx, mine, props, stored)
 
         try:
             result = self.retry.create(once, type(r).not_found, catalogue=type(r).retries, address=change.address)
@@ -368,6 +386,10 @@ class Applier:
         pid = rec.physical_id
         self.retry.delete(lambda: r.delete(ctx, pid), catalogue=type(r).retries, address=change.address,
                           dependency_seconds=type(r).dependency_seconds)
+        for copy in self.copies.get(change.address, ()):
+            if copy != pid:  # an untracked copy with this address's tag: its parent's delete waits for it
+                self.retry.delete(lambda c=copy: r.delete(ctx, c), catalogue=type(r).retries,
+                                  address=change.address, dependency_seconds=type(r).dependency_seconds)
         self.store.remove(change.address, "delete")
         with self._lock:
             self.outputs.pop(change.address, None)

@@ -31,7 +31,7 @@ from botocore.exceptions import (
     WaiterError,
 )
 
-from core.errors import AwsError, FailedState
+from core.errors import AwsError, FailedState, is_lost_answer
 from orchestrator.executor import REAL, Clock, lend_slot
 
 # Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.
@@ -46,6 +46,58 @@ READ_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Scan", 
 
 def is_mutating(operation: str) -> bool:
     return not operation.startswith(READ_PREFIXES)
+
+
+# Calls that add something new each time they run: run twice, they make a second copy (or answer
+# "already exists"). CreateTags sets tags and may run twice.
+CREATE_PREFIXES = ("Create", "Run", "Allocate", "Request", "Import", "Copy", "Authorize")
+REPEATABLE = frozenset({"CreateTags", "CreateOrUpdateTags"})
+TOKEN_NAMES = frozenset({"clienttoken", "clientrequesttoken", "idempotencytoken"})
+_TOKEN_SENT = "infra:idempotency-token-sent"
+
+
+def makes_new(operation: str) -> bool:
+    return operation.startswith(CREATE_PREFIXES) and operation not in REPEATABLE
+
+
+@cache
+def _token_member(model: Any) -> tuple[str, bool] | None:
+    """(member name, filled in by botocore when absent) of an operation's idempotency token."""
+    shape = model.input_shape
+    for name, member in (shape.members.items() if shape is not None else ()):
+        if member.metadata.get("idempotencyToken"):
+            return name, True
+        if name.lower() in TOKEN_NAMES:
+            return name, False
+    return None
+
+
+class NoBlindRetry:
+    """botocore handlers: a create whose answer was lost is not sent again blindly.
+
+    botocore retries a call whose connection timed out or closed after the request was sent
+    (ReadTimeoutError, ConnectionClosedError) as it retries throttling. For a create that AWS may
+    already have carried out, that second request makes a second copy, unless it carries an
+    idempotency token (then AWS answers the first result). So for a create without a token the
+    connection error goes up to the engine instead, which looks with find() before it tries
+    again. Connect-phase errors (nothing was sent) and throttling keep botocore's retries.
+
+    `mark` (before-parameter-build) notes in the call's context whether a token goes with it;
+    `__call__` (needs-retry, registered first) raises the caught error to end the call, which is
+    how a handler stops botocore's retry loop (a None answer lets the next handler decide).
+    """
+
+    def mark(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        member = _token_member(model)
+        context[_TOKEN_SENT] = member is not None and (member[1] or bool(params.get(member[0])))
+
+    def __call__(self, caught_exception: BaseException | None = None, operation: Any = None,
+                 request_dict: dict[str, Any] | None = None, **_: Any) -> None:
+        if caught_exception is None or operation is None or not is_lost_answer(caught_exception):
+            return None
+        if not makes_new(operation.name) or (request_dict or {}).get("context", {}).get(_TOKEN_SENT):
+            return None
+        raise caught_exception
 
 
 @cache
@@ -87,6 +139,11 @@ class Clients:
             c = self._clients.get(service)
             if c is None:
                 c = self.session.client(service, config=self.config, endpoint_url=self.endpoint_url)
+                veto = NoBlindRetry()
+                sid = c.meta.service_model.service_id.hyphenize()
+                c.meta.events.register(f"before-parameter-build.{sid}", veto.mark)
+                # First among the service's own handlers (botocore's retry handler is registered there).
+                c.meta.events.register_first(f"needs-retry.{sid}", veto)
                 for event, fn in self._hooks:
                     c.meta.events.register(event, fn)
                 self._clients[service] = c

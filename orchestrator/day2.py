@@ -314,6 +314,7 @@ class ScanResult:
     orphans: list[Found] = field(default_factory=list)
     known: list[Found] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # listers that failed (permissions, unsupported region)
+    gone: list[Found] = field(default_factory=list)  # still listed, but deleted (a NAT "deleted", a key pending)
 
     def by_service(self) -> dict[str, list[Found]]:
         out: dict[str, list[Found]] = {}
@@ -342,6 +343,15 @@ def id_candidates(arn: str) -> list[str]:
 
 
 Lister = Callable[[Any], Iterator[tuple[str, dict[str, str]]]]
+
+# What AWS makes itself from a resource, copying its tags, and deletes with it: not an orphan.
+# RDS automated snapshots are named rds:<instance>-<date> (CopyTagsToSnapshot copies the tags).
+AWS_MADE: tuple[tuple[str, str, str], ...] = (("rds", "snapshot", r"^rds:"),)
+
+
+def aws_made(arn: str) -> bool:
+    service, rtype, rest = arn_parts(arn)
+    return any(service == s and rtype == t and re.match(pattern, rest) for s, t, pattern in AWS_MADE)
 
 
 def _kv(tags: Iterable[Mapping[str, str]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
@@ -390,6 +400,8 @@ def scan(ws: Workspace, listers: Mapping[str, Lister] | None = None) -> ScanResu
     planned = set(ws.full_graph)
     by_arn = arn_types()
     for arn, tags in sorted(seen.items()):
+        if aws_made(arn):
+            continue
         service, rtype, _ = arn_parts(arn)
         f = Found(arn=arn, service=service, tags=tags)
         f.known_as = next((known[c] for c in id_candidates(arn) if c in known), None)
@@ -402,6 +414,60 @@ def scan(ws: Workspace, listers: Mapping[str, Lister] | None = None) -> ScanResu
         else:
             f.type = by_arn.get((service, rtype))
         (out.known if f.known_as else out.orphans).append(f)
+    out.gone = [f for f in out.orphans if _alive(ws, f) is False]
+    out.orphans = [f for f in out.orphans if f not in out.gone]
+    return out
+
+
+def _alive(ws: Workspace, f: Found) -> bool | None:
+    """Whether an orphan still exists as its type reads it: False when a form of its id reads as gone
+    (listers still show a deleted NAT gateway, a key pending deletion), None when nothing can tell."""
+    if f.type is None:
+        return None
+    try:
+        r = lookup_type(f.type).ghost("orphan", "main")
+        ctx = ws.applier(nx.DiGraph(), {}, {}).ctx(f.address if f.address and "." in f.address else "main.orphan")
+    except InfraError:
+        return None
+    answered = False
+    for cand in id_candidates(f.arn):
+        try:
+            if r.read(ctx, cand) is not None:
+                return True
+            answered = True
+        except Exception:  # noqa: BLE001 - a malformed candidate: try the next form
+            continue
+    return False if answered else None
+
+
+def untracked_copies(ws: Workspace, p: Plan, records: Mapping[str, Record]) -> dict[str, list[str]]:
+    """{address being deleted: physical ids of resources tagged with it that no record holds}.
+
+    A create whose answer was lost after AWS acted, retried blindly, leaves such a copy: tagged as the
+    tracked one, unknown to the state. Destroy deletes them with their address (after its dependents,
+    before its parent), so the parent's delete does not wait minutes on DependencyViolation. Only a
+    copy whose ARN kind is the record's type (or unknown) and that reads as that type is taken.
+    """
+    going = {a for a, c in p.changes.items() if c.action == "delete" and a in records}
+    if not going:
+        return {}
+    res = scan(ws)
+    out: dict[str, list[str]] = {}
+    held = {rec.physical_id for rec in records.values() if rec.physical_id}
+    for f in res.orphans:
+        addr = f.address
+        if addr not in going:
+            continue
+        rec = records[addr]
+        service, rtype, _ = arn_parts(f.arn)
+        if ARN_TYPES.get((service, rtype), rec.type) != rec.type:
+            continue  # tagged with the address, but another kind of thing
+        stack, name = addr.split(".", 1)
+        r = lookup_type(rec.type).ghost(name, stack, rec.props)
+        ctx = ws.applier(nx.DiGraph(), dict(records), {}).ctx(addr, props=rec.props)
+        pid = _resolve_pid(r, ctx, f)
+        if pid is not None and pid not in held:
+            out.setdefault(addr, []).append(pid)
     return out
 
 

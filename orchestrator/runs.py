@@ -237,9 +237,14 @@ class Workspace:
                             + f"\nDestroy {', '.join(stacks)} first, or select all of them together.")
 
     def execute(self, p: Plan, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
-                on_event: Callable[[str, str, Any], None] | None = None) -> Report:
-        """Run the changes; SIGINT/SIGTERM stop dispatching and let what is in flight finish and be recorded."""
+                on_event: Callable[[str, str, Any], None] | None = None,
+                copies: dict[str, list[str]] | None = None) -> Report:
+        """Run the changes; SIGINT/SIGTERM stop dispatching and let what is in flight finish and be recorded.
+
+        `copies` (a destroy's): untracked resources tagged with an address being deleted, deleted with it.
+        """
         applier = self.applier(g, records, external, on_event)
+        applier.copies = dict(copies or {})
         with interrupt.Guard(on_abandon=self.store.release) as guard:
             guard.executing = True
             report = applier.run(p, self.opts.parallelism, stop=guard.stop)
@@ -264,9 +269,27 @@ def run_changes(ws: Workspace, operation: str, *, confirm: Callable[[Plan], bool
             sync_lifecycle(ws.store, records, p.lifecycle_updates)
             if not p.has_changes or not confirm(p):
                 return p, None
-            return p, ws.execute(p, g, records, external, on_event=on_event)
+            copies = _untracked_copies(ws, p, records, warn) if plan_kw.get("destroy") else {}
+            return p, ws.execute(p, g, records, external, on_event=on_event, copies=copies)
     finally:
         store.release()
+
+
+def _untracked_copies(ws: Workspace, p: Plan, records: dict[str, Record],
+                      warn: Callable[[str], None]) -> dict[str, list[str]]:
+    """What `infra scan` finds tagged with an address the destroy deletes (day2.untracked_copies);
+    a scan that fails leaves the destroy as it was, with a warning."""
+    from orchestrator import day2
+
+    try:
+        found = day2.untracked_copies(ws, p, records)
+    except Exception as exc:  # noqa: BLE001 - the scan is an extra; the destroy itself must go on
+        warn(f"could not look for untracked copies ({type(exc).__name__}: {exc}); run `infra scan` after")
+        return {}
+    for addr, pids in sorted(found.items()):
+        warn(f"{addr}: also deleting {len(pids)} untracked cop{'y' if len(pids) == 1 else 'ies'} tagged with it: "
+             + ", ".join(pids))
+    return found
 
 
 def sync_lifecycle(store: DynamoStateStore, records: dict[str, Record], updates: dict[str, dict[str, Any]]) -> None:

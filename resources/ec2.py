@@ -244,14 +244,17 @@ class KeyedEc2Resource(Ec2Resource):
 
     Their identity is a deterministic key built from their properties, so
     find() looks the key up instead of a tag. find() takes the resolved
-    properties when the caller has them (`find(ctx, props)`); without them it
-    falls back to the declaration, which works once its Refs are plain values.
+    properties from the caller (`find(ctx, props)`) or the ctx (the engine
+    resolves them for each step); without either it falls back to the
+    declaration, which works once its Refs are plain values.
     """
 
     key_props: ClassVar[tuple[str, ...]] = ()
 
     def find(self, ctx: Ctx, props: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
-        props = dict(props if props is not None else self.properties)
+        if props is None:
+            props = dict(ctx.props) if _resolved(dict(ctx.props), self.key_props) else self.properties
+        props = dict(props)
         if not _resolved(props, self.key_props):
             return None
         pid = self.key_of(props)

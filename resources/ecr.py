@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, on_write
-from resources.base import Ctx, P, Resource, one_of, tag_changes, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list
 
 
 def keep_last_images(count: int, description: str | None = None) -> dict[str, Any]:
@@ -180,6 +180,9 @@ class Repository(Resource):
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         name = self.repository_name(ctx)
-        if self._describe(ctx, name) is None:
+        repo = self._describe(ctx, name)
+        if repo is None:
             return None
-        return name, self.outputs_of(ctx, name)
+        # Tags come with CreateRepository: untagged (or another address's) is not ours to adopt.
+        tags = tag_dict(ctx.client("ecr").list_tags_for_resource(resourceArn=repo["repositoryArn"]).get("tags"))
+        return (name, self.outputs_of(ctx, name)) if owned_by(tags, ctx) else None

@@ -323,9 +323,12 @@ class Role(BatchRead, IamResource):
         self.ignore_gone(iam.delete_role, RoleName=physical_id)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        """By name, and only when its tags (given at create) say it is this address's: a role of
+        that name made by hand is never adopted, even after CreateRole answered EntityAlreadyExists."""
         name = self.role_name(ctx)
         try:
-            return name, self.outputs_of(ctx, name)
+            tags = tag_dict(ctx.client("iam").list_role_tags(RoleName=name)["Tags"])
+            return (name, self.outputs_of(ctx, name)) if owned_by(tags, ctx) else None
         except Exception as exc:
             if self.gone(exc):
                 return None
