@@ -460,7 +460,7 @@ def untracked_copies(ws: Workspace, p: Plan, records: Mapping[str, Record]) -> d
             continue
         rec = records[addr]
         service, rtype, _ = arn_parts(f.arn)
-        if ARN_TYPES.get((service, rtype), rec.type) != rec.type:
+        if arn_types().get((service, rtype), rec.type) != rec.type:
             continue  # tagged with the address, but another kind of thing
         stack, name = addr.split(".", 1)
         r = lookup_type(rec.type).ghost(name, stack, rec.props)
