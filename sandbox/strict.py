@@ -185,4 +185,7 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown(), end="")
+    # Run as a script this module is __main__, not sandbox.strict, where the extensions declare their rules.
+    from sandbox import strict as _registry
+
+    print(_registry.markdown(), end="")
