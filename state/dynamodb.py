@@ -22,6 +22,8 @@ from typing import Any
 from core.errors import LockError, StateError, error_code, error_message
 
 DEFAULT_TABLE = "genai-infra-state"
+# How long a new table's "Backups are being enabled" is waited out (Terraform: updateTableContinuousBackupsTimeout).
+PITR_SECONDS = 1200.0
 LOCK_SK = "#lock"
 META_SK = "#meta"
 
@@ -157,6 +159,7 @@ class DynamoStateStore:
         self._queue_lock = threading.Lock()
         self._queue: list[_Write] = []
         self._serial: int | None = None  # known while we hold the lease
+        self.pitr_attempts = 0  # UpdateContinuousBackups calls made by ensure_pitr (tests read it)
 
     # -- table ------------------------------------------------------------------------
 
@@ -177,14 +180,50 @@ class DynamoStateStore:
             )
             self.db.get_waiter("table_exists").wait(TableName=self.table,
                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-            self.db.update_continuous_backups(TableName=self.table,
-                                              PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            self.ensure_pitr()
             return
         keys = {(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]}
         if keys != {("pk", "HASH"), ("sk", "RANGE")}:
             raise StateError(f"state table {self.table!r} exists but has key schema {sorted(keys)}, not "
                              "pk (HASH) + sk (RANGE): it is not a genai-infra state table. Use --state-table to "
                              "name another table")
+        self.ensure_pitr()  # a first run cut off between CreateTable and PITR left it without
+
+    def _pitr_status(self) -> str:
+        desc = self.db.describe_continuous_backups(TableName=self.table)["ContinuousBackupsDescription"]
+        return desc.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED")
+
+    def ensure_pitr(self) -> None:
+        """Point-in-time recovery on: the state is the only record of what exists, so it must be restorable.
+
+        A table created moments ago refuses (ContinuousBackupsUnavailableException, "Backups are being
+        enabled") until DynamoDB has set up its backups; that answer is retried for PITR_SECONDS, as
+        Terraform does (dynamodb/table.go updatePITR), and success is what DescribeContinuousBackups says,
+        not that the call returned.
+        """
+        if self._pitr_status() == "ENABLED":
+            return
+        scale = float(os.environ.get("INFRA_RETRY_SCALE", "1") or 1)
+        delay = float(os.environ.get("INFRA_RETRY_INITIAL", "1") or 1)
+        cap, deadline = 20 * delay, time.monotonic() + PITR_SECONDS * scale
+        while True:
+            self.pitr_attempts += 1
+            try:
+                self.db.update_continuous_backups(
+                    TableName=self.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            except Exception as exc:
+                if not (error_code(exc) == "ContinuousBackupsUnavailableException"
+                        and "backups are being enabled" in error_message(exc).lower()):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StateError(f"state table {self.table!r}: DynamoDB still refuses to turn on point-in-time "
+                                     f"recovery after {PITR_SECONDS * scale:.0f} s ({error_message(exc)}); the "
+                                     "next command tries again") from exc
+            else:
+                if self._pitr_status() in ("ENABLED", "ENABLING"):
+                    return
+            time.sleep(delay)
+            delay = min(cap, delay * 2)
 
     def pk(self, stack: str) -> str:
         return f"{self.project}#{self.env}#{stack}"

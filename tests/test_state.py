@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from core.errors import LockError, StateError
 from state.dynamodb import DynamoStateStore, Record
@@ -22,6 +23,52 @@ def test_table_created_with_encryption_pitr_and_on_demand(aws):
     assert t["SSEDescription"]["Status"] in ("ENABLED", "ENABLING")
     pitr = ddb.describe_continuous_backups(TableName="state-test")["ContinuousBackupsDescription"]
     assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def _pitr(aws, table="state-test"):
+    desc = aws.client("dynamodb").describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    return desc["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+
+
+def _raw_state_table(aws, table="state-test"):
+    aws.client("dynamodb").create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+
+
+def test_rule_dynamodb_pitr_new_table(aws):
+    """Raw boto3: PITR is refused on a table created moments ago, and accepted once its window has passed."""
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=0.3)
+    _raw_state_table(aws)
+    ddb = aws.client("dynamodb")
+    spec = {"PointInTimeRecoveryEnabled": True}
+    with pytest.raises(ClientError) as exc:
+        ddb.update_continuous_backups(TableName="state-test", PointInTimeRecoverySpecification=spec)
+    assert exc.value.response["Error"]["Code"] == "ContinuousBackupsUnavailableException"
+    assert "Backups are being enabled for the table: state-test" in exc.value.response["Error"]["Message"]
+    assert _pitr(aws) == "DISABLED"
+    time.sleep(0.4)
+    ddb.update_continuous_backups(TableName="state-test", PointInTimeRecoverySpecification=spec)
+    assert _pitr(aws) == "ENABLED"
+
+
+def test_first_creation_enables_pitr_through_the_new_tables_refusal(aws):
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=0.3)
+    before = aws.rules.trips().get("dynamodb-pitr-new-table", 0)
+    s = store(aws)
+    assert _pitr(aws) == "ENABLED"
+    assert aws.rules.trips().get("dynamodb-pitr-new-table", 0) > before and s.pitr_attempts > 1
+
+
+def test_a_rerun_enables_pitr_on_a_table_left_without_it(aws):
+    """A first run cut off between CreateTable and PITR: the next one finds the table and still turns PITR on."""
+    _raw_state_table(aws)
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=0.0)
+    assert _pitr(aws) == "DISABLED"
+    s = store(aws)
+    assert _pitr(aws) == "ENABLED" and s.pitr_attempts == 1
+    assert store(aws).pitr_attempts == 0  # already on: not called again
 
 
 def test_wrong_schema_is_refused(aws):
