@@ -279,13 +279,15 @@ class DynamoStateStore:
                 if not (error_code(exc) == "ContinuousBackupsUnavailableException"
                         and "backups are being enabled" in error_message(exc).lower()):
                     raise
-                if time.monotonic() >= deadline:
-                    raise StateError(f"state table {self.table!r}: DynamoDB still refuses to turn on point-in-time "
-                                     f"recovery after {PITR_SECONDS * scale:.0f} s ({error_message(exc)}); the "
-                                     "next command tries again") from exc
+                last = error_message(exc)
             else:
-                if self._pitr_status() in ("ENABLED", "ENABLING"):
+                status = self._pitr_status()
+                if status in ("ENABLED", "ENABLING"):
                     return
+                last = f"PointInTimeRecoveryStatus is still {status}"
+            if time.monotonic() >= deadline:
+                raise StateError(f"state table {self.table!r}: point-in-time recovery is not on after "
+                                 f"{PITR_SECONDS * scale:.0f} s ({last}); the next command tries again")
             time.sleep(delay)
             delay = min(cap, delay * 2)
 

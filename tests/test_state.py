@@ -42,7 +42,7 @@ def _raw_state_table(aws, table="state-test"):
 
 def test_rule_dynamodb_pitr_new_table(aws):
     """Raw boto3: PITR is refused on a table created moments ago, and accepted once its window has passed."""
-    aws.rules.configure("dynamodb-pitr-new-table", seconds=0.3)
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=2.0)  # wide: the call must land inside it on a busy box
     _raw_state_table(aws)
     ddb = aws.client("dynamodb")
     spec = {"PointInTimeRecoveryEnabled": True}
@@ -51,17 +51,24 @@ def test_rule_dynamodb_pitr_new_table(aws):
     assert exc.value.response["Error"]["Code"] == "ContinuousBackupsUnavailableException"
     assert "Backups are being enabled for the table: state-test" in exc.value.response["Error"]["Message"]
     assert _pitr(aws) == "DISABLED"
-    time.sleep(0.4)
+    time.sleep(2.1)
     ddb.update_continuous_backups(TableName="state-test", PointInTimeRecoverySpecification=spec)
     assert _pitr(aws) == "ENABLED"
 
 
 def test_first_creation_enables_pitr_through_the_new_tables_refusal(aws):
-    aws.rules.configure("dynamodb-pitr-new-table", seconds=0.3)
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=2.0)
     before = aws.rules.trips().get("dynamodb-pitr-new-table", 0)
     s = store(aws)
     assert _pitr(aws) == "ENABLED"
     assert aws.rules.trips().get("dynamodb-pitr-new-table", 0) > before and s.pitr_attempts > 1
+
+
+def test_pitr_refused_past_its_budget_is_a_clear_error(aws, monkeypatch):
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=30.0)
+    monkeypatch.setenv("INFRA_RETRY_SCALE", "0.0001")  # a 0.12 s budget
+    with pytest.raises(StateError, match="point-in-time recovery is not on after .*Backups are being enabled"):
+        store(aws)
 
 
 def test_a_rerun_enables_pitr_on_a_table_left_without_it(aws):
