@@ -22,6 +22,8 @@ from typing import Any
 from core.errors import LockError, StateError, error_code, error_message
 
 DEFAULT_TABLE = "genai-infra-state"
+# How long a new table's "Backups are being enabled" is waited out (Terraform: updateTableContinuousBackupsTimeout).
+PITR_SECONDS = 1200.0
 LOCK_SK = "#lock"
 META_SK = "#meta"
 
@@ -32,6 +34,56 @@ def whoami() -> str:
     except Exception:  # noqa: BLE001 - no passwd entry in some containers
         user = "unknown"
     return f"{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def machine() -> tuple[str, str]:
+    """(host name, boot): where a pid means this process table.
+
+    The name alone is not enough: two machines (CI runners, laptops called
+    "localhost") share names, and containers on one kernel share a boot id but
+    not their pid namespace. So "boot" is the kernel's boot id plus the pid
+    namespace; empty where the system has neither (then no holder is ever
+    judged dead by pid, only by its lease running out).
+    """
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    try:
+        ns = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        ns = ""
+    return socket.gethostname(), f"{boot}/{ns}" if boot and ns else ""
+
+
+def process_start(pid: int) -> str:
+    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22); "" where unknown.
+
+    Recorded with the pid, so a pid the kernel handed to a new process after the holder died is not
+    mistaken for the holder.
+    """
+    stat = _read(f"/proc/{pid}/stat")
+    fields = stat.rsplit(")", 1)[-1].split() if stat else []
+    return fields[19] if len(fields) > 19 else ""
+
+
+def pid_running(pid: int, start: str = "") -> bool:
+    """Whether `pid` is a live process of this process table (and the one that started at `start`)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by another user
+    stat = _read(f"/proc/{pid}/stat")
+    if stat and stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]:
+        return False  # a zombie: dead, waiting for its parent to reap it
+    return not (start and process_start(pid) not in ("", start))
 
 
 @dataclass
@@ -101,6 +153,19 @@ class Lease:
     acquired_at: float
 
 
+def holder_dead(held: dict[str, Any]) -> bool:
+    """Whether the lease holder is certainly gone: a process of this very machine that no longer runs.
+
+    A holder on another machine (or one recorded before hosts were recorded) is never judged: its lease
+    must run out. Our own process is alive by definition (a second store of this process waits its turn).
+    """
+    pid, start = held.get("pid"), held.get("pstart", "")
+    here, boot = machine()
+    if not pid or not boot or held.get("host") != here or held.get("boot") != boot:
+        return False
+    return pid != os.getpid() and not pid_running(pid, start)
+
+
 @dataclass
 class _Write:
     """One caller's state write waiting in the group-commit queue."""
@@ -161,6 +226,8 @@ class DynamoStateStore:
         self._queue_lock = threading.Lock()
         self._queue: list[_Write] = []
         self._serial: int | None = None  # known while we hold the lease
+        self.pitr_attempts = 0  # UpdateContinuousBackups calls made by ensure_pitr (tests read it)
+        self.acquire_attempts = 0  # conditional writes acquire() made: one per call, it never waits
 
     # -- table ------------------------------------------------------------------------
 
@@ -181,14 +248,52 @@ class DynamoStateStore:
             )
             self.db.get_waiter("table_exists").wait(TableName=self.table,
                                                     WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-            self.db.update_continuous_backups(TableName=self.table,
-                                              PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            self.ensure_pitr()
             return
         keys = {(k["AttributeName"], k["KeyType"]) for k in desc["KeySchema"]}
         if keys != {("pk", "HASH"), ("sk", "RANGE")}:
             raise StateError(f"state table {self.table!r} exists but has key schema {sorted(keys)}, not "
                              "pk (HASH) + sk (RANGE): it is not a genai-infra state table. Use --state-table to "
                              "name another table")
+        self.ensure_pitr()  # a first run cut off between CreateTable and PITR left it without
+
+    def _pitr_status(self) -> str:
+        desc = self.db.describe_continuous_backups(TableName=self.table)["ContinuousBackupsDescription"]
+        return desc.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED")
+
+    def ensure_pitr(self) -> None:
+        """Point-in-time recovery on: the state is the only record of what exists, so it must be restorable.
+
+        A table created moments ago refuses (ContinuousBackupsUnavailableException, "Backups are being
+        enabled") until DynamoDB has set up its backups; that answer is retried for PITR_SECONDS, as
+        Terraform does (dynamodb/table.go updatePITR), and success is what DescribeContinuousBackups says,
+        not that the call returned.
+        """
+        if self._pitr_status() == "ENABLED":
+            return
+        scale = float(os.environ.get("INFRA_RETRY_SCALE", "1") or 1)
+        delay = float(os.environ.get("INFRA_RETRY_INITIAL", "1") or 1)
+        cap, deadline = 20 * delay, time.monotonic() + PITR_SECONDS * scale
+        while True:
+            self.pitr_attempts += 1
+            try:
+                self.db.update_continuous_backups(
+                    TableName=self.table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+            except Exception as exc:
+                if not (error_code(exc) == "ContinuousBackupsUnavailableException"
+                        and "backups are being enabled" in error_message(exc).lower()):
+                    raise
+                last = error_message(exc)
+            else:
+                status = self._pitr_status()
+                if status in ("ENABLED", "ENABLING"):
+                    return
+                last = f"PointInTimeRecoveryStatus is still {status}"
+            if time.monotonic() >= deadline:
+                raise StateError(f"state table {self.table!r}: point-in-time recovery is not on after "
+                                 f"{PITR_SECONDS * scale:.0f} s ({last}); the next command tries again")
+            time.sleep(delay)
+            delay = min(cap, delay * 2)
 
     def pk(self, stack: str) -> str:
         return f"{self.project}#{self.env}#{stack}"
@@ -350,33 +455,53 @@ class DynamoStateStore:
         return self.db.get_item(TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
                                 ConsistentRead=True).get("Item") or {}
 
-    def lock_info(self) -> dict[str, Any] | None:
-        item = self._lock_item()
+    @staticmethod
+    def _info(item: dict[str, Any]) -> dict[str, Any] | None:
         if "owner" not in item:
             return None
         return {"owner": item["owner"]["S"], "operation": item["operation"]["S"],
                 "expires": float(item["expires"]["N"]), "acquired_at": float(item["acquired_at"]["N"]),
-                "fence": int(item["fence"]["N"])}
+                "fence": int(item["fence"]["N"]), "host": item.get("host", {}).get("S", ""),
+                "boot": item.get("boot", {}).get("S", ""), "pid": int(item.get("pid", {}).get("N", "0")),
+                "pstart": item.get("pstart", {}).get("S", "")}
+
+    def lock_info(self) -> dict[str, Any] | None:
+        return self._info(self._lock_item())
 
     def acquire(self, operation: str, owner: str | None = None) -> Lease:
-        """Take the lease, or fail at once naming the live holder; an expired lease is taken over."""
+        """Take the lease, or fail at once naming the live holder.
+
+        An expired lease is taken over, and so is, at once, one whose holder was a process of this
+        machine that no longer runs (SIGKILL, OOM, a closed terminal): waiting out its lease would only
+        delay the re-run. The holder's machine and pid are recorded with the lease for that; a live
+        holder, or any holder on another machine, is never overrun before its lease runs out.
+        """
         owner = owner or whoami()
         now = time.time()
-        held = self.lock_info()
-        old_fence = int(self._lock_item().get("fence", {"N": "0"})["N"])
+        item = self._lock_item()
+        held = self._info(item)
+        dead = held is not None and held["expires"] >= now and holder_dead(held)
+        old_fence = int(item.get("fence", {"N": "0"})["N"])
         fence = old_fence + 1
         cond = "attribute_not_exists(fence)"
-        values: dict[str, Any] = {":now": {"N": repr(now)}}
+        values: dict[str, Any] = {}
         if old_fence:
-            cond = "(attribute_not_exists(#o) OR expires < :now) AND fence = :old"
+            # The fence pins the holding judged dead: had anyone taken the lease since, it moved.
+            cond = "fence = :old" if dead else "(attribute_not_exists(#o) OR expires < :t) AND fence = :old"
             values[":old"] = {"N": str(old_fence)}
+        host, boot = machine()
+        pid = os.getpid()
+        self.acquire_attempts += 1
         try:
             self.db.update_item(
                 TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
-                UpdateExpression="SET #o = :o, operation = :op, expires = :exp, acquired_at = :now, fence = :f",
+                UpdateExpression="SET #o = :o, operation = :op, expires = :exp, acquired_at = :t, fence = :f, "
+                                 "host = :h, boot = :b, pid = :p, pstart = :ps",
                 ConditionExpression=cond, ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={**values, ":o": {"S": owner}, ":op": {"S": operation},
-                                           ":exp": {"N": repr(now + self.lease_seconds)}, ":f": {"N": str(fence)}})
+                                           ":t": {"N": repr(now)}, ":exp": {"N": repr(now + self.lease_seconds)},
+                                           ":f": {"N": str(fence)}, ":h": {"S": host}, ":b": {"S": boot},
+                                           ":p": {"N": str(pid)}, ":ps": {"S": process_start(pid)}})
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
@@ -387,7 +512,11 @@ class DynamoStateStore:
                 f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(cur.get('acquired_at', now)))} UTC, lease until "
                 f"{time.strftime('%H:%M:%S', time.gmtime(cur.get('expires', now)))} UTC). Wait for it to finish, or "
                 "if that process is dead run `infra state unlock --force`") from exc
-        if held is not None and held["expires"] < now:
+        if dead:
+            assert held is not None
+            self.warnings.append(f"took over the lock held by {held['owner']} (operation {held['operation']}): its "
+                                 f"process {held['pid']} on this machine is no longer running")
+        elif held is not None and held["expires"] < now:
             self.warnings.append(f"took over an expired lock held by {held['owner']} "
                                  f"(operation {held['operation']}); that run died or was cut off")
         self.lease = Lease(owner=owner, operation=operation, fence=fence, expires=now + self.lease_seconds,
@@ -436,7 +565,7 @@ class DynamoStateStore:
         try:
             self.db.update_item(
                 TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
-                UpdateExpression="REMOVE #o, operation, expires, acquired_at",
+                UpdateExpression="REMOVE #o, operation, expires, acquired_at, host, boot, pid, pstart",
                 ConditionExpression="fence = :f AND #o = :o", ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":f": {"N": str(self.lease.fence)}, ":o": {"S": self.lease.owner}})
         except Exception as exc:
@@ -451,6 +580,6 @@ class DynamoStateStore:
         if held is None:
             return None
         self.db.update_item(TableName=self.table, Key={"pk": {"S": self.env_pk}, "sk": {"S": LOCK_SK}},
-                            UpdateExpression="REMOVE #o, operation, expires, acquired_at",
+                            UpdateExpression="REMOVE #o, operation, expires, acquired_at, host, boot, pid, pstart",
                             ExpressionAttributeNames={"#o": "owner"})
         return held

@@ -176,3 +176,36 @@ def test_main_stack_end_to_end(aws, env, monkeypatch):
         infra("destroy", "--env", env, "--auto-approve")
     assert leftovers(aws, env) == {}
     assert json.loads(infra("state", "list", "--env", env, "--json").stdout) == []
+
+
+def test_dev_and_production_side_by_side_in_one_account(aws):
+    """Two envs in one account: each cluster has its own OIDC issuer, so each env gets its own IAM provider."""
+    infra("apply", "--env", "dev", "--stack", "main", "--auto-approve")
+    infra("apply", "--env", "production", "--stack", "main", "--auto-approve")
+    eks, iam = aws.client("eks"), aws.client("iam")
+    issuers = {eks.describe_cluster(name=c)["cluster"]["identity"]["oidc"]["issuer"].removeprefix("https://"): c
+               for c in eks.list_clusters()["clusters"]}
+    assert len(issuers) == 2
+    providers = [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert len(providers) == 2
+    by_env = {}
+    for arn in providers:
+        got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+        env = {t["Key"]: t["Value"] for t in got["Tags"]}[ENV_TAG]
+        assert got["Url"].removeprefix("https://") in issuers and env in issuers[got["Url"].removeprefix("https://")]
+        by_env[env] = arn
+    assert set(by_env) == {"dev", "production"}
+    for env, arn in by_env.items():  # every IRSA role of an env trusts its own env's provider only
+        roles = [r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(f"genai-demo-{env}-")]
+        federated = {s["Principal"]["Federated"] for r in roles for s in r["AssumeRolePolicyDocument"]["Statement"]
+                     if "Federated" in s.get("Principal", {})}
+        assert federated == {arn}, (env, federated)
+    for env in ("dev", "production"):
+        out = infra("plan", "--env", env, "--stack", "main", "--detailed-exitcode")
+        assert "0 to create, 0 to update, 0 to replace, 0 to delete" in out.output
+    infra("destroy", "--env", "dev", "--auto-approve")
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == \
+        [by_env["production"]]
+    infra("destroy", "--env", "production", "--auto-approve", "--destroy-protected", "production")
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    assert leftovers(aws, "dev") == {} and leftovers(aws, "production") == {}

@@ -85,6 +85,7 @@ def test_observability_alone_after_main(aws):
     subs = [s for arn in topics.values() for s in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]]
     assert sorted((s["Protocol"], s["Endpoint"]) for s in subs) == \
         sorted((proto, ep) for _, proto, ep in o["subscriptions"])
+    assert {s["SubscriptionArn"] for s in subs if s["Protocol"] == "email"} == {"PendingConfirmation"}
 
     # Alarms: dimensions are main's real identifiers, actions the topics.
     cw = aws.client("cloudwatch")
@@ -206,6 +207,8 @@ def test_observability_alone_after_main(aws):
     assert _state("observability") == {} and _state("main") == {}
     assert [g for g in logs.describe_log_groups()["logGroups"] if "genai-demo" in g["logGroupName"]] == []
     assert sns.list_topics()["Topics"] == []
+    # The email subscriptions were never confirmed (AWS refuses to unsubscribe them): they went with their topics.
+    assert sns.list_subscriptions()["Subscriptions"] == []
     assert cw.describe_alarms(AlarmNamePrefix="genai-demo-")["MetricAlarms"] == []
     assert aws.client("opensearch").list_domain_names()["DomainNames"] == []
     assert fh.list_delivery_streams()["DeliveryStreamNames"] == []

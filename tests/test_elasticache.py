@@ -116,6 +116,14 @@ def test_replication_group_single_node_round_trip(aws, net):
                 "AtRestEncryptionEnabled", "TransitEncryptionEnabled", "KmsKeyId", "Port"):
         assert state[key] == rg.properties[key], key
     assert "AuthTokenSecretArn" not in state
+    # Subnet group and security groups are read from the member cluster, as Terraform does.
+    assert state["CacheSubnetGroupName"] == rg.properties["CacheSubnetGroupName"]
+    assert state["SecurityGroupIds"] == [net["sg"]]
+    other = aws.client("ec2").create_security_group(GroupName="elsewhere", Description="x",
+                                                    VpcId=net["vpc"])["GroupId"]
+    ec.modify_replication_group(ReplicationGroupId=pid, SecurityGroupIds=[other], ApplyImmediately=True)
+    assert rg.read(ctx, pid)["SecurityGroupIds"] == [other]  # a change made outside the tool is seen
+    ec.modify_replication_group(ReplicationGroupId=pid, SecurityGroupIds=[net["sg"]], ApplyImmediately=True)
 
     rg.update(ctx, pid, dict(rg.properties), dict(rg.properties, SnapshotRetentionLimit=5,
                                                   CacheNodeType="cache.t3.small"))

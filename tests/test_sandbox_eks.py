@@ -79,3 +79,23 @@ def test_eks_nodegroup_version_update(aws):
     assert update["type"] == "VersionUpdate"
     assert eks.describe_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["version"] == "1.31"
     assert eks.list_updates(name="c", nodegroupName="ng")["updateIds"] == [update["id"]]
+
+
+def test_rule_eks_oidc_per_cluster(aws):
+    """Raw boto3: two clusters (and a re-created one) each have an issuer of their own, shaped as AWS's."""
+    import re
+
+    eks = aws.client("eks")
+    vpc = {"subnetIds": ["subnet-a", "subnet-b"]}
+    issuers = []
+    for name in ("dev", "production"):
+        eks.create_cluster(name=name, version="1.30", roleArn=ROLE, resourcesVpcConfig=vpc)
+        issuers.append(eks.describe_cluster(name=name)["cluster"]["identity"]["oidc"]["issuer"])
+    pattern = rf"https://oidc\.eks\.{re.escape(aws.region)}\.amazonaws\.com/id/[0-9A-F]{{32}}"
+    assert all(re.fullmatch(pattern, i) for i in issuers), issuers
+    assert issuers[0] != issuers[1]
+    assert eks.describe_cluster(name="dev")["cluster"]["identity"]["oidc"]["issuer"] == issuers[0]  # stable
+    eks.delete_cluster(name="dev")
+    eks.get_waiter("cluster_deleted").wait(name="dev", WaiterConfig={"Delay": 0.01, "MaxAttempts": 100})
+    eks.create_cluster(name="dev", version="1.30", roleArn=ROLE, resourcesVpcConfig=vpc)
+    assert eks.describe_cluster(name="dev")["cluster"]["identity"]["oidc"]["issuer"] not in issuers

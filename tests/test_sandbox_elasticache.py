@@ -306,3 +306,37 @@ def test_replication_group_resource_scales_in_place(aws):
     assert calls == ["increase_replica_count:available"] and single.read(sctx, spid)["NumCacheClusters"] == 3
     single.delete(sctx, spid)
     assert single.read(sctx, spid) is None
+
+
+def test_rule_elasticache_member_clusters(aws):
+    """Raw boto3: a replication group's members answer DescribeCacheClusters with the group's settings."""
+    ec, ec2 = aws.client("elasticache"), aws.client("ec2")
+    subnets = _subnets(aws.client)
+    vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
+    sg = ec2.create_security_group(GroupName="redis", Description="redis", VpcId=vpc)["GroupId"]
+    ec.create_cache_subnet_group(CacheSubnetGroupName="sn", CacheSubnetGroupDescription="a", SubnetIds=subnets)
+    rg = ec.create_replication_group(ReplicationGroupId="rg", ReplicationGroupDescription="d", NumCacheClusters=2,
+                                     CacheNodeType="cache.t4g.micro", Engine="redis", EngineVersion="7.1",
+                                     AutomaticFailoverEnabled=True, CacheSubnetGroupName="sn",
+                                     SecurityGroupIds=[sg])["ReplicationGroup"]
+    members = rg["MemberClusters"]
+    assert len(members) == 2
+    for cid in members:
+        c = ec.describe_cache_clusters(CacheClusterId=cid, ShowCacheNodeInfo=True)["CacheClusters"][0]
+        assert c["CacheClusterId"] == cid and c["ReplicationGroupId"] == "rg"
+        assert c["CacheClusterStatus"] == "available" and c["CacheSubnetGroupName"] == "sn"
+        assert c["SecurityGroups"] == [{"SecurityGroupId": sg, "Status": "active"}]
+        assert c["CacheNodeType"] == "cache.t4g.micro" and c["Engine"] == "redis" and c["NumCacheNodes"] == 1
+        assert c["CacheParameterGroup"]["CacheParameterGroupName"].startswith("default.redis7")
+        assert c["CacheNodes"][0]["Endpoint"]["Port"] == 6379
+    listed = {c["CacheClusterId"] for c in ec.describe_cache_clusters()["CacheClusters"]}
+    assert set(members) <= listed
+    with pytest.raises(ClientError) as exc:
+        ec.describe_cache_clusters(CacheClusterId="rg-009")
+    assert code(exc) == "CacheClusterNotFound"
+    ec.delete_replication_group(ReplicationGroupId="rg")
+    ec.get_waiter("replication_group_deleted").wait(ReplicationGroupId="rg",
+                                                    WaiterConfig={"Delay": 0.01, "MaxAttempts": 50})
+    with pytest.raises(ClientError) as exc:
+        ec.describe_cache_clusters(CacheClusterId=members[0])
+    assert code(exc) == "CacheClusterNotFound"

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from core.errors import PlanError
 from resources.sns import Subscription, Topic, TopicPolicy
@@ -59,8 +60,10 @@ def test_topic_rejects_bad_input():
 
 
 def test_subscription_round_trip(aws):
+    """A subscription AWS confirms at once (SQS in the same account): read, update, find and delete."""
     topic = _topic(aws)
-    s = Subscription("oncall", TopicArn=topic, Protocol="email", Endpoint="oncall@example.com",
+    queue = f"arn:aws:sqs:{aws.region}:123456789012:oncall"
+    s = Subscription("oncall", TopicArn=topic, Protocol="sqs", Endpoint=queue,
                      Attributes={"FilterPolicy": {"severity": ["critical"]}})
     s.stack = "observability"
     ctx = aws.ctx("oncall", stack="observability")
@@ -69,12 +72,11 @@ def test_subscription_round_trip(aws):
 
     sns = aws.client("sns")
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-    assert [(x["SubscriptionArn"], x["Protocol"], x["Endpoint"]) for x in subs] == \
-        [(arn, "email", "oncall@example.com")]
+    assert [(x["SubscriptionArn"], x["Protocol"], x["Endpoint"]) for x in subs] == [(arn, "sqs", queue)]
     attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     assert json.loads(attrs["FilterPolicy"]) == {"severity": ["critical"]}
 
-    assert s.read(ctx, arn) == {"TopicArn": topic, "Protocol": "email", "Endpoint": "oncall@example.com",
+    assert s.read(ctx, arn) == {"TopicArn": topic, "Protocol": "sqs", "Endpoint": queue,
                                 "Attributes": {"FilterPolicy": {"severity": ["critical"]}}}
     new = dict(s.properties, Attributes={"FilterPolicy": {"severity": ["critical", "warning"]}})
     s.update(ctx, arn, dict(s.properties), new)
@@ -86,6 +88,53 @@ def test_subscription_round_trip(aws):
     s.delete(ctx, arn)
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
     assert s.read(ctx, arn) is None and s.find(ctx) is None
+
+
+def test_rule_sns_pending(aws):
+    """Raw boto3: an email subscription stays pending; Unsubscribe refuses it; DeleteTopic takes it along."""
+    sns = aws.client("sns")
+    topic = sns.create_topic(Name="pending")["TopicArn"]
+    assert sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="a@example.com")["SubscriptionArn"] == \
+        "pending confirmation"
+    arn = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="a@example.com",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    assert arn.startswith(topic + ":")
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["PendingConfirmation"] == "true"
+    sqs = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=f"arn:aws:sqs:{aws.region}:123456789012:q",
+                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    listed = {s["Protocol"]: s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]}
+    assert listed == {"email": "PendingConfirmation", "sqs": sqs}
+    assert {s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]} == {"PendingConfirmation", sqs}
+    with pytest.raises(ClientError) as exc:
+        sns.unsubscribe(SubscriptionArn=arn)
+    assert exc.value.response["Error"]["Code"] == "InvalidParameter"
+    assert "Cannot unsubscribe a subscription that is pending confirmation" in exc.value.response["Error"]["Message"]
+    sns.unsubscribe(SubscriptionArn=sqs)  # a confirmed one goes
+    sns.delete_topic(TopicArn=topic)
+    assert sns.list_subscriptions()["Subscriptions"] == []
+
+
+def test_pending_subscription_is_recorded_adopted_and_goes_with_its_topic(aws):
+    """The tool records the pending ARN, reads it, never duplicates it, and its delete leaves it to the topic."""
+    t = Topic("critical")
+    t.stack = "observability"
+    tctx = aws.ctx("critical", stack="observability")
+    topic, _ = t.create(tctx, dict(t.properties))
+    s = Subscription("oncall", TopicArn=topic, Protocol="email", Endpoint="oncall@example.com")
+    s.stack = "observability"
+    ctx = aws.ctx("oncall", stack="observability")
+    arn, _ = s.create(ctx, dict(s.properties))
+    sns = aws.client("sns")
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["PendingConfirmation"] == "true"
+    assert s.read(ctx, arn) == {"TopicArn": topic, "Protocol": "email", "Endpoint": "oncall@example.com"}
+    assert s.find(ctx) is None  # the lists hide a pending one's ARN ...
+    assert s.create(ctx, dict(s.properties))[0] == arn  # ... and a create after a crash gets the same one back
+    assert s.read(ctx, "pending confirmation") is None  # an old placeholder id: re-created, which adopts it
+    s.delete(ctx, arn)  # refused by AWS as pending: left to the topic
+    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1
+    t.delete(tctx, topic)
+    assert sns.list_subscriptions()["Subscriptions"] == []
+    assert s.read(ctx, arn) is None
 
 
 def test_subscription_create_twice_is_one_subscription(aws):

@@ -1,11 +1,15 @@
 """The DynamoDB store on moto's DynamoDB: schema, one Query per stack, lease lock, fencing."""
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from core.errors import LockError, StateError
-from state.dynamodb import DynamoStateStore, Record
+from state.dynamodb import DynamoStateStore, Record, machine, process_start
 
 
 def store(aws, lease=60.0, table="state-test"):
@@ -22,6 +26,59 @@ def test_table_created_with_encryption_pitr_and_on_demand(aws):
     assert t["SSEDescription"]["Status"] in ("ENABLED", "ENABLING")
     pitr = ddb.describe_continuous_backups(TableName="state-test")["ContinuousBackupsDescription"]
     assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+
+
+def _pitr(aws, table="state-test"):
+    desc = aws.client("dynamodb").describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    return desc["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+
+
+def _raw_state_table(aws, table="state-test"):
+    aws.client("dynamodb").create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+
+
+def test_rule_dynamodb_pitr_new_table(aws):
+    """Raw boto3: PITR is refused on a table created moments ago, and accepted once its window has passed."""
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=2.0)  # wide: the call must land inside it on a busy box
+    _raw_state_table(aws)
+    ddb = aws.client("dynamodb")
+    spec = {"PointInTimeRecoveryEnabled": True}
+    with pytest.raises(ClientError) as exc:
+        ddb.update_continuous_backups(TableName="state-test", PointInTimeRecoverySpecification=spec)
+    assert exc.value.response["Error"]["Code"] == "ContinuousBackupsUnavailableException"
+    assert "Backups are being enabled for the table: state-test" in exc.value.response["Error"]["Message"]
+    assert _pitr(aws) == "DISABLED"
+    time.sleep(2.1)
+    ddb.update_continuous_backups(TableName="state-test", PointInTimeRecoverySpecification=spec)
+    assert _pitr(aws) == "ENABLED"
+
+
+def test_first_creation_enables_pitr_through_the_new_tables_refusal(aws):
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=2.0)
+    before = aws.rules.trips().get("dynamodb-pitr-new-table", 0)
+    s = store(aws)
+    assert _pitr(aws) == "ENABLED"
+    assert aws.rules.trips().get("dynamodb-pitr-new-table", 0) > before and s.pitr_attempts > 1
+
+
+def test_pitr_refused_past_its_budget_is_a_clear_error(aws, monkeypatch):
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=30.0)
+    monkeypatch.setenv("INFRA_RETRY_SCALE", "0.0001")  # a 0.12 s budget
+    with pytest.raises(StateError, match="point-in-time recovery is not on after .*Backups are being enabled"):
+        store(aws)
+
+
+def test_a_rerun_enables_pitr_on_a_table_left_without_it(aws):
+    """A first run cut off between CreateTable and PITR: the next one finds the table and still turns PITR on."""
+    _raw_state_table(aws)
+    aws.rules.configure("dynamodb-pitr-new-table", seconds=0.0)
+    assert _pitr(aws) == "DISABLED"
+    s = store(aws)
+    assert _pitr(aws) == "ENABLED" and s.pitr_attempts == 1
+    assert store(aws).pitr_attempts == 0  # already on: not called again
 
 
 def test_wrong_schema_is_refused(aws):
@@ -234,3 +291,65 @@ def test_an_interrupted_batch_leaves_no_writer_waiting(aws):
     interrupted = {i for i, o in outcome.items() if o == "KeyboardInterrupt"}
     assert interrupted and set(s.read_stack("main")) == {f"main.p{i}" for i in outcome if i not in interrupted}
     s.release()
+
+
+def _dead_pid():
+    """The pid of a process of this machine that has exited (and been reaped)."""
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def _plant_holder(aws, s, *, pid, host=None, boot=None, owner="ghost@here:1", expires_in=3600.0):
+    """A lease record as a crashed (or live, or remote) holder left it, unexpired for an hour."""
+    here, here_boot = machine()
+    now = time.time()
+    aws.client("dynamodb").put_item(TableName=s.table, Item={
+        "pk": {"S": s.env_pk}, "sk": {"S": "#lock"}, "owner": {"S": owner}, "operation": {"S": "apply"},
+        "expires": {"N": repr(now + expires_in)}, "acquired_at": {"N": repr(now)}, "fence": {"N": "7"},
+        "host": {"S": host if host is not None else here}, "boot": {"S": boot if boot is not None else here_boot},
+        "pid": {"N": str(pid)}, "pstart": {"S": process_start(pid)}})
+
+
+def test_lease_of_a_dead_process_on_this_machine_is_taken_at_once(aws):
+    s = store(aws)
+    _plant_holder(aws, s, pid=_dead_pid())
+    lease = s.acquire("apply")  # the planted lease runs for another hour: a wait would never end
+    assert s.acquire_attempts == 1 and lease.fence == 8
+    assert any("ghost@here:1" in w and "no longer running" in w for w in s.warnings)
+    held = s.lock_info()
+    assert held["pid"] == os.getpid() and (held["host"], held["boot"]) == machine()
+    s.release()
+
+
+def test_lease_of_a_live_process_or_another_machine_is_never_taken(aws):
+    s = store(aws)
+    here, boot = machine()
+    assert boot, "this test needs /proc (Linux)"
+    for holder in ({"pid": os.getpid()},  # alive: this very test
+                   {"pid": _dead_pid(), "host": "another-host"},  # a pid means nothing on another machine
+                   {"pid": _dead_pid(), "boot": "other-boot/pid:[1]"},  # same name, other machine or container
+                   {"pid": _dead_pid(), "host": "", "boot": ""}):  # a record from before hosts were recorded
+        _plant_holder(aws, s, **holder)
+        with pytest.raises(LockError, match="ghost@here:1"):
+            s.acquire("apply")
+    assert s.lock_info()["owner"] == "ghost@here:1"
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_holder(aws):
+    """The holder died and the kernel gave its pid to another process: told apart by its start time."""
+    s = store(aws)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _plant_holder(aws, s, pid=other.pid)
+        with pytest.raises(LockError, match="ghost@here:1"):  # the holder itself, alive
+            s.acquire("apply")
+        aws.client("dynamodb").update_item(TableName=s.table, Key={"pk": {"S": s.env_pk}, "sk": {"S": "#lock"}},
+                                           UpdateExpression="SET pstart = :x",
+                                           ExpressionAttributeValues={":x": {"S": "1"}})
+        s.acquire("apply")  # same pid, another process: the holder is gone
+        assert s.acquire_attempts == 2
+        s.release()
+    finally:
+        other.kill()
+        other.wait()

@@ -5,6 +5,10 @@ its update_cluster_config answers without the `update` object and replaces
 the whole resourcesVpcConfig (AWS changes only the fields sent); and clusters
 and node groups are ACTIVE the instant they are created. Shapes follow
 botocore's eks model: an Update is {id, status, type, params, createdAt, errors}.
+
+Rule `eks-oidc-per-cluster`: moto gave every cluster of a process one OIDC
+issuer, so two environments in one account collided on their IAM OIDC
+provider; each cluster gets its own, as in AWS.
 """
 
 from __future__ import annotations
@@ -29,9 +33,19 @@ from moto.eks.exceptions import (
 from moto.eks.models import Cluster, EKSBackend, Nodegroup
 from moto.eks.responses import EKSResponse
 
-from sandbox import lifecycle
+from sandbox import lifecycle, strict
 from sandbox.extensions import strict_modify
 from sandbox.extensions._base import add_methods, add_urls, store
+
+OIDC_RULE = strict.rule(
+    "eks-oidc-per-cluster",
+    aws="Every EKS cluster has its own OIDC issuer, https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>, "
+        "so each cluster needs its own IAM OIDC provider (a re-created cluster gets a new issuer).",
+    source="https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html "
+           "(\"Your cluster has an OpenID Connect (OIDC) issuer URL associated with it\"; example "
+           "oidc.eks.region-code.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE)",
+    moto="One issuer (10 random characters, drawn at import) for every cluster of the process.",
+)
 
 CLUSTER = "eks.cluster"
 NODEGROUP = "eks.nodegroup"
@@ -218,6 +232,9 @@ def update_nodegroup_version(backend: EKSBackend, cluster_name: str, name: str, 
 def create_cluster(self: EKSBackend, original: Callable[..., Any], *args: Any, **kw: Any) -> Cluster:
     cluster = original(self, *args, **kw)
     cluster.platformVersion = _PLATFORM.get(str(cluster.version), cluster.platformVersion)
+    if strict.on(OIDC_RULE.id):
+        cluster.identity = {"oidc": {"issuer": f"https://oidc.eks.{self.region_name}.amazonaws.com/id/"
+                                               f"{uuid.uuid4().hex.upper()}"}}
     lifecycle.run(cluster, CLUSTER, "create", ["CREATING"], "ACTIVE")
     return cluster
 

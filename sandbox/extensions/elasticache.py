@@ -8,6 +8,11 @@ ClusterEnabled=False; it has no shard or replica scaling
 (ModifyReplicationGroupShardConfiguration, Increase/DecreaseReplicaCount:
 `modifying`, then the new NodeGroups/MemberClusters and `available`) and it
 ignores NumCacheClusters. Shapes and error codes follow botocore's model.
+
+Rule `elasticache-member-clusters`: a replication group's member clusters
+are cache clusters of their own in AWS (DescribeCacheClusters by member id,
+or in the full list), with the group's security groups, subnet group,
+parameter group and status; moto answered CacheClusterNotFound.
 """
 
 from __future__ import annotations
@@ -24,12 +29,25 @@ from moto.elasticache.exceptions import (
     InvalidParameterValueException,
     ReplicationGroupNotFound,
 )
-from moto.elasticache.models import CacheSubnetGroup, ElastiCacheBackend
+from moto.elasticache.models import CacheCluster, CacheSubnetGroup, ElastiCacheBackend
 from moto.elasticache.responses import ElastiCacheResponse
 
-from sandbox import lifecycle
+from sandbox import lifecycle, strict
 from sandbox.extensions import strict_modify
 from sandbox.extensions._base import add_methods, store
+
+MEMBERS_RULE = strict.rule(
+    "elasticache-member-clusters",
+    aws="Each member of a replication group is a cache cluster: DescribeCacheClusters answers for its id (and "
+        "lists it with the others), with ReplicationGroupId, the group's SecurityGroups, CacheSubnetGroupName, "
+        "CacheParameterGroup, engine, node type and a CacheClusterStatus that follows the group's.",
+    source="https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DescribeCacheClusters.html "
+           "(\"information about all provisioned clusters if no cluster identifier is specified\"; "
+           "ReplicationGroupId: \"the replication group to which this cluster belongs\"); "
+           "hashicorp/terraform-provider-aws internal/service/elasticache/replication_group.go (reads "
+           "security_group_ids, subnet_group_name and parameter_group_name from the first member cluster)",
+    moto="DescribeCacheClusters knew only standalone clusters: CacheClusterNotFound for a member id.",
+)
 
 CLUSTER = "elasticache.cachecluster"
 GROUP = "elasticache.replicationgroup"
@@ -644,6 +662,57 @@ def _decorate_cluster(backend: ElastiCacheBackend, cluster: Any) -> None:
                            for i in range(1, (cluster.num_cache_nodes or 1) + 1)]
 
 
+_MEMBER_STATUS = {"creating": "creating", "available": "available", "modifying": "modifying",
+                  "deleting": "deleting", "snapshotting": "snapshotting"}
+
+
+def _member_cluster(backend: ElastiCacheBackend, group: Any, member: dict[str, Any]) -> CacheCluster:
+    """A member of `group` as DescribeCacheClusters shows it: its own node, the group's settings."""
+    cluster = CacheCluster(
+        account_id=backend.account_id, region_name=backend.region_name, cache_cluster_id=member["cache_cluster_id"],
+        cache_node_type=group.cache_node_type, replication_group_id=group.replication_group_id, az_mode=None,
+        preferred_availability_zone=member.get("preferred_availability_zone"), num_cache_nodes=1,
+        engine=group.engine, engine_version=group.engine_version,
+        cache_parameter_group_name=group.cache_parameter_group_name,
+        cache_subnet_group_name=group.cache_subnet_group_name,
+        transit_encryption_enabled=group.transit_encryption_enabled, network_type=group.network_type,
+        ip_discovery=group.ip_discovery, snapshot_name=None,
+        preferred_maintenance_window=group.preferred_maintenance_window, port=group.port,
+        notification_topic_arn=group.notification_topic_arn,
+        auto_minor_version_upgrade=group.auto_minor_version_upgrade,
+        snapshot_retention_limit=group.snapshot_retention_limit, snapshot_window=group.snapshot_window,
+        auth_token=None, outpost_mode=None, preferred_outpost_arn=None, preferred_availability_zones=None,
+        cache_security_group_names=None, security_group_ids=list(group.security_group_ids or []), tags=[],
+        snapshot_arns=None, preferred_outpost_arns=None, log_delivery_configurations=[],
+        cache_node_ids_to_remove=None, cache_node_ids_to_reboot=None)
+    cluster.auth_token_enabled = group.auth_token_enabled
+    cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+    cluster.cache_cluster_create_time = group.replication_group_create_time
+    cluster.cache_cluster_status = _MEMBER_STATUS.get(group.status, "modifying")
+    cluster.pending_modified_values = {}
+    _decorate_cluster(backend, cluster)
+    return cluster
+
+
+def _members(backend: ElastiCacheBackend) -> dict[str, CacheCluster]:
+    return {m["cache_cluster_id"]: _member_cluster(backend, g, m)
+            for g in backend.replication_groups.values() for ng in g.node_groups for m in ng["node_group_members"]}
+
+
+def describe_cache_clusters(self: ElastiCacheBackend, original: Callable[..., Any],
+                            cache_cluster_id: str | None = None) -> list[Any]:
+    if not strict.on(MEMBERS_RULE.id):
+        return original(self, cache_cluster_id)
+    if cache_cluster_id and cache_cluster_id not in self.cache_clusters:
+        member = _members(self).get(cache_cluster_id)
+        if member is None:
+            raise CacheClusterNotFound(cache_cluster_id)
+        strict.trip(MEMBERS_RULE.id)
+        return [member]
+    found = original(self, cache_cluster_id)
+    return found if cache_cluster_id else found + list(_members(self).values())
+
+
 def _default_group(engine: str | None, version: str | None) -> str:
     if engine == "memcached":
         return "default.memcached1.6"
@@ -732,3 +801,4 @@ def install() -> None:
     lifecycle.wrap(ElastiCacheBackend, "create_replication_group")(create_replication_group)
     lifecycle.wrap(ElastiCacheBackend, "delete_replication_group")(delete_replication_group)
     lifecycle.wrap(ElastiCacheBackend, "list_tags_for_resource")(list_tags_for_resource)
+    lifecycle.wrap(ElastiCacheBackend, "describe_cache_clusters")(describe_cache_clusters)
