@@ -12,6 +12,14 @@ def _fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def short_ec2_window(request: pytest.FixtureRequest) -> None:
+    """The ec2-consistency window at 0.2 s for EC2 round trips whose raw set-up waits it out (tests.helpers
+    .ec2_visible) before naming what it made: the same refusals, less sleeping than the 1 s default."""
+    if "aws" in request.fixturenames:
+        request.getfixturevalue("aws").rules.configure("ec2-consistency", seconds=0.2)
+
+
+@pytest.fixture
 def no_gc():
     """For tests that hold wall time against a model: the collector stays out of the measured window.
 
