@@ -7,16 +7,16 @@ resource deleted later as gone.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from botocore.exceptions import ClientError
 
 from orchestrator.apply import RetryPolicy
 from resources import ec2 as r
-from tests.helpers import declare
+from tests.helpers import declare, ec2_visible
 
-WINDOW = 0.3  # real seconds: short, so the tests wait little
+# Real seconds: long enough that a loaded machine still makes the next call inside it; the tests then wait
+# for visibility by polling (tests.helpers.ec2_visible), not by sleeping the whole window.
+WINDOW = 1.5
 
 
 def refused(call, code: str, rid: str, message: str) -> None:
@@ -27,8 +27,8 @@ def refused(call, code: str, rid: str, message: str) -> None:
     assert rid in err["Message"]
 
 
-def settle() -> None:
-    time.sleep(WINDOW + 0.05)
+def settle(ec2, **ids) -> None:
+    ec2_visible(ec2, **ids)
 
 
 @pytest.fixture
@@ -50,20 +50,20 @@ def test_rule_ec2_consistency_vpc(ec2):
     assert ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"]
     default = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     assert ec2.describe_vpcs(VpcIds=[default])["Vpcs"]
-    settle()
+    settle(ec2, VpcIds=[vpc])
     assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["VpcId"] == vpc
     assert ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["VpcId"] == vpc
 
 
 def test_rule_ec2_consistency_subnet(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    settle()
+    settle(ec2, VpcIds=[vpc])
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
     msg = "The subnet ID '{}' does not exist"
     refused(lambda: ec2.describe_subnets(SubnetIds=[subnet]), "InvalidSubnetID.NotFound", subnet, msg)
     refused(lambda: ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True}),
             "InvalidSubnetID.NotFound", subnet, msg)
-    settle()
+    settle(ec2, SubnetIds=[subnet])
     assert ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["SubnetId"] == subnet
     ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
 
@@ -71,14 +71,14 @@ def test_rule_ec2_consistency_subnet(ec2):
 def test_rule_ec2_consistency_route_table(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    settle()
+    settle(ec2, VpcIds=[vpc])
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
     rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     msg = "The routeTable ID '{}' does not exist"
     refused(lambda: ec2.describe_route_tables(RouteTableIds=[rt]), "InvalidRouteTableID.NotFound", rt, msg)
     refused(lambda: ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw),
             "InvalidRouteTableID.NotFound", rt, msg)
-    settle()
+    settle(ec2, RouteTableIds=[rt], SubnetIds=[subnet])
     assert ec2.describe_route_tables(RouteTableIds=[rt])["RouteTables"]
     ec2.create_route(RouteTableId=rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
     assert ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)["AssociationId"]
@@ -86,9 +86,9 @@ def test_rule_ec2_consistency_route_table(ec2):
 
 def test_rule_ec2_consistency_security_group(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    settle()
+    settle(ec2, VpcIds=[vpc])
     old = ec2.create_security_group(GroupName="old", Description="d", VpcId=vpc)["GroupId"]
-    settle()
+    settle(ec2, GroupIds=[old])
     new = ec2.create_security_group(GroupName="new", Description="d", VpcId=vpc)["GroupId"]
     msg = "The security group '{}' does not exist"
     refused(lambda: ec2.describe_security_groups(GroupIds=[new]), "InvalidGroup.NotFound", new, msg)
@@ -96,22 +96,22 @@ def test_rule_ec2_consistency_security_group(ec2):
     peer = [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": new}]}]
     refused(lambda: ec2.authorize_security_group_ingress(GroupId=old, IpPermissions=peer),
             "InvalidGroup.NotFound", new, msg)
-    settle()
+    settle(ec2, GroupIds=[new])
     assert ec2.describe_security_groups(GroupIds=[new])["SecurityGroups"]
     assert ec2.authorize_security_group_ingress(GroupId=old, IpPermissions=peer)["Return"]
 
 
 def test_rule_ec2_consistency_elastic_ip(ec2):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    settle()
+    settle(ec2, VpcIds=[vpc])
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
-    settle()
+    settle(ec2, SubnetIds=[subnet])
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
     msg = "The allocation ID '{}' does not exist"
     refused(lambda: ec2.describe_addresses(AllocationIds=[alloc]), "InvalidAllocationID.NotFound", alloc, msg)
     refused(lambda: ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc), "InvalidAllocationID.NotFound",
             alloc, msg)
-    settle()
+    settle(ec2, AllocationIds=[alloc])
     assert ec2.describe_addresses(AllocationIds=[alloc])["Addresses"]
     assert ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
 
@@ -202,9 +202,8 @@ def test_a_create_naming_a_new_parent_retries_its_not_found_as_not_visible_yet(a
     (_, out), codes = create(nat, aws.ctx("nat"))
     assert codes == {"InvalidAllocationID.NotFound"} and out["PublicIp"]
 
-    settle()
     group = ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
-    settle()
+    settle(ec2, GroupIds=[group])
     peer = ec2.create_security_group(GroupName="p", Description="d", VpcId=vpc)["GroupId"]
     rule = declare(r.SecurityGroupRule("rule", GroupId=group, Direction="ingress", IpProtocol="tcp", FromPort=443,
                                        ToPort=443, SourceSecurityGroupId=peer))
@@ -220,10 +219,10 @@ def test_a_create_naming_a_new_parent_retries_its_not_found_as_not_visible_yet(a
 
 def test_an_update_naming_a_new_route_table_retries_too(aws, ec2):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    settle()
+    settle(ec2, VpcIds=[vpc])
     sid = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
     old = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    settle()
+    settle(ec2, RouteTableIds=[old], SubnetIds=[sid])
     ec2.associate_route_table(RouteTableId=old, SubnetId=sid)
     new = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
     assoc = declare(r.RouteTableAssociation("assoc", RouteTableId=new, SubnetId=sid))
