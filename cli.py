@@ -72,9 +72,8 @@ def make_options(kw: dict[str, Any], **extra: Any) -> Any:
     table = kw.pop("state_table")
     if table:
         o.state_table = table
-    if endpoint and os.environ.get("INFRA_POLL_DELAY") is None and endpoint.startswith("http://127.0.0.1"):
-        o.poll_delay = 0.05  # the sandbox compresses AWS minutes into milliseconds
-        o.retry.initial = 0.05
+    # No pace guessed from the endpoint: waits start fast and back off to the waiter's delay
+    # (orchestrator.aws.poll_offsets), so an emulator is waited for in milliseconds and AWS at its pace.
     return o
 
 

@@ -2,8 +2,9 @@
 
 botocore's standard retry mode already retries transient wire errors; this
 table covers what the orchestrator decides itself: "gone" (delete succeeded,
-read returns None), throttling (back off), eventual consistency (retry a
-little), dependency violations (wait for dependents to drain) and fatal.
+read returns None), quotas (fail at once, naming the quota), throttling (back
+off), eventual consistency (retry a little), dependency violations (wait for
+dependents to drain) and fatal.
 """
 
 from __future__ import annotations
@@ -43,8 +44,27 @@ class FailedState(AwsError):
 THROTTLING = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
     "TooManyRequestsException", "SlowDown", "RequestThrottled", "RequestThrottledException",
-    "ProvisionedThroughputExceededException", "LimitExceededException", "PriorRequestNotComplete",
+    "ProvisionedThroughputExceededException", "PriorRequestNotComplete", "EC2ThrottledException",
+    "BandwidthLimitExceeded",
 })
+
+# Quotas: the account is at a limit (VPCs per region, policies per role, keys...). The same call fails
+# until someone raises the quota, so retrying it as throttling only delays the failure by minutes
+# (botocore's standard mode counts LimitExceededException as throttling). Named codes, plus every
+# "<Thing>LimitExceeded" EC2 code and "...Quota...Exceeded" RDS/ElastiCache code that is not a throttle,
+# and the "TooMany<Things>" of ELB.
+QUOTA = frozenset({
+    "ServiceQuotaExceededException", "QuotaExceededException", "ServiceLimitExceeded", "TooManyBuckets",
+    "ResourceLimitExceededException", "ResourceNumberLimitExceededException", "WAFLimitsExceededException",
+    "VcpuLimitExceeded", "MaxSpotInstanceCountExceeded",
+})
+_QUOTA_CODE = re.compile(r"(LimitExceeded|Quota\w*Exceeded(Fault)?)$|^TooMany(?!Requests|Updates)\w+$")
+# Codes AWS uses for both: IAM's LimitExceeded ("Cannot exceed quota for PoliciesPerRole: 10") and
+# LimitExceededException, a quota for KMS, Logs, Firehose, ACM, OpenSearch, and a rate for Kinesis
+# ("Rate exceeded for shard"). Only the message tells them apart.
+LIMIT_AMBIGUOUS = frozenset({"LimitExceeded", "LimitExceededException"})
+_RATE_MESSAGE = re.compile(r"rate exceeded|throttl|too many requests|slow down|simultaneous|concurrent", re.I)
+_QUOTA_MESSAGE = re.compile(r"quota|limit|maximum|cannot exceed|too many|reached", re.I)
 
 # Codes that, right after a create, mean "not visible yet" rather than "wrong".
 EVENTUAL = frozenset({
@@ -103,8 +123,48 @@ def is_not_found(exc: BaseException, codes: Iterable[str] = ()) -> bool:
         or code.endswith("NotFound") or code.endswith("NotFoundFault")
 
 
+def is_quota(exc: BaseException) -> bool:
+    """The account is at a quota: retrying changes nothing until someone raises it."""
+    resp = getattr(exc, "response", None)
+    message = (resp.get("Error", {}).get("Message") or "") if isinstance(resp, dict) else ""
+    return quota_answer(error_code(exc), message)  # AWS's message only: str(exc) repeats the code
+
+
+def quota_answer(code: str | None, message: str) -> bool:
+    """is_quota on a raw answer (a code and its message): botocore's retry hook has no exception yet."""
+    if not code or code in THROTTLING:
+        return False
+    if code in LIMIT_AMBIGUOUS:
+        return not _RATE_MESSAGE.search(message or "") and bool(_QUOTA_MESSAGE.search(message or ""))
+    return code in QUOTA or _QUOTA_CODE.search(code) is not None
+
+
 def is_throttle(exc: BaseException) -> bool:
-    return error_code(exc) in THROTTLING
+    code = error_code(exc)
+    return code in THROTTLING or (code in LIMIT_AMBIGUOUS and not is_quota(exc))
+
+
+def error_service(exc: BaseException) -> str | None:
+    """The boto3 service that answered (orchestrator.aws stamps it on every error answer)."""
+    resp = getattr(exc, "response", None)
+    if isinstance(resp, dict):
+        return resp.get("ResponseMetadata", {}).get("Service")
+    return None
+
+
+def quota_name(exc: BaseException) -> str:
+    """The quota an answer names: IAM spells it out ("quota for PoliciesPerRole"), EC2 in the code."""
+    m = re.search(r"quota for ([\w-]+)", error_message(exc), re.I)
+    return m.group(1) if m else (error_code(exc) or "unknown")
+
+
+def quota_message(exc: BaseException, address: str = "") -> str:
+    """What the CLI prints for a quota: which quota of which service, and what to do about it."""
+    service = error_service(exc) or "the service"
+    op = getattr(exc, "operation_name", None)
+    return (f"{address + ': ' if address else ''}AWS quota reached: {quota_name(exc)} of {service}"
+            f"{f' ({op})' if op else ''}: {error_code(exc)}: {error_message(exc)}. Retrying does not help: "
+            f"raise the quota in Service Quotas (service {service}) or free some, then run again")
 
 
 def is_dependency(exc: BaseException) -> bool:
@@ -132,11 +192,13 @@ def is_lost_answer(exc: BaseException) -> bool:
 
 
 def classify(exc: BaseException, not_found: Iterable[str] = ()) -> str:
-    """One of: not_found, throttle, dependency, eventual, lost (no answer to a sent request), fatal."""
+    """One of: lost (no answer to a sent request), not_found, quota, throttle, dependency, eventual, fatal."""
     if is_lost_answer(exc):
         return "lost"
     if is_not_found(exc, not_found):
         return "not_found"
+    if is_quota(exc):
+        return "quota"
     if is_throttle(exc):
         return "throttle"
     if is_dependency(exc):

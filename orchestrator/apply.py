@@ -28,7 +28,9 @@ from core.errors import (
     error_code,
     error_message,
     is_already_exists,
+    is_quota,
     matching,
+    quota_message,
 )
 from orchestrator.executor import Outcome, Step, Walker
 from orchestrator.graph import longest_remaining
@@ -52,6 +54,7 @@ class RetryRecord:
 class RetryPolicy:
     """Bounded retries for what is transient, each cause with its own budget.
 
+    - quotas (core.errors.is_quota): never; the error names the quota and the service;
     - throttling: a few attempts with backoff (botocore already retried inside the call);
     - an entry of the type's retry catalogue (core.errors.Retry: a code and message AWS gives
       while something is not ready yet): until that entry's budget of AWS seconds is spent;
@@ -110,6 +113,8 @@ class RetryPolicy:
             except Exception as exc:  # noqa: BLE001 - the classification below decides
                 cause, key, budget = self._decide(exc, phase, catalogue, not_found, dependency_seconds)
                 if cause is None:
+                    if is_quota(exc):  # no retry makes room under a quota: say which one, at once
+                        raise AwsError(quota_message(exc, address)) from exc
                     raise
                 now = time.monotonic()
                 if cause in ("throttle", "lost"):

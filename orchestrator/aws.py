@@ -1,11 +1,19 @@
 """The only place that builds boto3 clients.
 
-Clients use botocore's adaptive retry mode: standard retries for transient
-and throttling errors plus a client-side token bucket per client, which is
-the per-service rate limit that keeps parallel work from provoking
-throttling. Waiters are botocore's engine run on botocore's own definitions,
+Clients use botocore's standard retry mode with 25 retries per call, the
+Terraform provider's max_retries default: transient and throttling errors are
+retried inside the call with capped exponential backoff, so one throttled
+describe during a 25-minute wait does not end it. Quota answers are taken out
+of those retries (botocore counts LimitExceededException as throttling): they
+fail at once. Waiters are botocore's engine run on botocore's own definitions,
 or on ours (resources/waiters/<service>.json, same schema) where AWS ships
-none.
+none or where botocore's gives up on an answer that only means "not yet".
+
+One polling policy for every endpoint: the first poll comes soon after the
+call and the pace backs off geometrically to the waiter's own delay (see
+poll_offsets). An emulator that answers in milliseconds is waited for in
+milliseconds, AWS at its own pace, without guessing which one is behind the
+endpoint.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from botocore.exceptions import (
     PartialCredentialsError,
     WaiterError,
 )
+from botocore.retries import standard
 
-from core.errors import AwsError, FailedState, is_lost_answer
+from core.errors import AwsError, FailedState, is_lost_answer, quota_answer
 from orchestrator.executor import REAL, Clock, lend_slot
 
 # Handlers every new Clients registers on its clients: tests and the benchmark count calls with these.
@@ -42,6 +51,12 @@ WAITER_DIR = Path(__file__).resolve().parent.parent / "resources" / "waiters"
 # Mutating operations start with one of these verbs; everything else reads.
 READ_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Scan", "Query",
                  "Select", "Check", "Validate", "Preview", "Estimate", "BatchGet", "Test")
+
+
+# Retries per call inside botocore (the first attempt not counted): the Terraform provider's max_retries default.
+MAX_RETRIES = 25
+# AWS seconds from the call to a wait's first poll; each later gap doubles until it is the waiter's delay.
+FIRST_POLL = 0.05
 
 
 def is_mutating(operation: str) -> bool:
@@ -112,7 +127,7 @@ class Clients:
     """Clients for one account/region/endpoint, shared by every thread of a run."""
 
     def __init__(self, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
-                 max_attempts: int = 10, poll_delay: float | None = None, time_scale: float = 1.0,
+                 max_attempts: int = MAX_RETRIES, poll_delay: float | None = None, time_scale: float = 1.0,
                  clock: Clock | None = None) -> None:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
@@ -121,9 +136,10 @@ class Clients:
             self.session = boto3.Session(profile_name=profile, region_name=self.region)
         except Exception as exc:  # ProfileNotFound and friends
             raise AwsError(f"cannot open AWS profile {profile!r}: {exc}") from exc
-        self.config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts},
+        self.max_attempts = max_attempts  # retries, as botocore's `max_attempts` counts them
+        self.config = Config(retries={"mode": "standard", "max_attempts": max_attempts},
                              connect_timeout=5, read_timeout=60, max_pool_connections=50)
-        env_delay = os.environ.get("INFRA_POLL_DELAY")
+        env_delay = os.environ.get("INFRA_POLL_DELAY")  # a fixed pace: an override for tests only
         self.poll_delay = poll_delay if poll_delay is not None else (float(env_delay) if env_delay else None)
         self.time_scale = time_scale  # real seconds per AWS second: 1 against AWS, less in a simulation
         self.clock = clock or REAL  # what scheduled waits sleep on (a VirtualClock in tests of the schedule)
@@ -139,8 +155,10 @@ class Clients:
             c = self._clients.get(service)
             if c is None:
                 c = self.session.client(service, config=self.config, endpoint_url=self.endpoint_url)
+                _no_retry_on_quota(c, self.max_attempts + 1)
                 veto = NoBlindRetry()
                 sid = c.meta.service_model.service_id.hyphenize()
+                c.meta.events.register(f"after-call.{sid}", _stamp_service(service))
                 c.meta.events.register(f"before-parameter-build.{sid}", veto.mark)
                 # First among the service's own handlers (botocore's retry handler is registered there).
                 c.meta.events.register_first(f"needs-retry.{sid}", veto)
@@ -181,14 +199,16 @@ class Clients:
 
     # -- waiting --------------------------------------------------------------------
 
+
     def wait(self, service: str, waiter_name: str, timeout: float | None = None, expected: float = 0.0,
              **params: Any) -> None:
         """Wait with botocore's waiter engine until the resource reaches its target state.
 
-        A fixed poll delay (the sandbox's) polls at that pace. Otherwise the
-        waiter definition's delay sets the pace, denser around `expected` (AWS
-        seconds this operation usually takes; see poll_offsets). The timeout
-        bounds the whole wait.
+        Polls start soon after the call and back off to the waiter
+        definition's delay, denser around `expected` (AWS seconds this
+        operation usually takes; see poll_offsets). The timeout bounds the
+        whole wait. A fixed poll delay (INFRA_POLL_DELAY, tests) polls at that
+        pace instead, for the timeout or the waiter's own total.
         """
         client = self.client(service)
         model = _custom_waiters(service)
@@ -200,9 +220,9 @@ class Clients:
             raise AwsError(f"no waiter {service}.{waiter_name} (botocore or resources/waiters/{service}.json)")
         try:
             with lend_slot():  # waiting is not work: the walk's call slot serves other steps meanwhile
-                if self.poll_delay is not None:  # the sandbox's compressed time: a fixed pace
-                    attempts = max(1, math.ceil(timeout / max(self.poll_delay, 0.001))) if timeout \
-                        else waiter.config.max_attempts
+                if self.poll_delay is not None:  # an explicit fixed pace (tests)
+                    total = timeout or waiter.config.delay * waiter.config.max_attempts
+                    attempts = max(1, math.ceil(total / max(self.poll_delay, 0.001)))
                     waiter.wait(**params, WaiterConfig={"Delay": self.poll_delay, "MaxAttempts": attempts})
                 else:
                     self._wait_scheduled(waiter, timeout, expected, params)
@@ -218,7 +238,7 @@ class Clients:
         total = (timeout or waiter.config.delay * waiter.config.max_attempts) * self.time_scale
         start = self.clock.now()
         last: WaiterError | None = None
-        for offset in poll_offsets(base, expected * self.time_scale, total):
+        for offset in poll_offsets(base, expected * self.time_scale, total, first=FIRST_POLL * self.time_scale):
             self.clock.sleep(max(0.0, start + offset - self.clock.now()))
             try:
                 waiter.wait(**params, WaiterConfig={"Delay": 0, "MaxAttempts": 1})
@@ -232,14 +252,18 @@ class Clients:
                           "(still not in the target state)", last_response=last.last_response)
 
 
-def poll_offsets(base: float, expected: float, total: float, dense: float = 6.0,
+def poll_offsets(base: float, expected: float, total: float, dense: float = 6.0, first: float = FIRST_POLL,
                  floor: float = 0.002) -> Iterator[float]:
     """Seconds after the start of a wait at which to poll, up to `total`.
 
-    Without an expectation: every `base` (the waiter's own pace). With one (an
-    MSK cluster usually takes 25 minutes): at that pace until one delay
-    before the usual end, `dense` times faster until two delays after it,
-    then at the pace again. About as many calls as the plain waiter (API
+    The first poll comes `first` after the call (not at once: the call has
+    just returned and nothing changed yet), and each gap doubles until it is
+    `base`, the waiter's own pace: what finishes at once (a VPC, a group, an
+    emulator's whole lifecycle) is seen within twice its duration, what takes
+    minutes costs only the few early polls of the ramp, log2(base / first)
+    of them. With an expectation (an MSK cluster usually takes 25 minutes):
+    `dense` times faster than the pace from one delay before the usual end
+    until two delays after it. About as many calls as the plain waiter (API
     budgets matter: throttling), but the usual finish is seen within seconds
     instead of up to a whole delay later, time the whole apply loses when the
     wait is on its critical path. Offsets are absolute, so slow calls do not
@@ -247,9 +271,46 @@ def poll_offsets(base: float, expected: float, total: float, dense: float = 6.0,
     """
     base = max(base, floor)
     fine = max(base / dense, floor)
+    gap = min(max(first, floor), base)
     lo, hi = (expected - base, expected + 2 * base) if expected > 0 else (math.inf, math.inf)
-    t = 0.0
+    t = gap
     while t <= total:
         yield t
-        nxt = t + (fine if lo <= t < hi else base)
+        nxt = t + (min(gap, fine) if lo <= t < hi else gap)
         t = lo if t < lo < nxt else nxt
+        gap = min(base, gap * 2)
+
+
+def _no_retry_on_quota(client: Any, total_attempts: int) -> None:
+    """botocore's standard retries for `client`, less the quota answers it takes for throttling.
+
+    botocore retries LimitExceededException (and friends) as throttling, 25
+    times with backoff capped at 20 s: minutes before a quota error, which no
+    retry can fix, reaches the user. Its handler is replaced by the same
+    standard handler behind a check that lets quota answers through at once
+    (core.errors.quota_answer; "Rate exceeded" stays a throttle).
+    """
+    svc = client.meta.service_model.service_id.hyphenize()
+    event, uid = f"needs-retry.{svc}", f"retry-config-{svc}"
+    client.meta.events.unregister(event, unique_id=uid)
+    handler = standard.register_retry_handler(client, max_attempts=total_attempts)
+    client.meta.events.unregister(event, unique_id=uid)
+
+    def needs_retry(response: Any = None, **kw: Any) -> Any:
+        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else None
+        err = parsed.get("Error", {}) if isinstance(parsed, dict) else {}
+        if quota_answer(err.get("Code"), err.get("Message", "")):
+            return None
+        return handler.needs_retry(response=response, **kw)
+
+    client.meta.events.register(event, needs_retry, unique_id=uid)
+
+
+def _stamp_service(service: str) -> Callable[..., None]:
+    """after-call hook: an error answer carries the service that gave it (ResponseMetadata.Service), so
+    a message can name it (core.errors.quota_message) where only the exception travels."""
+    def stamp(parsed: Any = None, **_: Any) -> None:
+        if isinstance(parsed, dict) and "Error" in parsed:
+            parsed.setdefault("ResponseMetadata", {})["Service"] = service
+
+    return stamp

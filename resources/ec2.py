@@ -2,6 +2,14 @@
 
 EC2 tags at creation through TagSpecifications and every describe call
 accepts `tag:` filters, so find() is one declared describe per type.
+
+The EC2 API is eventually consistent: an id created moments ago may be
+unknown to the next calls. A create waits until its own new id answers
+(resources/waiters/ec2.json: VpcCreated, SubnetCreated, RouteTableCreated,
+AddressCreated); a create or update that names a parent made moments before
+retries that parent's not-found as "not visible yet" (the NEW_* catalogue
+entries below), never as "gone". read() and refresh still take a resource's
+own not-found as gone: only the call that names a new parent waits.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ import ipaddress
 import json
 from typing import Any, ClassVar
 
-from core.errors import PlanError, is_not_found, on_delete
+from core.errors import PlanError, Retry, is_not_found, on_delete, on_write
 from resources.base import (
     BatchRead,
     Ctx,
@@ -27,6 +35,19 @@ from resources.base import (
     tag_list,
     walk_refs,
 )
+
+# A new parent's not-found, on create and update: "not visible yet". Terraform's budget for EC2 changes to
+# propagate is ec2PropagationTimeout, 5 minutes (internal/service/ec2/wait.go). Any message: each of these
+# codes means only "no such id", and AWS's wording differs between calls.
+EC2_PROPAGATION_SECONDS = 300.0
+_EVENTUAL = ("EC2 eventual consistency (docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html): "
+             "a parent created moments ago; Terraform internal/service/ec2/wait.go ec2PropagationTimeout")
+NEW_VPC = on_write("InvalidVpcID.NotFound", seconds=EC2_PROPAGATION_SECONDS, why=_EVENTUAL)
+NEW_SUBNET = on_write("InvalidSubnetID.NotFound", seconds=EC2_PROPAGATION_SECONDS, why=_EVENTUAL)
+NEW_ROUTE_TABLE = on_write("InvalidRouteTableID.NotFound", seconds=EC2_PROPAGATION_SECONDS,
+                           why=_EVENTUAL + "; vpc_route_table_association.go retries AssociateRouteTable on it")
+NEW_GROUP = on_write("InvalidGroup.NotFound", seconds=EC2_PROPAGATION_SECONDS, why=_EVENTUAL)
+NEW_ADDRESS = on_write("InvalidAllocationID.NotFound", seconds=EC2_PROPAGATION_SECONDS, why=_EVENTUAL)
 
 
 class Ec2Resource(Resource):
@@ -152,7 +173,7 @@ class Vpc(Ec2Resource):
         vpc = ec2.create_vpc(CidrBlock=props["CidrBlock"], InstanceTenancy=props["InstanceTenancy"],
                              TagSpecifications=self.tag_specs(ctx))["Vpc"]
         vpc_id = vpc["VpcId"]
-        ctx.wait("ec2", "VpcAvailable", VpcIds=[vpc_id])
+        ctx.wait("ec2", "VpcCreated", VpcIds=[vpc_id])
         self._set_dns(ctx, vpc_id, props)
         return vpc_id, self.outputs_of(ctx, vpc_id)
 
@@ -287,6 +308,7 @@ class Subnet(BatchRead, Ec2Resource):
     outputs = ("SubnetId", "CidrBlock", "AvailabilityZone", "VpcId")
     not_found = ("InvalidSubnetID.NotFound",)
     dependency_seconds = 1200.0  # TF aws_subnet delete timeout: the services' ENIs drain out of it
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_VPC,)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ec2 = ctx.client("ec2")
@@ -294,7 +316,7 @@ class Subnet(BatchRead, Ec2Resource):
                                    AvailabilityZone=props["AvailabilityZone"],
                                    TagSpecifications=self.tag_specs(ctx))["Subnet"]
         sid = subnet["SubnetId"]
-        ctx.wait("ec2", "SubnetAvailable", SubnetIds=[sid])
+        ctx.wait("ec2", "SubnetCreated", SubnetIds=[sid])
         if props.get("MapPublicIpOnLaunch"):
             ec2.modify_subnet_attribute(SubnetId=sid, MapPublicIpOnLaunch={"Value": True})
         return sid, self.outputs_of(ctx, sid)
@@ -339,8 +361,11 @@ class InternetGateway(BatchRead, Ec2Resource):
     # The detach is refused while a load balancer's (or anything's) public addresses are still mapped in
     # the VPC: AWS releases an ALB's interfaces minutes after the ALB is gone. TF retries the detach on
     # DependencyViolation up to its 20 min delete timeout (ec2/vpc_internet_gateway.go).
-    retries = (on_delete("DependencyViolation", r"mapped public address", 1200.0,
-                         why="TF ec2/vpc_internet_gateway.go: detach retried while public addresses are mapped"),)
+    retries: ClassVar[tuple[Retry, ...]] = (
+        NEW_VPC,  # AttachInternetGateway's VpcId
+        on_delete("DependencyViolation", r"mapped public address", 1200.0,
+                  why="TF ec2/vpc_internet_gateway.go: detach retried while public addresses are mapped"),
+    )
     dependency_seconds = 1200.0
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -400,6 +425,8 @@ class Eip(BatchRead, Ec2Resource):
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         addr = ctx.client("ec2").allocate_address(Domain=props["Domain"], TagSpecifications=self.tag_specs(ctx))
+        # Its public IP (an output) comes from a describe, which may not know the new id yet.
+        ctx.wait("ec2", "AddressCreated", AllocationIds=[addr["AllocationId"]])
         return addr["AllocationId"], self.outputs_of(ctx, addr["AllocationId"])
 
     def props_from(self, ctx: Ctx, physical_id: str, addr: dict[str, Any]) -> dict[str, Any] | None:
@@ -439,6 +466,7 @@ class NatGateway(BatchRead, Ec2Resource):
     replace_on = frozenset({"SubnetId", "AllocationId", "ConnectivityType"})
     outputs = ("NatGatewayId", "SubnetId", "PublicIp")
     not_found = ("NatGatewayNotFound", "InvalidNatGatewayID.NotFound")
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_SUBNET, NEW_ADDRESS)
     timeouts = {"create": 900, "update": 900, "delete": 900}
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -492,12 +520,15 @@ class RouteTable(BatchRead, Ec2Resource):
     replace_on = frozenset({"VpcId"})
     outputs = ("RouteTableId",)
     not_found = ("InvalidRouteTableID.NotFound",)
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_VPC,)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kw: dict[str, Any] = {"VpcId": props["VpcId"], "TagSpecifications": self.tag_specs(ctx)}
         if ctx.token:
             kw["ClientToken"] = ctx.token
         rt_id = ctx.client("ec2").create_route_table(**kw)["RouteTable"]["RouteTableId"]
+        # Its routes and associations name it next: done once AWS knows it (Terraform's waitRouteTableReady).
+        ctx.wait("ec2", "RouteTableCreated", RouteTableIds=[rt_id])
         return rt_id, self.outputs_of(ctx, rt_id)
 
     def props_from(self, ctx: Ctx, physical_id: str, rt: dict[str, Any]) -> dict[str, Any] | None:
@@ -533,6 +564,7 @@ class Route(BatchRead, KeyedEc2Resource):
     outputs = ("RouteTableId", "DestinationCidrBlock")
     not_found = ("InvalidRouteTableID.NotFound", "InvalidRoute.NotFound")
     key_props = ("RouteTableId", "DestinationCidrBlock")
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_ROUTE_TABLE,)
     targets: ClassVar[tuple[str, ...]] = ("GatewayId", "NatGatewayId")
 
     def validate(self, props: dict[str, Any]) -> None:
@@ -619,6 +651,7 @@ class RouteTableAssociation(BatchRead, KeyedEc2Resource):
     outputs = ("AssociationId", "RouteTableId", "SubnetId")
     not_found = ("InvalidAssociationID.NotFound", "InvalidRouteTableID.NotFound", "InvalidSubnetID.NotFound")
     key_props = ("SubnetId",)
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_ROUTE_TABLE, NEW_SUBNET)
 
     def key_of(self, props: dict[str, Any]) -> str:
         return props["SubnetId"]
@@ -702,6 +735,7 @@ class SecurityGroup(BatchRead, Ec2Resource):
     replace_on = frozenset({"VpcId", "Description"})
     outputs = ("GroupId", "GroupName", "VpcId")
     not_found = ("InvalidGroup.NotFound", "InvalidGroupId.Malformed")
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_VPC,)
     default_egress: ClassVar[dict[str, Any]] = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     dependency_seconds = ENI_HELD_SECONDS  # TF aws_security_group delete timeout (ec2/vpc_security_group.go)
 
@@ -798,6 +832,7 @@ class SecurityGroupRule(BatchRead, Ec2Resource):
     replace_on = frozenset({"GroupId", "Direction", "SourceSecurityGroupId"})
     outputs = ("SecurityGroupRuleId", "GroupId")
     not_found = ("InvalidSecurityGroupRuleId.NotFound", "InvalidPermission.NotFound", "InvalidGroup.NotFound")
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_GROUP,)  # its group, or the peer group, made moments ago
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -898,6 +933,7 @@ class NetworkAcl(BatchRead, Ec2Resource):
     unordered = frozenset({"SubnetIds"})
     outputs = ("NetworkAclId",)
     not_found = ("InvalidNetworkAclID.NotFound",)
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_VPC,)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kw: dict[str, Any] = {"VpcId": props["VpcId"], "TagSpecifications": self.tag_specs(ctx)}
@@ -1072,6 +1108,7 @@ class VpcEndpoint(BatchRead, Ec2Resource):
     unordered = frozenset({"RouteTableIds"})
     outputs = ("VpcEndpointId",)
     not_found = ("InvalidVpcEndpointId.NotFound",)
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_VPC, NEW_ROUTE_TABLE)
     gone_states = ("deleted", "deleting", "failed", "rejected", "expired")
 
     @staticmethod

@@ -9,3 +9,11 @@ def _fast_polling(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFRA_POLL_DELAY", "0.01")
     monkeypatch.setenv("INFRA_RETRY_INITIAL", "0.01")
     monkeypatch.setenv("INFRA_STATE_TABLE", "genai-infra-state-test")
+
+
+@pytest.fixture
+def short_ec2_window(request: pytest.FixtureRequest) -> None:
+    """The ec2-consistency window at 0.2 s for EC2 round trips whose raw set-up waits it out (tests.helpers
+    .ec2_visible) before naming what it made: the same refusals, less sleeping than the 1 s default."""
+    if "aws" in request.fixturenames:
+        request.getfixturevalue("aws").rules.configure("ec2-consistency", seconds=0.2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,11 +76,32 @@ def declare(resource: Any, stack: str = "main") -> Any:
     return resource
 
 
+EC2_DESCRIBES = {"VpcIds": "describe_vpcs", "SubnetIds": "describe_subnets", "GroupIds": "describe_security_groups",
+                 "RouteTableIds": "describe_route_tables", "AllocationIds": "describe_addresses"}
+
+
+def ec2_visible(ec2: Any, timeout: float = 10.0, **ids: list[str]) -> None:
+    """Wait until EC2 knows these new ids (VpcIds=[...], SubnetIds=[...]...), as a script against AWS must
+    before naming them: AWS (and the sandbox's ec2-consistency rule) answers *.NotFound for a moment after
+    the create. Raw set-up calls this before using what it just made."""
+    deadline = time.monotonic() + timeout
+    for param, values in ids.items():
+        while True:
+            try:
+                getattr(ec2, EC2_DESCRIBES[param])(**{param: list(values)})
+                break
+            except Exception as exc:  # noqa: BLE001 - only a not-found is waited out
+                if not (error_code(exc) or "").endswith(".NotFound") or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+
 def vpc_scaffold(aws: Any, octet: int, sg_name: str, key_description: str, azs: int = 3) -> dict[str, Any]:
     """A VPC 10.<octet>.0.0/16 with one /24 subnet in each of the first `azs` AZs, a security group
     and a KMS key, made with plain boto3: scaffolding for the data-tier tests, not under test."""
     ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock=f"10.{octet}.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the subnets and the group name it
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:azs]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{octet}.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
                for i, az in enumerate(zones)]

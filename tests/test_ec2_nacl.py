@@ -4,7 +4,9 @@ import pytest
 
 from core.errors import PlanError
 from resources.ec2 import NetworkAcl, NetworkAclEntry
+from tests.helpers import ec2_visible
 
+pytestmark = pytest.mark.usefixtures("short_ec2_window")  # raw set-up waits out a short window
 
 def _declare(cls, name, **props):
     r = cls(name, **props)
@@ -20,8 +22,10 @@ def _acl_of(ec2, subnet_id):
 def test_network_acl_round_trip(aws):
     ec2 = aws.client("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc_id])
     s1, s2 = (ec2.create_subnet(VpcId=vpc_id, CidrBlock=c, AvailabilityZone="ap-east-2a")["Subnet"]["SubnetId"]
               for c in ("10.0.160.0/22", "10.0.164.0/22"))
+    ec2_visible(ec2, SubnetIds=[s1, s2])
     default = ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
                                                  {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]
     acl = _declare(NetworkAcl, "nacl_database", VpcId=vpc_id, SubnetIds=[s1])
@@ -50,6 +54,7 @@ def test_network_acl_round_trip(aws):
 def test_network_acl_entry_round_trip(aws):
     ec2 = aws.client("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc_id])
     acl_id = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
     entry = _declare(NetworkAclEntry, "nacl_db_in_pg", NetworkAclId=acl_id, RuleNumber=100, Protocol="6",
                      RuleAction="allow", CidrBlock="10.0.64.0/18", PortRange={"From": 5432, "To": 5432})

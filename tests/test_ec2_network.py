@@ -1,7 +1,10 @@
 """Round trips of the EC2 routing types on moto: subnets, gateways, EIPs, NATs, routes, endpoints.
 
 Each test builds what its type needs with an independent boto3 client, so
-no test depends on another type's code or on another test's state.
+no test depends on another type's code or on another test's state. That
+raw set-up waits for its new ids to be visible before naming them, as a
+script against AWS must (the sandbox's ec2-consistency rule, in a short
+window here: the short_ec2_window fixture).
 """
 
 import pytest
@@ -17,14 +20,21 @@ from resources.ec2 import (
     Subnet,
     VpcEndpoint,
 )
+from tests.helpers import ec2_visible
+
+pytestmark = pytest.mark.usefixtures("short_ec2_window")
 
 
 def _vpc(ec2, cidr="10.0.0.0/16"):
-    return ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc_id])
+    return vpc_id
 
 
 def _subnet(ec2, vpc_id, cidr="10.0.0.0/20", az="ap-east-2a"):
-    return ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+    sid = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+    ec2_visible(ec2, SubnetIds=[sid])
+    return sid
 
 
 def _declare(cls, name, **props):
@@ -130,6 +140,7 @@ def test_nat_gateway_round_trip(aws):
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
     sid = _subnet(ec2, vpc_id)
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2_visible(ec2, AllocationIds=[alloc])
     nat = _declare(NatGateway, "nat_a", SubnetId=sid, AllocationId=alloc)
     ctx = aws.ctx("nat_a", token="tok-nat-a")
     nat_id, out = nat.create(ctx, dict(nat.properties))
@@ -163,6 +174,7 @@ def test_route_table_route_and_association(aws):
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2_visible(ec2, AllocationIds=[alloc])
     nat_id = ec2.create_nat_gateway(SubnetId=sid, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
 
     rt = _declare(RouteTable, "rt_public_a", VpcId=vpc_id)
@@ -203,6 +215,7 @@ def test_route_table_route_and_association(aws):
     assert assoc.read(actx, apid) == dict(assoc.properties)
     assert assoc.create(actx, dict(assoc.properties))[0] == apid  # idempotent adoption
     rt2 = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2_visible(ec2, RouteTableIds=[rt2])
     new_out = assoc.update(actx, apid, dict(assoc.properties), {"RouteTableId": rt2, "SubnetId": sid})
     tables = ec2.describe_route_tables(Filters=[{"Name": "association.subnet-id", "Values": [sid]}])["RouteTables"]
     assert [t["RouteTableId"] for t in tables] == [rt2] and new_out["RouteTableId"] == rt2
@@ -238,6 +251,7 @@ def test_s3_gateway_endpoint_round_trip(aws):
     ec2 = aws.client("ec2")
     vpc_id = _vpc(ec2)
     rts = [ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"] for _ in range(2)]
+    ec2_visible(ec2, RouteTableIds=rts)
     ep = _declare(VpcEndpoint, "s3_endpoint", VpcId=vpc_id, ServiceName="com.amazonaws.ap-east-2.s3",
                   RouteTableIds=rts)
     ctx = aws.ctx("s3_endpoint", token="tok-vpce")

@@ -4,7 +4,9 @@ import pytest
 
 from core.errors import PlanError
 from resources.ec2 import SecurityGroup, SecurityGroupRule
+from tests.helpers import ec2_visible
 
+pytestmark = pytest.mark.usefixtures("short_ec2_window")  # raw set-up waits out a short window
 
 def _declare(cls, name, **props):
     r = cls(name, **props)
@@ -24,6 +26,7 @@ def _has_default_egress(ec2, gid):
 def test_security_group_round_trip(aws):
     ec2 = aws.client("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc_id])
     sg = _declare(SecurityGroup, "alb_sg", VpcId=vpc_id, Description="ALB", RevokeDefaultEgress=True)
     ctx = aws.ctx("alb_sg")
     gid, out = sg.create(ctx, dict(sg.properties))
@@ -51,6 +54,7 @@ def test_security_group_round_trip(aws):
 def test_security_group_keeps_default_egress_unless_told(aws):
     ec2 = aws.client("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc_id])
     sg = _declare(SecurityGroup, "app_sg", VpcId=vpc_id)
     gid, _ = sg.create(aws.ctx("app_sg"), dict(sg.properties))
     assert _has_default_egress(ec2, gid)
@@ -61,8 +65,10 @@ def test_security_group_keeps_default_egress_unless_told(aws):
 def test_security_group_rule_round_trip(aws):
     ec2 = aws.client("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc_id])
     alb = ec2.create_security_group(GroupName="alb", Description="d", VpcId=vpc_id)["GroupId"]
     app = ec2.create_security_group(GroupName="app", Description="d", VpcId=vpc_id)["GroupId"]
+    ec2_visible(ec2, GroupIds=[alb, app])
     ec2.revoke_security_group_egress(GroupId=alb, IpPermissions=[{"IpProtocol": "-1",
                                                                   "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
 

@@ -6,6 +6,7 @@ from core.errors import PlanError
 from orchestrator.aws import is_mutating
 from resources.base import ResourceError
 from resources.eks import LOG_TYPES, Cluster, FargateProfile, Nodegroup, is_graviton
+from tests.helpers import ec2_visible
 
 
 @pytest.fixture
@@ -13,6 +14,7 @@ def infra(aws):
     """A VPC with three private subnets, two security groups, role ARNs and a KMS key."""
     ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{64 + 32 * i}.0/19",
                                  AvailabilityZone=f"{aws.region}{'abc'[i]}")["Subnet"]["SubnetId"] for i in range(3)]
     sg = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]

@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import PlanError
 from resources.elbv2 import TLS13_POLICY, Listener, ListenerRule, LoadBalancer, TargetGroup
+from tests.helpers import ec2_visible
 
 
 @pytest.fixture
@@ -13,6 +14,7 @@ def net(aws):
     """A VPC with two public subnets in two AZs and two security groups, made with plain boto3."""
     ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
                for i, az in enumerate(azs)]

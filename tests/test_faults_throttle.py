@@ -1,14 +1,14 @@
 """Throttling: 30% of AWS calls answered "slow down" at the wire, and apply and destroy still succeed.
 
 The fault sits at botocore's before-send, where AWS's real answer would
-arrive, so the tool's whole retry stack handles it: botocore's adaptive
-mode (retries inside one call, client-side rate limit per service), then
-the engine's tenacity policy if a call still fails. Every service is hit,
+arrive, so the tool's whole retry stack handles it: botocore's standard
+mode (up to 25 retries inside one call, as the Terraform provider), then
+the engine's retry policy if a call still fails. Every service is hit,
 the state table included. The CLI reports the retries it made; the test
 checks that they account for every injected throttle.
 
-The tiny plan keeps this affordable: under sustained throttling the
-adaptive rate limiter slows each client down, as it should against AWS.
+The tiny plan keeps this affordable: under sustained throttling every
+retry backs off, as it should against AWS.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def numbers(stderr: str) -> dict[str, int]:
 
 
 # The state table is left alone by default: its one client carries every state write, and under a
-# sustained 30% the adaptive limiter slows it to ~1 call/s, which makes the run minutes long (it
+# sustained 30% its backoff slows it to about a call a second, which makes the run minutes long (it
 # still succeeds: INFRA_CRASH_ALL=1 runs that variant too).
 SKIPS = [("dynamodb",)] + ([()] if os.environ.get("INFRA_CRASH_ALL") == "1" else [])
 

@@ -7,11 +7,13 @@ import pytest
 from core.errors import PlanError
 from resources.base import shaped
 from resources.opensearch import Domain
+from tests.helpers import ec2_visible
 
 
 def _network(aws, zones=3):
     ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:zones]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
                for i, az in enumerate(azs)]

@@ -34,7 +34,10 @@ from resources.ec2 import (
 from resources.iam import Role
 from resources.ssm import Parameter
 from resources.xray import Group, SamplingRule
-from tests.helpers import CallLog
+from tests.helpers import CallLog, ec2_visible
+
+# Raw set-up waits for its new EC2 ids before naming them (the ec2-consistency rule), in a short window.
+pytestmark = pytest.mark.usefixtures("short_ec2_window")
 
 Made = list[tuple[Resource, Any, str]]
 
@@ -52,11 +55,21 @@ def _make(aws, cls: type[Resource], decls: list[dict[str, Any]], stack: str = "m
 
 
 def _vpc(ec2, cidr: str = "10.0.0.0/16") -> str:
-    return ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])
+    return vpc
 
 
 def _subnet(ec2, vpc_id: str, cidr: str) -> str:
-    return ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone="ap-east-2a")["Subnet"]["SubnetId"]
+    sid = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone="ap-east-2a")["Subnet"]["SubnetId"]
+    ec2_visible(ec2, SubnetIds=[sid])
+    return sid
+
+
+def _route_tables(ec2, vpc_id: str, n: int) -> list[str]:
+    rts = [ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"] for _ in range(n)]
+    ec2_visible(ec2, RouteTableIds=rts)
+    return rts
 
 
 def _igw(ec2, vpc_id: str) -> str:
@@ -95,6 +108,7 @@ def nat_gateways(aws):
     _igw(ec2, vpc)
     sub = _subnet(ec2, vpc, "10.0.0.0/24")
     allocs = [ec2.allocate_address(Domain="vpc")["AllocationId"] for _ in range(3)]
+    ec2_visible(ec2, AllocationIds=allocs)
     made = _make(aws, NatGateway, [dict(SubnetId=sub, AllocationId=a) for a in allocs])
     return made, lambda pid: ec2.delete_nat_gateway(NatGatewayId=pid)
 
@@ -110,7 +124,7 @@ def routes(aws):
     ec2 = aws.client("ec2")
     vpc = _vpc(ec2)
     igw = _igw(ec2, vpc)
-    rt1, rt2 = (ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(2))
+    rt1, rt2 = _route_tables(ec2, vpc, 2)
     made = _make(aws, Route, [dict(RouteTableId=rt1, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw),
                               dict(RouteTableId=rt2, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw),
                               dict(RouteTableId=rt2, DestinationCidrBlock="192.168.0.0/16", GatewayId=igw)])
@@ -125,7 +139,7 @@ def routes(aws):
 def route_table_associations(aws):
     ec2 = aws.client("ec2")
     vpc = _vpc(ec2)
-    rt1, rt2 = (ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(2))
+    rt1, rt2 = _route_tables(ec2, vpc, 2)
     subs = [_subnet(ec2, vpc, f"10.0.{i}.0/24") for i in range(3)]
     made = _make(aws, RouteTableAssociation, [dict(RouteTableId=rt1 if i else rt2, SubnetId=s)
                                               for i, s in enumerate(subs)])
@@ -151,6 +165,7 @@ def security_group_rules(aws):
     vpc = _vpc(ec2)
     gid = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
     peer = ec2.create_security_group(GroupName="p", Description="p", VpcId=vpc)["GroupId"]
+    ec2_visible(ec2, GroupIds=[gid, peer])
     made = _make(aws, SecurityGroupRule, [
         dict(GroupId=gid, Direction="ingress", IpProtocol="tcp", FromPort=443, ToPort=443, CidrIp="10.0.0.0/16",
              Description="https"),
@@ -190,7 +205,7 @@ def network_acl_entries(aws):
 def vpc_endpoints(aws):
     ec2 = aws.client("ec2")
     vpc = _vpc(ec2)
-    rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    rt = _route_tables(ec2, vpc, 1)[0]
     policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                                                       "Resource": "*"}]}
     made = _make(aws, VpcEndpoint, [

@@ -1,4 +1,12 @@
-"""Sandbox EC2 fidelity: deleting a NAT gateway frees its Elastic IP for reuse."""
+"""Sandbox EC2 fidelity: deleting a NAT gateway frees its Elastic IP for reuse.
+
+Raw set-up only, about other behaviour than the visibility of new ids: the ec2-consistency rule is
+off here (tests/test_strict_ec2.py tests it).
+"""
+
+import pytest
+
+pytestmark = pytest.mark.sandbox_rules_off("ec2-consistency")
 
 
 def test_deleted_nat_releases_its_eip(aws):

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.helpers import ec2_visible
+
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return exc.value.response["Error"]["Code"]
@@ -16,6 +18,7 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 def _subnets(client: Callable[[str], Any]) -> list[str]:
     ec2 = client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     return [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.9.{i}.0/24")["Subnet"]["SubnetId"] for i in range(3)]
 
 
@@ -127,6 +130,7 @@ def test_custom_cluster_mode_group_and_rds_subnet_group_modify(aws):
     # RDS (same "moto forgets the group" family of bug): modify keeps the subnet group
     ec2, rds = aws.client("ec2"), aws.client("rds")
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=f"ap-east-2{z}")[
         "Subnet"]["SubnetId"] for i, z in enumerate("abc")]
     rds.create_db_subnet_group(DBSubnetGroupName="db", DBSubnetGroupDescription="d", SubnetIds=subnets[:2])

@@ -16,6 +16,7 @@ from moto.moto_api import state_manager
 
 from orchestrator.executor import VirtualClock
 from sandbox import latency, lifecycle
+from tests.helpers import ec2_visible
 
 CLOCK = VirtualClock()
 
@@ -148,9 +149,11 @@ def test_elasticache_rds_nat_alb_opensearch(aws):
 
     ec2 = aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.1.{i}.0/24", AvailabilityZone=f"ap-east-2{z}")[
         "Subnet"]["SubnetId"] for i, z in enumerate("ab")]
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2_visible(ec2, SubnetIds=subnets, AllocationIds=[eip])
     aws.lifecycle(scale=SCALE * 10)  # a NAT gateway is quick (90 s): scale up so polling noise stays small
     nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip)["NatGateway"]
     start = CLOCK.now()  # the transition's clock starts when the call returns

@@ -6,6 +6,7 @@ import pytest
 
 from core.errors import AwsError, PlanError
 from resources.wafv2 import WebACL, WebACLAssociation, parse_acl_arn
+from tests.helpers import ec2_visible
 
 
 def vis(name):
@@ -76,6 +77,7 @@ def test_web_acl_round_trip(aws):
 def test_association_round_trip(aws):
     ec2, elb, waf = aws.client("ec2"), aws.client("elbv2"), aws.client("wafv2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])  # the next calls name it (ec2-consistency)
     azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
                for i, az in enumerate(azs)]
