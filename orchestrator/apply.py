@@ -325,17 +325,20 @@ class Applier:
         cond, state, reason = r.condition(ctx, pid)
         if cond == "failed":
             raise self._taint(r, change, ctx, stored, None, pid, f"{state} ({reason})" if reason else state)
+        try:  # one still being built is waited for; a ready one answers the wait's first poll
+            r.wait_created(ctx, pid)
+        except FailedState as exc:
+            raise self._taint(r, change, ctx, stored, exc, pid) from exc
         if cond == "creating":
-            try:
-                r.wait_created(ctx, pid)
-            except FailedState as exc:
-                raise self._taint(r, change, ctx, stored, exc, pid) from exc
             outputs = r.outputs_of(ctx, pid)
         seen = r.read(ctx, pid) or {}
         unobservable = type(r).write_only | type(r).secret_props()
         if diff_props({k: v for k, v in stored_props(type(r), seen).items() if k in stored}, stored, unobservable,
                       type(r).unordered):
-            outputs = r.update(ctx, pid, {**stored, **seen}, props) or outputs
+            # What AWS has is the old side; a property it has none of (a policy an interrupted create never
+            # set) is None there, not the desired value, or the update would think it already done.
+            absent = {k: None for k in stored if k not in seen and k not in unobservable}
+            outputs = r.update(ctx, pid, {**stored, **absent, **seen}, props) or outputs
         self._finish(r, change, pid, stored, outputs, "adopted")
         return f"adopted {pid}"
 

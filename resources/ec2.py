@@ -60,7 +60,14 @@ class Ec2Resource(Resource):
     id_key: ClassVar[str] = ""  # id field in each item, and the describe ...Ids parameter stem
     ids_param: ClassVar[str] = ""  # e.g. "VpcIds"
     gone_states: ClassVar[tuple[str, ...]] = ("deleted", "deleting", "failed")
+    # The waiter a create ends with until AWS knows the new id (EC2 is eventually consistent): also what
+    # an adoption waits on, since what find() saw through a filter may not answer by id yet.
+    created_waiter: ClassVar[str] = ""
     batch: ClassVar[int] = 200  # ids (or filter values) per describe call: AWS caps filter values at 200
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        if self.created_waiter:
+            ctx.wait("ec2", self.created_waiter, **{self.ids_param: [physical_id]})
 
     def tag_specs(self, ctx: Ctx) -> list[dict[str, Any]]:
         tags = dict(ctx.tags)
@@ -154,6 +161,7 @@ ENI_HELD_SECONDS = 900.0
 
 class Vpc(Ec2Resource):
     type_name = "ec2.Vpc"
+    created_waiter = "VpcCreated"
     label = "VPC"
     arn_kind = ("ec2", "vpc")
     id_prefix = "vpc-"
@@ -294,6 +302,7 @@ class Subnet(BatchRead, Ec2Resource):
     """A subnet in one AZ. Only MapPublicIpOnLaunch changes in place; CIDR and AZ mean a new subnet."""
 
     type_name = "ec2.Subnet"
+    created_waiter = "SubnetCreated"
     label = "subnet"
     arn_kind = ("ec2", "subnet")
     id_prefix = "subnet-"
@@ -413,6 +422,7 @@ class Eip(BatchRead, Ec2Resource):
     """An Elastic IP for a NAT gateway (Domain vpc). Nothing about it changes in place."""
 
     type_name = "ec2.Eip"
+    created_waiter = "AddressCreated"
     label = "Elastic IP"
     arn_kind = ("ec2", "elastic-ip")
     id_prefix = "eipalloc-"
@@ -511,6 +521,7 @@ class RouteTable(BatchRead, Ec2Resource):
     """A route table; its routes and subnet associations are their own resources."""
 
     type_name = "ec2.RouteTable"
+    created_waiter = "RouteTableCreated"
     label = "route table"
     arn_kind = ("ec2", "route-table")
     id_prefix = "rtb-"
@@ -722,6 +733,7 @@ class SecurityGroup(BatchRead, Ec2Resource):
     """
 
     type_name = "ec2.SecurityGroup"
+    created_waiter = "SecurityGroupExists"
     label = "security group"
     arn_kind = ("ec2", "security-group")
     id_prefix = "sg-"

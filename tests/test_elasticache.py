@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -123,7 +124,9 @@ def test_replication_group_single_node_round_trip(aws, net):
                                                     VpcId=net["vpc"])["GroupId"]
     ec.modify_replication_group(ReplicationGroupId=pid, SecurityGroupIds=[other], ApplyImmediately=True)
     assert rg.read(ctx, pid)["SecurityGroupIds"] == [other]  # a change made outside the tool is seen
+    time.sleep(aws.rules.setting("async-modify", "seconds") + 0.1)  # AWS refuses a second modify meanwhile
     ec.modify_replication_group(ReplicationGroupId=pid, SecurityGroupIds=[net["sg"]], ApplyImmediately=True)
+    time.sleep(aws.rules.setting("async-modify", "seconds") + 0.1)  # during its lag the group reads available
 
     rg.update(ctx, pid, dict(rg.properties), dict(rg.properties, SnapshotRetentionLimit=5,
                                                   CacheNodeType="cache.t3.small"))

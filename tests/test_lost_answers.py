@@ -110,6 +110,7 @@ def build_net(env: str):
 def test_destroy_deletes_untracked_copies_tagged_with_its_addresses(aws):
     """An untracked copy inside the VPC (what a blind retry left) goes with its address, before the VPC."""
     from tests.fakes import install_plan
+    from tests.helpers import ec2_visible
 
     plan = install_plan("genai_demo_lost_copies", build_net)
     infra("apply", "--plan", plan, "--env", ENV, "--auto-approve")
@@ -124,6 +125,7 @@ def test_destroy_deletes_untracked_copies_tagged_with_its_addresses(aws):
         {"ResourceType": "subnet", "Tags": tags("main.subnet_a")}])["Subnet"]["SubnetId"]
     sg = ec2.create_security_group(GroupName="copy", Description="copy", VpcId=vpc["VpcId"], TagSpecifications=[
         {"ResourceType": "security-group", "Tags": tags("main.app_sg")}])["GroupId"]
+    ec2_visible(ec2, SubnetIds=[subnet], GroupIds=[sg])  # what a scan reads by id must be visible (EC2 consistency)
     orphans = {o["arn"].rsplit("/", 1)[-1] for o in
                json.loads(infra("scan", "--plan", plan, "--env", ENV, "--json").stdout)["orphans"]}
     assert orphans == {subnet, sg}

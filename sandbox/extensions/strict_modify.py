@@ -104,8 +104,16 @@ def start(obj: Any, kind: str, states: Sequence[Any], final: Any, apply: Callabl
     gen = obj.__dict__.setdefault("_sandbox_modify_gen", [0])
     gen[0] += 1
     mine = gen[0]
-    lifecycle.schedule(lag, lambda: gen[0] == mine and lifecycle.run(
-        obj, kind, "update", states, final, apply=step, seconds=total - lag))
+    began = lifecycle.now()
+
+    def after_lag() -> None:
+        # Timed events run when the next request arrives: what is left is counted from the start, so a
+        # modification lasts `total` however late that request comes (AWS's clock does not wait for calls).
+        if gen[0] == mine:
+            lifecycle.run(obj, kind, "update", states, final, apply=step,
+                          seconds=max(0.0, total - (lifecycle.now() - began)))
+
+    lifecycle.schedule(lag, after_lag)
 
 
 # -- RDS ----------------------------------------------------------------------------
