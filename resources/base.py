@@ -507,6 +507,8 @@ class Resource:
     timeouts: ClassVar[dict[str, float]] = {"create": 1800, "update": 1800, "delete": 1800}
     retries: ClassVar[tuple[Retry, ...]] = ()
     dependency_seconds: ClassVar[float] = 300.0
+    # The waiter a create ends with and its id parameter: what an adoption after a crash waits on too.
+    created_wait: ClassVar[tuple[str, str] | None] = None
     durations: ClassVar[Durations | None] = None
     label: ClassVar[str] = ""
     arn_kind: ClassVar[tuple[str, str] | None] = None
@@ -659,7 +661,11 @@ class Resource:
 
     def wait_created(self, ctx: Ctx, physical_id: str) -> None:
         """Wait until a create under way has finished (the same wait create() ends with); a failure
-        state raises core.errors.FailedState. Default: nothing to wait for."""
+        state raises core.errors.FailedState. The type declares it as `created_wait`, (waiter name,
+        the waiter's id parameter); none: nothing to wait for."""
+        if self.created_wait is not None:
+            waiter, param = self.created_wait
+            ctx.wait(self.service, waiter, timeout_key="create", **{param: physical_id})
 
     def condition(self, ctx: Ctx, physical_id: str) -> tuple[str, str, str]:
         """("failed" | "creating" | "ready", AWS's state, AWS's reason), from state() and the type's data."""

@@ -171,6 +171,7 @@ class Cluster(EksResource):
     """An EKS control plane: version, networking, control-plane logs, envelope encryption of secrets."""
 
     type_name = "eks.Cluster"
+    created_wait = ("ClusterActive", "name")
     retries = CLUSTER_RETRIES
     label = "EKS cluster"
     arn_kind = ("eks", "cluster")
@@ -259,9 +260,6 @@ class Cluster(EksResource):
             **({"encryptionConfig": enc} if enc else {}), **token(ctx, "create"))
         self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
-
-    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
-        ctx.wait("eks", "ClusterActive", timeout_key="create", name=physical_id)
 
     def _describe(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
         resp = self.ignore_gone(ctx.client("eks").describe_cluster, name=name)

@@ -186,6 +186,7 @@ class ReplicationGroup(CacheResource):
     """
 
     type_name = "elasticache.ReplicationGroup"
+    created_wait = ("ReplicationGroupCreated", "ReplicationGroupId")
     label = "Redis replication group"
     arn_kind = ("elasticache", "replicationgroup")
     durations = Durations(create=600, update=900, delete=420)
@@ -303,9 +304,6 @@ class ReplicationGroup(CacheResource):
                                                            **params)
         self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
-
-    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
-        ctx.wait("elasticache", "ReplicationGroupCreated", timeout_key="create", ReplicationGroupId=physical_id)
 
     def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
         rg = self.describe_one(ctx, physical_id)

@@ -59,6 +59,7 @@ class DeliveryStream(FirehoseResource):
     """
 
     type_name = "firehose.DeliveryStream"
+    created_wait = ("DeliveryStreamActive", "DeliveryStreamName")
     retries = STREAM_RETRIES
     label = "delivery stream"
     arn_kind = ("firehose", "deliverystream")
@@ -203,9 +204,6 @@ class DeliveryStream(FirehoseResource):
         ctx.client("firehose").create_delivery_stream(**params)
         self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
-
-    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
-        ctx.wait("firehose", "DeliveryStreamActive", timeout_key="create", DeliveryStreamName=physical_id)
 
     def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
         d = self._describe(ctx, physical_id)

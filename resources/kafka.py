@@ -156,6 +156,7 @@ class Cluster(KafkaResource):
     """
 
     type_name = "kafka.Cluster"
+    created_wait = ("ClusterActive", "ClusterArn")
     label = "MSK cluster"
     arn_kind = ("kafka", "cluster")
     durations = Durations(create=1500, update=900, delete=600)
@@ -226,9 +227,6 @@ class Cluster(KafkaResource):
         arn = resp["ClusterArn"]
         self.wait_created(ctx, arn)
         return arn, self.outputs_of(ctx, arn)
-
-    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
-        ctx.wait("kafka", "ClusterActive", timeout_key="create", ClusterArn=physical_id)
 
     def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
         info = self._info(ctx, physical_id)

@@ -246,6 +246,7 @@ class DBInstance(RdsResource):
     """
 
     type_name = "rds.DBInstance"
+    created_wait = ("DBInstanceCreated", "DBInstanceIdentifier")
     label = "DB instance"
     arn_kind = ("rds", "db")
     durations = Durations(create=600, update=300, delete=300)
@@ -352,9 +353,6 @@ class DBInstance(RdsResource):
             rds.create_db_instance(DBInstanceIdentifier=name, Tags=tag_list(ctx.tags), **params)
         self.wait_created(ctx, name)
         return name, self.outputs_of(ctx, name)
-
-    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
-        ctx.wait("rds", "DBInstanceCreated", timeout_key="create", DBInstanceIdentifier=physical_id)
 
     def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
         db = self.describe_one(ctx, physical_id)
