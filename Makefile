@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 LOW := .venv-lowest
 # A fast subset that touches every direct dependency (boto3/botocore/moto through EC2, IAM, Lambda and
 # the state table; networkx through planning; click through the CLI; pytest and xdist themselves).
-LOWEST_TESTS := tests/test_state.py tests/test_bad_input.py tests/test_user_plans.py tests/test_ec2_network.py \
-	tests/test_iam.py tests/test_lambda.py tests/test_e2e_network.py tests/test_graph_planner.py
+LOWEST_TESTS := tests/test_state.py tests/test_bad_input.py tests/test_ec2_network.py tests/test_iam.py \
+	tests/test_lambda.py tests/test_graph_planner.py tests/test_sandbox_strict.py
 
 .PHONY: demo test test-lowest lint clean
 

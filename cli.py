@@ -736,11 +736,12 @@ def sandbox_group() -> None:
 
 @sandbox_group.command("up")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
+@click.option("--no-warm", is_flag=True, help="Return as soon as it answers; services load on first use.")
 @handle_errors
-def sandbox_up(port: int | None) -> None:
+def sandbox_up(port: int | None, no_warm: bool) -> None:
     from sandbox import server
 
-    st = server.up(port=port)
+    st = server.up(port=port, warm=not no_warm)
     click.echo(f"Sandbox running at {st.endpoint_url} (pid {st.pid}). Use --sandbox on any command.")
 
 

@@ -82,7 +82,7 @@ def sandbox(tmp_path):
                COLUMNS="150", LINES="40")
     (tmp_path / "plan.py").write_text(PLAN)
     cli = [sys.executable, str(ROOT / "cli.py")]
-    subprocess.run(cli + ["sandbox", "up"], env=env, check=True, capture_output=True, timeout=300)
+    subprocess.run(cli + ["sandbox", "up", "--no-warm"], env=env, check=True, capture_output=True, timeout=300)
     try:
         yield SimpleNamespace(env=env, cli=cli, plan=str(tmp_path / "plan.py"))
     finally:

@@ -9,6 +9,7 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, 
 from core.errors import classify, is_already_exists
 from orchestrator.apply import RetryPolicy
 from orchestrator.aws import NoBlindRetry, makes_new
+from tests.helpers import ec2_visible
 
 EC2 = botocore.session.get_session().get_service_model("ec2")
 LOST = ReadTimeoutError(endpoint_url="https://ec2.example")
@@ -61,6 +62,7 @@ def test_the_tool_clients_carry_the_veto(aws):
     # With a token, botocore's retry gets the first answer (the client-token rule): still one.
     ec2 = aws.clients.client("ec2")
     vpc = aws.client("ec2").describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.9.0.0/16"]}])["Vpcs"][0]["VpcId"]
+    ec2_visible(aws.client("ec2"), VpcIds=[vpc])  # EC2 consistency: the new VPC answers by id first
     aws.rules.configure("lost-answers", limit=2)
     rt = ec2.create_route_table(VpcId=vpc, ClientToken="tok")["RouteTable"]["RouteTableId"]
     tables = aws.client("ec2").describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]

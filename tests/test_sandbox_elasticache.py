@@ -316,6 +316,7 @@ def test_rule_elasticache_member_clusters(aws):
     """Raw boto3: a replication group's members answer DescribeCacheClusters with the group's settings."""
     ec, ec2 = aws.client("elasticache"), aws.client("ec2")
     subnets = _subnets(aws.client)
+    ec2_visible(ec2, SubnetIds=subnets)  # EC2 consistency: new subnets answer by id a moment later
     vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
     sg = ec2.create_security_group(GroupName="redis", Description="redis", VpcId=vpc)["GroupId"]
     ec.create_cache_subnet_group(CacheSubnetGroupName="sn", CacheSubnetGroupDescription="a", SubnetIds=subnets)

@@ -16,6 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import strict
+from tests.helpers import ec2_visible
 
 WINDOW = 1.0  # room for a refusal right after the delete on a busy machine
 
@@ -34,13 +35,16 @@ def _until(test: Callable[[], bool], timeout: float = 5.0) -> None:
 
 def _net(aws: Any, public: bool = False) -> dict[str, Any]:
     ec2 = aws.client("ec2")
+    aws.rules.configure("ec2-consistency", seconds=0.2)  # raw set-up waits it out below, as a script must
     vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
                for i, az in enumerate(zones)]
     sg = ec2.create_security_group(GroupName="svc", Description="svc", VpcId=vpc)["GroupId"]
+    ec2_visible(ec2, SubnetIds=subnets, GroupIds=[sg])
     return {"vpc": vpc, "igw": igw, "subnets": subnets, "sg": sg}
 
 
@@ -285,6 +289,7 @@ def test_rule_in_use_eks_cluster_with_node_groups_or_fargate_profiles(aws):
 def test_rule_in_use_security_group_referenced_by_another_group(aws):
     n, ec2 = _net(aws), aws.client("ec2")
     data = ec2.create_security_group(GroupName="data", Description="data", VpcId=n["vpc"])["GroupId"]
+    ec2_visible(ec2, GroupIds=[data])
     ec2.authorize_security_group_ingress(GroupId=data, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "UserIdGroupPairs": [{"GroupId": n["sg"]}]}])
     ec2.authorize_security_group_ingress(GroupId=n["sg"], IpPermissions=[{  # a self-reference does not hold it
