@@ -222,20 +222,31 @@ def remove_later(container: dict[Any, Any], key: Any, obj: Any, kind: str,
     run(obj, kind, "delete", states, states[-1], apply=apply, attr=attr, on_done=gone)
 
 
+def chain(cls: type, name: str, fn: Callable[..., Any], owner: str = "wrapped") -> None:
+    """Replace `cls.name` by `fn(self, original, *args, **kwargs)`, once per `owner` (idempotent).
+
+    Each owner (an extension module) marks its own wrapper, so several extensions can wrap the same
+    method (moto's call_action) one over the other, and installing one again adds nothing.
+    """
+    marker = f"_sandbox_{owner}"
+    original = getattr(cls, name)
+    if getattr(original, marker, False):
+        return
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, original, *args, **kwargs)
+
+    wrapper.__name__ = name
+    wrapper.__doc__ = fn.__doc__ or original.__doc__
+    setattr(wrapper, marker, True)
+    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(cls, name, wrapper)
+
+
 def wrap(cls: type, name: str) -> Callable[[Callable[..., Any]], None]:
-    """Replace `cls.name` by `fn(self, original, *args, **kwargs)`, once (idempotent)."""
+    """Decorator form of chain() for the lifecycle's own wrappers."""
     def deco(fn: Callable[..., Any]) -> None:
-        original = getattr(cls, name)
-        if getattr(original, "_sandbox_wrapped", False):
-            return
-
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return fn(self, original, *args, **kwargs)
-
-        wrapper.__name__ = name
-        wrapper.__doc__ = fn.__doc__ or original.__doc__
-        wrapper._sandbox_wrapped = True  # type: ignore[attr-defined]
-        setattr(cls, name, wrapper)
+        chain(cls, name, fn)
     return deco
 
 

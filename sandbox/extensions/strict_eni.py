@@ -122,18 +122,7 @@ def _release(backend: Any, service: str, key: str, kind: str | None = None) -> N
 
 
 def _wrap(cls: type, name: str, fn: Callable[..., Any]) -> None:
-    """Like lifecycle.wrap, but chains over another module's wrapper (its marker is its own)."""
-    original = getattr(cls, name)
-    if getattr(original, "_strict_eni", False):
-        return
-
-    def wrapper(self: Any, *args: Any, **kw: Any) -> Any:
-        return fn(self, original, *args, **kw)
-
-    wrapper.__name__ = name
-    wrapper._strict_eni = True  # type: ignore[attr-defined]
-    wrapper.__wrapped__ = original  # type: ignore[attr-defined]
-    setattr(cls, name, wrapper)
+    lifecycle.chain(cls, name, fn, "strict_eni")
 
 
 # -- the services' creates and deletes -------------------------------------------------------------

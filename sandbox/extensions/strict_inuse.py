@@ -30,7 +30,7 @@ from moto.rds.exceptions import RDSClientError
 from moto.rds.models import RDSBackend
 from moto.wafv2.models import WAFV2Backend
 
-from sandbox import strict
+from sandbox import lifecycle, strict
 
 RULE = strict.rule(
     "in-use",
@@ -135,16 +135,7 @@ class _WafUnavailable(AWSError):
 
 
 def _wrap(cls: type, name: str, fn: Callable[..., Any]) -> None:
-    original = getattr(cls, name)
-    if getattr(original, "_strict_inuse", False):
-        return
-
-    def wrapper(self: Any, *args: Any, **kw: Any) -> Any:
-        return fn(self, original, *args, **kw)
-
-    wrapper.__name__ = name
-    wrapper._strict_inuse = True  # type: ignore[attr-defined]
-    setattr(cls, name, wrapper)
+    lifecycle.chain(cls, name, fn, "strict_inuse")
 
 
 def install() -> None:

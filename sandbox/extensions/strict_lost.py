@@ -30,7 +30,7 @@ from typing import Any
 
 from botocore.exceptions import ReadTimeoutError
 
-from sandbox import strict
+from sandbox import lifecycle, strict
 from sandbox.extensions._base import store
 
 LOST = strict.rule(
@@ -177,17 +177,7 @@ def _lose(resp: Any, answer: Any) -> Any:
 
 
 def _wrap(cls: type, name: str, fn: Callable[..., Any]) -> None:
-    """Replace cls.name by fn(self, original, *args) once (other extensions wrap call_action too)."""
-    original = getattr(cls, name)
-    if getattr(original, "_strict_lost", False):
-        return
-
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return fn(self, original, *args, **kwargs)
-
-    wrapper.__name__ = name
-    wrapper._strict_lost = True  # type: ignore[attr-defined]
-    setattr(cls, name, wrapper)
+    lifecycle.chain(cls, name, fn, "strict_lost")
 
 
 def _call_action(resp: Any, original: Callable[..., Any]) -> Any:
