@@ -494,6 +494,15 @@ class Resource:
       arn_kind      (service, resource type) in its ARNs, as `infra scan` reads them back
       id_prefix     the shape of its ids where types share one namespace (EC2's "vpc-")
       list_tagged   its tagged instances, for types the tagging API's GetResources does not return
+      stateful      a replacement destroys data (a database, cache, cluster, bucket, key, secret):
+                    plan marks it and apply refuses it unless the user names it (issue 13)
+      replace_order "create_first" (a second copy can exist at once; dependents are re-pointed to it
+                    before the old one goes) or "delete_first" (AWS allows just one, e.g. a fixed name
+                    that must be freed first)
+      refuse_on     {property: reason}: a change AWS can neither make in place nor safely by
+                    replacement; plan refuses it with the reason (refusal() may refine it per change)
+      change_notes  {property: why}: the reason a change does what it does, where it differs from
+                    CloudFormation's createOnlyProperties (docs/changes.md shows them)
     and implement create/read/update/delete/find. `read` returns properties
     in the same shape as `props` so the planner can diff them.
     """
@@ -522,6 +531,11 @@ class Resource:
     # or it is still being built (wait for it before recording it and passing its outputs on).
     failed_states: ClassVar[frozenset[str]] = frozenset()
     creating_states: ClassVar[frozenset[str]] = frozenset()
+    # How a change is made when it cannot be made in place (issue 13; the planner and apply read these).
+    stateful: ClassVar[bool] = False
+    replace_order: ClassVar[str] = "create_first"
+    refuse_on: ClassVar[Mapping[str, str]] = {}
+    change_notes: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -529,9 +543,13 @@ class Resource:
             if cls.type_name in REGISTRY and REGISTRY[cls.type_name] is not cls:
                 raise TypeError(f"resource type {cls.type_name} registered twice")
             REGISTRY[cls.type_name] = cls
-            unknown = set(cls.replace_on) - set(cls.props)
-            if unknown:
-                raise TypeError(f"{cls.type_name}.replace_on names unknown properties {sorted(unknown)}")
+            for what, names in (("replace_on", cls.replace_on), ("refuse_on", cls.refuse_on),
+                                ("change_notes", cls.change_notes)):
+                unknown = set(names) - set(cls.props)
+                if unknown:
+                    raise TypeError(f"{cls.type_name}.{what} names unknown properties {sorted(unknown)}")
+            if cls.replace_order not in ("create_first", "delete_first"):
+                raise TypeError(f"{cls.type_name}.replace_order must be create_first or delete_first")
 
     def __init__(self, name: str, *, depends_on: Iterable[Any] = (), lifecycle: Lifecycle | None = None,
                  **props: Any) -> None:
@@ -597,6 +615,17 @@ class Resource:
 
     def validate(self, props: dict[str, Any]) -> None:
         """Hook for rules spanning several properties; raise PlanError."""
+
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """Why the planned change cannot be made at all, or None.
+
+        Default: the reason `refuse_on` gives for the first changed property it names. A type overrides
+        this where the answer depends on the values (a subnet group moved within the same VPC is
+        refused, one moved to another VPC is a replacement)."""
+        for name in changed:
+            if name in self.refuse_on:
+                return self.refuse_on[name]
+        return None
 
     @classmethod
     def display(cls) -> str:
