@@ -700,24 +700,28 @@ def state_history(limit: int, **kw: Any) -> None:
 @main.command()
 @common
 @click.option("--json", "as_json", is_flag=True)
-@click.argument("address", required=False)
+@click.argument("addresses", nargs=-1, metavar="[ADDRESS|STACK]...")
 @handle_errors
-def output(as_json: bool, address: str | None, **kw: Any) -> None:
-    """Outputs of recorded resources (ids, ARNs, endpoints) and of stacks (null until applied)."""
+def output(as_json: bool, addresses: tuple[str, ...], **kw: Any) -> None:
+    """Outputs of recorded resources (ids, ARNs, endpoints) and of stacks (null until applied).
+
+    Several addresses or stack names in one call read state once (one process, one Query per stack)."""
     from resources.base import UNKNOWN, contains_unknown, resolve
 
     ws = workspace(kw)
     recs = ws.store.read(ws.plan.stacks)
-    data = {a: r.outputs for a, r in sorted(recs.items()) if address in (None, a) and r.stack in ws.stacks}
+    wanted = set(addresses)
+    data = {a: r.outputs for a, r in sorted(recs.items()) if (not wanted or a in wanted) and r.stack in ws.stacks}
     # Stack outputs (keyed by the stack's name), resolved from the recorded outputs of what they refer to.
     for s in ws.stacks:
         declared = ws.plan.stacks[s].outputs
-        if declared and address in (None, s):
+        if declared and (not wanted or s in wanted):
             vals = resolve(declared, lambda ref: recs[ref.address].outputs.get(ref.attr, UNKNOWN)
                            if ref.address in recs else UNKNOWN)
             data[s] = {k: (None if contains_unknown(v) else v) for k, v in vals.items()}
-    if address and not data:
-        raise InfraError(f"no state record or stack named {address}")
+    missing = sorted(wanted - set(data))
+    if missing:
+        raise InfraError(f"no state record or stack named {', '.join(missing)}")
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return

@@ -26,14 +26,12 @@ step "The critical path of an apply, with AWS's usual durations (no AWS call)"
 step "Start the sandbox (moto on 127.0.0.1, every service warmed)"
 wait "$UP" || { cat "$INFRA_SANDBOX_DIR.up.log"; exit 1; }
 cat "$INFRA_SANDBOX_DIR.up.log"
-step "Plan"
-"$INFRA" plan --sandbox --env dev | tail -n 5
-step "Apply the dev environment"
+step "Apply the dev environment (the plan first, then the live progress)"
 "$INFRA" apply --sandbox --env dev --auto-approve
 step "What exists now (from state)"
 "$INFRA" state list --sandbox --env dev | tail -n 12
 step "The endpoints and names the stacks publish"
-for stack in main observability; do "$INFRA" output --sandbox --env dev "$stack"; done
+"$INFRA" output --sandbox --env dev main observability
 step "A second plan finds nothing to change"
 "$INFRA" plan --sandbox --env dev --detailed-exitcode | tail -n 1
 step "Destroy it"

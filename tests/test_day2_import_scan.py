@@ -84,6 +84,10 @@ def test_import_then_manage(aws):
     assert outs["main.data"]["Bucket"] == "hand-made-data"
     assert outs["main"]["data_url"] == "s3://hand-made-data" and LOG_GROUP in outs["main"]["logs_arn"]
     assert "main.data_url = s3://hand-made-data" in cli("output").output
+    several = json.loads(cli("output", "--json", "main", "main.app_logs").output)
+    assert set(several) == {"main", "main.app_logs"}
+    out = cli("output", "main", "main.nothing", "nostack", ok=None)
+    assert out.exit_code == 1 and "main.nothing, nostack" in out.output
 
     # state mv re-addresses a record without any AWS call; the plan follows the new address.
     with count_calls() as log:
