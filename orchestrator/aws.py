@@ -53,6 +53,8 @@ READ_PREFIXES = ("Describe", "Get", "List", "Head", "Search", "Lookup", "Scan", 
                  "Select", "Check", "Validate", "Preview", "Estimate", "BatchGet", "Test")
 
 
+# Retries of the run's first call (sts GetCallerIdentity), which finds out whether the endpoint answers at all.
+PROBE_RETRIES = 3
 # Retries per call inside botocore (the first attempt not counted): the Terraform provider's max_retries default.
 MAX_RETRIES = 25
 # AWS seconds from the call to a wait's first poll; each later gap doubles until it is the waiter's delay.
@@ -167,6 +169,19 @@ class Clients:
                 self._clients[service] = c
             return c
 
+    def _probe(self) -> Any:
+        """The first call of a run (who am I): a few retries, not the 25 a mutating call gets.
+
+        Against an endpoint that refuses connections, botocore's standard mode backs off up to 20 s a
+        try: 25 tries made `infra plan --endpoint-url <wrong port>` wait over three minutes for its
+        one-line answer. A throttled or slow identity call still gets three retries."""
+        c = self.session.client("sts", endpoint_url=self.endpoint_url, config=Config(
+            retries={"mode": "standard", "max_attempts": PROBE_RETRIES}, connect_timeout=5, read_timeout=30))
+        c.meta.events.register("after-call.sts", _stamp_service("sts"))
+        for event, fn in self._hooks:
+            c.meta.events.register(event, fn)
+        return c
+
     def add_hook(self, event: str, fn: Callable[..., Any]) -> None:
         """Register a botocore event handler on every client, present and future."""
         with self._lock:
@@ -189,7 +204,7 @@ class Clients:
     def account_id(self) -> str:
         if self._account_id is None:
             try:
-                self._account_id = self.client("sts").get_caller_identity()["Account"]
+                self._account_id = self._probe().get_caller_identity()["Account"]
             except EndpointConnectionError as exc:
                 raise AwsError(f"AWS endpoint {self.endpoint_url or '(default)'} is unreachable: {exc}. "
                                "If you meant the sandbox, start it with `infra sandbox up`.") from exc

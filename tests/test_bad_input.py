@@ -98,3 +98,18 @@ def _small(env):
     p = Plan("genai-demo", env)
     p.stack("main").add(Vpc("vpc", CidrBlock="10.0.0.0/16"))
     return p
+
+
+def test_an_unreachable_endpoint_is_reported_after_a_few_tries_not_25(monkeypatch):
+    """The run's first call finds out whether the endpoint answers; it must not back off 25 times."""
+    from core.errors import AwsError
+    from orchestrator.aws import PROBE_RETRIES, Clients
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    clients = Clients(endpoint_url="http://127.0.0.1:9")
+    sends: list[str] = []
+    clients.add_hook("before-send.sts", lambda **kw: sends.append("sts"))
+    with pytest.raises(AwsError, match="http://127.0.0.1:9 is unreachable"):
+        clients.check()
+    assert len(sends) == PROBE_RETRIES + 1
