@@ -322,12 +322,19 @@ def test_rule_waf_unavailable_entity_right_after_the_load_balancer(aws):
 # -- the tool's cleanup (resources/ec2.py delete_lingering_enis) ----------------------------------------
 
 
-def test_security_group_delete_removes_only_available_service_enis(aws):
+def test_security_group_delete_removes_only_available_service_enis(aws, monkeypatch):
     """The group's delete removes what AWS left "available" behind a service, never the user's interface,
     and never one still in use: with either left, AWS's DependencyViolation stands (the dependency budget
-    of the retry policy waits it out)."""
-    from resources.ec2 import SecurityGroup
+    of the retry policy waits it out).
 
+    The interfaces' phases run on a virtual clock: on a loaded machine a real 1.5 s in-use phase could end
+    before the first delete, and the test would see them already cleaned up."""
+    from orchestrator.executor import VirtualClock
+    from resources.ec2 import SecurityGroup
+    from sandbox import lifecycle
+
+    clock = VirtualClock()
+    monkeypatch.setattr(lifecycle, "now", clock.now)
     aws.rules.configure("lingering-enis", seconds=3.0)
     n, ec2, elb = _net(aws), aws.client("ec2"), aws.client("elbv2")
     sg = SecurityGroup("svc_sg", VpcId=n["vpc"])
@@ -343,7 +350,8 @@ def test_security_group_delete_removes_only_available_service_enis(aws):
     assert _code(exc)[0] == "DependencyViolation"
     assert len(_enis(aws, n["sg"])) == 3
 
-    _until(lambda: all(e["Status"] == "available" for e in _enis(aws, n["sg"])))
+    clock.sleep(2.0)  # into the available half of the window
+    assert all(e["Status"] == "available" for e in _enis(aws, n["sg"]))
     with pytest.raises(ClientError) as exc:  # the service's are deleted; the user's (not requester-managed) stays
         sg.delete(ctx, n["sg"])
     assert _code(exc)[0] == "DependencyViolation"
