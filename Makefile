@@ -2,7 +2,12 @@
 PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
+# `make demo` needs only the tool and its sandbox (moto is a runtime dependency); `make test` adds the
+# dev extras on top. pip is not upgraded first: the pip that python3.11 ships (23.x) installs this
+# project (PEP 660 editable), and the upgrade cost a fresh clone a download and several seconds.
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(BIN)/pip install -q --disable-pip-version-check
 
 LOW := .venv-lowest
 # A fast subset that touches every direct dependency (boto3/botocore/moto through EC2, IAM, Lambda and
@@ -16,17 +21,20 @@ LOWEST_TESTS := tests/test_state.py tests/test_bad_input.py tests/test_ec2_netwo
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "python3.11 not found (set PY=...)"; exit 1; }
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(PIP) -e .
 	@touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP) -e '.[dev]'
+	@touch $(DEV_STAMP)
 
 ## demo: provision the GenAI Demo dev environment into a local moto sandbox, show it, tear it down
 demo: $(STAMP)
 	bash scripts/demo.sh
 
 ## test: run the whole test suite (slow end-to-end tests included)
-test: $(STAMP)
+test: $(DEV_STAMP)
 	@$(BIN)/python -m pytest -n 2 -q; rc=$$?; if [ $$rc -eq 5 ]; then echo 'no tests collected: failing'; exit 1; fi; exit $$rc
 
 ## test-lowest: the lowest declared version of every direct dependency (pyproject.toml's floors), a fast subset
@@ -34,14 +42,13 @@ test-lowest:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "python3.11 not found (set PY=...)"; exit 1; }
 	rm -rf $(LOW)
 	$(PY) -m venv $(LOW)
-	$(LOW)/bin/pip install -q --upgrade pip
 	$(LOW)/bin/python scripts/lowest_constraints.py > $(LOW)/constraints.txt
 	$(LOW)/bin/pip install -q -c $(LOW)/constraints.txt -e '.[dev]'
 	$(LOW)/bin/pip list --format=freeze | grep -iE '^(boto3|botocore|networkx|click|rich|moto|pytest|pytest-xdist|ruff)=='
 	@$(LOW)/bin/python -m pytest -n 2 -q -p no:cacheprovider $(LOWEST_TESTS); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo 'no tests collected: failing'; exit 1; fi; exit $$rc
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 clean:
