@@ -98,6 +98,8 @@ def workspace(kw: dict[str, Any], **extra: Any) -> Any:
 # --------------------------------------------------------------------------- output
 
 
+ALLOW_DATA_LOSS = ("Let replacements of stateful resources (databases, caches, clusters, buckets, keys, secrets) "
+                   "go ahead: each destroys the old copy's data. Prefer naming each with --replace ADDR.")
 SYMBOL = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "forget": "x", "noop": " "}
 
 
@@ -114,7 +116,10 @@ def print_plan(p: Any, verbose: bool = True) -> None:
                    "repairs them): " + ", ".join(drifted))
     for c in shown:
         label = c.action if c.action != "noop" else "drift only"
-        click.echo(f"{SYMBOL[c.action]:>3} {c.address} ({c.type}) {label}" + (f": {c.reason}" if c.reason else ""))
+        marks = (" [DESTROYS DATA]" if c.destroys_data else "") + \
+            (" [delete first]" if c.action == "replace" and c.order == "delete_first" else "")
+        click.echo(f"{SYMBOL[c.action]:>3} {c.address} ({c.type}) {label}" + (f": {c.reason}" if c.reason else "")
+                   + marks)
         if c.drift:
             for k, (a, b) in c.drift.items():
                 click.echo(f"      drift {k}: recorded {fmt(a)} -> in AWS {fmt(b)}")
@@ -280,17 +285,21 @@ def validate(**kw: Any) -> None:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none.")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--destroy", is_flag=True, help="Plan a destroy.")
-@click.option("--replace", "replace", multiple=True, metavar="ADDR", help="Plan replacing ADDR (repeatable).")
+@click.option("--replace", "replace", multiple=True, metavar="ADDR",
+              help="Plan replacing ADDR (repeatable); also consents to ADDR's data loss or refused change.")
+@click.option("--allow-data-loss", is_flag=True, help=ALLOW_DATA_LOSS)
 @click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
               help="Save the plan to FILE; `infra apply FILE` then applies exactly it.")
 @targeting
 @handle_errors
 def plan(refresh: bool, detailed_exitcode: bool, as_json: bool, destroy: bool, replace: tuple[str, ...],
-         out: str | None, targets: tuple[str, ...], exclude: tuple[str, ...], **kw: Any) -> None:
+         allow_data_loss: bool, out: str | None, targets: tuple[str, ...], exclude: tuple[str, ...],
+         **kw: Any) -> None:
     """Show what apply would change."""
     ws = workspace(kw, refresh=refresh)
+    # Shown, a data-destroying replacement is marked; saved (--out, applied as it is) it needs consent now.
     p, *_ = ws.make_plan(destroy=destroy, allow_protected=out is None, replace=replace, targets=targets,
-                         exclude=exclude)
+                         exclude=exclude, allow_data_loss=allow_data_loss or out is None)
     if out:
         from orchestrator import day2
 
@@ -373,26 +382,31 @@ def _run_changes(ws: Any, operation: str, auto_approve: bool, as_json: bool,
 @common
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--refresh", type=click.BOOL, default=True, show_default=True)
-@click.option("--replace", "replace", multiple=True, help="Force replacement of ADDR (repeatable).")
+@click.option("--replace", "replace", multiple=True,
+              help="Force replacement of ADDR (repeatable); also consents to ADDR's data loss or refused change.")
+@click.option("--allow-data-loss", is_flag=True, help=ALLOW_DATA_LOSS)
 @click.option("--json", "as_json", is_flag=True)
 @targeting
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
 @handle_errors
-def apply(auto_approve: bool, refresh: bool, replace: tuple[str, ...], as_json: bool, targets: tuple[str, ...],
-          exclude: tuple[str, ...], plan_file: str | None, **kw: Any) -> None:
+def apply(auto_approve: bool, refresh: bool, replace: tuple[str, ...], allow_data_loss: bool, as_json: bool,
+          targets: tuple[str, ...], exclude: tuple[str, ...], plan_file: str | None, **kw: Any) -> None:
     """Create, update or replace resources so AWS matches the plan (or apply exactly a saved PLAN_FILE)."""
     if plan_file:
-        _apply_plan_file(plan_file, auto_approve, as_json, bool(replace or targets or exclude), kw)
+        _apply_plan_file(plan_file, auto_approve, as_json, bool(replace or targets or exclude or allow_data_loss),
+                         kw)
         return
     ws = workspace(kw, refresh=refresh)
-    _run_changes(ws, "apply", auto_approve, as_json, replace=replace, targets=targets, exclude=exclude)
+    _run_changes(ws, "apply", auto_approve, as_json, replace=replace, targets=targets, exclude=exclude,
+                 allow_data_loss=allow_data_loss)
 
 
 def _apply_plan_file(path: str, auto_approve: bool, as_json: bool, selecting: bool, kw: dict[str, Any]) -> None:
     from orchestrator import day2
 
     if selecting:
-        raise click.UsageError("a saved plan is applied as it is: --replace/--target/--exclude belong to "
+        raise click.UsageError("a saved plan is applied as it is: --replace/--target/--exclude/--allow-data-loss "
+                               "belong to "
                                "`infra plan --out`")
     doc = day2.read_plan(path)
     src = click.get_current_context().get_parameter_source

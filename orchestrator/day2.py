@@ -75,7 +75,8 @@ def _ctx(ws: Workspace, g: nx.DiGraph, records: dict[str, Record], external: dic
 
 def drift(ws: Workspace, targets: Iterable[str] = (), exclude: Iterable[str] = ()) -> dict[str, Change]:
     """Resources AWS reports differently from the state (changed or deleted outside the tool)."""
-    p, *_ = ws.make_plan(refresh=True, targets=targets, exclude=exclude, allow_protected=True)
+    p, *_ = ws.make_plan(refresh=True, targets=targets, exclude=exclude, allow_protected=True,
+                         allow_data_loss=True)
     return {a: c for a, c in p.changes.items() if c.drift}
 
 
@@ -220,7 +221,8 @@ def _change(d: Mapping[str, Any]) -> Change:
     return Change(address=d["address"], action=d["action"], type=d["type"], before=d.get("before"),
                   after=d.get("after"), diff={k: tuple(v) for k, v in d.get("diff", {}).items()},
                   drift={k: tuple(v) for k, v in d.get("drift", {}).items()}, reason=d.get("reason", ""),
-                  pending=d.get("pending"), deps=list(d.get("deps", [])), lifecycle=dict(d.get("lifecycle", {})))
+                  pending=d.get("pending"), deps=list(d.get("deps", [])), lifecycle=dict(d.get("lifecycle", {})),
+                  destroys_data=bool(d.get("destroys_data")), order=d.get("order", ""))
 
 
 def saved_plan(ws: Workspace, doc: Mapping[str, Any], records: dict[str, Record], g: nx.DiGraph,

@@ -44,6 +44,10 @@ class Change:
     pending: str | None = None  # an unfinished intent from an interrupted run
     deps: list[str] = field(default_factory=list)
     lifecycle: dict[str, Any] = field(default_factory=dict)  # prevent_destroy etc., as the state keeps them
+    # A replacement of a stateful type (issue 13): the old copy's data goes with it. Plan says so; apply
+    # refuses it unless the address is named (--replace) or --allow-data-loss is passed.
+    destroys_data: bool = False
+    order: str = ""  # a replacement's order: "create_first" (default) or "delete_first"
 
     @property
     def stack(self) -> str:
@@ -62,7 +66,8 @@ class Change:
         return {"address": self.address, "action": self.action, "type": self.type, "reason": self.reason,
                 "diff": {k: [clean(a), clean(b)] for k, (a, b) in self.diff.items()},
                 "drift": {k: [clean(a), clean(b)] for k, (a, b) in self.drift.items()},
-                "pending": self.pending, "deps": list(self.deps), "lifecycle": dict(self.lifecycle)}
+                "pending": self.pending, "deps": list(self.deps), "lifecycle": dict(self.lifecycle),
+                "destroys_data": self.destroys_data, "order": self.order}
 
 
 @dataclass
@@ -132,8 +137,14 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
                external: Mapping[str, Mapping[str, Any]] | None = None,
                live: Mapping[str, dict[str, Any] | None] | None = None,
                replace: Iterable[str] = (), allow_protected: bool = False, serial: int = 0,
-               selection: set[str] | None = None) -> Plan:
+               selection: set[str] | None = None, allow_data_loss: bool = False) -> Plan:
     """Changes that bring the selected stacks to the code; records of removed resources are deleted.
+
+    A replacement of a stateful type destroys data: it is refused (PlanError, before any call) unless its
+    address is in `replace` (the user named it) or `allow_data_loss`; plan's display passes True and shows
+    it marked instead. A change the type refuses (refuse_on / refusal()) is refused unless named in
+    `replace`, which replaces it instead. Drift on a replace_on property of a stateful type is reported,
+    never turned into a replacement by itself.
 
     `selection` (from graph.target_closure) limits the plan to a targeted run: everything is still planned,
     so values a replacement makes unknown propagate, then only the selection is kept, plus the dependents a
@@ -146,6 +157,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
     order = list(nx.topological_sort(g))
     new_outputs: set[str] = set()  # addresses whose outputs will change (create/replace)
     refusals: dict[str, str] = {}  # protected resources the plan would replace
+    data_loss: dict[str, str] = {}  # stateful replacements nobody named
+    refused: dict[str, str] = {}  # changes the type refuses (refuse_on / refusal())
     lifecycle_updates: dict[str, dict[str, Any]] = {}
 
     def lookup(ref: Ref) -> Any:
@@ -191,6 +204,15 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore, cls.unordered)
             base.update(observed)
         d = diff_props(base, desired, ignore, cls.unordered)
+        kept_drift: list[str] = []
+        if cls.stateful and addr not in forced:
+            # Drift alone on a property AWS cannot change in place would rebuild a data store from the
+            # outside change: report it, repair nothing (the code still agrees with the record).
+            intended = diff_props(dict(rec.props), desired, ignore, cls.unordered)
+            kept_drift = sorted(k for k in set(d) & set(cls.replace_on) & set(drift) if k not in intended)
+            for k in kept_drift:
+                d.pop(k)
+                base[k] = rec.props.get(k)
         replace_keys = sorted(set(d) & set(cls.replace_on))
         if rec.status == "tainted":  # AWS failed to build it: it exists, but only a new one can be used
             action, reason = "replace", f"tainted: {rec.reason or 'failed to create'}"
@@ -203,15 +225,33 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
                 if d else "unfinished update from an interrupted run"
         else:
             action, reason = "noop", ""
+        if kept_drift:
+            reason = (reason + "; " if reason else "") + (
+                f"drift on {', '.join(kept_drift)} not repaired: only a replacement could, and it would destroy "
+                f"data (--replace {addr} to rebuild it)")
+        if action in ("update", "replace") and addr not in forced and rec.status != "tainted":
+            why = r.refusal(base, desired, list(d))
+            if why:
+                named = [k for k in d if k in cls.refuse_on] or sorted(d)
+                refused[addr] = (f"{addr} ({r.type_name}): cannot change {', '.join(named)}: {why}. Nothing was "
+                                 f"changed. Change the code back, or pass --replace {addr} to replace it instead"
+                                 + (" (destroys its data)" if cls.stateful else ""))
         if action == "replace":
             if _protected(lc, rec) and not allow_protected:
                 refusals[addr] = (f"{addr} must be replaced ({reason}) but is protected (prevent_destroy); "
                                   "change the code or lift the protection")
+            elif cls.stateful and rec.status != "tainted" and addr not in forced and not allow_data_loss:
+                data_loss[addr] = (f"{addr} ({r.type_name} {rec.physical_id}) must be replaced ({reason}) and "
+                                   "replacing it DESTROYS its data (a new, empty copy is created and the old one "
+                                   f"deleted). Nothing was changed. To go ahead, name it: --replace {addr} (or "
+                                   "pass --allow-data-loss); otherwise change the code back")
             new_outputs.add(addr)
         elif action == "noop" and lc.to_dict() != rec.lifecycle:
             lifecycle_updates[addr] = lc.to_dict()
         changes[addr] = Change(addr, action, r.type_name, base, desired, d, drift, reason,
-                               pending=rec.status if rec.pending else None, deps=deps, lifecycle=lc.to_dict())
+                               pending=rec.status if rec.pending else None, deps=deps, lifecycle=lc.to_dict(),
+                               destroys_data=action == "replace" and cls.stateful and rec.status != "tainted",
+                               order=replace_order(cls, lc) if action == "replace" else "")
 
     selected = set(stacks)
     for addr, rec in records.items():
@@ -229,9 +269,10 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
                         todo.append(d)
         changes = {a: c for a, c in changes.items() if a in keep}
         lifecycle_updates = {a: v for a, v in lifecycle_updates.items() if a in keep}
-    for addr, msg in refusals.items():
-        if addr in changes:
-            raise PlanError(msg)
+    for table in (refused, refusals, data_loss):
+        for addr, msg in table.items():
+            if addr in changes:
+                raise PlanError(msg)
     # Removed resources are torn down in reverse of their recorded dependencies.
     return Plan(changes=changes, order=[a for a in order if a in changes]
                 + _reverse_order(records, [a for a in changes if a not in g]),
@@ -253,6 +294,15 @@ def _cross_stack_deps(r: Resource, g: nx.DiGraph) -> set[str]:
     targets = [ref.address for ref in walk_refs(r.properties)]
     targets += [d if isinstance(d, str) else d.address for d in r.depends_on]
     return {t for t in targets if t not in g}
+
+
+def replace_order(cls: type[Resource], lc: Lifecycle) -> str:
+    """How a replacement goes: the new copy first, dependents re-pointed, then the old one deleted, unless
+    the type allows just one copy (replace_order) or the resource asks for delete first
+    (Lifecycle.delete_before_replace, which wins either way when set)."""
+    if lc.delete_before_replace is not None:
+        return "delete_first" if lc.delete_before_replace else "create_first"
+    return cls.replace_order
 
 
 def _protected(lc: Lifecycle, rec: Record) -> bool:

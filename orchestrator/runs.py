@@ -203,7 +203,7 @@ class Workspace:
 
     def make_plan(self, *, destroy: bool = False, replace: Iterable[str] = (), allow_protected: bool = False,
                   refresh: bool | None = None, targets: Iterable[str] = (), exclude: Iterable[str] = (),
-                  ) -> tuple[Plan, nx.DiGraph, dict[str, Record], dict[str, Any]]:
+                  allow_data_loss: bool = False) -> tuple[Plan, nx.DiGraph, dict[str, Record], dict[str, Any]]:
         records = self.records()
         serial = self.store.serial()
         mine = {a: r.deps for a, r in records.items() if r.stack in self.stacks}
@@ -222,7 +222,7 @@ class Workspace:
                              targets + list(replace) if targets else (), exclude)
         live = self.refresh(g, records, sel) if (self.opts.refresh if refresh is None else refresh) else {}
         p = plan_apply(g, records, stacks=self.stacks, external=external, live=live, replace=replace,
-                       allow_protected=allow_protected, serial=serial, selection=sel)
+                       allow_protected=allow_protected, serial=serial, selection=sel, allow_data_loss=allow_data_loss)
         return p, g, records, external
 
     def check_destroy_dependents(self, records: dict[str, Record], selection: set[str] | None = None) -> None:

@@ -171,6 +171,7 @@ class Cluster(EksResource):
     """An EKS control plane: version, networking, control-plane logs, envelope encryption of secrets."""
 
     type_name = "eks.Cluster"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     created_wait = ("ClusterActive", "name")
     retries = CLUSTER_RETRIES
     label = "EKS cluster"

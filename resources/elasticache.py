@@ -186,6 +186,7 @@ class ReplicationGroup(CacheResource):
     """
 
     type_name = "elasticache.ReplicationGroup"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     created_wait = ("ReplicationGroupCreated", "ReplicationGroupId")
     label = "Redis replication group"
     arn_kind = ("elasticache", "replicationgroup")

@@ -156,6 +156,7 @@ class Cluster(KafkaResource):
     """
 
     type_name = "kafka.Cluster"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     created_wait = ("ClusterActive", "ClusterArn")
     label = "MSK cluster"
     arn_kind = ("kafka", "cluster")

@@ -77,6 +77,7 @@ class Key(KmsResource):
     """
 
     type_name = "kms.Key"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     label = "KMS key"
     arn_kind = ("kms", "key")
     props = {

@@ -73,6 +73,7 @@ class Domain(OpenSearchResource):
     """
 
     type_name = "opensearch.Domain"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     retries = DOMAIN_RETRIES
     label = "OpenSearch domain"
     arn_kind = ("es", "domain")

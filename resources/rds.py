@@ -246,6 +246,7 @@ class DBInstance(RdsResource):
     """
 
     type_name = "rds.DBInstance"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     created_wait = ("DBInstanceCreated", "DBInstanceIdentifier")
     label = "DB instance"
     arn_kind = ("rds", "db")

@@ -108,6 +108,7 @@ class S3Resource(Resource):
 
 class Bucket(S3Resource):
     type_name = "s3.Bucket"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     label = "bucket"
     arn_kind = ("s3", "")
     props = {

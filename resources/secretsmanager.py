@@ -92,6 +92,7 @@ class SecretsManagerResource(Resource):
 
 class Secret(SecretsManagerResource):
     type_name = "secretsmanager.Secret"
+    stateful = True  # a replacement destroys its data (issue 13): apply refuses it unless named
     label = "secret"
     arn_kind = ("secretsmanager", "secret")
     props = {
