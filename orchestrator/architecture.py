@@ -80,6 +80,7 @@ def document(plan_name: str = "genai_demo", envs: Iterable[str] | None = None) -
             "| --- | --- | --- | ---: | --- |",
             *_summary_rows(g, doc_of(plan)),
             "",
+            *(doc_of(plan).sections(plan) if doc_of(plan).sections else []),
         ]
     return "\n".join(out)
 

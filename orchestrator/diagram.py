@@ -73,6 +73,8 @@ class Document:
     title: str = ""
     intro: str = ""
     envs: tuple[str, ...] = ()
+    # More markdown after each profile's diagram, from the plan itself (e.g. its security group paths).
+    sections: Callable[[Any], list[str]] | None = None
 
     def group(self, key: str) -> Group:
         return next((g for g in self.groups if g.key == key), OTHER)

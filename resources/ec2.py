@@ -14,6 +14,7 @@ own not-found as gone: only the call that names a new parent waits.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 from typing import Any, ClassVar
@@ -1275,3 +1276,99 @@ class FlowLog(BatchRead, Ec2Resource):
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
         return {"FlowLogId": physical_id}
+
+
+# --------------------------------------------------------------------------- launch templates
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class LaunchTemplate(BatchRead, Ec2Resource):
+    """An EC2 launch template, here for EKS managed node groups: the security groups the nodes carry.
+
+    A managed node group without a launch template gets EKS's cluster security group only, so nothing the
+    plan's groups admit reaches its nodes; the groups named here replace it on the nodes
+    (docs.aws.amazon.com/eks/latest/userguide/launch-templates.html). Every property replaces the
+    template: a new one (its name carries a digest of the properties, so old and new can coexist)
+    and a new node group from it, where AWS would roll the nodes to a new version.
+    """
+
+    type_name = "ec2.LaunchTemplate"
+    label = "launch template"
+    arn_kind = ("ec2", "launch-template")
+    id_prefix = "lt-"
+    ec2_type, describe, list_key = "launch-template", "describe_launch_templates", "LaunchTemplates"
+    id_key, ids_param = "LaunchTemplateId", "LaunchTemplateIds"
+    props = {
+        "SecurityGroupIds": P(list, required=True, doc="the groups every instance launched from it carries"),
+        "BlockDeviceMappings": P(list, default=[], doc="EC2's shape: [{DeviceName, Ebs: {VolumeSize, ...}}]; "
+                                 "an EKS node group takes its disk size from here, not DiskSize"),
+        "MetadataOptions": P(dict, doc="IMDS settings, e.g. {HttpTokens: required, HttpPutResponseHopLimit: 2}"),
+    }
+    replace_on = frozenset(props)
+    outputs = ("LaunchTemplateId", "LaunchTemplateName", "LatestVersionNumber")
+    not_found = ("InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed",
+                 "InvalidLaunchTemplateName.NotFoundException")
+    retries: ClassVar[tuple[Retry, ...]] = (NEW_GROUP,)  # its groups, made moments ago
+
+    def validate(self, props: dict[str, Any]) -> None:
+        if isinstance(props.get("SecurityGroupIds"), list) and not props["SecurityGroupIds"]:
+            raise PlanError(f"{self.type_name} {self.name!r}: SecurityGroupIds must name at least one group "
+                            "(without any, EKS nodes would get the cluster security group only)")
+
+    @classmethod
+    def is_gone(cls, item: dict[str, Any]) -> bool:
+        return False  # a deleted template disappears from the describe output at once
+
+    def template_name(self, ctx: Ctx, props: dict[str, Any]) -> str:
+        digest = hashlib.sha1(_canonical(props).encode()).hexdigest()[:8]
+        return f"{ctx.physical_name(max_len=119)}-{digest}"
+
+    def _data(self, props: dict[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {"SecurityGroupIds": list(props["SecurityGroupIds"])}
+        if props.get("BlockDeviceMappings"):
+            data["BlockDeviceMappings"] = list(props["BlockDeviceMappings"])
+        if props.get("MetadataOptions"):
+            data["MetadataOptions"] = dict(props["MetadataOptions"])
+        return data
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        kw: dict[str, Any] = {"LaunchTemplateName": self.template_name(ctx, props), "LaunchTemplateData":
+                              self._data(props), "TagSpecifications": self.tag_specs(ctx)}
+        if ctx.token:
+            kw["ClientToken"] = ctx.token
+        lt = ctx.client("ec2").create_launch_template(**kw)["LaunchTemplate"]
+        return lt["LaunchTemplateId"], self.outputs_of(ctx, lt["LaunchTemplateId"])
+
+    @classmethod
+    def fetch(cls, ctx: Ctx, ids: list[str]) -> dict[str, Any]:
+        """(template, its latest version's data) per existing id."""
+        out: dict[str, Any] = {}
+        for lt_id, lt in cls.describe_many(ctx, ids).items():
+            versions = ctx.client("ec2").describe_launch_template_versions(
+                LaunchTemplateId=lt_id, Versions=["$Latest"])["LaunchTemplateVersions"]
+            out[lt_id] = (lt, versions[0].get("LaunchTemplateData", {}) if versions else {})
+        return out
+
+    def props_from(self, ctx: Ctx, physical_id: str, raw: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+        _, data = raw
+        out: dict[str, Any] = {"SecurityGroupIds": list(data.get("SecurityGroupIds") or []),
+                               "BlockDeviceMappings": list(data.get("BlockDeviceMappings") or [])}
+        if data.get("MetadataOptions") or "MetadataOptions" in self.properties:
+            out["MetadataOptions"] = {k: v for k, v in (data.get("MetadataOptions") or {}).items()
+                                      if k in (self.properties.get("MetadataOptions") or {})} or None
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self.retag(ctx, physical_id)  # every property replaces; only tags change in place
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("ec2").delete_launch_template, LaunchTemplateId=physical_id)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        lt = self.describe_one(ctx, physical_id) or {}
+        return {"LaunchTemplateId": physical_id, "LaunchTemplateName": lt.get("LaunchTemplateName"),
+                "LatestVersionNumber": lt.get("LatestVersionNumber")}

@@ -66,6 +66,11 @@ def _log_types(value: Any) -> str | None:
     return f"has unknown log types {bad}; EKS has {', '.join(LOG_TYPES)}" if bad else None
 
 
+def _int_or_none(value: Any) -> int | None:
+    """EKS answers diskSize as a number (moto as a string)."""
+    return None if value in (None, "") else int(value)
+
+
 def _plain(value: Any) -> bool:
     """True when the value holds no Ref/Join, i.e. it can be checked at definition time."""
     return not any(True for _ in walk_refs(value))
@@ -422,12 +427,14 @@ class Nodegroup(ClusterChild):
         "InstanceTypes": P(list, default=["t3.medium"]),
         "AmiType": P(str, default="AL2023_x86_64_STANDARD", validator=one_of(*AMI_TYPES)),
         "CapacityType": P(str, default="ON_DEMAND", validator=one_of(*CAPACITY_TYPES)),
-        "DiskSize": P(int, default=20),
+        "DiskSize": P(int, doc="GiB; EKS's default 20. Not with LaunchTemplate: its BlockDeviceMappings say it"),
         "ScalingConfig": P(dict, required=True, doc="MinSize, DesiredSize, MaxSize"),
         "Labels": P(dict, default={}),
+        "LaunchTemplate": P(dict, doc='{"Id": ec2.LaunchTemplate id, "Version": "1"}: the nodes carry its '
+                            "security groups instead of the cluster security group"),
     }
     replace_on = frozenset({"ClusterName", "NodegroupName", "NodeRole", "Subnets", "InstanceTypes", "AmiType",
-                            "CapacityType", "DiskSize"})
+                            "CapacityType", "DiskSize", "LaunchTemplate"})
     outputs = ("NodegroupName", "Arn", "AutoScalingGroupName")
     timeouts = {"create": 1800, "update": 1800, "delete": 1800}
 
@@ -439,6 +446,13 @@ class Nodegroup(ClusterChild):
         if _plain(sc) and not (0 <= sc["MinSize"] <= sc["DesiredSize"] <= sc["MaxSize"] and sc["MaxSize"] >= 1):
             raise PlanError(f"{where}: ScalingConfig must satisfy 0 <= MinSize <= DesiredSize <= MaxSize, "
                             f"MaxSize >= 1; got {sc}")
+        template = props.get("LaunchTemplate")
+        if template is not None:
+            if not isinstance(template, Mapping) or set(template) != {"Id", "Version"}:
+                raise PlanError(f'{where}: LaunchTemplate is {{"Id": ..., "Version": ...}}, got {template!r}')
+            if "DiskSize" in props:
+                raise PlanError(f"{where}: DiskSize cannot be given with a LaunchTemplate (EKS refuses both); "
+                                "set the disk in the template's BlockDeviceMappings")
         types, ami = props.get("InstanceTypes") or [], props.get("AmiType")
         if _plain(types) and isinstance(ami, str) and ami not in ("CUSTOM",):
             arm = "ARM_64" in ami
@@ -449,10 +463,14 @@ class Nodegroup(ClusterChild):
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         cluster, ng = props["ClusterName"], self.child_name(ctx, props)
+        template = props.get("LaunchTemplate")
+        disk_or_template: dict[str, Any] = (
+            {"launchTemplate": {"id": template["Id"], "version": str(template["Version"])}} if template
+            else {"diskSize": props["DiskSize"]} if props.get("DiskSize") is not None else {})
         ctx.client("eks").create_nodegroup(
             clusterName=cluster, nodegroupName=ng, nodeRole=props["NodeRole"], subnets=list(props["Subnets"]),
             instanceTypes=list(props["InstanceTypes"]), amiType=props["AmiType"],
-            capacityType=props["CapacityType"], diskSize=props["DiskSize"],
+            capacityType=props["CapacityType"], **disk_or_template,
             scalingConfig={api: props["ScalingConfig"][k] for k, api in SCALING_KEYS.items()},
             labels=dict(props["Labels"]), tags=dict(ctx.tags), **token(ctx, "create"))
         pid = f"{cluster}/{ng}"
@@ -470,10 +488,15 @@ class Nodegroup(ClusterChild):
         if n is None:
             return None
         named = {"NodegroupName": n["nodegroupName"]} if "NodegroupName" in self.properties else {}
+        lt = n.get("launchTemplate") or {}
+        # With a launch template the disk is the template's; without one, EKS's default unless the plan set it.
+        disk = {"DiskSize": _int_or_none(n.get("diskSize"))} if "DiskSize" in self.properties or (
+            not lt and _int_or_none(n.get("diskSize")) not in (None, 20)) else {}
         return {
             "ClusterName": n["clusterName"], **named, "NodeRole": n.get("nodeRole"),
             "Subnets": list(n.get("subnets", [])), "InstanceTypes": list(n.get("instanceTypes") or []),
-            "AmiType": n.get("amiType"), "CapacityType": n.get("capacityType"), "DiskSize": n.get("diskSize"),
+            "AmiType": n.get("amiType"), "CapacityType": n.get("capacityType"), **disk,
+            **({"LaunchTemplate": {"Id": lt.get("id"), "Version": str(lt.get("version"))}} if lt else {}),
             "ScalingConfig": {k: n.get("scalingConfig", {}).get(api) for k, api in SCALING_KEYS.items()},
             "Labels": dict(n.get("labels") or {}),
         }

@@ -94,29 +94,50 @@ def test_security_groups_and_rules(env_plan):
     _, plan = env_plan
     groups = _of(plan, "ec2.SecurityGroup")
     assert set(groups) == {f"{k}_sg" for k in ("alb", "app", "database", "redis", "msk", "opensearch")}
-    # Only the app initiates traffic to anywhere; everything else just answers.
-    assert {n for n, g in groups.items() if not g.properties["RevokeDefaultEgress"]} == {"app_sg"}
+    # No group keeps AWS's allow-all egress: the app says where it goes, everything else just answers.
+    assert not [n for n, g in groups.items() if not g.properties["RevokeDefaultEgress"]]
 
     def peer(p):
         return p.get("CidrIp") or _target(p["SourceSecurityGroupId"])
 
-    rules = {(_target(r.properties["GroupId"]), r.properties["Direction"], r.properties["FromPort"], peer(r.properties))
+    rules = {(_target(r.properties["GroupId"]), r.properties["Direction"], r.properties["IpProtocol"],
+              r.properties.get("FromPort"), peer(r.properties))
              for r in _of(plan, "ec2.SecurityGroupRule").values()}
+    cluster = "eks_cluster"  # its ClusterSecurityGroupId: what EKS gives the control plane and Fargate pods
     assert rules == {
-        ("alb_sg", "ingress", 443, "0.0.0.0/0"),
-        ("alb_sg", "ingress", 80, "0.0.0.0/0"),
-        ("alb_sg", "egress", 8080, "app_sg"),  # defect 1: the ALB can reach its targets
-        ("app_sg", "ingress", 8080, "alb_sg"),
-        ("database_sg", "ingress", 5432, "app_sg"),
-        ("redis_sg", "ingress", 6379, "app_sg"),
-        ("msk_sg", "ingress", 9092, "app_sg"),
-        ("msk_sg", "ingress", 9094, "app_sg"),
-        ("msk_sg", "ingress", 9096, "app_sg"),
-        ("msk_sg", "ingress", 9098, "app_sg"),  # IAM auth, missing upstream
-        ("opensearch_sg", "ingress", 443, "app_sg"),
+        ("alb_sg", "ingress", "tcp", 443, "0.0.0.0/0"),
+        ("alb_sg", "ingress", "tcp", 80, "0.0.0.0/0"),
+        ("alb_sg", "egress", "tcp", 8080, "app_sg"),  # defect 1: the ALB can reach its targets
+        ("alb_sg", "egress", "tcp", 8080, cluster),  # ... on the nodes and on Fargate
+        ("app_sg", "ingress", "tcp", 8080, "alb_sg"),
+        ("app_sg", "ingress", "-1", None, "app_sg"),
+        ("app_sg", "egress", "-1", None, "app_sg"),
+        ("app_sg", "egress", "tcp", 443, "0.0.0.0/0"),
+        ("app_sg", "egress", "tcp", 5432, "database_sg"),
+        ("app_sg", "egress", "tcp", 6379, "redis_sg"),
+        ("app_sg", "egress", "tcp", 9098, "msk_sg"),
+        ("app_sg", "egress", "tcp", 443, "opensearch_sg"),
+        ("app_sg", "ingress", "tcp", 443, cluster),
+        ("app_sg", "ingress", "tcp", 10250, cluster),
+        ("app_sg", "ingress", "tcp", 53, cluster),
+        ("app_sg", "ingress", "udp", 53, cluster),
+        (cluster, "ingress", "tcp", 443, "app_sg"),
+        (cluster, "ingress", "tcp", 8080, "alb_sg"),
+        ("database_sg", "ingress", "tcp", 5432, "app_sg"),
+        ("database_sg", "ingress", "tcp", 5432, cluster),
+        ("redis_sg", "ingress", "tcp", 6379, "app_sg"),
+        ("redis_sg", "ingress", "tcp", 6379, cluster),
+        ("msk_sg", "ingress", "tcp", 9092, "app_sg"),
+        ("msk_sg", "ingress", "tcp", 9094, "app_sg"),
+        ("msk_sg", "ingress", "tcp", 9096, "app_sg"),
+        ("msk_sg", "ingress", "tcp", 9098, "app_sg"),  # IAM auth, missing upstream
+        ("msk_sg", "ingress", "tcp", 9098, cluster),
+        ("opensearch_sg", "ingress", "tcp", 443, "app_sg"),
+        ("opensearch_sg", "ingress", "tcp", 443, cluster),
     }
     for r in _of(plan, "ec2.SecurityGroupRule").values():
-        assert r.properties["IpProtocol"] == "tcp" and r.properties["FromPort"] == r.properties["ToPort"]
+        if r.properties["IpProtocol"] != "-1":
+            assert r.properties["FromPort"] == r.properties["ToPort"]
         assert r.properties.get("Description")
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from orchestrator.model import Stack
 from resources.base import Join, Resource
+from resources.ec2 import LaunchTemplate, SecurityGroupRule
 from resources.ecr import Repository, keep_last_images
 from resources.eks import Cluster, FargateProfile, Nodegroup
 from resources.iam import OpenIDConnectProvider, Role, policy_document
@@ -122,6 +123,26 @@ def data_access_policy(region: str, data: dict[str, Any], db_user: str) -> dict[
     ]}
 
 
+# Paths to and from what EKS gives the cluster security group ("cluster"): the control plane's interfaces
+# and the Fargate pods (docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html). The nodes carry the
+# app group through their launch template, so EKS's minimum between nodes and control plane (443 to the API,
+# 10250 to the kubelet) is declared here, with the Fargate pods' paths: the ALB's targets and the data stores,
+# as the app group has them (network.py), and DNS to CoreDNS on the nodes.
+# (group, direction, protocol, port, peer, description); groups and peers are network.py's keys or "cluster".
+CLUSTER_SG_RULES: list[tuple[str, str, str, int, str, str]] = [
+    ("cluster", "ingress", "tcp", 443, "app", "Kubernetes API from the nodes"),
+    ("app", "ingress", "tcp", 443, "cluster", "Webhooks on the nodes from the control plane"),
+    ("app", "ingress", "tcp", 10250, "cluster", "kubelet from the control plane"),
+    ("app", "ingress", "tcp", 53, "cluster", "DNS (CoreDNS on the nodes) from Fargate pods"),
+    ("app", "ingress", "udp", 53, "cluster", "DNS (CoreDNS on the nodes) from Fargate pods"),
+    ("cluster", "ingress", "tcp", 8080, "alb", "Application port from the ALB (Fargate pods)"),
+    ("alb", "egress", "tcp", 8080, "cluster", "ALB to Fargate pod targets"),
+    ("database", "ingress", "tcp", 5432, "cluster", "PostgreSQL from Fargate pods"),
+    ("redis", "ingress", "tcp", 6379, "cluster", "Redis from Fargate pods"),
+    ("msk", "ingress", "tcp", 9098, "cluster", "Kafka IAM auth from Fargate pods"),
+    ("opensearch", "ingress", "tcp", 443, "cluster", "OpenSearch HTTPS from Fargate pods"),
+]
+
 # The AWS Load Balancer Controller runs in kube-system under this service account.
 LBC_SERVICE_ACCOUNT = ("kube-system", "aws-load-balancer-controller")
 # Describe calls have no resource-level permissions in Elastic Load Balancing and EC2.
@@ -168,6 +189,25 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Resourc
         EncryptionConfig=[{"Resources": ["secrets"], "Provider": {"KeyArn": kms_key["Arn"]}}] if kms_key else [],
     ))
 
+    groups = {**{k: g["GroupId"] for k, g in net["security_groups"].items()},
+               "cluster": cluster["ClusterSecurityGroupId"]}
+    cluster_sg_rules = [
+        stack.add(SecurityGroupRule(
+            f"{key}_sg_{direction}_{proto}{port}_{peer}", GroupId=groups[key], Direction=direction,
+            IpProtocol=proto, FromPort=port, ToPort=port, SourceSecurityGroupId=groups[peer], Description=desc))
+        for key, direction, proto, port, peer, desc in CLUSTER_SG_RULES
+        if key in groups and peer in groups]  # a compute-only stack has the app group only
+    # Managed nodes without a launch template carry only the cluster security group: the template puts
+    # the app group on them instead (and their disk, which EKS then refuses as DiskSize).
+    templates = {
+        key: stack.add(LaunchTemplate(
+            f"eks_{key}_template", SecurityGroupIds=[groups["app"]],
+            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {
+                "VolumeSize": ng["disk_gib"], "VolumeType": "gp3", "Encrypted": True}}],
+            MetadataOptions={"HttpTokens": "required", "HttpPutResponseHopLimit": 2}))
+        for key, ng in e["node_groups"].items()
+    }
+
     node_groups = {
         key: stack.add(Nodegroup(
             f"eks_{key}",
@@ -177,7 +217,8 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Resourc
             InstanceTypes=list(ng["instance_types"]),
             AmiType=ng["ami_type"],
             CapacityType=ng["capacity_type"],
-            DiskSize=ng["disk_gib"],
+            LaunchTemplate={"Id": templates[key]["LaunchTemplateId"],
+                            "Version": Join(templates[key]["LatestVersionNumber"])},
             ScalingConfig={"MinSize": ng["min"], "DesiredSize": ng["desired"], "MaxSize": ng["max"]},
             Labels={"genai-demo/node-group": key},
         ))
@@ -236,5 +277,6 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Resourc
     }
 
     return {"cluster": cluster, "cluster_role": cluster_role, "node_groups": node_groups, "node_role": node_role,
+            "launch_templates": templates, "cluster_sg_rules": cluster_sg_rules,
             "fargate_profile": fargate, "fargate_role": fargate_role, "oidc_provider": oidc,
             "irsa_roles": irsa_roles, "repositories": repositories}

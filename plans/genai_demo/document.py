@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.diagram import OTHER, Document, Group, Service, plural
+from plans.genai_demo import sg_paths
 from resources.base import Join, Ref, Resource, walk_refs
 
 # In the document's order, with its colours.
@@ -81,6 +82,7 @@ BY_SERVICE: dict[str, str] = {
 BY_TYPE: dict[str, str] = {
     "ec2.SecurityGroup": "SG", "ec2.SecurityGroupRule": "SG", "ec2.NetworkAcl": "SG",
     "ec2.NetworkAclEntry": "SG", "eks.FargateProfile": "FARGATE",
+    "ec2.LaunchTemplate": "SG",  # what it holds for the nodes is their security group
 }
 
 # The document's arrows (from, to) -> label. A service edge whose ends match one, in either direction,
@@ -282,4 +284,5 @@ Other views of the same graph:
 """
 
 DOCUMENT = Document(groups=GROUPS, services=SERVICES, service_of=service_of, relations=RELATIONS, detail=detail,
-                    title="GenAI Demo infrastructure architecture", intro=INTRO, envs=("dev", "production"))
+                    title="GenAI Demo infrastructure architecture", intro=INTRO, envs=("dev", "production"),
+                    sections=sg_paths.markdown)

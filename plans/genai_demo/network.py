@@ -12,14 +12,18 @@ Security groups, one per role, with rules as separate resources so groups
 that refer to each other (alb -> app -> alb) never form a cycle:
   alb         443/80 from anywhere; egress only 8080 to app (upstream's ALB had
               no egress at all and could not reach its targets: defect 1)
-  app         8080 from alb; egress all. EKS nodes and pods carry this group
-              (the compute layer attaches it), so the data-store rules below
-              admit the workloads (defect 2)
+  app         8080 from alb, all from itself; egress only to itself, 443 anywhere
+              (AWS APIs, ECR, the Kubernetes API) and each data store's port. The
+              node groups' launch templates put it on the nodes and their pods
+              (compute.py), so the data-store rules below admit the workloads
+              (defect 2); Fargate pods carry EKS's cluster security group, which
+              compute.py adds to the same paths. DNS to the VPC resolver is never
+              filtered by security groups; CoreDNS runs on the nodes (app to app)
   database    5432 from app          redis       6379 from app
   msk         9092/9094/9096/9098 from app (9098 is IAM auth, missing upstream)
   opensearch  443 from app
-Groups other than app lose AWS's default allow-all egress: they only answer,
-and security groups are stateful.
+Every group loses AWS's default allow-all egress: the data stores and the ALB
+only answer (security groups are stateful), the app says where it goes.
 
 One network ACL per tier (NACL_ENTRIES): explicit entries, one explicit DENY
 (below), everything else falls to the ACL's final deny. NACLs are stateless, so every allowed request
@@ -70,13 +74,14 @@ from resources.ec2 import (
 )
 
 TIERS = ("public", "private", "database")
+ALL_TRAFFIC = -1  # a rule's port: every protocol and port
 AZ_LETTERS = "abcdef"
 ANYWHERE = "0.0.0.0/0"
 
 # Security groups: key -> (description, keep AWS's default allow-all egress).
 SECURITY_GROUPS: dict[str, tuple[str, bool]] = {
     "alb": ("Internet-facing ALB: HTTPS/HTTP in, app port out", False),
-    "app": ("EKS nodes and pods running the application", True),
+    "app": ("EKS nodes and pods running the application", False),
     "database": ("Aurora PostgreSQL, reachable from the app only", False),
     "redis": ("ElastiCache Redis, reachable from the app only", False),
     "msk": ("MSK brokers, reachable from the app only", False),
@@ -89,6 +94,13 @@ SG_RULES: list[tuple[str, str, int, str, str]] = [
     ("alb", "ingress", 80, ANYWHERE, "HTTP from the internet (redirected to HTTPS)"),
     ("alb", "egress", 8080, "app", "ALB to application targets"),
     ("app", "ingress", 8080, "alb", "Application port from the ALB"),
+    ("app", "ingress", ALL_TRAFFIC, "app", "Node to node and pod to pod"),
+    ("app", "egress", ALL_TRAFFIC, "app", "Node to node and pod to pod (CoreDNS included)"),
+    ("app", "egress", 443, ANYWHERE, "AWS APIs, ECR and the Kubernetes API (HTTPS)"),
+    ("app", "egress", 5432, "database", "PostgreSQL"),
+    ("app", "egress", 6379, "redis", "Redis"),
+    ("app", "egress", 9098, "msk", "Kafka IAM auth"),
+    ("app", "egress", 443, "opensearch", "OpenSearch HTTPS"),
     ("database", "ingress", 5432, "app", "PostgreSQL from the app"),
     ("redis", "ingress", 6379, "app", "Redis from the app"),
     ("msk", "ingress", 9092, "app", "Kafka plaintext from the app"),
@@ -220,9 +232,11 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     for key, direction, port, peer, desc in SG_RULES:
         where = "anywhere" if peer == ANYWHERE else peer
         peer_prop = {"CidrIp": peer} if peer == ANYWHERE else {"SourceSecurityGroupId": groups[peer]["GroupId"]}
+        ports: dict[str, Any] = ({"IpProtocol": "-1"} if port == ALL_TRAFFIC
+                                 else {"IpProtocol": "tcp", "FromPort": port, "ToPort": port})
         rules.append(stack.add(SecurityGroupRule(
-            f"{key}_sg_{direction}_{port}_{where}", GroupId=groups[key]["GroupId"], Direction=direction,
-            IpProtocol="tcp", FromPort=port, ToPort=port, Description=desc, **peer_prop)))
+            f"{key}_sg_{direction}_{'all' if port == ALL_TRAFFIC else port}_{where}", GroupId=groups[key]["GroupId"],
+            Direction=direction, Description=desc, **ports, **peer_prop)))
 
     nacls: dict[str, NetworkAcl] = {}
     nacl_entries: list[NetworkAclEntry] = []

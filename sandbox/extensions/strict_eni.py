@@ -211,8 +211,10 @@ def delete_cluster_msk(self: Any, original: Callable[..., Any], cluster_arn: str
 def create_cluster_eks(self: Any, original: Callable[..., Any], *args: Any, **kw: Any) -> Any:
     cluster = original(self, *args, **kw)
     vpc = cluster.resources_vpc_config or {}
-    _attach(self, "eks", cluster.name, list(vpc.get("subnetIds") or []), list(vpc.get("securityGroupIds") or []),
-            f"Amazon EKS {cluster.name}")
+    # The cluster security group (rule eks-workload-security-groups) and the additional groups, as AWS does.
+    groups = [*([vpc["clusterSecurityGroupId"]] if vpc.get("clusterSecurityGroupId") else []),
+              *(vpc.get("securityGroupIds") or [])]
+    _attach(self, "eks", cluster.name, list(vpc.get("subnetIds") or []), groups, f"Amazon EKS {cluster.name}")
     return cluster
 
 
