@@ -16,7 +16,6 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s
                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}
 XRAY_WRITE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*",
                                                      "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]}]}
-QS_REGION = "eu-west-1"  # a region QuickSight runs in
 
 
 def _zip() -> bytes:
