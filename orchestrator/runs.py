@@ -213,6 +213,7 @@ class Workspace:
             g = nx.DiGraph()
             return plan_destroy(records, stacks=self.stacks, allow_protected=allow_protected, serial=serial,
                                 selection=sel), g, records, {}
+        self.preflight()
         g, external = self.graph(records)
         for a in replace:
             if a not in g:
@@ -224,6 +225,19 @@ class Workspace:
         p = plan_apply(g, records, stacks=self.stacks, external=external, live=live, replace=replace,
                        allow_protected=allow_protected, serial=serial, selection=sel, allow_data_loss=allow_data_loss)
         return p, g, records, external
+
+    def preflight(self) -> None:
+        """The types' read-only account checks (Resource.preflight), before anything is planned or changed:
+        each check once, with every address of the selected stacks whose type shares it (one message)."""
+        by_check: dict[Any, tuple[type, list[str]]] = {}
+        for addr, data in self.full_graph.nodes(data=True):
+            r = data.get("resource")
+            check = getattr(type(r).preflight, "__func__", None) if r is not None else None
+            if check is None or check is Resource.preflight.__func__ or r.stack not in self.stacks:
+                continue
+            by_check.setdefault(check, (type(r), []))[1].append(addr)
+        for cls, addrs in sorted(by_check.values(), key=lambda v: v[0].type_name):
+            cls.preflight(self.clients, sorted(addrs))
 
     def check_destroy_dependents(self, records: dict[str, Record], selection: set[str] | None = None) -> None:
         """Refuse to destroy a stack another applied stack still refers to (unless both go together)."""

@@ -641,6 +641,16 @@ class Resource:
         return iter(())
 
     @classmethod
+    def preflight(cls, clients: Any, addresses: list[str]) -> None:
+        """Read-only checks of the account and region that must pass before a run changes anything.
+
+        Some services refuse every create until the account is set up for them (QuickSight's
+        subscription, its regions); finding that out at the first create leaves the other stacks'
+        resources half made. The engine calls this once per type of the selected stacks, before
+        planning, with the addresses of that type; raise PlanError naming them. Default: nothing.
+        """
+
+    @classmethod
     def lists_itself(cls) -> bool:
         return cls.list_tagged.__func__ is not Resource.list_tagged.__func__  # type: ignore[attr-defined]
 

@@ -431,3 +431,94 @@ class OpenIDConnectProvider(IamResource):
                 return entry["Arn"], self.outputs_of(ctx, entry["Arn"])
         return None
 
+
+
+# ------------------------------------------------------------------------- service-linked role
+
+# The role IAM creates for each service (IAM User Guide, "AWS services that work with IAM", column
+# "Service-linked roles"; the name is AWS's, not ours). Knowing it lets find() adopt a role that a console
+# or another environment of the same account created first.
+SERVICE_LINKED_ROLE_NAMES = {
+    "opensearchservice.amazonaws.com": "AWSServiceRoleForAmazonOpenSearchService",
+    "es.amazonaws.com": "AWSServiceRoleForAmazonElasticsearchService",
+    "rds.amazonaws.com": "AWSServiceRoleForRDS",
+    "elasticache.amazonaws.com": "AWSServiceRoleForElastiCache",
+    "eks.amazonaws.com": "AWSServiceRoleForAmazonEKS",
+    "eks-nodegroup.amazonaws.com": "AWSServiceRoleForAmazonEKSNodegroup",
+    "eks-fargate.amazonaws.com": "AWSServiceRoleForAmazonEKSForFargate",
+    "kafka.amazonaws.com": "AWSServiceRoleForKafka",
+    "elasticloadbalancing.amazonaws.com": "AWSServiceRoleForElasticLoadBalancing",
+}
+
+
+def _linked_service(value: Any) -> str | None:
+    if value in SERVICE_LINKED_ROLE_NAMES:
+        return None
+    return "must be one of " + ", ".join(sorted(SERVICE_LINKED_ROLE_NAMES))
+
+
+class ServiceLinkedRole(IamResource):
+    """The role a service assumes to act in the account: one per service per account, named by AWS.
+
+    Some services create theirs on first use; OpenSearch does not for a VPC domain created through the API
+    (CreateDomain fails until AWSServiceRoleForAmazonOpenSearchService exists), as Terraform's
+    aws_iam_service_linked_role is there for. The role is the account's, not this environment's: create
+    adopts the one that exists (made by the console, or by another environment of the account), and
+    destroy leaves it, because every environment's domains in the account depend on it and AWS's deletion
+    task fails while any does (DeleteServiceLinkedRole then GetServiceLinkedRoleDeletionStatus FAILED).
+    It cannot be tagged by its creator, so it is found by its AWS-given name.
+    """
+
+    type_name = "iam.ServiceLinkedRole"
+    label = "service-linked role"
+    props = {
+        "AWSServiceName": P(str, required=True, validator=_linked_service,
+                            doc="the service's principal, e.g. opensearchservice.amazonaws.com"),
+        "Description": P(str, default=""),
+    }
+    replace_on = frozenset({"AWSServiceName"})
+    outputs = ("Arn", "RoleName")
+
+    def role_name(self, props: Mapping[str, Any] | None = None) -> str:
+        return SERVICE_LINKED_ROLE_NAMES[(props or self.properties)["AWSServiceName"]]
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.role_name(props)
+        if self._get(ctx, name) is None:
+            extra = {"Description": props["Description"]} if props.get("Description") else {}
+            try:
+                ctx.client("iam").create_service_linked_role(AWSServiceName=props["AWSServiceName"], **extra)
+            except Exception as exc:
+                # Another environment (or the console) made it between our look and our call: it is the one.
+                if not (self.code(exc) == "InvalidInput" and "has been taken" in str(exc)):
+                    raise
+            ctx.wait("iam", "RoleExists", RoleName=name)
+        return name, self.outputs_of(ctx, name)
+
+    def _get(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        got = self.ignore_gone(ctx.client("iam").get_role, RoleName=name)
+        return got["Role"] if got else None
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        role = self._get(ctx, physical_id) or {}
+        return {"Arn": role.get("Arn"), "RoleName": physical_id}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        role = self._get(ctx, physical_id)
+        if role is None:
+            return None
+        service = role.get("Path", "").removeprefix("/aws-service-role/").rstrip("/")
+        return {"AWSServiceName": service, "Description": role.get("Description") or ""}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if old.get("Description") != new.get("Description"):
+            ctx.client("iam").update_role_description(RoleName=physical_id, Description=new.get("Description") or "")
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        """Left in the account (see the class docstring): the record goes, the role stays for the next apply
+        and for the other environments; `infra scan` does not report it (it carries no tags of ours)."""
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self.role_name()
+        return (name, self.outputs_of(ctx, name)) if self._get(ctx, name) is not None else None

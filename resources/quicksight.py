@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from core.errors import PlanError
+import botocore.session
+
+from core.errors import PlanError, error_code
 from resources.base import Ctx, P, Resource, one_of, shaped, shaped_declared, tag_dict, tag_list
 
 
@@ -23,11 +25,53 @@ def _permissions(value: Any) -> str | None:
     return None if ok else "must be a list of {Principal, Actions}"
 
 
+QUICKSIGHT_REGIONS_DOC = "https://docs.aws.amazon.com/quicksight/latest/user/regions.html"
+
+
+def quicksight_regions() -> frozenset[str]:
+    """Where QuickSight has an endpoint, from botocore's endpoint data (offline; the regions doc agrees)."""
+    session = botocore.session.get_session()
+    return frozenset(r for partition in session.get_available_partitions()
+                     for r in session.get_available_regions("quicksight", partition_name=partition))
+
+
+def _subscription_refusal(clients: Any, addresses: list[str]) -> str | None:
+    """Why the account cannot hold QuickSight assets in the clients' region yet, or None."""
+    what = f"{len(addresses)} QuickSight resource(s) ({', '.join(addresses[:3])}{', ...' if len(addresses) > 3 else ''})"
+    region = clients.region
+    if region not in quicksight_regions():
+        return (f"{what} cannot be created: QuickSight has no endpoint in region {region} (it runs in "
+                f"{', '.join(sorted(quicksight_regions()))}; {QUICKSIGHT_REGIONS_DOC}). Turn the profile's "
+                "QuickSight switch off for this region, or deploy where QuickSight runs. Nothing was changed.")
+    account = clients.account_id
+    try:
+        info = clients.client("quicksight").describe_account_subscription(AwsAccountId=account)["AccountInfo"]
+    except Exception as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        info = {"AccountSubscriptionStatus": "not signed up"}
+    status = info.get("AccountSubscriptionStatus")
+    if status != "ACCOUNT_CREATED":
+        return (f"{what} cannot be created: account {account} has no QuickSight subscription (status: {status}). "
+                "QuickSight is a paid sign-up an administrator makes once per account (the console, or "
+                "CreateAccountSubscription with the Enterprise edition); this tool does not make it. Subscribe, "
+                "or turn the profile's QuickSight switch off. Nothing was changed.")
+    return None
+
+
 class QuickSightResource(Resource):
     """QuickSight types share account/id parameters, tagging, permissions and find-by-id-then-tag."""
 
     service = "quicksight"
     not_found = ("ResourceNotFoundException",)
+
+    @classmethod
+    def preflight(cls, clients: Any, addresses: list[str]) -> None:
+        """Region and subscription first: without either, every QuickSight call fails (no endpoint;
+        UnsupportedUserEditionException), so the run stops before it changes anything anywhere."""
+        refusal = _subscription_refusal(clients, addresses)
+        if refusal:
+            raise PlanError(refusal)
     id_param: ClassVar[str] = ""  # "DataSourceId"...
     kind: ClassVar[str] = ""  # snake_case stem of the API: "data_source", "data_set", "dashboard"
     body_key: ClassVar[str] = ""  # key of the describe response: "DataSource"...

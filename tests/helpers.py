@@ -108,3 +108,19 @@ def vpc_scaffold(aws: Any, octet: int, sg_name: str, key_description: str, azs: 
     sg = ec2.create_security_group(GroupName=sg_name, Description=sg_name, VpcId=vpc)["GroupId"]
     key = aws.client("kms").create_key(Description=key_description)["KeyMetadata"]["Arn"]
     return {"vpc": vpc, "subnets": subnets, "sg": sg, "key": key}
+
+
+QUICKSIGHT_REGION = "eu-west-1"  # QuickSight has no endpoint in the sandbox's (and the plan's) ap-east-2
+
+
+def subscribe_quicksight(qs: Any, account_id: str) -> None:
+    """Sign the account up for QuickSight, as its administrator does once (a paid subscription the tool
+    never makes itself: rule quicksight-subscription, resources/quicksight.py preflight)."""
+    try:
+        qs.describe_account_subscription(AwsAccountId=account_id)
+    except Exception as exc:  # noqa: BLE001 - only "not signed up" leads to the sign-up
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        qs.create_account_subscription(AwsAccountId=account_id, Edition="ENTERPRISE",
+                                       AuthenticationMethod="IAM_AND_QUICKSIGHT", AccountName="genai-demo-sandbox",
+                                       NotificationEmail="ops@example.com")

@@ -174,7 +174,7 @@ def test_observability_alone_after_main(aws):
     doc = iam.get_role_policy(RoleName=role_name, PolicyName="custom-metrics")["PolicyDocument"]
     actions = sorted(a for s in doc["Statement"] for a in s["Action"])
     assert actions == ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricData", "logs:CreateLogStream",
-                       "logs:PutLogEvents"]
+                       "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
     events = aws.client("events")
     assert events.describe_rule(Name=f"genai-demo-{ENV}-custom-metrics")["ScheduleExpression"] == "rate(5 minutes)"
     assert events.list_targets_by_rule(Rule=f"genai-demo-{ENV}-custom-metrics")["Targets"][0]["Arn"] == \

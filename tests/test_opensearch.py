@@ -19,6 +19,9 @@ def _network(aws, zones=3):
                for i, az in enumerate(azs)]
     sg = ec2.create_security_group(GroupName="opensearch", Description="os", VpcId=vpc)["GroupId"]
     key = aws.client("kms").create_key(Description="logs")["KeyMetadata"]["Arn"]
+    # A VPC domain needs OpenSearch's service-linked role (rule opensearch-vpc-slr; the plan declares an
+    # iam.ServiceLinkedRole for it, tests/test_service_linked_role.py).
+    aws.client("iam").create_service_linked_role(AWSServiceName="opensearchservice.amazonaws.com")
     return subnets, sg, key
 
 

@@ -77,10 +77,9 @@ def test_declarations_and_cross_stack_edges(env, cutoff_gb):
     # Nothing in main depends on analytics: main applies (and is destroyed after) on its own.
     assert not any(nx.has_path(g, f"analytics.{a}", m) for a in r for m in g if m.startswith("main."))
     assert nx.is_directed_acyclic_graph(g)
-    # Only QuickSight (production) reads the observability stack: dev analytics applies without it.
+    # Only QuickSight (off in both profiles) would read the observability stack: analytics applies without it.
     from_obs = {v for u, v in g.edges if u.startswith("observability.") and v.startswith("analytics.")}
-    assert from_obs == ({"analytics.opensearch_source"} if env == "production" and "observability" in plan.stacks
-                        else set())
+    assert from_obs == set()
 
     fh = r["domain_events_firehose"].properties
     assert fh["DeliveryStreamType"] == "MSKAsSource"
@@ -132,12 +131,13 @@ def test_declarations_and_cross_stack_edges(env, cutoff_gb):
 
 
 def test_quicksight_follows_the_profile_switch():
-    # Defaults: off in dev, on in production.
+    # Defaults: off in both (the plan's ap-east-2 has no QuickSight; it is a paid subscription).
     assert profile("dev")["analytics"]["quicksight"] is False
-    assert profile("production")["analytics"]["quicksight"] is True
-    dev = {x.type_name for x in build("dev").stacks["analytics"]}
-    prod = build("production").stacks["analytics"].resources
-    assert not dev & QS_TYPES
+    assert profile("production")["analytics"]["quicksight"] is False
+    for env in ("dev", "production"):
+        assert not {x.type_name for x in build(env).stacks["analytics"]} & QS_TYPES
+    qs_production, _ = custom_plan("production", quicksight=True)
+    prod = qs_production.stacks["analytics"].resources
     assert {x.type_name for x in prod.values()} >= QS_TYPES
     # The switch, not the env name, decides.
     on, _ = custom_plan("dev", quicksight=True)
@@ -147,7 +147,7 @@ def test_quicksight_follows_the_profile_switch():
     assert "quicksight_athena_role" not in off.stacks["analytics"].resources
 
     # Production: Athena -> QuickSight chain by references.
-    g = graph(build("production"))
+    g = graph(qs_production)
     src = prod["athena_source"].properties
     assert src["Type"] == "ATHENA"
     assert is_ref(src["DataSourceParameters"]["AthenaParameters"]["WorkGroup"], "analytics.athena_workgroup", "Name")
@@ -159,7 +159,7 @@ def test_quicksight_follows_the_profile_switch():
     assert nx.has_path(g, "main.data_lake", "analytics.analytics_dashboard")
     assert g.has_edge("analytics.athena_workgroup", "analytics.athena_source")
     # OpenSearch -> QuickSight: the observability stack's domain, by reference (once that stack is in the plan).
-    if "observability" in build("production").stacks:
+    if "observability" in qs_production.stacks:
         src = prod["opensearch_source"].properties["DataSourceParameters"]["AmazonOpenSearchParameters"]
         assert is_ref(src["Domain"], "observability.opensearch", "DomainName")
         assert g.has_edge("observability.opensearch", "analytics.opensearch_source")
@@ -171,7 +171,7 @@ def test_quicksight_follows_the_profile_switch():
 
 
 def test_opensearch_source_refers_to_the_observability_domain():
-    plan, out = custom_plan("production", with_opensearch=True)
+    plan, out = custom_plan("production", quicksight=True, with_opensearch=True)
     src = out["quicksight"]["opensearch_source"].properties
     assert src["Type"] == "AMAZON_OPENSEARCH"
     assert is_ref(src["DataSourceParameters"]["AmazonOpenSearchParameters"]["Domain"],

@@ -133,7 +133,7 @@ def test_least_privilege_roles(planned):
     fn_policy = o["custom_metrics_role"].properties["InlinePolicies"]["custom-metrics"]
     actions = sorted(a for s in fn_policy["Statement"] for a in s["Action"])
     assert actions == ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricData", "logs:CreateLogStream",
-                       "logs:PutLogEvents"]
+                       "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
     put = next(s for s in fn_policy["Statement"] if s["Action"] == ["cloudwatch:PutMetricData"])
     assert "cloudwatch:namespace" in put["Condition"]["StringEquals"]
     for role in ("custom_metrics_role", "flow_logs_role", "firehose_s3_role", "firehose_opensearch_role",

@@ -3,8 +3,19 @@
 import pytest
 
 from core.errors import PlanError
+from orchestrator.aws import Clients
 from resources.quicksight import Dashboard, DataSet, DataSource
-from tests.helpers import backend_supports
+from tests.helpers import QUICKSIGHT_REGION, backend_supports, subscribe_quicksight
+
+
+@pytest.fixture
+def aws(aws):
+    """The isolated AWS in a region QuickSight runs in (it has none in the sandbox's ap-east-2), the account
+    subscribed by its administrator first: the strict sandbox refuses QuickSight otherwise."""
+    aws.clients = Clients(region=QUICKSIGHT_REGION, poll_delay=0.01)
+    aws.region = QUICKSIGHT_REGION
+    subscribe_quicksight(aws.client("quicksight"), aws.clients.account_id)
+    return aws
 
 
 def _tags(qs, arn):

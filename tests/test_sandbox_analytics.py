@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.helpers import QUICKSIGHT_REGION, subscribe_quicksight
 
 ACCOUNT = "123456789012"
 
@@ -16,8 +19,18 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def _table(sql: str) -> dict[str, Any]:
-    return {"t": {"CustomSql": {"DataSourceArn": f"arn:aws:quicksight:ap-east-2:{ACCOUNT}:datasource/ds",
+    return {"t": {"CustomSql": {"DataSourceArn": f"arn:aws:quicksight:{QUICKSIGHT_REGION}:{ACCOUNT}:datasource/ds",
                                 "Name": "q", "SqlQuery": sql, "Columns": [{"Name": "a", "Type": "STRING"}]}}}
+
+
+def quicksight(client: Callable[[str], Any]) -> Any:
+    """A QuickSight client where QuickSight runs (the same sandbox, another region), the account subscribed."""
+    url = client("quicksight").meta.endpoint_url
+    where = {} if url.endswith("amazonaws.com") else {"endpoint_url": url}
+    qs = boto3.client("quicksight", region_name=QUICKSIGHT_REGION, aws_access_key_id="testing",
+                      aws_secret_access_key="testing", aws_session_token="testing", **where)
+    subscribe_quicksight(qs, ACCOUNT)
+    return qs
 
 
 def check_analytics(client: Callable[[str], Any]) -> None:
@@ -64,7 +77,7 @@ def check_analytics(client: Callable[[str], Any]) -> None:
             call()
         assert code(exc) == "InvalidRequestException"
 
-    qs = client("quicksight")
+    qs = quicksight(client)
     qs.create_data_set(AwsAccountId=ACCOUNT, DataSetId="ds", Name="orders", ImportMode="SPICE",
                        PhysicalTableMap=_table("select 1"))
     got = qs.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="ds")["DataSet"]
@@ -80,8 +93,8 @@ def check_analytics(client: Callable[[str], Any]) -> None:
         qs.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="ds")
     assert code(exc) == "ResourceNotFoundException"
 
-    source = {"SourceTemplate": {"Arn": f"arn:aws:quicksight:ap-east-2:{ACCOUNT}:template/t", "DataSetReferences": [
-        {"DataSetPlaceholder": "p", "DataSetArn": f"arn:aws:quicksight:ap-east-2:{ACCOUNT}:dataset/ds"}]}}
+    source = {"SourceTemplate": {"Arn": f"arn:aws:quicksight:{QUICKSIGHT_REGION}:{ACCOUNT}:template/t", "DataSetReferences": [
+        {"DataSetPlaceholder": "p", "DataSetArn": f"arn:aws:quicksight:{QUICKSIGHT_REGION}:{ACCOUNT}:dataset/ds"}]}}
     qs.create_dashboard(AwsAccountId=ACCOUNT, DashboardId="d", Name="ops", SourceEntity=source)
     upd = qs.update_dashboard(AwsAccountId=ACCOUNT, DashboardId="d", Name="ops2", SourceEntity=source)
     assert upd["VersionArn"].endswith("/version/2")

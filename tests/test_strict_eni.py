@@ -97,6 +97,8 @@ def test_rule_lingering_enis_alb_holds_group_subnet_and_igw(aws):
 
 def _opensearch(aws: Any, n: dict[str, Any]) -> tuple[str, Callable[[], None]]:
     c = aws.client("opensearch")
+    # A VPC domain needs OpenSearch's service-linked role first (rule opensearch-vpc-slr).
+    aws.client("iam").create_service_linked_role(AWSServiceName="opensearchservice.amazonaws.com")
     c.create_domain(DomainName="logs", EngineVersion="OpenSearch_2.11",
                     VPCOptions={"SubnetIds": n["subnets"][:1], "SecurityGroupIds": [n["sg"]]})
     return "ES logs", lambda: c.delete_domain(DomainName="logs")

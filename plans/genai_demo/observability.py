@@ -36,7 +36,7 @@ from resources.cloudwatch import Dashboard, MetricAlarm
 from resources.ec2 import FlowLog
 from resources.events import Rule, Target
 from resources.firehose import DeliveryStream
-from resources.iam import Role
+from resources.iam import Role, ServiceLinkedRole
 from resources.kms import ACCOUNT_PLACEHOLDER, Alias, Key
 from resources.lambda_ import Function, Permission
 from resources.logs import LogGroup, SubscriptionFilter
@@ -323,6 +323,10 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
                                   "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces",
                                   "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
                                   "ec2:DeleteNetworkInterface"], "*"))}))
+    # A VPC domain needs OpenSearch's service-linked role, which CreateDomain does not make (the console does).
+    slr = stack.add(ServiceLinkedRole("opensearch_service_linked_role",
+                                      AWSServiceName="opensearchservice.amazonaws.com",
+                                      Description="OpenSearch Service: ENIs of VPC domains"))
     domain = stack.add(Domain(
         "opensearch", DomainName=domain_name, EngineVersion=s["engine_version"], ClusterConfig=cluster_config,
         EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": s["volume_gib"]},
@@ -333,7 +337,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
         DomainEndpointOptions={"EnforceHTTPS": True, "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"},
         AccessPolicies={"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"AWS": [to_opensearch_role["Arn"]]},
-            "Action": ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet"], "Resource": f"{domain_arn}/*"}]}))
+            "Action": ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet"], "Resource": f"{domain_arn}/*"}]},
+        depends_on=[slr]))
 
     # -- CloudWatch Logs -> Firehose -> S3 / OpenSearch -----------------------------------------------------------
     to_s3_role = stack.add(Role(
@@ -393,7 +398,10 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             allow("PublishOwnNamespace", ["cloudwatch:PutMetricData"], "*",
                   {"StringEquals": {"cloudwatch:namespace": metrics_ns}}),
             allow("ReadAlarms", ["cloudwatch:DescribeAlarms"], "*"),
-            allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], fn_logs["Arn"]))}))
+            allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], fn_logs["Arn"]),
+            # Active tracing: Lambda refuses the function unless its role may send segments (X-Ray has no
+            # resource-level permissions for these two actions, hence "*").
+            allow("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"))}))
     function = stack.add(Function(
         "custom_metrics", FunctionName=metrics_fn_name, Handler="handler.handler", Role=fn_role["Arn"],
         SourceDir="plans/genai_demo/functions/custom_metrics", Description="Counts this env's alarms by state; publishes a heartbeat",
@@ -436,6 +444,7 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             "flow_log": flow_log, "flow_logs_role": flow_role, "alerts_kms_key": alerts_key, "topics": topics,
             "topic_policies": policies, "subscriptions": subscriptions, "alarms": alarms, "dashboard": dashboard,
             "xray_groups": xray_groups, "sampling_rules": sampling, "opensearch": domain,
+            "opensearch_service_linked_role": slr,
             "delivery_streams": {"s3": archive, "opensearch": to_opensearch},
             "roles": {"firehose_s3": to_s3_role, "firehose_opensearch": to_opensearch_role,
                       "logs_to_firehose": logs_role, "custom_metrics": fn_role},

@@ -84,6 +84,11 @@ BASE: dict[str, Any] = {
         "kafka_topic": "domain-events",
         "firehose_buffer_seconds": 300,
         "crawler_schedule": "cron(0 2 * * ? *)",  # the crawler catalogues new partitions nightly
+        # QuickSight has no endpoint in ap-east-2 (https://docs.aws.amazon.com/quicksight/latest/user/regions.html)
+        # and is a paid account subscription: off. Switched on in a region QuickSight runs in and a subscribed
+        # account, it makes the data sources, data set and dashboard; in an unsubscribed account or a region
+        # without it the run stops before any change, naming why (resources/quicksight.py preflight).
+        "quicksight": False,
         # QuickSight user/group ARNs granted the data sources, data set and dashboard (none: account admins only).
         "quicksight_principals": [],
     },
@@ -173,7 +178,6 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "analytics": {
             "firehose_buffer_mib": 5,  # small objects are fine for a trickle of dev events
             "athena_scan_cutoff_gb": 10,  # per query, enforced by the workgroup (inventory section 7)
-            "quicksight": False,  # QuickSight is a paid subscription: off in dev unless switched on
         },
         "network": {
             "nat_gateways": 1,  # one NAT in the first AZ; every private route uses it
@@ -257,7 +261,6 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         "analytics": {
             "firehose_buffer_mib": 64,  # fewer, larger objects: cheaper to scan
             "athena_scan_cutoff_gb": 100,  # per query, enforced by the workgroup (inventory section 7)
-            "quicksight": True,  # data sources, data set and dashboard
         },
         "network": {
             "nat_gateways": 3,  # one per AZ: an AZ outage does not cut the others' egress

@@ -1,0 +1,55 @@
+"""QuickSight's region and subscription rules (sandbox/extensions/strict_quicksight.py), tripped with plain
+boto3 as a script against a new account would trip them, then met the way AWS documents."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from sandbox import strict
+
+QS_REGION = "eu-west-1"  # a region QuickSight runs in
+
+
+def _code(exc: pytest.ExceptionInfo) -> tuple[str, str]:
+    err = exc.value.response["Error"]
+    return err["Code"], err["Message"]
+
+
+def _qs(region: str) -> object:
+    return boto3.client("quicksight", region_name=region, config=Config(retries={"max_attempts": 1}))
+
+
+def test_rule_quicksight_region(aws):
+    acct = aws.clients.account_id
+    assert aws.region == "ap-east-2"  # the plan's region: no QuickSight there
+    with pytest.raises(EndpointConnectionError):
+        _qs(aws.region).list_data_sources(AwsAccountId=acct)
+    aws.rules.off("quicksight-subscription")
+    assert _qs(QS_REGION).list_data_sources(AwsAccountId=acct)["DataSources"] == []
+
+
+def test_rule_quicksight_subscription(aws):
+    acct = aws.clients.account_id
+    qs = _qs(QS_REGION)
+    before = strict.trips().get("quicksight-subscription", 0)
+    with pytest.raises(ClientError) as exc:
+        qs.list_data_sources(AwsAccountId=acct)
+    assert _code(exc) == ("UnsupportedUserEditionException", f"Account {acct} is not subscribed for QuickSight")
+    with pytest.raises(ClientError) as exc:
+        qs.create_data_source(AwsAccountId=acct, DataSourceId="a", Name="a", Type="ATHENA",
+                              DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}})
+    assert _code(exc)[0] == "UnsupportedUserEditionException"
+    with pytest.raises(ClientError) as exc:
+        qs.describe_account_subscription(AwsAccountId=acct)
+    assert _code(exc)[0] == "ResourceNotFoundException"
+    assert strict.trips()["quicksight-subscription"] == before + 2
+    qs.create_account_subscription(AwsAccountId=acct, Edition="ENTERPRISE", AuthenticationMethod="IAM_AND_QUICKSIGHT",
+                                   AccountName="genai-demo-test", NotificationEmail="ops@example.com")
+    info = qs.describe_account_subscription(AwsAccountId=acct)["AccountInfo"]
+    assert info["AccountSubscriptionStatus"] == "ACCOUNT_CREATED" and info["Edition"] == "ENTERPRISE"
+    qs.create_data_source(AwsAccountId=acct, DataSourceId="a", Name="a", Type="ATHENA",
+                          DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}})
+    assert [d["DataSourceId"] for d in qs.list_data_sources(AwsAccountId=acct)["DataSources"]] == ["a"]
