@@ -61,7 +61,7 @@ def kafka(aws: Any) -> Any:
     return aws.client("kafka")
 
 
-def test_multi_vpc_connectivity_rules(kafka):
+def test_rule_msk_multi_vpc(kafka):
     before = strict.trips().get("msk-multi-vpc", 0)
     # Not at create: AWS wants every vpcConnectivity scheme disabled then.
     with pytest.raises(ClientError) as exc:
@@ -104,7 +104,7 @@ def test_multi_vpc_connectivity_rules(kafka):
     assert code(exc) == "BadRequestException"
 
 
-def test_security_update_rules(kafka):
+def test_rule_msk_security_update(kafka):
     arn = _cluster(kafka, "secure")
     before = strict.trips().get("msk-security-update", 0)
     for enc in ({"EncryptionAtRest": {"DataVolumeKMSKeyId": "arn:aws:kms:ap-east-2:123456789012:key/x"}},
@@ -130,7 +130,7 @@ def _firehose_policy(arn: str, principal: str = "firehose.amazonaws.com") -> str
         "Resource": arn}]})
 
 
-def test_firehose_private_msk_source(aws, kafka):
+def test_rule_firehose_msk_private(aws, kafka):
     fh = aws.client("firehose")
 
     def create(arn: str, connectivity: str = "PRIVATE") -> None:
