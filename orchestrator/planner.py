@@ -191,7 +191,7 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore, cls.unordered)
             base.update(observed)
         d = diff_props(base, desired, ignore, cls.unordered)
-        replace_keys = sorted(set(d) & set(cls.replace_on))
+        replace_keys = cls.replacing(base, desired, d)
         if rec.status == "tainted":  # AWS failed to build it: it exists, but only a new one can be used
             action, reason = "replace", f"tainted: {rec.reason or 'failed to create'}"
         elif addr in forced:

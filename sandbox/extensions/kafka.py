@@ -229,7 +229,7 @@ def update_broker_storage(self: KafkaBackend, cluster_arn: str, current_version:
         raise BadRequest("targetBrokerEBSVolumeInfo must give volumeSizeGB.")
     size = int(volumes[0]["volumeSizeGB"])
     current = _volume(cluster)
-    if size <= current:
+    if size < current or (size == current and not volumes[0].get("provisionedThroughput")):
         raise BadRequest(f"The new volume size {size} GiB must be larger than the current size {current} GiB.")
     if size > 16384:
         raise BadRequest("The volume size cannot exceed 16384 GiB.")
