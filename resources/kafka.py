@@ -203,7 +203,7 @@ class Cluster(KafkaResource):
     timeouts = {"create": 7200, "update": 7200, "delete": 3600}
     failed_states = frozenset({"FAILED"})
     creating_states = frozenset({"CREATING"})
-    fixed_broker_keys: ClassVar[tuple[str, ...]] = ("ClientSubnets", "SecurityGroups")
+    fixed_broker_keys: ClassVar[tuple[str, ...]] = ("ClientSubnets", "SecurityGroups", "BrokerAZDistribution")
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
