@@ -16,6 +16,7 @@ from core.errors import PlanError
 from orchestrator.graph import build_graph
 from orchestrator.model import Plan
 from orchestrator.planner import plan_apply
+from resources.base import UNKNOWN
 from resources.kafka import Cluster, ClusterPolicy
 from state.dynamodb import Record
 from tests.helpers import declare
@@ -93,6 +94,10 @@ def test_a5_subnets_and_security_groups_plan_a_replacement(aws, net):
                        ("SecurityGroups", ["sg-0new"]), ("BrokerAZDistribution", "DEFAULT")):
         action, reason = _planned(old, arn, _props(net, BrokerNodeGroupInfo=dict(info, **{key: value})))
         assert action == "replace" and f"BrokerNodeGroupInfo.{key}" in reason, (key, reason)
+    # A subnet being replaced makes its id unknown at plan time: that too needs a new cluster (cascade).
+    unknown = dict(info, ClientSubnets=[net["subnets"][0], UNKNOWN])
+    assert Cluster.replacing(old, _props(net, BrokerNodeGroupInfo=unknown), ["BrokerNodeGroupInfo"]) == [
+        "BrokerNodeGroupInfo.ClientSubnets"]
     # What MSK changes in place inside the same property stays an update (UpdateBrokerType).
     bigger = dict(info, InstanceType="kafka.m7g.xlarge")
     assert _planned(old, arn, _props(net, BrokerNodeGroupInfo=bigger))[0] == "update"
