@@ -209,11 +209,12 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             # Drift alone on a property AWS cannot change in place would rebuild a data store from the
             # outside change: report it, repair nothing (the code still agrees with the record).
             intended = diff_props(dict(rec.props), desired, ignore, cls.unordered)
-            kept_drift = sorted(k for k in set(d) & set(cls.replace_on) & set(drift) if k not in intended)
+            rebuilding = {p.split(".")[0] for p in cls.replacing(base, desired, d)}
+            kept_drift = sorted(k for k in rebuilding & set(d) & set(drift) if k not in intended)
             for k in kept_drift:
                 d.pop(k)
                 base[k] = rec.props.get(k)
-        replace_keys = sorted(set(d) & set(cls.replace_on))
+        replace_keys = cls.replacing(base, desired, d)
         if rec.status == "tainted":  # AWS failed to build it: it exists, but only a new one can be used
             action, reason = "replace", f"tainted: {rec.reason or 'failed to create'}"
         elif addr in forced:

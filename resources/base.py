@@ -468,6 +468,22 @@ def parameter_values(where: str, params: Mapping[str, Any]) -> dict[str, str]:
 # --------------------------------------------------------------------------- resource
 
 
+def _at(value: Any, keys: Sequence[str]) -> Any:
+    for key in keys:
+        if value is UNKNOWN:
+            return UNKNOWN
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value
+
+
+def _nested_differs(a: Any, b: Any) -> bool:
+    if b is UNKNOWN or contains_unknown(b):
+        return True
+    if isinstance(a, list) and isinstance(b, list) and all(isinstance(x, str) for x in a + b):
+        return sorted(a) != sorted(b)  # subnet and group ids: AWS does not keep their order
+    return bool(a != b)
+
+
 class ResourceError(Exception):
     """A resource operation failed in a way that needs a person, with a message naming it."""
 
@@ -536,6 +552,9 @@ class Resource:
     replace_order: ClassVar[str] = "create_first"
     refuse_on: ClassVar[Mapping[str, str]] = {}
     change_notes: ClassVar[Mapping[str, str]] = {}
+    # Nested settings AWS fixes at create inside a property that otherwise changes in place
+    # ("EncryptionInfo.EncryptionAtRest"): a change of one of them plans a replacement (see replacing()).
+    replace_on_paths: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -548,6 +567,9 @@ class Resource:
                 unknown = set(names) - set(cls.props)
                 if unknown:
                     raise TypeError(f"{cls.type_name}.{what} names unknown properties {sorted(unknown)}")
+            unknown = {p.split(".")[0] for p in cls.replace_on_paths} - set(cls.props)
+            if unknown:
+                raise TypeError(f"{cls.type_name}.replace_on_paths names unknown properties {sorted(unknown)}")
             if cls.replace_order not in ("create_first", "delete_first"):
                 raise TypeError(f"{cls.type_name}.replace_order must be create_first or delete_first")
 
@@ -626,6 +648,21 @@ class Resource:
             if name in self.refuse_on:
                 return self.refuse_on[name]
         return None
+
+    @classmethod
+    def replacing(cls, before: Mapping[str, Any], after: Mapping[str, Any], changed: Iterable[str]) -> list[str]:
+        """The changed properties, or nested settings, that only a new resource can take.
+
+        `replace_on` names whole properties; `replace_on_paths` nested ones, so that a property AWS
+        updates in place (MSK EncryptionInfo through UpdateSecurity) is not replaced for the part it
+        can change. A nested value not known yet (a replaced subnet's id) counts as changed."""
+        changed = set(changed)
+        out = set(changed) & set(cls.replace_on)
+        for path in cls.replace_on_paths:
+            keys = path.split(".")
+            if keys[0] in changed and _nested_differs(_at(before, keys), _at(after, keys)):
+                out.add(path)
+        return sorted(out)
 
     @classmethod
     def display(cls) -> str:

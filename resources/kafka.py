@@ -16,6 +16,7 @@ keys the plan declares: a default AWS adds is not drift.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from core.errors import PlanError
@@ -72,6 +73,12 @@ class Configuration(KafkaResource):
         "Description": P(str, default="Kafka broker configuration managed by genai-infra"),
     }
     replace_on = frozenset({"KafkaVersions"})
+    # D1 (issue 13): a configuration in use cannot be deleted ("Configuration is in use by one or more
+    # clusters"), so the new one is made first, the cluster moved to it, and only then the old one goes.
+    replace_order = "create_first"
+    change_notes = {"KafkaVersions": "CreateConfiguration fixes it (CFN createOnly KafkaVersionsList); the "
+                                     "replacement is made before the old one is deleted, which AWS refuses "
+                                     "while a cluster uses it"}
     outputs = ("Arn", "Name", "LatestRevision")
     timeouts = {"create": 300, "update": 300, "delete": 300}
 
@@ -147,12 +154,19 @@ _MONITORING = ("DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_P
 class Cluster(KafkaResource):
     """A provisioned MSK cluster.
 
-    In place (each its own MSK operation, in this order): broker count
-    (increase only), broker instance type, EBS volume size (increase only),
-    Kafka version, configuration revision, client authentication, enhanced
-    monitoring. Client subnets, security groups and encryption settings need a
-    new cluster (AWS cannot change them), and update() says so rather than
-    half-applying.
+    In place (each its own MSK operation, in this order): connectivity,
+    broker count (increase only), broker instance type, EBS volume size
+    (increase only) and provisioned throughput, Kafka version, configuration
+    revision, security (client authentication, client-broker encryption),
+    enhanced monitoring; connectivity that turns multi-VPC on for a scheme
+    goes after the security change that turns the scheme on. Client subnets,
+    security groups, the AZ distribution, encryption at rest and in-cluster
+    encryption need a new cluster (AWS cannot change them): the plan shows a
+    replacement (replace_on_paths).
+
+    Multi-VPC private connectivity (ConnectivityInfo.VpcConnectivity, what
+    Firehose's PRIVATE MSK source needs) cannot be given to CreateCluster:
+    create() turns it on with UpdateConnectivity once the cluster is ACTIVE.
     """
 
     type_name = "kafka.Cluster"
@@ -170,14 +184,27 @@ class Cluster(KafkaResource):
         "ConfigurationInfo": P(dict, doc="{'Arn': configuration ARN, 'Revision': int}"),
         "EnhancedMonitoring": P(str, default="DEFAULT", validator=one_of(*_MONITORING)),
     }
-    replace_on = frozenset({"EncryptionInfo"})
+    # CFN createOnly is EncryptionAtRest and InCluster, not the whole EncryptionInfo: ClientBroker changes
+    # through UpdateSecurity (issue 13 B7). Client subnets, security groups and the AZ distribution are
+    # fixed at create (A5, C4): a change needs a new cluster, planned as a replacement.
+    replace_on_paths = frozenset({
+        "EncryptionInfo.EncryptionAtRest", "EncryptionInfo.EncryptionInTransit.InCluster",
+        "BrokerNodeGroupInfo.ClientSubnets", "BrokerNodeGroupInfo.SecurityGroups",
+        "BrokerNodeGroupInfo.BrokerAZDistribution"})
+    change_notes = {
+        "EncryptionInfo": "only EncryptionAtRest and EncryptionInTransit.InCluster are fixed (replacement); "
+                          "ClientBroker changes with UpdateSecurity",
+        "BrokerNodeGroupInfo": "ClientSubnets, SecurityGroups and BrokerAZDistribution are fixed (replacement); "
+                               "InstanceType, StorageInfo (size, provisioned throughput) and ConnectivityInfo "
+                               "change with UpdateBrokerType, UpdateBrokerStorage and UpdateConnectivity",
+    }
     # BootstrapBrokers: the string clients should use (IAM over TLS when enabled, else TLS, else plaintext).
     outputs = ("Arn", "ClusterName", "BootstrapBrokers", "BootstrapBrokerStringTls", "BootstrapBrokerStringSaslIam",
                "ZookeeperConnectString")
     timeouts = {"create": 7200, "update": 7200, "delete": 3600}
     failed_states = frozenset({"FAILED"})
     creating_states = frozenset({"CREATING"})
-    fixed_broker_keys: ClassVar[tuple[str, ...]] = ("ClientSubnets", "SecurityGroups")
+    fixed_broker_keys: ClassVar[tuple[str, ...]] = ("ClientSubnets", "SecurityGroups", "BrokerAZDistribution")
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -196,6 +223,17 @@ class Cluster(KafkaResource):
         cfg = props.get("ConfigurationInfo")
         if isinstance(cfg, dict) and set(cfg) != {"Arn", "Revision"}:
             raise PlanError(f"{where}: ConfigurationInfo needs exactly Arn and Revision")
+        wanted = vpc_schemes(info.get("ConnectivityInfo") if isinstance(info, dict) else None)
+        if wanted:
+            if isinstance(info, dict) and info.get("InstanceType") == "kafka.t3.small":
+                raise PlanError(f"{where}: multi-VPC private connectivity (BrokerNodeGroupInfo.ConnectivityInfo."
+                                "VpcConnectivity) is not supported on kafka.t3.small brokers (AWS MSK docs, "
+                                "multi-VPC requirements); choose kafka.m7g.large or larger")
+            have = auth_schemes(props.get("ClientAuthentication"))
+            if have is not None and not wanted <= have:
+                raise PlanError(f"{where}: multi-VPC private connectivity is asked for "
+                                f"{', '.join(sorted(wanted - have))}, which ClientAuthentication does not turn "
+                                "on; AWS allows it only for the cluster's own auth schemes")
 
     # -- helpers ---------------------------------------------------------------
 
@@ -223,10 +261,24 @@ class Cluster(KafkaResource):
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         params = {k: v for k, v in props.items() if v is not None}
+        # AWS refuses multi-VPC connectivity at create ("all vpcConnectivity auth schemes must be
+        # disabled"): the cluster is made without it and it is turned on once the cluster is ACTIVE,
+        # as Terraform's resourceClusterCreate does.
+        info = dict(params["BrokerNodeGroupInfo"])
+        connectivity = dict(info.get("ConnectivityInfo") or {})
+        vpc = connectivity.pop("VpcConnectivity", None)
+        if vpc is not None:
+            if connectivity:
+                info["ConnectivityInfo"] = connectivity
+            else:
+                info.pop("ConnectivityInfo")
+            params["BrokerNodeGroupInfo"] = info
         resp = ctx.client("kafka").create_cluster(ClusterName=ctx.physical_name(max_len=64), Tags=dict(ctx.tags),
                                                   **params)
         arn = resp["ClusterArn"]
         self.wait_created(ctx, arn)
+        if vpc_schemes({"VpcConnectivity": vpc}):
+            self._operation(ctx, arn, "update_connectivity", ConnectivityInfo={"VpcConnectivity": vpc})
         return arn, self.outputs_of(ctx, arn)
 
     def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
@@ -287,13 +339,22 @@ class Cluster(KafkaResource):
         if o_vol and n_vol and n_vol < o_vol:
             raise ResourceError(f"{ctx.address}: EBS broker storage only grows ({o_vol} -> {n_vol} GiB)")
 
+        # Multi-VPC connectivity needs its auth scheme on first, and goes before a scheme is turned off.
+        o_conn, n_conn = o_info.get("ConnectivityInfo"), n_info.get("ConnectivityInfo")
+        conn_changed = n_conn is not None and n_conn != o_conn
+        adds_scheme = vpc_schemes(n_conn) - vpc_schemes(o_conn)
+        if conn_changed and not adds_scheme:
+            self._operation(ctx, physical_id, "update_connectivity", ConnectivityInfo=n_conn)
         if n_n != o_n:
             self._operation(ctx, physical_id, "update_broker_count", TargetNumberOfBrokerNodes=n_n)
         if n_info.get("InstanceType") != o_info.get("InstanceType"):
             self._operation(ctx, physical_id, "update_broker_type", TargetInstanceType=n_info["InstanceType"])
-        if n_vol and n_vol != o_vol:
-            self._operation(ctx, physical_id, "update_broker_storage",
-                            TargetBrokerEBSVolumeInfo=[{"KafkaBrokerNodeId": "All", "VolumeSizeGB": n_vol}])
+        o_tp, n_tp = _throughput(o_info), _throughput(n_info)
+        if n_vol and (n_vol != o_vol or (n_tp is not None and n_tp != o_tp)):
+            volume: dict[str, Any] = {"KafkaBrokerNodeId": "All", "VolumeSizeGB": n_vol}
+            if n_tp is not None:
+                volume["ProvisionedThroughput"] = n_tp
+            self._operation(ctx, physical_id, "update_broker_storage", TargetBrokerEBSVolumeInfo=[volume])
         cfg_changed = new.get("ConfigurationInfo") != old.get("ConfigurationInfo")
         if new["KafkaVersion"] != old.get("KafkaVersion"):
             extra = {"ConfigurationInfo": new["ConfigurationInfo"]} if new.get("ConfigurationInfo") else {}
@@ -303,8 +364,17 @@ class Cluster(KafkaResource):
         if cfg_changed and new.get("ConfigurationInfo"):
             self._operation(ctx, physical_id, "update_cluster_configuration",
                             ConfigurationInfo=new["ConfigurationInfo"])
+        security: dict[str, Any] = {}
         if new.get("ClientAuthentication") != old.get("ClientAuthentication") and new.get("ClientAuthentication"):
-            self._operation(ctx, physical_id, "update_security", ClientAuthentication=new["ClientAuthentication"])
+            security["ClientAuthentication"] = new["ClientAuthentication"]
+        o_broker, n_broker = _client_broker(old.get("EncryptionInfo")), _client_broker(new.get("EncryptionInfo"))
+        if n_broker is not None and n_broker != o_broker:
+            # Only ClientBroker: AWS refuses EncryptionAtRest and InCluster in UpdateSecurity (replace_on_paths).
+            security["EncryptionInfo"] = {"EncryptionInTransit": {"ClientBroker": n_broker}}
+        if security:
+            self._operation(ctx, physical_id, "update_security", **security)
+        if conn_changed and adds_scheme:
+            self._operation(ctx, physical_id, "update_connectivity", ConnectivityInfo=n_conn)
         if new.get("EnhancedMonitoring") != old.get("EnhancedMonitoring"):
             self._operation(ctx, physical_id, "update_monitoring", EnhancedMonitoring=new["EnhancedMonitoring"])
         self.sync_tags(ctx, physical_id)
@@ -333,8 +403,114 @@ class Cluster(KafkaResource):
         return None
 
 
+_SCHEMES = {"Iam": ("Sasl", "Iam"), "Scram": ("Sasl", "Scram"), "Tls": ("Tls",)}
+
+
+def _enabled(node: Any, path: tuple[str, ...]) -> bool:
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return isinstance(node, dict) and node.get("Enabled") is True
+
+
+def vpc_schemes(connectivity: Any) -> set[str]:
+    """The auth schemes a ConnectivityInfo turns multi-VPC private connectivity on for."""
+    vpc = connectivity.get("VpcConnectivity") if isinstance(connectivity, dict) else None
+    auth = vpc.get("ClientAuthentication") if isinstance(vpc, dict) else None
+    return {name for name, path in _SCHEMES.items() if _enabled(auth, path)}
+
+
+def auth_schemes(auth: Any) -> set[str] | None:
+    """The auth schemes a ClientAuthentication turns on (None when not known yet)."""
+    if not isinstance(auth, dict):
+        return None if auth is not None else set()
+    out = {name for name, path in _SCHEMES.items() if name != "Tls" and _enabled(auth, path)}
+    tls = auth.get("Tls")
+    if isinstance(tls, dict) and (tls.get("Enabled") or tls.get("CertificateAuthorityArnList")):
+        out.add("Tls")
+    return out
+
+
+def _client_broker(encryption: Any) -> str | None:
+    transit = encryption.get("EncryptionInTransit") if isinstance(encryption, dict) else None
+    value = transit.get("ClientBroker") if isinstance(transit, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _throughput(info: Any) -> dict[str, Any] | None:
+    ebs = ((info.get("StorageInfo") or {}).get("EbsStorageInfo") or {}) if isinstance(info, dict) else {}
+    tp = ebs.get("ProvisionedThroughput")
+    return tp if isinstance(tp, dict) else None
+
+
 def _volume(info: Any) -> int | None:
     if not isinstance(info, dict):
         return None
     size = ((info.get("StorageInfo") or {}).get("EbsStorageInfo") or {}).get("VolumeSize")
     return size if isinstance(size, int) else None
+
+
+# --------------------------------------------------------------------------- cluster policy
+
+
+class ClusterPolicy(KafkaResource):
+    """The resource-based policy of an MSK cluster (one per cluster), e.g. letting Firehose connect privately.
+
+    Firehose's PRIVATE MSK source needs it: a statement letting the
+    firehose.amazonaws.com service principal call kafka:CreateVpcConnection on
+    the cluster (Firehose docs, "Grant Firehose access to your private Amazon
+    MSK cluster"). The cluster ARN is the physical id: AWS keys the policy by
+    it, so find() reads the policy of the cluster the plan names. A change
+    replaces the whole document with PutClusterPolicy, quoting the policy's
+    CurrentVersion (optimistic concurrency).
+    """
+
+    type_name = "kafka.ClusterPolicy"
+    label = "MSK cluster policy"
+    props = {
+        "ClusterArn": P(str, required=True),
+        "Policy": P(dict, required=True, doc="IAM policy document (Version, Statement)"),
+    }
+    replace_on = frozenset({"ClusterArn"})
+    outputs = ("ClusterArn", "CurrentVersion")
+    timeouts = {"create": 300, "update": 300, "delete": 300}
+
+    def validate(self, props: dict[str, Any]) -> None:
+        policy = props.get("Policy")
+        if isinstance(policy, dict) and not policy.get("Statement"):
+            raise PlanError(f"{self.type_name} {self.name!r}: Policy needs a Statement")
+
+    def _get(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        return self.ignore_gone(ctx.client("kafka").get_cluster_policy, ClusterArn=arn)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        arn = props["ClusterArn"]
+        current = self._get(ctx, arn)  # a policy left by a crashed run is overwritten, not refused
+        extra = {"CurrentVersion": current["CurrentVersion"]} if current and current.get("CurrentVersion") else {}
+        resp = ctx.client("kafka").put_cluster_policy(ClusterArn=arn, Policy=json.dumps(props["Policy"]), **extra)
+        return arn, {"ClusterArn": arn, "CurrentVersion": resp.get("CurrentVersion")}
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        got = self._get(ctx, physical_id) or {}
+        return {"ClusterArn": physical_id, "CurrentVersion": got.get("CurrentVersion")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        got = self._get(ctx, physical_id)
+        if not got or not got.get("Policy"):
+            return None
+        return {"ClusterArn": physical_id, "Policy": json.loads(got["Policy"])}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        _, outputs = self.create(ctx, new)
+        return outputs
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("kafka").delete_cluster_policy, ClusterArn=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        arn = ctx.props.get("ClusterArn")
+        if not isinstance(arn, str):
+            return None
+        got = self._get(ctx, arn)
+        if not got or not got.get("Policy"):
+            return None
+        return arn, {"ClusterArn": arn, "CurrentVersion": got.get("CurrentVersion")}

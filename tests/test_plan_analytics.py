@@ -64,8 +64,10 @@ def test_declarations_and_cross_stack_edges(env, cutoff_gb):
     def edge(src, dst):
         return g.has_edge(src, f"analytics.{dst}")
 
-    # MSK -> Firehose -> S3, encrypted with the main key: direct edges from main-stack resources.
-    assert edge("main.kafka", "domain_events_firehose") and edge("main.data_lake", "domain_events_firehose")
+    # MSK -> Firehose -> S3, encrypted with the main key: direct edges from main-stack resources. The stream
+    # reaches the cluster through its cluster policy (Firehose's private connectivity needs it first).
+    assert edge("main.kafka", "kafka_cluster_policy") and edge("analytics.kafka_cluster_policy", "domain_events_firehose")
+    assert edge("main.data_lake", "domain_events_firehose")
     assert edge("main.kms_key", "domain_events_firehose") and edge("analytics.firehose_role", "domain_events_firehose")
     assert edge("main.kafka", "firehose_role") and edge("main.data_lake", "firehose_role")
     # S3 -> Glue -> Athena.
@@ -84,7 +86,11 @@ def test_declarations_and_cross_stack_edges(env, cutoff_gb):
     fh = r["domain_events_firehose"].properties
     assert fh["DeliveryStreamType"] == "MSKAsSource"
     msk = fh["MSKSourceConfiguration"]
-    assert is_ref(msk["MSKClusterARN"], "main.kafka", "Arn") and msk["TopicName"] == "domain-events"
+    assert is_ref(msk["MSKClusterARN"], "analytics.kafka_cluster_policy", "ClusterArn")
+    assert msk["TopicName"] == "domain-events" and msk["AuthenticationConfiguration"]["Connectivity"] == "PRIVATE"
+    policy = r["kafka_cluster_policy"].properties
+    assert is_ref(policy["ClusterArn"], "main.kafka", "Arn")
+    assert policy["Policy"]["Statement"][0]["Principal"] == {"Service": "firehose.amazonaws.com"}
     assert is_ref(msk["AuthenticationConfiguration"]["RoleARN"], "analytics.firehose_role", "Arn")
     dest = fh["ExtendedS3DestinationConfiguration"]
     assert is_ref(dest["BucketARN"], "main.data_lake", "Arn")

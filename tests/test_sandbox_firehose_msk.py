@@ -19,7 +19,9 @@ def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def _msk(**over: Any) -> dict[str, Any]:
-    auth = {"RoleARN": ROLE, "Connectivity": "PRIVATE"}
+    # PUBLIC: this cluster ARN names no cluster, and PRIVATE needs a real one set up for it
+    # (rule firehose-msk-private, tests/test_strict_msk.py).
+    auth = {"RoleARN": ROLE, "Connectivity": "PUBLIC"}
     return {"MSKClusterARN": CLUSTER, "TopicName": "domain-events", "AuthenticationConfiguration": auth, **over}
 
 
@@ -31,7 +33,7 @@ def check_firehose_msk(client: Callable[[str], Any]) -> None:
     assert d["DeliveryStreamType"] == "MSKAsSource"
     src = d["Source"]["MSKSourceDescription"]
     assert (src["MSKClusterARN"], src["TopicName"]) == (CLUSTER, "domain-events")
-    assert src["AuthenticationConfiguration"] == {"RoleARN": ROLE, "Connectivity": "PRIVATE"}
+    assert src["AuthenticationConfiguration"] == {"RoleARN": ROLE, "Connectivity": "PUBLIC"}
     assert isinstance(src["DeliveryStartTimestamp"], datetime)
     assert d["Destinations"][0]["ExtendedS3DestinationDescription"]["BucketARN"] == "arn:aws:s3:::lake"
 

@@ -32,6 +32,7 @@ from resources.base import Join, Resource
 from resources.firehose import DeliveryStream
 from resources.glue import Crawler, Database
 from resources.iam import Role
+from resources.kafka import ClusterPolicy
 from resources.quicksight import Dashboard, DataSet, DataSource
 
 GLUE_SERVICE_ROLE = "arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"
@@ -200,11 +201,22 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any],
         "firehose_role", AssumeRolePolicyDocument=_trust("firehose.amazonaws.com"),
         InlinePolicies={"msk-to-data-lake": firehose_policy(region, kafka, a["kafka_topic"], bucket, key)},
         Description="Firehose: read the domain-events topic from MSK, write the data lake"))
+    # Firehose's private MSK source needs the cluster to let the Firehose service create its VPC
+    # connection (Firehose docs, "Grant Firehose access to your private Amazon MSK cluster"); the stream
+    # refers to the cluster through this policy, so it is created after it.
+    kafka_policy = stack.add(ClusterPolicy(
+        "kafka_cluster_policy", ClusterArn=kafka["Arn"],
+        Policy={"Version": "2012-10-17", "Statement": [{
+            "Sid": "FirehosePrivateConnectivity", "Effect": "Allow",
+            "Principal": {"Service": "firehose.amazonaws.com"},
+            "Action": ["kafka:CreateVpcConnection", "kafka:GetBootstrapBrokers", "kafka:DescribeCluster",
+                       "kafka:DescribeClusterV2"],
+            "Resource": kafka["Arn"]}]}))
     firehose = stack.add(DeliveryStream(
         "domain_events_firehose",
         DeliveryStreamType="MSKAsSource",
         MSKSourceConfiguration={
-            "MSKClusterARN": kafka["Arn"],
+            "MSKClusterARN": kafka_policy["ClusterArn"],
             "TopicName": a["kafka_topic"],
             # The brokers sit in private subnets; Firehose connects over AWS's private connectivity.
             "AuthenticationConfiguration": {"RoleARN": firehose_role["Arn"], "Connectivity": "PRIVATE"},

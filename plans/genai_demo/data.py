@@ -111,6 +111,8 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
             "ClientSubnets": [s["SubnetId"] for s in subnets["private"][:msk["azs"]]],
             "SecurityGroups": [sgs["msk"]["GroupId"]],
             "StorageInfo": {"EbsStorageInfo": {"VolumeSize": msk["volume_gib"]}},
+            # Multi-VPC private connectivity for IAM: what Firehose's PRIVATE MSK source connects through.
+            "ConnectivityInfo": {"VpcConnectivity": {"ClientAuthentication": {"Sasl": {"Iam": {"Enabled": True}}}}},
         },
         EncryptionInfo=encryption,
         ClientAuthentication={"Sasl": {"Iam": {"Enabled": True}}, "Unauthenticated": {"Enabled": False}},

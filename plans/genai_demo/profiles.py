@@ -73,7 +73,9 @@ BASE: dict[str, Any] = {
         "master_username": "genai_admin",
         "db_name": "genaidemo",
     },
-    "msk": {"kafka_version": "3.7.x"},
+    # Not kafka.t3.small, even in dev: Firehose reads MSK over multi-VPC private connectivity, which
+    # t3.small brokers cannot have (AWS MSK docs, multi-VPC requirements); m7g.large is the smallest that can.
+    "msk": {"kafka_version": "3.7.x", "broker_instance_type": "kafka.m7g.large"},
     "redis": {
         "engine_version": "7.1",
         "parameter_family": "redis7",
@@ -158,7 +160,6 @@ OVERRIDES: dict[str, dict[str, Any]] = {
             "protect": False,  # dev destroys freely
         },
         "msk": {
-            "broker_instance_type": "kafka.t3.small",
             "brokers": 2,  # inventory section 7: dev 2 brokers across 2 AZs
             "azs": 2,
             "volume_gib": 20,
@@ -240,7 +241,6 @@ OVERRIDES: dict[str, dict[str, Any]] = {
             "protect": True,  # destroy refuses without --destroy-protected production
         },
         "msk": {
-            "broker_instance_type": "kafka.m7g.large",
             "brokers": 3,  # one per AZ
             "azs": 3,
             "volume_gib": 100,

@@ -229,7 +229,7 @@ def update_broker_storage(self: KafkaBackend, cluster_arn: str, current_version:
         raise BadRequest("targetBrokerEBSVolumeInfo must give volumeSizeGB.")
     size = int(volumes[0]["volumeSizeGB"])
     current = _volume(cluster)
-    if size <= current:
+    if size < current or (size == current and not volumes[0].get("provisionedThroughput")):
         raise BadRequest(f"The new volume size {size} GiB must be larger than the current size {current} GiB.")
     if size > 16384:
         raise BadRequest("The volume size cannot exceed 16384 GiB.")
@@ -305,6 +305,14 @@ def get_bootstrap_brokers(self: KafkaBackend, cluster_arn: str) -> dict[str, str
         out["bootstrapBrokerStringSaslScram"] = join(9096)
     if (sasl.get("iam") or {}).get("enabled"):
         out["bootstrapBrokerStringSaslIam"] = join(9098)
+    # Multi-VPC private connectivity (extensions/strict_msk.py turns it on): one string per scheme on it.
+    vpc = (((cluster.broker_node_group_info or {}).get("connectivityInfo") or {}).get("vpcConnectivity") or {})
+    vpc_auth = vpc.get("clientAuthentication") or {}
+    for key, node, port in (("SaslIam", (vpc_auth.get("sasl") or {}).get("iam"), 14001),
+                            ("SaslScram", (vpc_auth.get("sasl") or {}).get("scram"), 14002),
+                            ("Tls", vpc_auth.get("tls"), 14003)):
+        if (node or {}).get("enabled"):
+            out[f"bootstrapBrokerStringVpcConnectivity{key}"] = join(port)
     return out
 
 
