@@ -295,6 +295,8 @@ class DBInstance(RdsResource):
         # Workloads log in with their IAM identity (rds-db:connect in the IRSA role), not a shared password.
         "EnableIAMDatabaseAuthentication": P(bool),
         "SourceDBInstanceIdentifier": P(str, doc="makes this a read replica of that instance"),
+        "PromotedReplica": P(bool, doc="a former read replica, promoted when SourceDBInstanceIdentifier was "
+                                       "removed: it keeps its former source's master user and database name"),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
     }
     # What AWS cannot change on an instance (= Terraform's ForceNew, instance.go). ManageMasterUserPassword
@@ -318,7 +320,7 @@ class DBInstance(RdsResource):
         "SourceDBInstanceIdentifier": "removed: PromoteReadReplica (Terraform); a new source is refused",
         "AllocatedStorage": "grows in place (with Iops where AWS requires it); RDS cannot shrink storage",
     }
-    write_only = frozenset({"SkipFinalSnapshot"})
+    write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica"})
     outputs = ("DBInstanceIdentifier", "Arn", "Address", "Port", "Endpoint", "MasterUserSecretArn",
                "DbiResourceId")
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
@@ -343,8 +345,12 @@ class DBInstance(RdsResource):
                 raise PlanError(f"{where}: a read replica inherits {', '.join(given)} from its source; "
                                 "declare them on the source instance")
             return
+        if props.get("PromotedReplica"):
+            # PromoteReadReplica keeps what the replica inherited: there is no master user to declare.
+            return
         if props.get("MasterUsername") is None:
-            raise PlanError(f"{where}: a primary instance needs MasterUsername")
+            raise PlanError(f"{where}: a primary instance needs MasterUsername (to promote a read replica, "
+                            "remove SourceDBInstanceIdentifier and declare PromotedReplica=True instead)")
         if props.get("AllocatedStorage") is None:
             raise PlanError(f"{where}: a primary instance needs AllocatedStorage")
         if props.setdefault("ManageMasterUserPassword", True) is not True:
@@ -373,13 +379,16 @@ class DBInstance(RdsResource):
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         rds = ctx.client("rds")
         name = self.ident(ctx)
+        if props.get("PromotedReplica") and props.get("SourceDBInstanceIdentifier") is None:
+            raise ResourceError(f"{ctx.address}: a promoted read replica cannot be created anew (it has no master "
+                                "user of its own): declare MasterUsername and drop PromotedReplica")
         if props.get("SourceDBInstanceIdentifier") is not None:
             params = {k: props[k] for k in _REPLICA_CREATE if props.get(k) is not None}
             rds.create_db_instance_read_replica(
                 DBInstanceIdentifier=name, SourceDBInstanceIdentifier=props["SourceDBInstanceIdentifier"],
                 Tags=tag_list(ctx.tags), **params)
         else:
-            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot"}
+            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot", "PromotedReplica"}
             params = {k: v for k, v in props.items() if k not in skip and v is not None}
             rds.create_db_instance(DBInstanceIdentifier=name, Tags=tag_list(ctx.tags), **params)
         self.wait_created(ctx, name)
@@ -494,6 +503,10 @@ class DBInstance(RdsResource):
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True
         live = self.describe_one(ctx, physical_id) or {}
+        if old.get("SourceDBInstanceIdentifier") is not None and new.get("SourceDBInstanceIdentifier") is None \
+                and live.get("ReadReplicaSourceDBInstanceIdentifier") is not None:
+            self._promote(ctx, physical_id, new, changes)
+            live = self.describe_one(ctx, physical_id) or {}
         if "AllocatedStorage" in changes:
             self._storage(ctx, live, new, changes)
         if changes:
@@ -501,6 +514,14 @@ class DBInstance(RdsResource):
         if not self.is_replica:
             self._master_secret(ctx, physical_id, live, old, new)
         return self.synced_outputs(ctx, physical_id)
+
+    def _promote(self, ctx: Ctx, physical_id: str, new: Mapping[str, Any], changes: dict[str, Any]) -> None:
+        """PromoteReadReplica (what Terraform does when replicate_source_db is removed): the replica becomes
+        a standalone instance with its data; the backup settings go with the call, the rest follows."""
+        params = {k: changes.pop(k) for k in ("BackupRetentionPeriod", "PreferredBackupWindow") if k in changes}
+        ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
+        ctx.client("rds").promote_read_replica(DBInstanceIdentifier=physical_id, **params)
+        ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=physical_id)
 
     @staticmethod
     def _storage(ctx: Ctx, live: Mapping[str, Any], new: Mapping[str, Any], changes: dict[str, Any]) -> None:

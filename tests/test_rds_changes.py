@@ -101,3 +101,25 @@ def test_b2_master_secret_kms_key_changes_in_place(fast):
     assert out["MasterUserSecretArn"] == after["MasterUserSecret"]["SecretArn"] != old_secret
     sm = fast.client("secretsmanager")
     assert sm.describe_secret(SecretId=after["MasterUserSecret"]["SecretArn"])["KmsKeyId"] in (two, two.split("/")[-1])
+
+
+def test_b3_replica_is_promoted_not_replaced(fast):
+    db, ctx, pid, _ = _primary(fast)
+    replica = declare(DBInstance("replica", DBInstanceClass="db.t3.micro", SourceDBInstanceIdentifier=pid))
+    rctx = fast.ctx("replica")
+    rpid, rout = replica.create(rctx, dict(replica.properties))
+    assert "SourceDBInstanceIdentifier" not in DBInstance.replace_on
+    promoted = declare(DBInstance("replica", DBInstanceClass="db.t3.micro", PromotedReplica=True,
+                                  BackupRetentionPeriod=3))
+    promoted.update(rctx, rpid, replica.read(rctx, rpid), dict(promoted.properties))
+    seen = _seen(fast, rpid)
+    assert seen["DBInstanceArn"] == rout["Arn"] and "ReadReplicaSourceDBInstanceIdentifier" not in seen
+    assert seen["BackupRetentionPeriod"] == 3
+    assert rpid not in _seen(fast, pid)["ReadReplicaDBInstanceIdentifiers"]
+    assert strict.trips().get("rds-promote-read-replica", 0) >= 1
+    # A new source cannot be elected: refused at plan time, never a replacement.
+    msg = replica.refusal({"SourceDBInstanceIdentifier": pid}, {"SourceDBInstanceIdentifier": "other"},
+                          ["SourceDBInstanceIdentifier"])
+    assert msg and "cannot change its source" in msg
+    with pytest.raises(Exception, match="PromotedReplica"):
+        DBInstance("x", DBInstanceClass="db.t3.micro", AllocatedStorage=20)
