@@ -114,3 +114,25 @@ def test_rule_rds_promote_read_replica(rds):
     assert "ReadReplicaSourceDBInstanceIdentifier" not in seen
     assert "replica" not in rds.describe_db_instances(DBInstanceIdentifier="db")["DBInstances"][0][
         "ReadReplicaDBInstanceIdentifiers"]
+
+
+def test_rule_opensearch_update_limits(aws, short_ec2_window):
+    aws.rules.configure("async-modify", seconds=0.05, lag=0.0)
+    os_ = aws.client("opensearch")
+    kms = aws.client("kms")
+    one, two = (kms.create_key(Description=d)["KeyMetadata"]["Arn"] for d in ("one", "two"))
+    cluster = {"InstanceType": "t3.small.search", "InstanceCount": 1}
+    os_.create_domain(DomainName="plain", ClusterConfig=cluster, EncryptionAtRestOptions={"Enabled": False},
+                      NodeToNodeEncryptionOptions={"Enabled": True})
+    os_.create_domain(DomainName="sealed", ClusterConfig=cluster,
+                      EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": one})
+    refused = [("sealed", {"EncryptionAtRestOptions": {"Enabled": False}}, "cannot be disabled"),
+               ("sealed", {"EncryptionAtRestOptions": {"Enabled": True, "KmsKeyId": two}}, "KMS key"),
+               ("plain", {"NodeToNodeEncryptionOptions": {"Enabled": False}}, "Node-to-node"),
+               ("plain", {"VPCOptions": {"SubnetIds": ["subnet-1"]}}, "into one")]
+    for name, change, text in refused:
+        with pytest.raises(ClientError) as exc:
+            os_.update_domain_config(DomainName=name, **change)
+        assert code(exc) == "ValidationException" and text in str(exc.value)
+    os_.update_domain_config(DomainName="plain", EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": two})
+    assert os_.describe_domain(DomainName="plain")["DomainStatus"]["EncryptionAtRestOptions"]["Enabled"] is True

@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from moto.opensearch.models import OpenSearchServiceBackend
 from moto.rds.exceptions import RDSClientError
 from moto.rds.models import RDSBackend
 
 from sandbox import lifecycle, strict
+from sandbox.extensions._base import AwsJsonError
 
 OWNER = "strict_stores"
 
@@ -183,6 +185,45 @@ def promote_read_replica(self: RDSBackend, original: Callable[..., Any], db_kwar
     return out
 
 
+OPENSEARCH_UPDATE = strict.rule(
+    "opensearch-update-limits",
+    aws="UpdateDomainConfig enables encryption at rest in place (every OpenSearch version) but cannot disable "
+        "it or change its KMS key, cannot disable node-to-node encryption, and cannot move a public domain into "
+        "a VPC: each is refused with ValidationException (a new domain is needed).",
+    source="hashicorp/terraform-provider-aws internal/service/opensearch/domain.go (encrypt_at_rest.kms_key_id "
+           "ForceNew; encrypt_at_rest.enabled and node_to_node_encryption.enabled ForceNewIf true -> false, "
+           "\"All OpenSearch versions support enabling encryption in-place\"; vpc_options ForceNew) "
+           "(exact error texts not verified)",
+    moto="applied any section as sent: disabled encryption, swapped the key, moved the domain into a VPC",
+)
+
+
+def _refuse_os(message: str) -> None:
+    strict.trip(OPENSEARCH_UPDATE.id)
+    raise AwsJsonError("ValidationException", message, 400)
+
+
+def update_domain_config(self: OpenSearchServiceBackend, original: Callable[..., Any], domain_name: str,
+                         *args: Any, **kw: Any) -> Any:
+    domain = self.domains.get(domain_name)
+    if domain is not None and strict.on(OPENSEARCH_UPDATE.id):
+        rest, new_rest = domain.encryption_at_rest_options or {}, kw.get("encryption_at_rest_options")
+        if new_rest is not None:
+            if rest.get("Enabled") and new_rest.get("Enabled") is False:
+                _refuse_os("Encryption at rest cannot be disabled once enabled.")
+            if rest.get("Enabled") and new_rest.get("KmsKeyId") and rest.get("KmsKeyId") \
+                    and new_rest["KmsKeyId"] != rest["KmsKeyId"]:
+                _refuse_os("The KMS key of a domain encrypted at rest cannot be changed.")
+        n2n, new_n2n = domain.node_to_node_encryption_options or {}, kw.get("node_to_node_encryption_options")
+        if new_n2n is not None and n2n.get("Enabled") and new_n2n.get("Enabled") is False:
+            _refuse_os("Node-to-node encryption cannot be disabled once enabled.")
+        if kw.get("vpc_options") and not domain.vpc_options:
+            _refuse_os("A domain outside a VPC cannot be moved into one: VPCOptions can only change the subnets "
+                       "and security groups of a VPC domain.")
+    return original(self, domain_name, *args, **kw)
+
+
 def install() -> None:
+    lifecycle.chain(OpenSearchServiceBackend, "update_domain_config", update_domain_config, owner=OWNER)
     lifecycle.chain(RDSBackend, "modify_db_instance", modify_db_instance, owner=OWNER)
     lifecycle.chain(RDSBackend, "promote_read_replica", promote_read_replica, owner=OWNER)
