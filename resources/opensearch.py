@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, on_write
@@ -91,13 +91,22 @@ class Domain(OpenSearchResource):
         "AccessPolicies": P((dict, str), doc="IAM policy document (dict or JSON text)"),
         "AdvancedOptions": P(dict),
     }
-    # AWS cannot rename a domain, move it into or out of a VPC, or change the
-    # KMS key that encrypts it at rest.
-    replace_on = frozenset({"DomainName", "EncryptionAtRestOptions"})
+    # AWS cannot rename a domain. Encryption at rest is enabled in place (UpdateDomainConfig, every OpenSearch
+    # version); what AWS cannot do to a running domain is refused at plan time (refusal()): the indices
+    # would go with a replacement.
+    replace_on = frozenset({"DomainName"})
+    stateful = True
+    change_notes = {
+        "EncryptionAtRestOptions": "enabling: in place (Terraform domain.go); disabling or a new KmsKeyId: "
+                                   "refused (a new domain; CloudFormation createOnly is DomainName only)",
+        "NodeToNodeEncryptionOptions": "enabling: in place; disabling: refused (Terraform ForceNewIf)",
+        "VPCOptions": "subnets and groups of a VPC domain: in place; into or out of a VPC: refused "
+                      "(Terraform ForceNew)",
+    }
     outputs = ("DomainName", "DomainId", "Arn", "Endpoint")
     # Sections sent whole on every UpdateDomainConfig.
-    updatable = ("ClusterConfig", "EBSOptions", "VPCOptions", "NodeToNodeEncryptionOptions",
-                 "DomainEndpointOptions", "AccessPolicies", "AdvancedOptions")
+    updatable = ("ClusterConfig", "EBSOptions", "VPCOptions", "EncryptionAtRestOptions",
+                 "NodeToNodeEncryptionOptions", "DomainEndpointOptions", "AccessPolicies", "AdvancedOptions")
     timeouts = {"create": 3600, "update": 3600, "delete": 2400}
 
     @classmethod
@@ -135,6 +144,26 @@ class Domain(OpenSearchResource):
         if ebs.get("EBSEnabled") and not ebs.get("VolumeSize"):
             raise PlanError(f"{where}: EBSOptions.VolumeSize is required when EBS is enabled")
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """What UpdateDomainConfig cannot do to a running domain (Terraform's ForceNew and ForceNewIf in
+        opensearch/domain.go), refused rather than replaced: a new domain starts without the indices."""
+        changed = set(changed)
+        where = f"{self.type_name} {self.name!r}"
+        fix = ("; name it with --replace to rebuild it (its indices are lost), or keep the current setting")
+        rest, new_rest = old.get("EncryptionAtRestOptions") or {}, new.get("EncryptionAtRestOptions") or {}
+        if "EncryptionAtRestOptions" in changed and rest.get("Enabled"):
+            if not new_rest.get("Enabled"):
+                return f"{where}: OpenSearch cannot disable encryption at rest on a running domain{fix}"
+            if rest.get("KmsKeyId") != new_rest.get("KmsKeyId"):
+                return (f"{where}: OpenSearch cannot change the KMS key of a domain encrypted at rest "
+                        f"({rest.get('KmsKeyId')} -> {new_rest.get('KmsKeyId')}){fix}")
+        n2n, new_n2n = old.get("NodeToNodeEncryptionOptions") or {}, new.get("NodeToNodeEncryptionOptions") or {}
+        if "NodeToNodeEncryptionOptions" in changed and n2n.get("Enabled") and not new_n2n.get("Enabled"):
+            return f"{where}: OpenSearch cannot disable node-to-node encryption on a running domain{fix}"
+        if "VPCOptions" in changed and bool(old.get("VPCOptions")) != bool(new.get("VPCOptions")):
+            return f"{where}: OpenSearch cannot move a running domain into or out of a VPC{fix}"
+        return super().refusal(old, new, changed)
+
     # -- helpers -------------------------------------------------------------------
 
     def domain_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
@@ -169,7 +198,7 @@ class Domain(OpenSearchResource):
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.domain_name(ctx, props)
-        params = self._params(props, ("EngineVersion", "EncryptionAtRestOptions") + self.updatable)
+        params = self._params(props, ("EngineVersion",) + self.updatable)
         ctx.client("opensearch").create_domain(DomainName=name, TagList=tag_list(ctx.tags), **params)
         ctx.wait("opensearch", "DomainAvailable", timeout_key="create", DomainName=name)
         return name, self.outputs_of(ctx, name)

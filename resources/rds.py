@@ -27,6 +27,8 @@ makes RDS create and rotate it in Secrets Manager (encrypted with
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -40,6 +42,7 @@ from resources.base import (
     NamedSubnetGroup,
     NamedTagListResource,
     P,
+    ResourceError,
     chunks,
     int_range,
     parameter_values,
@@ -222,6 +225,17 @@ _MODIFY = {
     "EnableIAMDatabaseAuthentication": "EnableIAMDatabaseAuthentication",
 }
 
+# gp3 sizes (GiB) from which RDS provisions IOPS apart and wants Iops with a storage change; below them
+# it refuses an Iops value (Terraform instance.go isStorageTypeGP3BelowAllocatedStorageThreshold).
+_GP3_THRESHOLD = {"postgres": 400, "mysql": 400, "mariadb": 400, "oracle-ee": 200, "oracle-se2": 200}
+
+
+def _rounded_up(size: int) -> int:
+    """What RDS makes of a requested size: an increase under 10 % is rounded up to 10 % (botocore
+    ModifyDBInstance.AllocatedStorage), so a declared 21 GiB may read back as 22."""
+    return int(size * 1.1) + 1
+
+
 # Set on the source and inherited by a read replica: a replica may not declare them.
 _PRIMARY_ONLY = frozenset({"MasterUsername", "ManageMasterUserPassword", "MasterUserSecretKmsKeyId", "DBName",
                            "AllocatedStorage", "EngineVersion", "BackupRetentionPeriod",
@@ -282,13 +296,32 @@ class DBInstance(RdsResource):
         # Workloads log in with their IAM identity (rds-db:connect in the IRSA role), not a shared password.
         "EnableIAMDatabaseAuthentication": P(bool),
         "SourceDBInstanceIdentifier": P(str, doc="makes this a read replica of that instance"),
+        "PromotedReplica": P(bool, doc="a former read replica, promoted when SourceDBInstanceIdentifier was "
+                                       "removed: it keeps its former source's master user and database name"),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
     }
-    # MasterUserSecretKmsKeyId cannot change once RDS manages the secret.
+    # What AWS cannot change on an instance (= Terraform's ForceNew, instance.go). ManageMasterUserPassword
+    # and MasterUserSecretKmsKeyId change in place (update(): back on / re-keyed through an off-on cycle);
+    # SourceDBInstanceIdentifier removed is a promotion (PromoteReadReplica), a new source is refused.
     replace_on = frozenset({"Engine", "StorageEncrypted", "KmsKeyId", "MasterUsername", "DBName",
-                            "SourceDBInstanceIdentifier", "MasterUserSecretKmsKeyId", "AvailabilityZone",
-                            "ManageMasterUserPassword"})
-    write_only = frozenset({"SkipFinalSnapshot"})
+                            "AvailabilityZone"})
+    stateful = True
+    refuse_on = {
+        "DBSubnetGroupName": "RDS moves an instance to another DB subnet group only when that group is in "
+                             "another VPC (in the same VPC ModifyDBInstance answers InvalidVPCNetworkStateFault), "
+                             "and a replacement would destroy the database: change the SubnetIds of the "
+                             "current DB subnet group instead (in place), or name the instance with "
+                             "--replace to rebuild it from a snapshot yourself",
+    }
+    change_notes = {
+        "DBSubnetGroupName": "CloudFormation createOnly; ModifyDBInstance only moves to another VPC: refused",
+        "ManageMasterUserPassword": "ModifyDBInstance turns it back on (Terraform in place)",
+        "MasterUserSecretKmsKeyId": "re-keyed in place: management off with a one-time password, then on "
+                                    "with the new key (botocore ModifyDBInstance.MasterUserSecretKmsKeyId)",
+        "SourceDBInstanceIdentifier": "removed: PromoteReadReplica (Terraform); a new source is refused",
+        "AllocatedStorage": "grows in place (with Iops where AWS requires it); RDS cannot shrink storage",
+    }
+    write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica"})
     outputs = ("DBInstanceIdentifier", "Arn", "Address", "Port", "Endpoint", "MasterUserSecretArn",
                "DbiResourceId")
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
@@ -313,8 +346,12 @@ class DBInstance(RdsResource):
                 raise PlanError(f"{where}: a read replica inherits {', '.join(given)} from its source; "
                                 "declare them on the source instance")
             return
+        if props.get("PromotedReplica"):
+            # PromoteReadReplica keeps what the replica inherited: there is no master user to declare.
+            return
         if props.get("MasterUsername") is None:
-            raise PlanError(f"{where}: a primary instance needs MasterUsername")
+            raise PlanError(f"{where}: a primary instance needs MasterUsername (to promote a read replica, "
+                            "remove SourceDBInstanceIdentifier and declare PromotedReplica=True instead)")
         if props.get("AllocatedStorage") is None:
             raise PlanError(f"{where}: a primary instance needs AllocatedStorage")
         if props.setdefault("ManageMasterUserPassword", True) is not True:
@@ -343,13 +380,16 @@ class DBInstance(RdsResource):
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         rds = ctx.client("rds")
         name = self.ident(ctx)
+        if props.get("PromotedReplica") and props.get("SourceDBInstanceIdentifier") is None:
+            raise ResourceError(f"{ctx.address}: a promoted read replica cannot be created anew (it has no master "
+                                "user of its own): declare MasterUsername and drop PromotedReplica")
         if props.get("SourceDBInstanceIdentifier") is not None:
             params = {k: props[k] for k in _REPLICA_CREATE if props.get(k) is not None}
             rds.create_db_instance_read_replica(
                 DBInstanceIdentifier=name, SourceDBInstanceIdentifier=props["SourceDBInstanceIdentifier"],
                 Tags=tag_list(ctx.tags), **params)
         else:
-            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot"}
+            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot", "PromotedReplica"}
             params = {k: v for k, v in props.items() if k not in skip and v is not None}
             rds.create_db_instance(DBInstanceIdentifier=name, Tags=tag_list(ctx.tags), **params)
         self.wait_created(ctx, name)
@@ -387,12 +427,19 @@ class DBInstance(RdsResource):
                 and version.startswith(declared_version + "."):
             version = declared_version  # "16" declared, "16.4" running: the same choice
         secret = db.get("MasterUserSecret") or {}
+        storage = db.get("AllocatedStorage")
+        declared_storage = self.properties.get("AllocatedStorage")
+        if isinstance(declared_storage, int) and isinstance(storage, int) and storage > declared_storage \
+                and (db.get("MaxAllocatedStorage") or _rounded_up(declared_storage) >= storage):
+            # Grown by storage autoscaling, or by RDS's round-up of a small increase: what was declared,
+            # not drift (a "repair" would ask RDS to shrink, which it cannot; Terraform suppresses it too).
+            storage = declared_storage
         pgs = [g["DBParameterGroupName"] for g in db.get("DBParameterGroups", [])]
         out: dict[str, Any] = {
             "Engine": db.get("Engine"),
             "EngineVersion": version,
             "DBInstanceClass": db.get("DBInstanceClass"),
-            "AllocatedStorage": db.get("AllocatedStorage"),
+            "AllocatedStorage": storage,
             "MaxAllocatedStorage": db.get("MaxAllocatedStorage"),
             "StorageType": db.get("StorageType"),
             "Iops": db.get("Iops"),
@@ -424,20 +471,101 @@ class DBInstance(RdsResource):
                 out.pop(k, None)
         return {k: v for k, v in out.items() if v is not None}
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """A storage shrink and a new replication source are refused as well: AWS can do neither, and a
+        replacement would destroy the database."""
+        changed = list(changed)
+        where = f"{self.type_name} {self.name!r}"
+        before, after = old.get("AllocatedStorage"), new.get("AllocatedStorage")
+        if "AllocatedStorage" in changed and isinstance(before, int) and isinstance(after, int) and after < before:
+            return (f"{where}: AllocatedStorage {after} GiB is less than the {before} GiB the instance has; RDS "
+                    "cannot shrink storage (ModifyDBInstance refuses it) and a replacement would destroy the "
+                    f"database: declare {before} or more")
+        if "SourceDBInstanceIdentifier" in changed and old.get("SourceDBInstanceIdentifier") is not None \
+                and new.get("SourceDBInstanceIdentifier") is not None:
+            return (f"{where}: a read replica cannot change its source database (from "
+                    f"{old['SourceDBInstanceIdentifier']} to {new['SourceDBInstanceIdentifier']}); remove "
+                    "SourceDBInstanceIdentifier to promote it, or name it with --replace to rebuild it")
+        return super().refusal(old, new, changed)
+
+    def _modify(self, ctx: Ctx, physical_id: str, **changes: Any) -> None:
+        """One ModifyDBInstance: after any earlier modification, then until it has shown and cleared."""
+        # RDS refuses a modification while another runs: let any earlier one finish first.
+        ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
+        ctx.client("rds").modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=True, **changes)
+        # The status may read "available" for a moment after the call: wait for `modifying` to show
+        # and clear, and for nothing to be left pending (the new class, storage... applied).
+        ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=physical_id)
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         changes = {param: new.get(prop) for prop, param in _MODIFY.items()
                    if new.get(prop) != old.get(prop) and new.get(prop) is not None}
         if "EngineVersion" in changes and str(old.get("EngineVersion") or "").split(".")[0] \
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True
+        live = self.describe_one(ctx, physical_id) or {}
+        if old.get("SourceDBInstanceIdentifier") is not None and new.get("SourceDBInstanceIdentifier") is None \
+                and live.get("ReadReplicaSourceDBInstanceIdentifier") is not None:
+            self._promote(ctx, physical_id, new, changes)
+            live = self.describe_one(ctx, physical_id) or {}
+        if "AllocatedStorage" in changes:
+            self._storage(ctx, live, new, changes)
         if changes:
-            # RDS refuses a modification while another runs: let any earlier one finish first.
-            ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
-            ctx.client("rds").modify_db_instance(DBInstanceIdentifier=physical_id, ApplyImmediately=True, **changes)
-            # The status may read "available" for a moment after the call: wait for `modifying` to show
-            # and clear, and for nothing to be left pending (the new class, storage... applied).
-            ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=physical_id)
+            self._modify(ctx, physical_id, **changes)
+        if not self.is_replica:
+            self._master_secret(ctx, physical_id, live, old, new)
         return self.synced_outputs(ctx, physical_id)
+
+    def _promote(self, ctx: Ctx, physical_id: str, new: Mapping[str, Any], changes: dict[str, Any]) -> None:
+        """PromoteReadReplica (what Terraform does when replicate_source_db is removed): the replica becomes
+        a standalone instance with its data; the backup settings go with the call, the rest follows."""
+        params = {k: changes.pop(k) for k in ("BackupRetentionPeriod", "PreferredBackupWindow") if k in changes}
+        ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
+        ctx.client("rds").promote_read_replica(DBInstanceIdentifier=physical_id, **params)
+        ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=physical_id)
+
+    @staticmethod
+    def _storage(ctx: Ctx, live: Mapping[str, Any], new: Mapping[str, Any], changes: dict[str, Any]) -> None:
+        """A storage change as RDS takes it: never below what the instance has (autoscaling may have
+        grown it past the declaration), and with Iops where the volume has provisioned IOPS."""
+        size = changes["AllocatedStorage"]
+        sizes = [v for v in (live.get("AllocatedStorage"), (live.get("PendingModifiedValues") or {})
+                             .get("AllocatedStorage")) if isinstance(v, int)]
+        if sizes and size <= max(sizes):
+            del changes["AllocatedStorage"]  # already that large (grown on its own): nothing to ask for
+            return
+        kind = new.get("StorageType") or live.get("StorageType")
+        threshold = _GP3_THRESHOLD.get(str(new.get("Engine") or live.get("Engine")))
+        provisioned = kind in ("io1", "io2") or (kind == "gp3" and (threshold is None or size >= threshold))
+        if provisioned and "Iops" not in changes:
+            iops = new.get("Iops") or live.get("Iops")
+            if iops is None:
+                raise ResourceError(f"{ctx.address}: growing {kind} storage to {size} GiB needs Iops (RDS "
+                                    "requires it with the new size) and the instance reports none: declare Iops")
+            changes["Iops"] = iops
+        elif not provisioned and kind == "gp3":
+            changes.pop("Iops", None)  # below the gp3 threshold RDS refuses an Iops value
+
+    def _master_secret(self, ctx: Ctx, physical_id: str, live: Mapping[str, Any], old: Mapping[str, Any],
+                       new: Mapping[str, Any]) -> None:
+        """The RDS-managed master secret as declared: turned back on where someone turned it off, and
+        re-keyed where MasterUserSecretKmsKeyId changed.
+
+        RDS cannot re-key a secret it manages; it can stop managing it (with a password we give it,
+        random and forgotten at once) and manage a new one with the new key: the database stays, the
+        secret's ARN changes (MasterUserSecretArn)."""
+        if new.get("ManageMasterUserPassword") is not True:
+            return
+        secret = live.get("MasterUserSecret")
+        key = new.get("MasterUserSecretKmsKeyId")
+        rekey = key is not None and key != old.get("MasterUserSecretKmsKeyId")
+        if secret and not rekey:
+            return
+        if secret:
+            self._modify(ctx, physical_id, ManageMasterUserPassword=False,
+                         MasterUserPassword=secrets.token_urlsafe(30))
+        self._modify(ctx, physical_id, ManageMasterUserPassword=True,
+                     **({"MasterUserSecretKmsKeyId": key} if key else {}))
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:
         rds = ctx.client("rds")

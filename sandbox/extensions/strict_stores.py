@@ -1,0 +1,229 @@
+"""Strict rules of the data stores (RDS, ElastiCache, OpenSearch): what AWS refuses on update and moto accepts.
+
+Issue 13: a property change of a running database, cache or search domain
+must do what AWS allows. moto applies nearly any ModifyDBInstance,
+ModifyReplicationGroup or UpdateDomainConfig as asked, so a tool that asks
+for a storage shrink, a subnet-group move within one VPC or a key change of
+a managed secret passed offline and failed on AWS. Each rule below is one
+such refusal, with its source; the tests in tests/test_strict_stores.py trip
+each one with raw boto3.
+
+The wrappers are chained over moto's backend methods (and over the
+async-modify wrapper of strict_modify.py) under this module's own owner
+mark, so they run first and refuse before anything changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.opensearch.models import OpenSearchServiceBackend
+from moto.rds.exceptions import RDSClientError
+from moto.rds.models import RDSBackend
+
+from sandbox import lifecycle, strict
+from sandbox.extensions._base import AwsJsonError
+
+OWNER = "strict_stores"
+
+STORAGE_SHRINK = strict.rule(
+    "rds-storage-shrink",
+    aws="RDS cannot reduce a DB instance's allocated storage: ModifyDBInstance with an AllocatedStorage below "
+        "the current one is refused (InvalidParameterCombination). Storage autoscaling (MaxAllocatedStorage) "
+        "grows it on its own, and an increase of less than 10 % is rounded up to 10 %, so the live size is "
+        "often above the declared one.",
+    source="botocore rds ModifyDBInstance.AllocatedStorage (\"at least 10% greater than the current value\"); "
+           "hashicorp/terraform-provider-aws internal/service/rds/instance.go (allocated_storage "
+           "DiffSuppressFunc: \"Allocated is higher than the configuration and autoscaling is enabled\"); "
+           "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.StorageTypes.html#USER_PIOPS.Autoscaling "
+           "(exact error text not verified)",
+    moto="set AllocatedStorage to any value asked, smaller included",
+)
+
+
+def _engine_threshold(engine: str) -> int | None:
+    """The gp3 size (GiB) from which RDS provisions IOPS apart (below it: the 3000 IOPS baseline)."""
+    if engine in ("postgres", "mysql", "mariadb"):
+        return 400
+    if engine.startswith("oracle"):
+        return 200
+    return None  # SQL Server, Db2...: IOPS settable at any size
+
+
+STORAGE_IOPS = strict.rule(
+    "rds-storage-iops",
+    aws="An AllocatedStorage increase of a DB instance on Provisioned IOPS storage (io1, io2, and gp3 at or above "
+        "the engine's threshold: 400 GiB for PostgreSQL/MySQL/MariaDB, 200 GiB for Oracle) must carry Iops (the "
+        "current value will do); below the gp3 threshold RDS refuses an Iops value: \"You can't specify IOPS or "
+        "storage throughput for engine postgres and a storage size less than 400.\" (InvalidParameterCombination).",
+    source="botocore rds ModifyDBInstance.AllocatedStorage (\"you must also specify the Iops parameter. You can use "
+           "the current value for Iops\"); hashicorp/terraform-provider-aws internal/service/rds/instance.go "
+           "dbInstancePopulateModify (sends Iops with allocated_storage unless gp3 below the threshold, "
+           "isStorageTypeGP3BelowAllocatedStorageThreshold)",
+    moto="accepted a storage increase without Iops, and Iops on a small gp3 volume",
+)
+
+SUBNET_GROUP_SAME_VPC = strict.rule(
+    "rds-subnet-group-same-vpc",
+    aws="ModifyDBInstance DBSubnetGroupName moves an instance to another VPC only; a subnet group in the "
+        "instance's own VPC is refused: InvalidVPCNetworkStateFault \"The specified DB subnet group and DB "
+        "instance are in the same VPC. Choose a DB subnet group in different VPC than the specified DB instance "
+        "and try again.\"",
+    source="botocore rds ModifyDBInstance.DBSubnetGroupName (\"move your DB instance to a different VPC\"); "
+           "hashicorp/terraform-provider-aws#512; CloudFormation AWS::RDS::DBInstance DBSubnetGroupName is "
+           "createOnly",
+    moto="moved the instance to any subnet group",
+)
+
+MANAGED_SECRET = strict.rule(
+    "rds-managed-secret",
+    aws="While RDS manages the master password in Secrets Manager, ModifyDBInstance cannot change the secret's "
+        "KMS key (MasterUserSecretKmsKeyId is valid only when turning ManageMasterUserPassword on), and turning "
+        "management off needs a MasterUserPassword (RDS deletes the secret and uses that password). Both are "
+        "refused with InvalidParameterCombination.",
+    source="botocore rds ModifyDBInstance.MasterUserSecretKmsKeyId and .ManageMasterUserPassword; "
+           "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html",
+    moto="made a new secret with the new key while one was managed, and turned management off without a password",
+)
+
+PROMOTE = strict.rule(
+    "rds-promote-read-replica",
+    aws="PromoteReadReplica makes a read replica a standalone instance: it leaves its source's "
+        "ReadReplicaDBInstanceIdentifiers, reports no ReadReplicaSourceDBInstanceIdentifier, and is `modifying` "
+        "while RDS reboots it. A standalone instance cannot be promoted (InvalidDBInstanceState).",
+    source="https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html; "
+           "hashicorp/terraform-provider-aws internal/service/rds/instance.go (resourceInstanceUpdate: "
+           "replicate_source_db removed -> PromoteReadReplica, then waitDBInstanceAvailable)",
+    moto="kept reporting the source after a promotion, and promoted a standalone instance silently",
+)
+
+
+def _refuse(rule: strict.Rule, code: str, message: str) -> None:
+    strict.trip(rule.id)
+    raise RDSClientError(code, message)
+
+
+def _vpc_of(backend: RDSBackend, group: str | None) -> str | None:
+    if not group or group not in backend.subnet_groups:
+        return None
+    return backend.subnet_groups[group].vpc_id
+
+
+def _check_modify(backend: RDSBackend, db: Any, kw: dict[str, Any]) -> None:
+    storage = kw.get("allocated_storage")
+    current = int(db.allocated_storage or 0)
+    if storage is not None and strict.on(STORAGE_SHRINK.id) and int(storage) < current:
+        _refuse(STORAGE_SHRINK, "InvalidParameterCombination",
+                f"Invalid storage size: the allocated storage of {db.db_instance_identifier} can only grow "
+                f"({current} GiB now, {storage} GiB asked).")
+    if storage is not None and strict.on(STORAGE_IOPS.id) and int(storage) > current:
+        kind = kw.get("storage_type") or db.storage_type or "gp2"
+        threshold = _engine_threshold(db.engine or "")
+        below = kind == "gp3" and threshold is not None and int(storage) < threshold
+        if kind in ("io1", "io2") or (kind == "gp3" and not below):
+            if kw.get("iops") is None:
+                _refuse(STORAGE_IOPS, "InvalidParameterCombination",
+                        f"You must specify Iops when increasing the allocated storage of a DB instance with "
+                        f"{kind} storage (the current value will do).")
+        elif below and kw.get("iops") is not None:
+            _refuse(STORAGE_IOPS, "InvalidParameterCombination",
+                    f"You can't specify IOPS or storage throughput for engine {db.engine} and a storage size "
+                    f"less than {threshold}.")
+    group = kw.get("db_subnet_group_name")
+    current_group = getattr(db, "_db_subnet_group_name", None)
+    if group and group != current_group and strict.on(SUBNET_GROUP_SAME_VPC.id):
+        here, there = _vpc_of(backend, current_group), _vpc_of(backend, group)
+        if here is not None and here == there:
+            _refuse(SUBNET_GROUP_SAME_VPC, "InvalidVPCNetworkStateFault",
+                    "The specified DB subnet group and DB instance are in the same VPC. Choose a DB subnet group "
+                    "in different VPC than the specified DB instance and try again.")
+    if strict.on(MANAGED_SECRET.id):
+        managed = hasattr(db, "master_user_secret")
+        turning = kw.get("manage_master_user_password")
+        if managed and turning is False and not kw.get("master_user_password"):
+            _refuse(MANAGED_SECRET, "InvalidParameterCombination",
+                    "You must specify MasterUserPassword when you turn off ManageMasterUserPassword.")
+        if managed and turning is not False and kw.get("master_user_secret_kms_key_id") is not None \
+                and kw["master_user_secret_kms_key_id"] != db.master_user_secret.kms_key_id:
+            _refuse(MANAGED_SECRET, "InvalidParameterCombination",
+                    "You can't change the KMS key of a secret that RDS already manages; turn "
+                    "ManageMasterUserPassword off, then on again with the new MasterUserSecretKmsKeyId.")
+        if managed and turning is True:
+            kw.pop("manage_master_user_password")  # already managed: RDS keeps the secret (moto made a new one)
+            kw.pop("master_user_secret_kms_key_id", None)
+
+
+def modify_db_instance(self: RDSBackend, original: Callable[..., Any], db_instance_identifier: str,
+                       db_kwargs: dict[str, Any]) -> Any:
+    db = self.databases.get(db_instance_identifier)
+    if db is not None:
+        _check_modify(self, db, db_kwargs)
+    return original(self, db_instance_identifier, db_kwargs)
+
+
+def promote_read_replica(self: RDSBackend, original: Callable[..., Any], db_kwargs: dict[str, Any]) -> Any:
+    db = self.databases.get(db_kwargs.get("db_instance_identifier"))
+    if db is None or not strict.on(PROMOTE.id):
+        return original(self, db_kwargs)
+    if not db.is_replica:
+        _refuse(PROMOTE, "InvalidDBInstanceState",
+                f"DB Instance {db.db_instance_identifier} is not a read replica.")
+    source = self.databases.get(db.source_db_instance_identifier or "")
+    out = original(self, db_kwargs)
+    if source is not None and db.db_instance_identifier in source.replicas:
+        source.remove_replica(db)
+    db.source_db_instance_identifier = None
+    strict.trip(PROMOTE.id)
+
+    def set_status(state: str) -> None:
+        db.status = state
+
+    from sandbox.extensions import strict_modify
+
+    strict_modify.start(db, strict_modify.RDS_KIND, ["modifying"], "available", set_status)
+    return out
+
+
+OPENSEARCH_UPDATE = strict.rule(
+    "opensearch-update-limits",
+    aws="UpdateDomainConfig enables encryption at rest in place (every OpenSearch version) but cannot disable "
+        "it or change its KMS key, cannot disable node-to-node encryption, and cannot move a public domain into "
+        "a VPC: each is refused with ValidationException (a new domain is needed).",
+    source="hashicorp/terraform-provider-aws internal/service/opensearch/domain.go (encrypt_at_rest.kms_key_id "
+           "ForceNew; encrypt_at_rest.enabled and node_to_node_encryption.enabled ForceNewIf true -> false, "
+           "\"All OpenSearch versions support enabling encryption in-place\"; vpc_options ForceNew) "
+           "(exact error texts not verified)",
+    moto="applied any section as sent: disabled encryption, swapped the key, moved the domain into a VPC",
+)
+
+
+def _refuse_os(message: str) -> None:
+    strict.trip(OPENSEARCH_UPDATE.id)
+    raise AwsJsonError("ValidationException", message, 400)
+
+
+def update_domain_config(self: OpenSearchServiceBackend, original: Callable[..., Any], domain_name: str,
+                         *args: Any, **kw: Any) -> Any:
+    domain = self.domains.get(domain_name)
+    if domain is not None and strict.on(OPENSEARCH_UPDATE.id):
+        rest, new_rest = domain.encryption_at_rest_options or {}, kw.get("encryption_at_rest_options")
+        if new_rest is not None:
+            if rest.get("Enabled") and new_rest.get("Enabled") is False:
+                _refuse_os("Encryption at rest cannot be disabled once enabled.")
+            if rest.get("Enabled") and new_rest.get("KmsKeyId") and rest.get("KmsKeyId") \
+                    and new_rest["KmsKeyId"] != rest["KmsKeyId"]:
+                _refuse_os("The KMS key of a domain encrypted at rest cannot be changed.")
+        n2n, new_n2n = domain.node_to_node_encryption_options or {}, kw.get("node_to_node_encryption_options")
+        if new_n2n is not None and n2n.get("Enabled") and new_n2n.get("Enabled") is False:
+            _refuse_os("Node-to-node encryption cannot be disabled once enabled.")
+        if kw.get("vpc_options") and not domain.vpc_options:
+            _refuse_os("A domain outside a VPC cannot be moved into one: VPCOptions can only change the subnets "
+                       "and security groups of a VPC domain.")
+    return original(self, domain_name, *args, **kw)
+
+
+def install() -> None:
+    lifecycle.chain(OpenSearchServiceBackend, "update_domain_config", update_domain_config, owner=OWNER)
+    lifecycle.chain(RDSBackend, "modify_db_instance", modify_db_instance, owner=OWNER)
+    lifecycle.chain(RDSBackend, "promote_read_replica", promote_read_replica, owner=OWNER)
