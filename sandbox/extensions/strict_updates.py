@@ -8,6 +8,11 @@
 - `firehose-destination-switch`: UpdateDestination cannot switch a stream between an OpenSearch
   (Elasticsearch) destination and another destination type. moto refused the switch to OpenSearch but
   accepted the switch away from it, replacing the destination.
+
+And one fidelity fix the updates need (not a rule: moto lacked the behaviour rather than accepting too
+much): ModifyVpcEndpoint Add/RemoveRouteTableIds on a gateway endpoint adds or removes the endpoint's
+prefix-list route in those route tables, as AWS does; moto 5.2.5 only changed the endpoint's list, so
+an added table had no route and deleting the endpoint then failed on the route it never made.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from moto.ec2.models import EC2Backend
 from moto.eks.exceptions import InvalidParameterException
 from moto.firehose.exceptions import InvalidArgumentException
 from moto.firehose.models import FirehoseBackend
@@ -100,6 +106,26 @@ def update_destination(self: FirehoseBackend, original: Callable[..., Any], *arg
     return original(self, *args, **kw)
 
 
+_MODIFY_ARGS = ("vpc_id", "policy_doc", "add_subnets", "remove_subnets", "remove_route_tables", "add_route_tables")
+
+
+def modify_vpc_endpoint(self: EC2Backend, original: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    given = {**dict(zip(_MODIFY_ARGS, args, strict=False)), **kw}
+    endpoint = self.vpc_end_points.get(given.get("vpc_id"))
+    prefix = getattr(endpoint, "destination_prefix_list_id", None)
+    before = list(endpoint.route_table_ids) if endpoint is not None else []
+    result = original(self, *args, **kw)
+    if endpoint is not None and prefix and str(endpoint.vpc_endpoint_type).lower() == "gateway":
+        for rt in given.get("add_route_tables") or []:
+            if rt not in before:
+                self.create_route(rt, None, gateway_id=endpoint.id, destination_prefix_list_id=prefix)
+        for rt in given.get("remove_route_tables") or []:
+            if rt in before:
+                self.delete_route(rt, None, destination_prefix_list_id=prefix)
+    return result
+
+
 def install() -> None:
     _wrap_eks()
+    lifecycle.chain(EC2Backend, "modify_vpc_endpoint", modify_vpc_endpoint, owner="strict_updates")
     lifecycle.chain(FirehoseBackend, "update_destination", update_destination, owner="strict_updates")
