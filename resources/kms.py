@@ -93,6 +93,9 @@ class Key(KmsResource):
         "PendingWindowInDays": P(int, default=7, validator=int_range(7, 30)),
     }
     replace_on = frozenset({"KeySpec", "KeyUsage"})
+    change_notes = {k: "replace: no KMS call changes a key's spec or usage (terraform-provider-aws "
+                       "kms/key.go: ForceNew); CloudFormation's schema has them updatable and its handler "
+                       "replaces the key" for k in ("KeySpec", "KeyUsage")}
     outputs = ("KeyId", "Arn")
     write_only = frozenset({"PendingWindowInDays"})
     timeouts: ClassVar[dict[str, float]] = {"create": 120, "update": 120, "delete": 120}
