@@ -4,5 +4,5 @@ import importlib
 import pkgutil
 
 for _m in pkgutil.iter_modules(__path__):
-    if _m.name not in ("base", "reference") and not _m.name.startswith("_"):
+    if _m.name not in ("base", "reference", "changes") and not _m.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_m.name}")

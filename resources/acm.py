@@ -46,6 +46,8 @@ class Certificate(Resource):
         "KeyAlgorithm": P(str, default="RSA_2048", validator=one_of(*KEY_ALGORITHMS)),
     }
     replace_on = frozenset(props)
+    change_notes = {"ValidationMethod": "replace: ACM has no call that changes a certificate's validation method "
+                                        "(RequestCertificate sets it); CloudFormation's schema lists it as updatable"}
     outputs = ("CertificateArn", "DomainName", "Status", "ValidationRecords")
     not_found = ("ResourceNotFoundException",)
     timeouts = {"create": 3600, "update": 300, "delete": 600}

@@ -162,6 +162,8 @@ class NamedQuery(AthenaResource):
         "WorkGroup": P(str, required=True),
     }
     replace_on = frozenset({"Database", "WorkGroup"})
+    change_notes = {k: "in place with UpdateNamedQuery (it takes Name, Description and QueryString); "
+                       "CloudFormation replaces the query" for k in ("Name", "Description", "QueryString")}
     outputs = ("NamedQueryId", "Name")
 
     @staticmethod

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from core.errors import PlanError, Retry, is_not_found, on_delete, on_write
@@ -173,9 +174,21 @@ class Vpc(Ec2Resource):
         "EnableDnsHostnames": P(bool, default=True),
         "InstanceTenancy": P(str, default="default"),
     }
-    replace_on = frozenset({"CidrBlock", "InstanceTenancy"})
+    replace_on = frozenset({"CidrBlock"})
+    # ModifyVpcTenancy changes a VPC's tenancy to default only (botocore: "You cannot change the instance
+    # tenancy attribute to dedicated"); a VPC cannot be replaced under its subnets, gateways and services.
+    refuse_on = {"InstanceTenancy": "AWS changes a VPC's instance tenancy to default only (ModifyVpcTenancy); "
+                                    "a dedicated VPC needs a new VPC and everything in it"}
+    change_notes = {"InstanceTenancy": "CloudFormation updates it; here dedicated -> default is made in place "
+                                       "(ModifyVpcTenancy, as terraform-provider-aws ec2/vpc.go does) and a "
+                                       "change to dedicated, which no API makes, is refused"}
     outputs = ("VpcId", "CidrBlock", "DefaultSecurityGroupId", "DefaultNetworkAclId", "MainRouteTableId")
     not_found = ("InvalidVpcID.NotFound",)
+
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """A change of tenancy to default is an update; any other is refused."""
+        rest = [k for k in changed if not (k == "InstanceTenancy" and new.get(k) == "default")]
+        return super().refusal(old, new, rest)
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         ec2 = ctx.client("ec2")
@@ -218,6 +231,11 @@ class Vpc(Ec2Resource):
         return {"CidrBlock": vpc["CidrBlock"], "InstanceTenancy": vpc.get("InstanceTenancy", "default"), **attr}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        why = self.refusal(old, new, [k for k in new if old.get(k) != new.get(k)])
+        if why:
+            raise ResourceError(f"{self.type_name} {self.address}: {why}")
+        if old.get("InstanceTenancy", "default") != new["InstanceTenancy"]:
+            ctx.client("ec2").modify_vpc_tenancy(VpcId=physical_id, InstanceTenancy=new["InstanceTenancy"])
         self._set_dns(ctx, physical_id, new, old)
         return self.outputs_of(ctx, physical_id)
 
@@ -431,6 +449,8 @@ class Eip(BatchRead, Ec2Resource):
     id_key, ids_param = "AllocationId", "AllocationIds"
     props = {"Domain": P(str, default="vpc", validator=one_of("vpc"))}
     replace_on = frozenset({"Domain"})
+    change_notes = {"Domain": "replace: an address no longer moves between EC2-Classic and a VPC (the "
+                              "migration calls are retired); CloudFormation's schema still lists it as updatable"}
     outputs = ("AllocationId", "PublicIp")
     not_found = ("InvalidAllocationID.NotFound",)
 
@@ -660,6 +680,8 @@ class RouteTableAssociation(BatchRead, KeyedEc2Resource):
     label = "route table association"
     props = {"RouteTableId": P(str, required=True), "SubnetId": P(str, required=True)}
     replace_on = frozenset({"SubnetId"})
+    change_notes = {"RouteTableId": "in place with ReplaceRouteTableAssociation: the subnet is never without "
+                                    "a route table; CloudFormation replaces the association"}
     outputs = ("AssociationId", "RouteTableId", "SubnetId")
     not_found = ("InvalidAssociationID.NotFound", "InvalidRouteTableID.NotFound", "InvalidSubnetID.NotFound")
     key_props = ("SubnetId",)
@@ -1097,11 +1119,9 @@ class NetworkAclEntry(BatchRead, KeyedEc2Resource):
 class VpcEndpoint(BatchRead, Ec2Resource):
     """A gateway endpoint (S3, DynamoDB) on a set of route tables.
 
-    Route tables are fixed at create (replace_on): AWS can add and remove
-    them in place, but moto 5.2.5 loses the prefix-list route on
-    ModifyVpcEndpoint(AddRouteTableIds) and then cannot delete the endpoint
-    (reference/moto-gaps.md), and the plan must run offline. The policy does
-    change in place.
+    Route tables and the policy change in place (ModifyVpcEndpoint Add/RemoveRouteTableIds, PolicyDocument):
+    replacing the endpoint to move it would delete it first and cut the private subnets' S3 traffic. (moto
+    5.2.5 lost the prefix-list route on AddRouteTableIds; sandbox/extensions/strict_updates.py makes it.)
     """
 
     type_name = "ec2.VpcEndpoint"
@@ -1117,7 +1137,8 @@ class VpcEndpoint(BatchRead, Ec2Resource):
         "RouteTableIds": P(list, default=[]),
         "PolicyDocument": P(dict),
     }
-    replace_on = frozenset({"VpcId", "ServiceName", "VpcEndpointType", "RouteTableIds"})
+    replace_on = frozenset({"VpcId", "ServiceName", "VpcEndpointType"})
+    change_notes = {"RouteTableIds": "in place: ModifyVpcEndpoint AddRouteTableIds / RemoveRouteTableIds"}
     unordered = frozenset({"RouteTableIds"})
     outputs = ("VpcEndpointId",)
     not_found = ("InvalidVpcEndpointId.NotFound",)
@@ -1151,6 +1172,10 @@ class VpcEndpoint(BatchRead, Ec2Resource):
                          "PolicyDocument": None if doc is None or self._is_default_policy(doc) else doc})
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        have, want = set(old.get("RouteTableIds") or []), set(new.get("RouteTableIds") or [])
+        if have != want:
+            moves = {"AddRouteTableIds": sorted(want - have), "RemoveRouteTableIds": sorted(have - want)}
+            ctx.client("ec2").modify_vpc_endpoint(VpcEndpointId=physical_id, **{k: v for k, v in moves.items() if v})
         if old.get("PolicyDocument") != new.get("PolicyDocument"):
             ec2 = ctx.client("ec2")
             if new.get("PolicyDocument"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import botocore.session
@@ -192,8 +192,24 @@ class Cluster(EksResource):
         "Logging": P(list, default=list(LOG_TYPES), validator=_log_types, doc="enabled control-plane log types"),
         "EncryptionConfig": P(list, default=[], doc='[{"Resources": ["secrets"], "Provider": {"KeyArn": ...}}]'),
     }
-    # Encryption cannot be removed or re-keyed in place; a new role means a new cluster.
-    replace_on = frozenset({"Name", "RoleArn", "EncryptionConfig"})
+    # A new role means a new cluster (EKS has no call that changes it).
+    replace_on = frozenset({"Name", "RoleArn"})
+    # Envelope encryption is added in place (AssociateEncryptionConfig), but EKS can neither remove it nor
+    # change its key; replacing the cluster for that would take every node group and workload down with it.
+    refuse_on = {"EncryptionConfig": "EKS cannot change or remove a cluster's envelope encryption (it can only "
+                                     "be added to a cluster without it, with AssociateEncryptionConfig); keep "
+                                     "the current key, or replace the cluster on purpose with --replace ADDR"}
+    change_notes = {
+        "EncryptionConfig": "CloudFormation replaces the cluster; here adding encryption to a cluster without "
+                            "it is made in place with AssociateEncryptionConfig (Terraform eks/cluster.go does "
+                            "the same), and a change or removal, which EKS cannot make, is refused rather than "
+                            "destroying the cluster and every node group",
+        "ResourcesVpcConfig": "in place, one update type per UpdateClusterConfig call: endpoint access, then "
+                              "subnets, then security groups (Terraform eks/cluster.go: \"API only allows one "
+                              "type of update at at time\")",
+        "Logging": "in place (UpdateClusterConfig logging)",
+        "Version": "in place, one minor version per UpdateClusterVersion; a downgrade fails",
+    }
     outputs = ("Name", "Arn", "Endpoint", "OidcIssuer", "ClusterSecurityGroupId", "CertificateAuthority")
     timeouts = {"create": 1800, "update": 3600, "delete": 1200}
     failed_states = frozenset({"FAILED"})
@@ -302,25 +318,57 @@ class Cluster(EksResource):
                                  for e in c.get("encryptionConfig") or []],
         }
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """Adding encryption to a cluster that has none is an update; any other change of it is refused."""
+        changed = list(changed)
+        if "EncryptionConfig" in changed and not old.get("EncryptionConfig") and new.get("EncryptionConfig"):
+            changed.remove("EncryptionConfig")
+        return super().refusal(old, new, changed)
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        """One update at a time (EKS refuses concurrent ones), each waited to success."""
+        """One update at a time (EKS refuses concurrent ones), each waited to success.
+
+        Each step compares with what the cluster has now, not with `old`: an update re-run after a
+        failed step (a retry, an interrupted run) goes on from where AWS is instead of asking again for
+        a version or setting already reached (EKS refuses those: "already at the desired ...")."""
         eks = ctx.client("eks")
-        for version in self._upgrade_path(old["Version"], new["Version"]):
+        why = self.refusal(old, new, [k for k in new if old.get(k) != new.get(k)])
+        if why:
+            raise ResourceError(f"{self.type_name} {self.address}: {why}")
+        live = self.read(ctx, physical_id) or old
+        for version in self._upgrade_path(live["Version"], new["Version"]):
             resp = eks.update_cluster_version(name=physical_id, version=version, **token(ctx, f"version-{version}"))
             self._settle(ctx, physical_id, resp)
-        if list(old.get("Logging") or []) != list(new["Logging"]):
+        if not live.get("EncryptionConfig") and new.get("EncryptionConfig"):
+            enc = [{"resources": list(e["Resources"]), "provider": {"keyArn": e["Provider"]["KeyArn"]}}
+                   for e in new["EncryptionConfig"]]
+            resp = eks.associate_encryption_config(clusterName=physical_id, encryptionConfig=enc,
+                                                   **token(ctx, "encryption"))
+            self._settle(ctx, physical_id, resp)
+        if list(live.get("Logging") or []) != list(new["Logging"]):
             resp = eks.update_cluster_config(name=physical_id, logging=self._logging_api(new["Logging"]),
                                              **token(ctx, "logging"))
             self._settle(ctx, physical_id, resp)
-        if old.get("ResourcesVpcConfig") != new["ResourcesVpcConfig"]:
-            # The whole object, always: a partial one leaves the other fields to defaults.
-            resp = eks.update_cluster_config(name=physical_id,
-                                             resourcesVpcConfig=self._vpc_api(new["ResourcesVpcConfig"]),
-                                             **token(ctx, "vpc"))
+        for step, part in self._vpc_steps(live.get("ResourcesVpcConfig") or {}, new["ResourcesVpcConfig"]):
+            resp = eks.update_cluster_config(name=physical_id, resourcesVpcConfig=part, **token(ctx, step))
             self._settle(ctx, physical_id, resp)
         c = self._describe(ctx, physical_id) or {}
         self._sync_tags(ctx, c["arn"], c.get("tags", {}))
         return self.outputs_of(ctx, physical_id)
+
+    @classmethod
+    def _vpc_steps(cls, have: Mapping[str, Any], want: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The VPC config change as the separate UpdateClusterConfig calls EKS takes (one update type each):
+        endpoint access (both flags and the CIDRs together, EndpointAccessUpdate), then subnets, then
+        security groups (VpcConfigUpdate), as terraform-provider-aws eks/cluster.go sends them."""
+        steps: list[tuple[str, dict[str, Any]]] = []
+        access = ("EndpointPublicAccess", "EndpointPrivateAccess", "PublicAccessCidrs")
+        if any(have.get(k) != want.get(k) for k in access):
+            steps.append(("vpc-access", cls._vpc_api({k: want[k] for k in access if want.get(k) is not None})))
+        for key in ("SubnetIds", "SecurityGroupIds"):
+            if sorted(have.get(key) or []) != sorted(want.get(key) or []):
+                steps.append((f"vpc-{key}", cls._vpc_api({key: want[key]})))
+        return steps
 
     def _settle(self, ctx: Ctx, name: str, resp: Mapping[str, Any]) -> None:
         self._await_update(ctx, resp, name)

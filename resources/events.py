@@ -71,6 +71,8 @@ class Rule(EventsResource):
         "RoleArn": P(str),
     }
     replace_on = frozenset({"Name", "EventBusName"})
+    change_notes = {"EventBusName": "replace: a rule belongs to one event bus (PutRule on another bus makes "
+                                    "another rule); CloudFormation's schema lists it as updatable"}
     outputs = ("Name", "Arn", "EventBusName")
 
     @classmethod

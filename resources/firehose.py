@@ -21,11 +21,11 @@ its network interfaces).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, on_write
-from resources.base import Ctx, P, Resource, one_of, shaped, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, ResourceError, one_of, shaped, tag_dict, tag_list
 
 _EXPRESSION = re.compile(r"!\{[^}]+\}")
 _NAME = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")
@@ -74,7 +74,50 @@ class DeliveryStream(FirehoseResource):
         "DeliveryStreamEncryptionConfigurationInput": P(dict, doc="server-side encryption, DirectPut only"),
     }
     replace_on = frozenset({"DeliveryStreamName", "DeliveryStreamType", "MSKSourceConfiguration"})
+    change_notes = {
+        "ExtendedS3DestinationConfiguration": "in place with UpdateDestination (S3BackupConfiguration goes as "
+                                              "S3BackupUpdate); a key removed from the plan is reset to AWS's "
+                                              "default, since UpdateDestination merges and keeps what it is not "
+                                              "sent. Refused: turning S3 backup off, and turning dynamic "
+                                              "partitioning on or off (AWS allows neither on an existing stream); "
+                                              "switching to an OpenSearch destination (UpdateDestination refuses it)",
+        "ElasticsearchDestinationConfiguration": "in place with UpdateDestination, removed keys reset; "
+                                                 "CloudFormation replaces the stream for a VpcConfiguration "
+                                                 "change, here a VpcConfiguration or S3BackupMode change (not "
+                                                 "members of ElasticsearchDestinationUpdate) and a switch to "
+                                                 "another destination type are refused: the stream's "
+                                                 "producers would lose records while it is re-created "
+                                                 "(--replace ADDR does it on purpose)",
+        "DeliveryStreamEncryptionConfigurationInput": "in place: Start/StopDeliveryStreamEncryption",
+    }
     outputs = ("DeliveryStreamName", "Arn")
+    # What a destination key removed from the plan is set back to: UpdateDestination merges into the
+    # destination and keeps every value it is not sent (botocore UpdateDestination), so leaving a key out
+    # would leave it on AWS. The values are AWS's defaults, as terraform-provider-aws firehose/
+    # delivery_stream.go expandExtendedS3DestinationUpdate / expandElasticsearchUpdate send them.
+    RESETS = {
+        "ExtendedS3DestinationConfiguration": {
+            "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+            "CloudWatchLoggingOptions": {"Enabled": False},
+            "CompressionFormat": "UNCOMPRESSED",
+            "CustomTimeZone": "UTC",
+            "DataFormatConversionConfiguration": {"Enabled": False},
+            "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+            "ErrorOutputPrefix": "",
+            "FileExtension": "",
+            "Prefix": "",
+            "ProcessingConfiguration": {"Enabled": False},
+        },
+        "ElasticsearchDestinationConfiguration": {
+            "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+            "CloudWatchLoggingOptions": {"Enabled": False},
+            "DocumentIdOptions": {"DefaultDocumentIdFormat": "FIREHOSE_DEFAULT"},
+            "IndexRotationPeriod": "OneDay",
+            "ProcessingConfiguration": {"Enabled": False},
+            "RetryOptions": {"DurationInSeconds": 300},
+            "TypeName": "",
+        },
+    }
     # Destination property -> (its Describe key, its UpdateDestination parameter).
     destinations = {
         "ExtendedS3DestinationConfiguration": ("ExtendedS3DestinationDescription", "ExtendedS3DestinationUpdate"),
@@ -164,12 +207,18 @@ class DeliveryStream(FirehoseResource):
             return None
         return shaped(d, declared)
 
-    @staticmethod
-    def _opensearch_update(config: dict[str, Any]) -> dict[str, Any]:
-        """UpdateDestination takes S3Update instead of S3Configuration, and no VPC or backup mode (fixed)."""
-        out = {k: v for k, v in config.items() if k not in ("VpcConfiguration", "S3BackupMode", "S3Configuration")}
-        if "S3Configuration" in config:
-            out["S3Update"] = config["S3Configuration"]
+    @classmethod
+    def update_body(cls, key: str, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+        """The UpdateDestination member for destination `key`: the create shape renamed where the update
+        shape differs (S3Configuration -> S3Update, S3BackupConfiguration -> S3BackupUpdate), without the
+        members fixed at create (an OpenSearch destination's VpcConfiguration and S3BackupMode: refusal()
+        stops a change of them), and every key the plan no longer declares reset to AWS's default."""
+        fixed = ("VpcConfiguration", "S3BackupMode") if key == "ElasticsearchDestinationConfiguration" else ()
+        renamed = {"S3Configuration": "S3Update", "S3BackupConfiguration": "S3BackupUpdate"}
+        out = {renamed.get(k, k): v for k, v in new.items() if k not in fixed}
+        for k, default in cls.RESETS.get(key, {}).items():
+            if k in (old or {}) and k not in new:
+                out[k] = default
         return out
 
     def stream_name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
@@ -235,6 +284,9 @@ class DeliveryStream(FirehoseResource):
             if seen is not None:
                 out[key] = seen
         elif dest is not None:
+            dest = dict(dest)
+            if "S3BackupDescription" in dest:  # Describe's name for S3BackupConfiguration
+                dest["S3BackupConfiguration"] = dest.pop("S3BackupDescription")
             out[key] = shaped(dest, declared[key])
         sse = d.get("DeliveryStreamEncryptionConfiguration")
         if sse and sse.get("Status", "ENABLED") in ("ENABLED", "ENABLING") and \
@@ -243,12 +295,43 @@ class DeliveryStream(FirehoseResource):
                 sse, declared["DeliveryStreamEncryptionConfigurationInput"])
         return out
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """What UpdateDestination cannot do to an existing stream (AWS API reference, UpdateDestination and
+        CreateDeliveryStream): switch to or from OpenSearch, change an OpenSearch destination's
+        VpcConfiguration or S3BackupMode, turn S3 backup off, turn dynamic partitioning on or off."""
+        where = f"{self.type_name} {self.address}"
+        have, want = self.destination_key(old), self.destination_key(new)
+        if not any(old.get(k) is not None for k in self.destinations):
+            return super().refusal(old, new, changed)
+        if have != want:
+            return (f"{where}: Firehose cannot switch a stream from {have} to {want} (\"Switching between "
+                    "Amazon OpenSearch Service and other services is not supported\"); replacing the stream "
+                    "loses the records its producers send meanwhile: pass --replace ADDR to do it on purpose")
+        a, b = old.get(have) or {}, new.get(want) or {}
+        if have == "ElasticsearchDestinationConfiguration":
+            for k in ("VpcConfiguration", "S3BackupMode"):
+                if a.get(k) != b.get(k):
+                    return (f"{where}: {have}.{k} is fixed when the stream is created (it is not a member of "
+                            "ElasticsearchDestinationUpdate); pass --replace ADDR to re-create the stream")
+        else:
+            if a.get("S3BackupMode") == "Enabled" and b.get("S3BackupMode", "Disabled") != "Enabled":
+                return (f"{where}: Firehose cannot turn S3 backup off once it is on (\"If backup is enabled, "
+                        "you can't update the delivery stream to disable it\"); pass --replace ADDR to re-create")
+            on = [bool((x.get("DynamicPartitioningConfiguration") or {}).get("Enabled")) for x in (a, b)]
+            if on[0] != on[1]:
+                return (f"{where}: dynamic partitioning is chosen when the stream is created; AWS cannot turn it "
+                        "on or off for an existing stream; pass --replace ADDR to re-create it")
+        return super().refusal(old, new, changed)
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         client = ctx.client("firehose")
         key = self.destination_key(new)
+        why = self.refusal(old, new, [k for k in new if old.get(k) != new.get(k)])
+        if why:
+            raise ResourceError(why)
         if new[key] != old.get(key):
             d = self._describe(ctx, physical_id) or {}
-            update = new[key] if key == "ExtendedS3DestinationConfiguration" else self._opensearch_update(new[key])
+            update = self.update_body(key, old.get(key), new[key])
             client.update_destination(
                 DeliveryStreamName=physical_id,
                 CurrentDeliveryStreamVersionId=d["VersionId"],

@@ -92,8 +92,15 @@ class Key(KmsResource):
         "Policy": P(dict, validator=policy_document,
                     doc="key policy document; ${AWS::AccountId} is replaced by the account id"),
         "PendingWindowInDays": P(int, default=7, validator=int_range(7, 30)),
+        # Modelled so a key disabled outside the tool (which breaks every service it encrypts) shows as drift
+        # and the next apply enables it again (issue 13 C9); CloudFormation models it the same way.
+        "Enabled": P(bool, default=True, doc="False disables the key (DisableKey); drift shows a key disabled "
+                                              "outside the tool"),
     }
     replace_on = frozenset({"KeySpec", "KeyUsage"})
+    change_notes = {k: "replace: no KMS call changes a key's spec or usage (terraform-provider-aws "
+                       "kms/key.go: ForceNew); CloudFormation's schema has them updatable and its handler "
+                       "replaces the key" for k in ("KeySpec", "KeyUsage")}
     outputs = ("KeyId", "Arn")
     write_only = frozenset({"PendingWindowInDays"})
     timeouts: ClassVar[dict[str, float]] = {"create": 120, "update": 120, "delete": 120}
@@ -119,6 +126,8 @@ class Key(KmsResource):
         ctx.wait("kms", "KeyEnabled", timeout_key="create", KeyId=key_id)
         if props["EnableKeyRotation"]:
             kms.enable_key_rotation(KeyId=key_id)
+        if not props.get("Enabled", True):
+            kms.disable_key(KeyId=key_id)
         return key_id, {"KeyId": key_id, "Arn": meta["Arn"]}
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
@@ -140,10 +149,14 @@ class Key(KmsResource):
             "KeyUsage": meta.get("KeyUsage", "ENCRYPT_DECRYPT"),
             "EnableKeyRotation": rotation,
             "Policy": templatize_policy(policy, ctx.account_id),
+            "Enabled": meta.get("KeyState", "Enabled") == "Enabled",
         }
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         kms = ctx.client("kms")
+        enabled = new.get("Enabled", True)
+        if enabled and old.get("Enabled") is not True:  # first: rotation needs an enabled key
+            kms.enable_key(KeyId=physical_id)
         if old.get("Description") != new.get("Description"):
             kms.update_key_description(KeyId=physical_id, Description=new.get("Description") or "")
         if old.get("EnableKeyRotation") != new.get("EnableKeyRotation"):
@@ -154,6 +167,8 @@ class Key(KmsResource):
         if new.get("Policy") and old.get("Policy") != new.get("Policy"):
             kms.put_key_policy(KeyId=physical_id, PolicyName="default",
                                Policy=json.dumps(render_policy(new["Policy"], ctx.account_id)))
+        if not enabled and old.get("Enabled") is not False:  # last: the other changes need it enabled
+            kms.disable_key(KeyId=physical_id)
         kms.tag_resource(KeyId=physical_id, Tags=tag_list(ctx.tags, "TagKey", "TagValue"))
         return self.outputs_of(ctx, physical_id)
 

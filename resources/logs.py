@@ -83,6 +83,8 @@ class LogGroup(LogsResource):
                                      "cluster as soon as the cluster logs, before a later stack declares it)"),
     }
     replace_on = frozenset({"logGroupName", "logGroupClass"})
+    change_notes = {"logGroupClass": "replace: no CloudWatch Logs call changes a log group's class "
+                                     "(terraform-provider-aws logs/group.go: ForceNew)"}
     write_only = frozenset({"AdoptServiceCreated"})
     outputs = ("LogGroupName", "Arn", "LogGroupArn")
 

@@ -261,6 +261,8 @@ class TopicPolicy(SnsResource):
         "PolicyDocument": P(dict, required=True),
     }
     replace_on = frozenset({"TopicArn"})
+    change_notes = {"TopicArn": "replace: the policy is the Policy attribute of one topic; CloudFormation's "
+                                "TopicPolicy takes a list of topics (Topics) and updates it"}
     outputs = ("TopicArn",)
 
     def validate(self, props: dict[str, Any]) -> None:

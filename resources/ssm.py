@@ -79,6 +79,8 @@ class Parameter(BatchRead, SsmResource):
         "Tier": P(str, default="Standard", validator=one_of(*VALUE_LIMITS)),
     }
     replace_on = frozenset({"Name", "Type"})
+    change_notes = {"Type": "replace: whether PutParameter(Overwrite) accepts another Type is not verified "
+                            "on AWS (audit open item 5), so a new parameter is made; CloudFormation updates it"}
     outputs = ("Name", "Arn")
     timeouts: ClassVar[dict[str, float]] = {"create": 60, "update": 60, "delete": 60}
 

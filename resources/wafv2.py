@@ -264,6 +264,8 @@ class WebACLAssociation(Resource):
         "ResourceArn": P(str, required=True),
     }
     replace_on = frozenset({"ResourceArn"})
+    change_notes = {"WebACLArn": "in place: the resource is moved to the other web ACL (the association's id is "
+                                 "the resource's ARN); CloudFormation replaces the association"}
     outputs = ("ResourceArn", "WebACLArn")
     not_found = ("WAFNonexistentItemException",)
     timeouts = {"create": 300, "update": 300, "delete": 300}

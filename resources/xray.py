@@ -83,6 +83,8 @@ class Group(BatchRead, XRayResource):
         "InsightsConfiguration": P(dict, default={"InsightsEnabled": False, "NotificationsEnabled": False}),
     }
     replace_on = frozenset({"GroupName"})
+    change_notes = {"GroupName": "replace: UpdateGroup cannot rename a group; CloudFormation's schema lists "
+                                 "it as updatable"}
     outputs = ("GroupName", "GroupARN")
 
     def validate(self, props: dict[str, Any]) -> None:
@@ -156,6 +158,8 @@ class SamplingRule(BatchRead, XRayResource):
         "Attributes": P(dict),
     }
     replace_on = frozenset({"RuleName", "Version"})
+    change_notes = {"RuleName": "replace: UpdateSamplingRule names the rule it changes and cannot rename it; "
+                                "CloudFormation's schema lists it as updatable"}
     outputs = ("RuleName", "RuleARN")
 
     @classmethod

@@ -267,7 +267,7 @@ def test_s3_gateway_endpoint_round_trip(aws):
     assert sorted(seen_props.pop("RouteTableIds")) == sorted(rts)  # a set to AWS: VpcEndpoint.unordered
     assert seen_props == {k: v for k, v in ep.properties.items() if k != "RouteTableIds"}
     assert VpcEndpoint.unordered == {"RouteTableIds"}
-    assert "RouteTableIds" in VpcEndpoint.replace_on
+    assert "RouteTableIds" not in VpcEndpoint.replace_on  # ModifyVpcEndpoint (issue 13 B10)
 
     policy = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]}

@@ -143,9 +143,8 @@ _VPC_FIELDS = {"subnetIds", "securityGroupIds", "endpointPublicAccess", "endpoin
 def update_cluster_config(backend: EKSBackend, name: str, vpc: dict[str, Any] | None,
                           logging: dict[str, Any] | None, access: dict[str, Any] | None) -> dict[str, Any]:
     cluster = _cluster(backend, name)
-    given = [x for x in (vpc, logging, access) if x]
-    if len(given) != 1:
-        raise InvalidParameterException(message="Only one type of update can be allowed.")
+    if not any((vpc, logging, access)):  # more than one type: rule eks-one-update-type (strict_updates.py)
+        raise InvalidParameterException(message="No changes were requested.")
     if vpc:
         unknown = set(vpc) - _VPC_FIELDS
         if unknown:
@@ -188,6 +187,21 @@ def update_cluster_config(backend: EKSBackend, name: str, vpc: dict[str, Any] | 
 
     return _start_update(backend, cluster, name, None, CLUSTER if utype == "VpcConfigUpdate" else UPDATE,
                          utype, params, apply)
+
+
+def associate_encryption_config(backend: EKSBackend, name: str, config: list[dict[str, Any]]) -> dict[str, Any]:
+    """Envelope encryption added to a cluster that has none (AWS: it cannot be changed or removed after)."""
+    cluster = _cluster(backend, name)
+    if cluster.encryption_config:
+        raise InvalidRequestException(message="Encryption is already enabled on the cluster.")
+    if not config:
+        raise InvalidParameterException(message="encryptionConfig is required.")
+
+    def apply() -> None:
+        cluster.encryption_config = list(config)
+
+    return _start_update(backend, cluster, name, None, UPDATE, "AssociateEncryptionConfig",
+                         [{"type": "EncryptionConfig", "value": _str(config)}], apply)
 
 
 def _param_name(key: str) -> str:
@@ -322,6 +336,11 @@ class _Responses:
                                        self._get_param("accessConfig"))
         return ActionResult({"update": update})
 
+    def associate_encryption_config(self: Any) -> ActionResult:
+        update = associate_encryption_config(self.eks_backend, self._get_param("name"),
+                                             self._get_param("encryptionConfig"))
+        return ActionResult({"update": update})
+
     def update_nodegroup_version(self: Any) -> ActionResult:
         update = update_nodegroup_version(self.eks_backend, self._get_param("name"),
                                           self._get_param("nodegroupName"), self._get_param("version"),
@@ -368,6 +387,7 @@ def install() -> None:
     eks_models.validate_role_arn = _validate_role_arn  # type: ignore[attr-defined]
     add_urls(eks_urls, {
         "{0}/clusters/(?P<name>[^/]+)/updates$": EKSResponse.dispatch,
+        "{0}/clusters/(?P<name>[^/]+)/encryption-config/associate$": EKSResponse.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/updates/(?P<updateId>[^/]+)$": EKSResponse.dispatch,
         "{0}/clusters/(?P<name>[^/]+)/node-groups/(?P<nodegroupName>[^/]+)/update-version$": EKSResponse.dispatch,
     })
