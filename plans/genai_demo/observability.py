@@ -346,6 +346,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             allow("EncryptBucketObjects", ["kms:GenerateDataKey", "kms:Decrypt"], kms_arn,
                   {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}))}))
     buffering = {"IntervalInSeconds": o["firehose_buffer_seconds"], "SizeInMBs": 5}
+    # Records wait in Firehose's buffer encrypted with the main key too (CKV_AWS_240/241), not only in S3.
+    stream_sse = {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": kms_arn}
     archive = stack.add(DeliveryStream(
         "logs_archive_stream", DeliveryStreamName=f"{prefix}-logs-archive",
         ExtendedS3DestinationConfiguration={
@@ -355,9 +357,11 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             "BufferingHints": buffering,
             # CloudWatch Logs already gzips what it sends: compressing again would only cost.
             "CompressionFormat": "UNCOMPRESSED",
-            "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": kms_arn}}}))
+            "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": kms_arn}}},
+        DeliveryStreamEncryptionConfigurationInput=stream_sse))
     to_opensearch = stack.add(DeliveryStream(
         "logs_opensearch_stream", DeliveryStreamName=f"{prefix}-logs-opensearch",
+        DeliveryStreamEncryptionConfigurationInput=stream_sse,
         ElasticsearchDestinationConfiguration={
             "RoleARN": to_opensearch_role["Arn"], "DomainARN": domain["Arn"], "IndexName": "application-logs",
             "IndexRotationPeriod": "OneDay", "BufferingHints": buffering, "RetryOptions": {"DurationInSeconds": 300},

@@ -26,7 +26,9 @@ BASE: dict[str, Any] = {
     "eks": {
         # The architecture document names 1.28, out of AWS standard support since Nov 2024; 1.33 is supported.
         "version": "1.33",
-        "endpoint_public": True,
+        # The API answers inside the VPC only (VPN, bastion or SSM): a public endpoint open to 0.0.0.0/0 is
+        # CKV_AWS_38/39, FSBP EKS.1. Turning it on needs public_access_cidrs narrowed to the office/CI ranges.
+        "endpoint_public": False,
         "endpoint_private": True,
         "public_access_cidrs": ["0.0.0.0/0"],
         # Managed node groups by key. AL2 AMIs stop at Kubernetes 1.32, so AL2023 replaces the document's AL2.
@@ -44,7 +46,7 @@ BASE: dict[str, Any] = {
     "security": {
         # AWS services allowed to use the main key on behalf of principals of this account (kms:ViaService);
         # CloudWatch Logs (logs.<region>) is granted separately as a service principal.
-        "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm"],
+        "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm", "firehose"],
         "redis_auth_length": 32,
         "app_db_username": "genai_app",  # the application's own PostgreSQL login (RDS manages the master)
     },
