@@ -175,7 +175,8 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     cidrs = tier_cidrs(n)
 
     vpc = stack.add(Vpc("vpc", CidrBlock=n["vpc_cidr"], EnableDnsSupport=True,
-                        EnableDnsHostnames=n.get("dns_hostnames", True)))
+                        EnableDnsHostnames=n.get("dns_hostnames", True),
+                        RestrictDefaultSecurityGroup=True))  # CKV2_AWS_12: nothing uses the default group
     vpc_id = vpc["VpcId"]
     igw = stack.add(InternetGateway("igw", VpcId=vpc_id))
 

@@ -163,3 +163,12 @@ def sg_attached(s: Subject) -> Iterator[str]:
 def eip_attached(s: Subject) -> Iterator[str]:
     if not list(s.referrers("ec2.NatGateway")):
         yield "no NAT gateway uses this address: an idle EIP is billed and an unowned public address"
+
+
+@rule("ec2.default-sg-restricted", "medium", "Every VPC's default security group admits and sends nothing",
+      ["ec2.Vpc"], equivalents=["CKV2_AWS_12", "FSBP EC2.2", "AVD-AWS-0173"],
+      fails={"CidrBlock": "10.0.0.0/16"}, passes={"CidrBlock": "10.0.0.0/16", "RestrictDefaultSecurityGroup": True})
+def default_sg_restricted(s: Subject) -> Iterator[str]:
+    if not s.get("RestrictDefaultSecurityGroup"):
+        yield ("the default security group keeps AWS's rules (all from itself, all egress): anything launched "
+               "without a group lands in it")
