@@ -42,6 +42,7 @@ from resources.base import (
     P,
     chunks,
     int_range,
+    one_of,
     parameter_values,
     tag_list,
 )
@@ -220,6 +221,8 @@ _MODIFY = {
     "Port": "DBPortNumber",
     "EnablePerformanceInsights": "EnablePerformanceInsights",
     "EnableIAMDatabaseAuthentication": "EnableIAMDatabaseAuthentication",
+    "MonitoringInterval": "MonitoringInterval",
+    "MonitoringRoleArn": "MonitoringRoleArn",
 }
 
 # Set on the source and inherited by a read replica: a replica may not declare them.
@@ -231,7 +234,8 @@ _PRIMARY_ONLY = frozenset({"MasterUsername", "ManageMasterUserPassword", "Master
 _REPLICA_CREATE = ("DBInstanceClass", "AvailabilityZone", "Port", "MultiAZ", "AutoMinorVersionUpgrade",
                    "DBParameterGroupName", "PubliclyAccessible", "StorageType", "Iops", "MaxAllocatedStorage",
                    "CopyTagsToSnapshot", "DBSubnetGroupName", "VpcSecurityGroupIds", "DeletionProtection",
-                   "EnablePerformanceInsights", "EnableIAMDatabaseAuthentication")
+                   "EnablePerformanceInsights", "EnableIAMDatabaseAuthentication", "EnableCloudwatchLogsExports",
+                   "MonitoringInterval", "MonitoringRoleArn")
 
 
 class DBInstance(RdsResource):
@@ -280,6 +284,11 @@ class DBInstance(RdsResource):
         "EnablePerformanceInsights": P(bool),
         # Workloads log in with their IAM identity (rds-db:connect in the IRSA role), not a shared password.
         "EnableIAMDatabaseAuthentication": P(bool),
+        # The audit trail and the OS view (CKV_AWS_129 / FSBP RDS.9, CKV_AWS_118 / FSBP RDS.6).
+        "EnableCloudwatchLogsExports": P(list, doc="log types sent to CloudWatch Logs: postgresql, upgrade"),
+        "MonitoringInterval": P(int, validator=one_of(0, 1, 5, 10, 15, 30, 60),
+                                doc="enhanced monitoring every N seconds (0 = off); needs MonitoringRoleArn"),
+        "MonitoringRoleArn": P(str, doc="role monitoring.rds.amazonaws.com assumes to write OS metrics"),
         "SourceDBInstanceIdentifier": P(str, doc="makes this a read replica of that instance"),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
     }
@@ -306,6 +315,9 @@ class DBInstance(RdsResource):
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
+        if bool(props.get("MonitoringInterval")) != bool(props.get("MonitoringRoleArn")):
+            # AWS refuses either without the other (InvalidParameterCombination), after the create began.
+            raise PlanError(f"{where}: MonitoringInterval above 0 and MonitoringRoleArn go together")
         if props.get("SourceDBInstanceIdentifier") is not None:
             given = sorted(k for k in _PRIMARY_ONLY if props.get(k) is not None)
             if given:
@@ -416,6 +428,9 @@ class DBInstance(RdsResource):
             "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
             "EnablePerformanceInsights": db.get("PerformanceInsightsEnabled"),
             "EnableIAMDatabaseAuthentication": db.get("IAMDatabaseAuthenticationEnabled"),
+            "EnableCloudwatchLogsExports": self._declared_order(db.get("EnabledCloudwatchLogsExports") or None),
+            "MonitoringInterval": db.get("MonitoringInterval") or None,
+            "MonitoringRoleArn": db.get("MonitoringRoleArn"),
             "SourceDBInstanceIdentifier": db.get("ReadReplicaSourceDBInstanceIdentifier"),
         }
         if out["SourceDBInstanceIdentifier"] is not None:
@@ -423,9 +438,23 @@ class DBInstance(RdsResource):
                 out.pop(k, None)
         return {k: v for k, v in out.items() if v is not None}
 
+    def _declared_order(self, seen: list[str] | None) -> list[str] | None:
+        """AWS lists the exported log types in its own order: the same set as declared reads as declared."""
+        declared = self.properties.get("EnableCloudwatchLogsExports")
+        if seen is not None and isinstance(declared, list) and set(declared) == set(seen):
+            return list(declared)
+        return seen
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        changes = {param: new.get(prop) for prop, param in _MODIFY.items()
-                   if new.get(prop) != old.get(prop) and new.get(prop) is not None}
+        changes: dict[str, Any] = {param: new.get(prop) for prop, param in _MODIFY.items()
+                                   if new.get(prop) != old.get(prop) and new.get(prop) is not None}
+        if "MonitoringInterval" in old and not new.get("MonitoringInterval"):
+            changes["MonitoringInterval"] = 0  # turning enhanced monitoring off
+        was, now = set(old.get("EnableCloudwatchLogsExports") or []), set(new.get("EnableCloudwatchLogsExports") or [])
+        if was != now:
+            # ModifyDBInstance takes the difference, not the list.
+            changes["CloudwatchLogsExportConfiguration"] = {"EnableLogTypes": sorted(now - was),
+                                                            "DisableLogTypes": sorted(was - now)}
         if "EngineVersion" in changes and str(old.get("EngineVersion") or "").split(".")[0] \
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True

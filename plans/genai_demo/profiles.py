@@ -71,7 +71,11 @@ BASE: dict[str, Any] = {
         "engine_version": "16",
         "parameter_family": "postgres16",
         "parameters": {"log_min_duration_statement": 1000, "track_activity_query_size": 2048,
-                       "shared_preload_libraries": "pg_stat_statements", "rds.force_ssl": 1},
+                       "shared_preload_libraries": "pg_stat_statements", "rds.force_ssl": 1,
+                       "log_statement": "ddl"},  # schema changes leave a trace (CKV2_AWS_30)
+        # The logs outlive the instance in CloudWatch; OS metrics each minute (CKV_AWS_129, CKV_AWS_118).
+        "log_exports": ["postgresql", "upgrade"],
+        "monitoring_interval": 60,
         "master_username": "genai_admin",
         "db_name": "genaidemo",
     },

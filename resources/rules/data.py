@@ -290,3 +290,20 @@ def os_data_nodes(s: Subject) -> Iterator[str]:
 def os_masters(s: Subject) -> Iterator[str]:
     if not s.get("ClusterConfig.DedicatedMasterEnabled") or int(s.get("ClusterConfig.DedicatedMasterCount", 0)) < 3:
         yield "no quorum of 3 dedicated masters: cluster management competes with the data nodes"
+
+
+@rule("rds.log-exports", "medium", "RDS PostgreSQL exports its logs to CloudWatch (postgresql, upgrade)",
+      ["rds.DBInstance"], equivalents=["CKV_AWS_129", "FSBP RDS.9"],
+      fails=DB, passes={**DB, "EnableCloudwatchLogsExports": ["postgresql", "upgrade"]})
+def rds_log_exports(s: Subject) -> Iterator[str]:
+    missing = {"postgresql", "upgrade"} - set(s.get("EnableCloudwatchLogsExports", []))
+    if s.get("Engine", "postgres") == "postgres" and missing:
+        yield f"log types not exported: {', '.join(sorted(missing))} (they vanish with the instance)"
+
+
+@rule("rds.enhanced-monitoring", "low", "RDS runs enhanced monitoring", ["rds.DBInstance"],
+      equivalents=["CKV_AWS_118", "FSBP RDS.6"],
+      fails=DB, passes={**DB, "MonitoringInterval": 60, "MonitoringRoleArn": "arn:aws:iam::1:role/m"})
+def rds_monitoring(s: Subject) -> Iterator[str]:
+    if not s.get("MonitoringInterval"):
+        yield "MonitoringInterval is 0: no OS-level metrics"
