@@ -318,11 +318,13 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
                   [bucket["Arn"], Join(bucket["Arn"], "/logs/*")]),
             allow("EncryptBucketObjects", ["kms:GenerateDataKey", "kms:Decrypt"], kms_arn,
                   {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}),
-            # Creating ENIs in a VPC has no resource-level scope for the describe calls.
-            allow("VpcDelivery", ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
-                                  "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces",
-                                  "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                                  "ec2:DeleteNetworkInterface"], "*"))}))
+            # The describe calls have no resource-level scope; the ENI writes are held to this VPC
+            # (ec2:Vpc is set on every resource those calls touch: the ENI, its subnet, its groups).
+            allow("VpcDescribe", ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
+                                  "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"], "*"),
+            allow("VpcDeliveryEnis", ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                                      "ec2:DeleteNetworkInterface"], "*",
+                  {"ArnLike": {"ec2:Vpc": Join(f"arn:aws:ec2:{region}:*:vpc/", net["vpc"]["VpcId"])}}))}))
     domain = stack.add(Domain(
         "opensearch", DomainName=domain_name, EngineVersion=s["engine_version"], ClusterConfig=cluster_config,
         EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": s["volume_gib"]},

@@ -188,7 +188,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "production": {
         "tags": {"Environment": "production"},
         "observability": {
-            "log_retention_days": 90,
+            "log_retention_days": 365,  # a year of forensics (CKV_AWS_338, FSBP CloudWatch.16); inventory said 90
             "flow_log_aggregation_seconds": 60,  # finer records for incident forensics
             "subscriptions": [("critical", "email", "genai-demo-oncall@example.com"),
                               ("critical", "email", "genai-demo-sre-lead@example.com"),
