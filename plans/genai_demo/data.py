@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.model import Stack
+from resources.account import ACCOUNT_PLACEHOLDER
 from resources.base import Lifecycle
 from resources.elasticache import ParameterGroup as CacheParameterGroup
 from resources.elasticache import ReplicationGroup
@@ -80,7 +81,8 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
     monitoring_role = stack.add(Role(
         "db_monitoring_role", Description="RDS enhanced monitoring writes OS metrics to CloudWatch Logs",
         AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}}]},
         ManagedPolicyArns=["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]))
     observe = {"EnableCloudwatchLogsExports": list(rds["log_exports"]), "MonitoringInterval": rds["monitoring_interval"],
                "MonitoringRoleArn": monitoring_role["Arn"]}

@@ -59,6 +59,10 @@ SAMPLING_RULES: dict[str, tuple[int, float, int, str]] = {
 }
 
 
+# Firehose passes the account as the external id when it assumes a delivery role (its documented guard).
+FIREHOSE_GUARD = {"StringEquals": {"sts:ExternalId": ACCOUNT_PLACEHOLDER}}
+
+
 def trust(service: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
     stmt: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     if condition:
@@ -99,10 +103,12 @@ def topic_policy(topic: Topic, region: str, env: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Id": f"{prefix}alerts-publishers", "Statement": [
         {"Sid": "CloudWatchAlarms", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic["TopicArn"],
-         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:*:alarm:{prefix}*"}}},
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:*:alarm:{prefix}*"},
+                       "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}},
         {"Sid": "EventBridgeRules", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic["TopicArn"],
-         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:*:rule/{prefix}*"}}},
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:*:rule/{prefix}*"},
+                       "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}},
     ]}
 
 
@@ -167,7 +173,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     flow_role = stack.add(Role(
         "flow_logs_role", Description="VPC flow logs deliver to their log group",
         AssumeRolePolicyDocument=trust("vpc-flow-logs.amazonaws.com", {"ArnLike": {
-            "aws:SourceArn": f"arn:aws:ec2:{region}:*:vpc-flow-log/*"}}),
+            "aws:SourceArn": f"arn:aws:ec2:{region}:*:vpc-flow-log/*"},
+            "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}),
         InlinePolicies={"deliver": policy(allow(
             "WriteFlowLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             flow_logs["Arn"]))}))
@@ -307,7 +314,7 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     domain_arn = f"arn:aws:es:{region}:*:domain/{domain_name}"  # by name: the domain's policy names this role
     to_opensearch_role = stack.add(Role(
         "firehose_opensearch_role", Description="Firehose indexes application logs into OpenSearch",
-        AssumeRolePolicyDocument=trust("firehose.amazonaws.com"),
+        AssumeRolePolicyDocument=trust("firehose.amazonaws.com", FIREHOSE_GUARD),
         InlinePolicies={"deliver": policy(
             allow("DescribeDomain", ["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"],
                   domain_arn),
@@ -340,7 +347,7 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     # -- CloudWatch Logs -> Firehose -> S3 / OpenSearch -----------------------------------------------------------
     to_s3_role = stack.add(Role(
         "firehose_s3_role", Description="Firehose archives application logs into the data lake",
-        AssumeRolePolicyDocument=trust("firehose.amazonaws.com"),
+        AssumeRolePolicyDocument=trust("firehose.amazonaws.com", FIREHOSE_GUARD),
         InlinePolicies={"deliver": policy(
             allow("ArchiveToS3", ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
                                   "s3:ListBucketMultipartUploads", "s3:PutObject"],

@@ -247,9 +247,9 @@ def iam_confused_deputy(s: Subject) -> Iterator[str]:
         services = set(as_list((st.get("Principal") or {}).get("Service") if isinstance(st.get("Principal"), dict)
                                else None)) - exempt
         cond = str(st.get("Condition", {}))
-        if services and st.get("Effect") == "Allow" and "aws:SourceAccount" not in cond \
-                and "aws:SourceArn" not in cond:
-            yield f"trusts {', '.join(sorted(services))} without aws:SourceAccount or aws:SourceArn"
+        if services and st.get("Effect") == "Allow" and not any(
+                k in cond for k in ("aws:SourceAccount", "aws:SourceArn", "sts:ExternalId")):
+            yield f"trusts {', '.join(sorted(services))} without aws:SourceAccount, aws:SourceArn or sts:ExternalId"
 
 
 SUPPORTED_EKS = ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35")  # checkov CKV_AWS_339's list
