@@ -173,6 +173,9 @@ class Vpc(Ec2Resource):
         "EnableDnsSupport": P(bool, default=True),
         "EnableDnsHostnames": P(bool, default=True),
         "InstanceTenancy": P(str, default="default"),
+        "RestrictDefaultSecurityGroup": P(bool, default=False, doc=(
+            "revoke every rule of the VPC's default security group (CKV2_AWS_12, FSBP EC2.2): "
+            "AWS cannot delete it, and anything launched without a group lands in it")),
     }
     replace_on = frozenset({"CidrBlock"})
     # ModifyVpcTenancy changes a VPC's tenancy to default only (botocore: "You cannot change the instance
@@ -197,7 +200,34 @@ class Vpc(Ec2Resource):
         vpc_id = vpc["VpcId"]
         ctx.wait("ec2", "VpcCreated", VpcIds=[vpc_id])
         self._set_dns(ctx, vpc_id, props)
+        if props.get("RestrictDefaultSecurityGroup"):
+            self._restrict_default_sg(ctx, vpc_id, True)
         return vpc_id, self.outputs_of(ctx, vpc_id)
+
+    def _default_sg(self, ctx: Ctx, vpc_id: str) -> dict[str, Any] | None:
+        flt = [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        return next(iter(ctx.client("ec2").describe_security_groups(Filters=flt)["SecurityGroups"]), None)
+
+    def _restrict_default_sg(self, ctx: Ctx, vpc_id: str, restrict: bool) -> None:
+        """Restricting revokes whatever the default group holds; un-restricting gives back AWS's own two
+        rules (all traffic from the group itself, all egress), so read() and AWS agree either way."""
+        ec2 = ctx.client("ec2")
+        sg = self._default_sg(ctx, vpc_id)
+        if sg is None:
+            return
+        gid = sg["GroupId"]
+        if restrict:
+            if sg.get("IpPermissions"):
+                ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=sg["IpPermissions"])
+            if sg.get("IpPermissionsEgress"):
+                ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=sg["IpPermissionsEgress"])
+            return
+        if not sg.get("IpPermissions"):
+            ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+                {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": gid}]}])
+        if not sg.get("IpPermissionsEgress"):
+            ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=[
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
 
     def _set_dns(self, ctx: Ctx, vpc_id: str, props: dict[str, Any], old: dict[str, Any] | None = None) -> None:
         # AWS accepts one attribute per ModifyVpcAttribute call.
@@ -228,7 +258,10 @@ class Vpc(Ec2Resource):
         ec2 = ctx.client("ec2")
         attr = {k: ec2.describe_vpc_attribute(VpcId=physical_id, Attribute=a)[k]["Value"]
                 for k, a in (("EnableDnsSupport", "enableDnsSupport"), ("EnableDnsHostnames", "enableDnsHostnames"))}
-        return {"CidrBlock": vpc["CidrBlock"], "InstanceTenancy": vpc.get("InstanceTenancy", "default"), **attr}
+        sg = self._default_sg(ctx, physical_id) or {}
+        restricted = not sg.get("IpPermissions") and not sg.get("IpPermissionsEgress")
+        return {"CidrBlock": vpc["CidrBlock"], "InstanceTenancy": vpc.get("InstanceTenancy", "default"), **attr,
+                "RestrictDefaultSecurityGroup": restricted}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         why = self.refusal(old, new, [k for k in new if old.get(k) != new.get(k)])
@@ -237,6 +270,8 @@ class Vpc(Ec2Resource):
         if old.get("InstanceTenancy", "default") != new["InstanceTenancy"]:
             ctx.client("ec2").modify_vpc_tenancy(VpcId=physical_id, InstanceTenancy=new["InstanceTenancy"])
         self._set_dns(ctx, physical_id, new, old)
+        if old.get("RestrictDefaultSecurityGroup") != new.get("RestrictDefaultSecurityGroup"):
+            self._restrict_default_sg(ctx, physical_id, bool(new.get("RestrictDefaultSecurityGroup")))
         return self.outputs_of(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:

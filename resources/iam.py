@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, Retry, is_not_found, on_write
+from resources.account import as_declared, render
 from resources.base import (
     BatchRead,
     Ctx,
@@ -191,7 +192,8 @@ class Role(BatchRead, IamResource):
         name = self.role_name(ctx, props)
         extra = {"Description": props["Description"]} if props.get("Description") else {}
         iam.create_role(RoleName=name, Path=props["Path"], **extra,
-                        AssumeRolePolicyDocument=canonical(as_dict(props["AssumeRolePolicyDocument"])),
+                        AssumeRolePolicyDocument=canonical(render(as_dict(props["AssumeRolePolicyDocument"]),
+                                                                  ctx.account_id)),
                         MaxSessionDuration=props["MaxSessionDuration"], Tags=tag_list(ctx.tags))
         ctx.wait("iam", "RoleExists", RoleName=name)
         self._sync_policies(ctx, name, {}, props)
@@ -207,7 +209,8 @@ class Role(BatchRead, IamResource):
         have_inline, want_inline = old.get("InlinePolicies") or {}, new.get("InlinePolicies") or {}
         for pname, doc in want_inline.items():
             if pname not in have_inline or as_dict(have_inline[pname]) != as_dict(doc):
-                iam.put_role_policy(RoleName=name, PolicyName=pname, PolicyDocument=canonical(as_dict(doc)))
+                iam.put_role_policy(RoleName=name, PolicyName=pname,
+                                    PolicyDocument=canonical(render(as_dict(doc), ctx.account_id)))
         for pname in have_inline.keys() - want_inline.keys():
             self.ignore_gone(iam.delete_role_policy, RoleName=name, PolicyName=pname)
 
@@ -263,13 +266,16 @@ class Role(BatchRead, IamResource):
     def props_from(self, ctx: Ctx, physical_id: str, raw: Any) -> dict[str, Any] | None:
         role, inline_docs, attached = raw
         declared_inline = self.properties.get("InlinePolicies") or {}
-        inline = {pname: same_shape(declared_inline.get(pname), doc) for pname, doc in inline_docs.items()}
+        inline = {pname: same_shape(declared_inline.get(pname),
+                                    as_declared(declared_inline.get(pname), doc, ctx.account_id))
+                  for pname, doc in inline_docs.items()}
         # The name is the physical id; report it only when the plan declared one.
         named = {"RoleName": role["RoleName"]} if "RoleName" in self.properties else {}
         return {
             **named,
-            "AssumeRolePolicyDocument": same_shape(self.properties.get("AssumeRolePolicyDocument"),
-                                                   as_dict(role["AssumeRolePolicyDocument"])),
+            "AssumeRolePolicyDocument": same_shape(self.properties.get("AssumeRolePolicyDocument"), as_declared(
+                self.properties.get("AssumeRolePolicyDocument"), as_dict(role["AssumeRolePolicyDocument"]),
+                ctx.account_id)),
             "ManagedPolicyArns": attached,
             "InlinePolicies": inline,
             "Path": role["Path"],
@@ -281,7 +287,8 @@ class Role(BatchRead, IamResource):
         iam = ctx.client("iam")
         if as_dict(old["AssumeRolePolicyDocument"]) != as_dict(new["AssumeRolePolicyDocument"]):
             iam.update_assume_role_policy(RoleName=physical_id,
-                                          PolicyDocument=canonical(as_dict(new["AssumeRolePolicyDocument"])))
+                                          PolicyDocument=canonical(render(as_dict(new["AssumeRolePolicyDocument"]),
+                                                                          ctx.account_id)))
         if (old.get("Description"), old.get("MaxSessionDuration")) != \
                 (new.get("Description"), new.get("MaxSessionDuration")):
             iam.update_role(RoleName=physical_id, Description=new.get("Description") or "",

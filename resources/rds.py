@@ -45,6 +45,7 @@ from resources.base import (
     ResourceError,
     chunks,
     int_range,
+    one_of,
     parameter_values,
     tag_list,
 )
@@ -223,6 +224,8 @@ _MODIFY = {
     "Port": "DBPortNumber",
     "EnablePerformanceInsights": "EnablePerformanceInsights",
     "EnableIAMDatabaseAuthentication": "EnableIAMDatabaseAuthentication",
+    "MonitoringInterval": "MonitoringInterval",
+    "MonitoringRoleArn": "MonitoringRoleArn",
 }
 
 # gp3 sizes (GiB) from which RDS provisions IOPS apart and wants Iops with a storage change; below them
@@ -245,7 +248,8 @@ _PRIMARY_ONLY = frozenset({"MasterUsername", "ManageMasterUserPassword", "Master
 _REPLICA_CREATE = ("DBInstanceClass", "AvailabilityZone", "Port", "MultiAZ", "AutoMinorVersionUpgrade",
                    "DBParameterGroupName", "PubliclyAccessible", "StorageType", "Iops", "MaxAllocatedStorage",
                    "CopyTagsToSnapshot", "DBSubnetGroupName", "VpcSecurityGroupIds", "DeletionProtection",
-                   "EnablePerformanceInsights", "EnableIAMDatabaseAuthentication")
+                   "EnablePerformanceInsights", "EnableIAMDatabaseAuthentication", "EnableCloudwatchLogsExports",
+                   "MonitoringInterval", "MonitoringRoleArn")
 
 
 class DBInstance(RdsResource):
@@ -295,6 +299,11 @@ class DBInstance(RdsResource):
         "EnablePerformanceInsights": P(bool),
         # Workloads log in with their IAM identity (rds-db:connect in the IRSA role), not a shared password.
         "EnableIAMDatabaseAuthentication": P(bool),
+        # The audit trail and the OS view (CKV_AWS_129 / FSBP RDS.9, CKV_AWS_118 / FSBP RDS.6).
+        "EnableCloudwatchLogsExports": P(list, doc="log types sent to CloudWatch Logs: postgresql, upgrade"),
+        "MonitoringInterval": P(int, validator=one_of(0, 1, 5, 10, 15, 30, 60),
+                                doc="enhanced monitoring every N seconds (0 = off); needs MonitoringRoleArn"),
+        "MonitoringRoleArn": P(str, doc="role monitoring.rds.amazonaws.com assumes to write OS metrics"),
         "SourceDBInstanceIdentifier": P(str, doc="makes this a read replica of that instance"),
         "PromotedReplica": P(bool, doc="a former read replica, promoted when SourceDBInstanceIdentifier was "
                                        "removed: it keeps its former source's master user and database name"),
@@ -340,6 +349,9 @@ class DBInstance(RdsResource):
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
+        if bool(props.get("MonitoringInterval")) != bool(props.get("MonitoringRoleArn")):
+            # AWS refuses either without the other (InvalidParameterCombination), after the create began.
+            raise PlanError(f"{where}: MonitoringInterval above 0 and MonitoringRoleArn go together")
         if props.get("SourceDBInstanceIdentifier") is not None:
             given = sorted(k for k in _PRIMARY_ONLY if props.get(k) is not None)
             if given:
@@ -464,6 +476,9 @@ class DBInstance(RdsResource):
             "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
             "EnablePerformanceInsights": db.get("PerformanceInsightsEnabled"),
             "EnableIAMDatabaseAuthentication": db.get("IAMDatabaseAuthenticationEnabled"),
+            "EnableCloudwatchLogsExports": self._declared_order(db.get("EnabledCloudwatchLogsExports") or None),
+            "MonitoringInterval": db.get("MonitoringInterval") or None,
+            "MonitoringRoleArn": db.get("MonitoringRoleArn"),
             "SourceDBInstanceIdentifier": db.get("ReadReplicaSourceDBInstanceIdentifier"),
         }
         if out["SourceDBInstanceIdentifier"] is not None:
@@ -497,9 +512,23 @@ class DBInstance(RdsResource):
         # and clear, and for nothing to be left pending (the new class, storage... applied).
         ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=physical_id)
 
+    def _declared_order(self, seen: list[str] | None) -> list[str] | None:
+        """AWS lists the exported log types in its own order: the same set as declared reads as declared."""
+        declared = self.properties.get("EnableCloudwatchLogsExports")
+        if seen is not None and isinstance(declared, list) and set(declared) == set(seen):
+            return list(declared)
+        return seen
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        changes = {param: new.get(prop) for prop, param in _MODIFY.items()
-                   if new.get(prop) != old.get(prop) and new.get(prop) is not None}
+        changes: dict[str, Any] = {param: new.get(prop) for prop, param in _MODIFY.items()
+                                   if new.get(prop) != old.get(prop) and new.get(prop) is not None}
+        if "MonitoringInterval" in old and not new.get("MonitoringInterval"):
+            changes["MonitoringInterval"] = 0  # turning enhanced monitoring off
+        was, now = set(old.get("EnableCloudwatchLogsExports") or []), set(new.get("EnableCloudwatchLogsExports") or [])
+        if was != now:
+            # ModifyDBInstance takes the difference, not the list.
+            changes["CloudwatchLogsExportConfiguration"] = {"EnableLogTypes": sorted(now - was),
+                                                            "DisableLogTypes": sorted(was - now)}
         if "EngineVersion" in changes and str(old.get("EngineVersion") or "").split(".")[0] \
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True

@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from core.errors import PlanError, error_code, error_message
+from resources.account import as_declared, render
 from resources.base import Ctx, KnownProps, P, Resource, known, one_of, tag_list
 
 PROTOCOLS = ("http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose")
@@ -273,7 +274,8 @@ class TopicPolicy(SnsResource):
 
     def _set(self, ctx: Ctx, topic: str, policy: dict[str, Any]) -> None:
         ctx.client("sns").set_topic_attributes(TopicArn=topic, AttributeName="Policy",
-                                               AttributeValue=json.dumps(policy, sort_keys=True))
+                                               AttributeValue=json.dumps(render(policy, ctx.account_id),
+                                                                         sort_keys=True))
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         self._set(ctx, props["TopicArn"], props["PolicyDocument"])
@@ -292,7 +294,8 @@ class TopicPolicy(SnsResource):
         policy = self._policy(ctx, physical_id)
         if policy is None or policy.get("Id") == "__default_policy_ID":
             return None
-        return {"TopicArn": physical_id, "PolicyDocument": policy}
+        return {"TopicArn": physical_id,
+                "PolicyDocument": as_declared(self.properties.get("PolicyDocument"), policy, ctx.account_id)}
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         self._set(ctx, physical_id, new["PolicyDocument"])

@@ -83,7 +83,7 @@ def test_compute_layer_declares_and_orders(env, types, ami, sizes):
     assert c["Version"] == "1.33" and c["Logging"] == ["api", "audit", "authenticator", "controllerManager",
                                                        "scheduler"]
     assert len(c["ResourcesVpcConfig"]["SubnetIds"]) == 3
-    assert c["ResourcesVpcConfig"]["EndpointPublicAccess"] and c["ResourcesVpcConfig"]["EndpointPrivateAccess"]
+    assert not c["ResourcesVpcConfig"]["EndpointPublicAccess"] and c["ResourcesVpcConfig"]["EndpointPrivateAccess"]
     assert set(r["eks_node_role"].properties["ManagedPolicyArns"]) == set(compute.NODE_POLICIES)
     assert r["eks_fargate"].properties["Selectors"] == [{"Namespace": "batch", "Labels": {}}]
     assert isinstance(r["irsa_app"].properties["AssumeRolePolicyDocument"], Join)

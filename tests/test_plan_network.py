@@ -39,7 +39,7 @@ def test_vpc_and_subnets(env_plan):
     subnets = _of(plan, "ec2.Subnet")
     assert len(subnets) == 9
     want = {
-        "public": (["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], True),
+        "public": (["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"], False),  # the ALB and NAT need no auto IP
         "private": (["10.0.64.0/19", "10.0.96.0/19", "10.0.128.0/19"], False),
         "database": (["10.0.160.0/22", "10.0.164.0/22", "10.0.168.0/22"], False),
     }

@@ -90,7 +90,7 @@ def test_profile_settings(planned):
     env, plan, _ = planned
     p = profile(env)
     o = obs(plan)
-    retention = {"dev": 7, "production": 90}[env]
+    retention = {"dev": 7, "production": 365}[env]
     for r in o.values():
         if r.type_name == "logs.LogGroup":
             assert r.properties["retentionInDays"] == retention

@@ -69,7 +69,7 @@ def test_security_layer_declares_and_orders(env):
     stmts = {s["Sid"]: s for s in key["Policy"]["Statement"]}
     assert stmts["AccountRootAdministers"]["Principal"] == {"AWS": "arn:aws:iam::${AWS::AccountId}:root"}
     via = stmts["AwsServicesOfThisAccount"]["Condition"]["StringEquals"]["kms:ViaService"]
-    for svc in ("rds", "s3", "secretsmanager", "kafka", "eks"):
+    for svc in ("rds", "s3", "secretsmanager", "kafka", "eks", "firehose"):
         assert f"{svc}.ap-east-2.amazonaws.com" in via
     assert stmts["CloudWatchLogsEncryptsLogGroups"]["Principal"] == {"Service": "logs.ap-east-2.amazonaws.com"}
     assert out["kms_alias"].properties["TargetKeyId"] == Ref(out["kms_key"], "KeyId")

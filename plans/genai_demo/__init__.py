@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.model import Plan
-from plans.genai_demo import analytics, main, observability
+from plans.genai_demo import analytics, main, observability, waivers
 from plans.genai_demo.document import DOCUMENT
 from plans.genai_demo.profiles import profile
 
@@ -17,4 +17,5 @@ def build(env: str) -> Plan:
     main_out = main.build(plan.stack("main"), p)
     obs = observability.build(plan.stack("observability"), p, main=main_out)
     analytics.build(plan.stack("analytics"), p, main=main_out, observability=obs)
+    waivers.declare(plan, p)
     return plan

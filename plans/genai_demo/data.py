@@ -22,10 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.model import Stack
+from resources.account import ACCOUNT_PLACEHOLDER
 from resources.base import Lifecycle
 from resources.elasticache import ParameterGroup as CacheParameterGroup
 from resources.elasticache import ReplicationGroup
 from resources.elasticache import SubnetGroup as CacheSubnetGroup
+from resources.iam import Role
 from resources.kafka import Cluster as KafkaCluster
 from resources.kafka import Configuration as KafkaConfiguration
 from resources.rds import DBInstance, DBParameterGroup, DBSubnetGroup
@@ -75,6 +77,15 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         "db_parameters", Family=rds["parameter_family"], Description="GenAI Demo PostgreSQL parameters",
         Parameters=dict(rds["parameters"])))
     db_sg = [sgs["database"]["GroupId"]]
+    # Enhanced monitoring: RDS's agent writes OS metrics through this role (AWS's managed policy for it).
+    monitoring_role = stack.add(Role(
+        "db_monitoring_role", Description="RDS enhanced monitoring writes OS metrics to CloudWatch Logs",
+        AssumeRolePolicyDocument={"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}}]},
+        ManagedPolicyArns=["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]))
+    observe = {"EnableCloudwatchLogsExports": list(rds["log_exports"]), "MonitoringInterval": rds["monitoring_interval"],
+               "MonitoringRoleArn": monitoring_role["Arn"]}
     db = stack.add(DBInstance(
         "db", Engine="postgres", EngineVersion=rds["engine_version"], DBInstanceClass=rds["instance_class"],
         AllocatedStorage=rds["allocated_storage"], MaxAllocatedStorage=rds["max_allocated_storage"],
@@ -85,7 +96,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="sun:04:30-sun:05:30",
         DeletionProtection=rds["deletion_protection"], PubliclyAccessible=False, CopyTagsToSnapshot=True,
         EnablePerformanceInsights=rds["performance_insights"], SkipFinalSnapshot=rds["skip_final_snapshot"],
-        EnableIAMDatabaseAuthentication=True,
+        EnableIAMDatabaseAuthentication=True, **observe,
         lifecycle=_lifecycle(rds)))
     db_replicas = [stack.add(DBInstance(
         f"db_replica_{i}", SourceDBInstanceIdentifier=db["DBInstanceIdentifier"],
@@ -93,7 +104,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         DBSubnetGroupName=db_subnet_group["DBSubnetGroupName"], VpcSecurityGroupIds=db_sg,
         DBParameterGroupName=db_parameters["Name"], DeletionProtection=rds["deletion_protection"],
         PubliclyAccessible=False, CopyTagsToSnapshot=True, EnablePerformanceInsights=rds["performance_insights"],
-        EnableIAMDatabaseAuthentication=True, lifecycle=_lifecycle(rds)))
+        EnableIAMDatabaseAuthentication=True, **observe, lifecycle=_lifecycle(rds)))
         for i in range(1, rds["replicas"] + 1)]
 
     # -- MSK ---------------------------------------------------------------------------------

@@ -33,8 +33,9 @@ ROUTES: list[tuple[int, str, str]] = [
     (20, "host:api", "backend"),
 ]
 
+# AnonymousIpList (50 WCU) drops Tor, VPN and hosting-provider sources that hide a client (CKV2_AWS_76).
 MANAGED_RULE_SETS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                     "AWSManagedRulesSQLiRuleSet")
+                     "AWSManagedRulesSQLiRuleSet", "AWSManagedRulesAnonymousIpList")
 
 
 def _visibility(metric: str) -> dict[str, Any]:

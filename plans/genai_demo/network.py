@@ -115,11 +115,15 @@ SG_RULES: list[tuple[str, str, int, str, str]] = [
 # (hence rule numbers in steps of 10, and at most 10 AZs). Protocol numbers: "6" tcp, "-1" all.
 TCP, ALL = "6", "-1"
 EPHEMERAL = (1024, 65535)
+# Return traffic from anywhere, minus RDP (3389): an allow range from 0.0.0.0/0 that contains it fails
+# CKV_AWS_231 / FSBP EC2.21 even though the security groups block it. 22 is below the range.
+EPHEMERAL_LOW, EPHEMERAL_HIGH = (1024, 3388), (3390, 65535)
 NACL_ENTRIES: dict[str, list[tuple[int, bool, str, str, tuple[int, int] | None, str]]] = {
     "public": [
         (100, False, "allow", TCP, (443, 443), ANYWHERE),
         (110, False, "allow", TCP, (80, 80), ANYWHERE),
-        (120, False, "allow", TCP, EPHEMERAL, ANYWHERE),
+        (120, False, "allow", TCP, EPHEMERAL_LOW, ANYWHERE),
+        (130, False, "allow", TCP, EPHEMERAL_HIGH, ANYWHERE),
         (100, True, "allow", TCP, (8080, 8080), "private"),  # inside 130's range: kept explicit, ALB -> app
         (110, True, "allow", TCP, (443, 443), ANYWHERE),
         (120, True, "allow", TCP, (80, 80), ANYWHERE),
@@ -129,7 +133,8 @@ NACL_ENTRIES: dict[str, list[tuple[int, bool, str, str, tuple[int, int] | None, 
         (100, False, "allow", ALL, None, "private"),
         (110, False, "allow", TCP, (8080, 8080), "public"),
         (120, False, "deny", ALL, None, "public"),
-        (130, False, "allow", TCP, EPHEMERAL, ANYWHERE),
+        (130, False, "allow", TCP, EPHEMERAL_LOW, ANYWHERE),
+        (140, False, "allow", TCP, EPHEMERAL_HIGH, ANYWHERE),
         (100, True, "allow", ALL, None, "private"),
         (110, True, "allow", TCP, (443, 443), ANYWHERE),
         (120, True, "allow", TCP, (80, 80), ANYWHERE),
@@ -182,7 +187,8 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     cidrs = tier_cidrs(n)
 
     vpc = stack.add(Vpc("vpc", CidrBlock=n["vpc_cidr"], EnableDnsSupport=True,
-                        EnableDnsHostnames=n.get("dns_hostnames", True)))
+                        EnableDnsHostnames=n.get("dns_hostnames", True),
+                        RestrictDefaultSecurityGroup=True))  # CKV2_AWS_12: nothing uses the default group
     vpc_id = vpc["VpcId"]
     igw = stack.add(InternetGateway("igw", VpcId=vpc_id))
 
@@ -192,7 +198,7 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
         subnets[tier], tables[tier] = [], []
         for x, az, block in zip(letters, azs, cidrs[tier], strict=True):
             sub = stack.add(Subnet(f"subnet_{tier}_{x}", VpcId=vpc_id, CidrBlock=block, AvailabilityZone=az,
-                                   MapPublicIpOnLaunch=tier == "public"))
+                                   MapPublicIpOnLaunch=False))  # the ALB and NAT (EIP) need none: CKV_AWS_130
             rt = stack.add(RouteTable(f"rt_{tier}_{x}", VpcId=vpc_id))
             stack.add(RouteTableAssociation(f"rta_{tier}_{x}", RouteTableId=rt["RouteTableId"],
                                             SubnetId=sub["SubnetId"]))

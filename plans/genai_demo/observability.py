@@ -59,6 +59,10 @@ SAMPLING_RULES: dict[str, tuple[int, float, int, str]] = {
 }
 
 
+# Firehose passes the account as the external id when it assumes a delivery role (its documented guard).
+FIREHOSE_GUARD = {"StringEquals": {"sts:ExternalId": ACCOUNT_PLACEHOLDER}}
+
+
 def trust(service: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
     stmt: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
     if condition:
@@ -99,10 +103,12 @@ def topic_policy(topic: Topic, region: str, env: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Id": f"{prefix}alerts-publishers", "Statement": [
         {"Sid": "CloudWatchAlarms", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic["TopicArn"],
-         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:*:alarm:{prefix}*"}}},
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudwatch:{region}:*:alarm:{prefix}*"},
+                       "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}},
         {"Sid": "EventBridgeRules", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic["TopicArn"],
-         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:*:rule/{prefix}*"}}},
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:*:rule/{prefix}*"},
+                       "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}},
     ]}
 
 
@@ -167,7 +173,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     flow_role = stack.add(Role(
         "flow_logs_role", Description="VPC flow logs deliver to their log group",
         AssumeRolePolicyDocument=trust("vpc-flow-logs.amazonaws.com", {"ArnLike": {
-            "aws:SourceArn": f"arn:aws:ec2:{region}:*:vpc-flow-log/*"}}),
+            "aws:SourceArn": f"arn:aws:ec2:{region}:*:vpc-flow-log/*"},
+            "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}),
         InlinePolicies={"deliver": policy(allow(
             "WriteFlowLogGroup", ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             flow_logs["Arn"]))}))
@@ -307,7 +314,7 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     domain_arn = f"arn:aws:es:{region}:*:domain/{domain_name}"  # by name: the domain's policy names this role
     to_opensearch_role = stack.add(Role(
         "firehose_opensearch_role", Description="Firehose indexes application logs into OpenSearch",
-        AssumeRolePolicyDocument=trust("firehose.amazonaws.com"),
+        AssumeRolePolicyDocument=trust("firehose.amazonaws.com", FIREHOSE_GUARD),
         InlinePolicies={"deliver": policy(
             allow("DescribeDomain", ["es:DescribeDomain", "es:DescribeDomains", "es:DescribeDomainConfig"],
                   domain_arn),
@@ -318,11 +325,13 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
                   [bucket["Arn"], Join(bucket["Arn"], "/logs/*")]),
             allow("EncryptBucketObjects", ["kms:GenerateDataKey", "kms:Decrypt"], kms_arn,
                   {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}),
-            # Creating ENIs in a VPC has no resource-level scope for the describe calls.
-            allow("VpcDelivery", ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
-                                  "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces",
-                                  "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                                  "ec2:DeleteNetworkInterface"], "*"))}))
+            # The describe calls have no resource-level scope; the ENI writes are held to this VPC
+            # (ec2:Vpc is set on every resource those calls touch: the ENI, its subnet, its groups).
+            allow("VpcDescribe", ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
+                                  "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"], "*"),
+            allow("VpcDeliveryEnis", ["ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                                      "ec2:DeleteNetworkInterface"], "*",
+                  {"ArnLike": {"ec2:Vpc": Join(f"arn:aws:ec2:{region}:*:vpc/", net["vpc"]["VpcId"])}}))}))
     # A VPC domain needs OpenSearch's service-linked role, which CreateDomain does not make (the console does).
     slr = stack.add(ServiceLinkedRole("opensearch_service_linked_role",
                                       AWSServiceName="opensearchservice.amazonaws.com",
@@ -343,7 +352,7 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     # -- CloudWatch Logs -> Firehose -> S3 / OpenSearch -----------------------------------------------------------
     to_s3_role = stack.add(Role(
         "firehose_s3_role", Description="Firehose archives application logs into the data lake",
-        AssumeRolePolicyDocument=trust("firehose.amazonaws.com"),
+        AssumeRolePolicyDocument=trust("firehose.amazonaws.com", FIREHOSE_GUARD),
         InlinePolicies={"deliver": policy(
             allow("ArchiveToS3", ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
                                   "s3:ListBucketMultipartUploads", "s3:PutObject"],
@@ -351,6 +360,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             allow("EncryptBucketObjects", ["kms:GenerateDataKey", "kms:Decrypt"], kms_arn,
                   {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}))}))
     buffering = {"IntervalInSeconds": o["firehose_buffer_seconds"], "SizeInMBs": 5}
+    # Records wait in Firehose's buffer encrypted with the main key too (CKV_AWS_240/241), not only in S3.
+    stream_sse = {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": kms_arn}
     archive = stack.add(DeliveryStream(
         "logs_archive_stream", DeliveryStreamName=f"{prefix}-logs-archive",
         ExtendedS3DestinationConfiguration={
@@ -360,9 +371,11 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             "BufferingHints": buffering,
             # CloudWatch Logs already gzips what it sends: compressing again would only cost.
             "CompressionFormat": "UNCOMPRESSED",
-            "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": kms_arn}}}))
+            "EncryptionConfiguration": {"KMSEncryptionConfig": {"AWSKMSKeyARN": kms_arn}}},
+        DeliveryStreamEncryptionConfigurationInput=stream_sse))
     to_opensearch = stack.add(DeliveryStream(
         "logs_opensearch_stream", DeliveryStreamName=f"{prefix}-logs-opensearch",
+        DeliveryStreamEncryptionConfigurationInput=stream_sse,
         ElasticsearchDestinationConfiguration={
             "RoleARN": to_opensearch_role["Arn"], "DomainARN": domain["Arn"], "IndexName": "application-logs",
             "IndexRotationPeriod": "OneDay", "BufferingHints": buffering, "RetryOptions": {"DurationInSeconds": 300},

@@ -26,7 +26,9 @@ BASE: dict[str, Any] = {
     "eks": {
         # The architecture document names 1.28, out of AWS standard support since Nov 2024; 1.33 is supported.
         "version": "1.33",
-        "endpoint_public": True,
+        # The API answers inside the VPC only (VPN, bastion or SSM): a public endpoint open to 0.0.0.0/0 is
+        # CKV_AWS_38/39, FSBP EKS.1. Turning it on needs public_access_cidrs narrowed to the office/CI ranges.
+        "endpoint_public": False,
         "endpoint_private": True,
         "public_access_cidrs": ["0.0.0.0/0"],
         # Managed node groups by key. AL2 AMIs stop at Kubernetes 1.32, so AL2023 replaces the document's AL2.
@@ -44,7 +46,7 @@ BASE: dict[str, Any] = {
     "security": {
         # AWS services allowed to use the main key on behalf of principals of this account (kms:ViaService);
         # CloudWatch Logs (logs.<region>) is granted separately as a service principal.
-        "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm"],
+        "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm", "firehose"],
         "redis_auth_length": 32,
         "app_db_username": "genai_app",  # the application's own PostgreSQL login (RDS manages the master)
     },
@@ -69,7 +71,11 @@ BASE: dict[str, Any] = {
         "engine_version": "16",
         "parameter_family": "postgres16",
         "parameters": {"log_min_duration_statement": 1000, "track_activity_query_size": 2048,
-                       "shared_preload_libraries": "pg_stat_statements", "rds.force_ssl": 1},
+                       "shared_preload_libraries": "pg_stat_statements", "rds.force_ssl": 1,
+                       "log_statement": "ddl"},  # schema changes leave a trace (CKV2_AWS_30)
+        # The logs outlive the instance in CloudWatch; OS metrics each minute (CKV_AWS_129, CKV_AWS_118).
+        "log_exports": ["postgresql", "upgrade"],
+        "monitoring_interval": 60,
         "master_username": "genai_admin",
         "db_name": "genaidemo",
     },
@@ -187,7 +193,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "production": {
         "tags": {"Environment": "production"},
         "observability": {
-            "log_retention_days": 90,
+            "log_retention_days": 365,  # a year of forensics (CKV_AWS_338, FSBP CloudWatch.16); inventory said 90
             "flow_log_aggregation_seconds": 60,  # finer records for incident forensics
             "subscriptions": [("critical", "email", "genai-demo-oncall@example.com"),
                               ("critical", "email", "genai-demo-sre-lead@example.com"),

@@ -129,3 +129,181 @@ def os_encryption(s: Subject) -> Iterator[str]:
 def os_vpc(s: Subject) -> Iterator[str]:
     if not s.get("VPCOptions"):
         yield "no VPCOptions: the domain has a public endpoint"
+
+
+@rule("rds.iam-auth", "medium", "RDS accepts IAM database authentication", ["rds.DBInstance"],
+      equivalents=["CKV_AWS_161", "FSBP RDS.10", "AVD-AWS-0176"],
+      fails=DB, passes={**DB, "EnableIAMDatabaseAuthentication": True})
+def rds_iam_auth(s: Subject) -> Iterator[str]:
+    if not s.get("EnableIAMDatabaseAuthentication"):
+        yield "EnableIAMDatabaseAuthentication is off: only passwords log in"
+
+
+@rule("rds.in-vpc-subnet-group", "high", "RDS instances live in the plan's database subnets",
+      ["rds.DBInstance"], equivalents=["FSBP RDS.18"],
+      fails=DB, passes={**DB, "DBSubnetGroupName": "db-subnets"})
+def rds_subnet_group(s: Subject) -> Iterator[str]:
+    if not s.get("DBSubnetGroupName") and not s.get("SourceDBInstanceIdentifier"):
+        yield "no DBSubnetGroupName: the instance goes to the default VPC's subnets"
+
+
+@rule("rds.performance-insights", "low", "RDS runs Performance Insights", ["rds.DBInstance"],
+      equivalents=["CKV_AWS_353", "AVD-AWS-0133"],
+      fails=DB, passes={**DB, "EnablePerformanceInsights": True})
+def rds_pi(s: Subject) -> Iterator[str]:
+    if not s.get("EnablePerformanceInsights"):
+        yield "EnablePerformanceInsights is off"
+
+
+@rule("rds.auto-minor-version-upgrade", "low", "RDS takes minor engine upgrades", ["rds.DBInstance"],
+      equivalents=["CKV_AWS_226", "FSBP RDS.13"],
+      fails={**DB, "AutoMinorVersionUpgrade": False}, passes=DB)
+def rds_minor(s: Subject) -> Iterator[str]:
+    if not s.get("AutoMinorVersionUpgrade"):
+        yield "AutoMinorVersionUpgrade is off: security patches wait for a manual upgrade"
+
+
+@rule("rds.copy-tags-to-snapshots", "low", "RDS snapshots carry the instance's tags", ["rds.DBInstance"],
+      equivalents=["CKV2_AWS_60", "FSBP RDS.17"],
+      fails={**DB, "CopyTagsToSnapshot": False}, passes=DB)
+def rds_copy_tags(s: Subject) -> Iterator[str]:
+    if not s.get("CopyTagsToSnapshot"):
+        yield "CopyTagsToSnapshot is off: snapshots lose their owner and environment tags"
+
+
+@rule("rds.custom-admin-username", "low", "RDS does not use a default administrator name", ["rds.DBInstance"],
+      equivalents=["FSBP RDS.25"],
+      fails={**DB, "MasterUsername": "postgres"}, passes={**DB, "MasterUsername": "genai_admin"})
+def rds_admin_name(s: Subject) -> Iterator[str]:
+    if str(s.get("MasterUsername", "")).lower() in ("postgres", "admin", "root", "master", "administrator"):
+        yield f"MasterUsername {s.get('MasterUsername')!r} is a name every password-guessing tool tries first"
+
+
+@rule("rds.not-default-port", "low", "RDS does not listen on the engine's default port", ["rds.DBInstance"],
+      equivalents=["FSBP RDS.23"], fails=DB, passes={**DB, "Port": 15432})
+def rds_port(s: Subject) -> Iterator[str]:
+    if s.get("Port", 5432) in (5432, 3306, 1433, 1521) and not s.get("SourceDBInstanceIdentifier"):
+        yield f"listens on the default port {s.get('Port', 5432)}"
+
+
+@rule("rds.force-ssl", "high", "RDS PostgreSQL refuses connections without TLS (rds.force_ssl=1)",
+      ["rds.DBInstance"], equivalents=["CKV2_AWS_69"], graph=True)
+def rds_force_ssl(s: Subject) -> Iterator[str]:
+    group = s.target(s.get("DBParameterGroupName"))
+    params = (group.properties.get("Parameters") or {}) if group is not None else {}
+    if s.get("Engine", "postgres") == "postgres" and str(params.get("rds.force_ssl")) != "1":
+        yield "its parameter group does not set rds.force_ssl=1: clients may connect in plaintext"
+
+
+@rule("rds.query-logging", "low", "RDS PostgreSQL logs statements (log_statement) and slow queries",
+      ["rds.DBParameterGroup"], equivalents=["CKV2_AWS_30"],
+      fails={"Family": "postgres16", "Parameters": {"log_min_duration_statement": 1000}},
+      passes={"Family": "postgres16", "Parameters": {"log_min_duration_statement": 1000, "log_statement": "ddl"}})
+def rds_query_logging(s: Subject) -> Iterator[str]:
+    params = s.get("Parameters") or {}
+    if not str(s.get("Family", "")).startswith("postgres"):
+        return
+    missing = [k for k in ("log_statement", "log_min_duration_statement")
+               if k not in params or str(params[k]) in ("none", "-1")]
+    if missing:
+        yield f"{' and '.join(missing)} not set: schema changes and slow queries leave no trace"
+
+
+REDIS = {"CacheNodeType": "cache.t3.micro"}
+
+
+@rule("elasticache.failover", "low", "Redis fails over automatically to a replica",
+      ["elasticache.ReplicationGroup"], equivalents=["CKV2_AWS_50", "FSBP ElastiCache.3"],
+      fails=REDIS, passes={**REDIS, "NumCacheClusters": 2, "AutomaticFailoverEnabled": True})
+def redis_failover(s: Subject) -> Iterator[str]:
+    if not s.get("AutomaticFailoverEnabled"):
+        yield "AutomaticFailoverEnabled is off: a node failure loses the cache until it is replaced"
+
+
+@rule("elasticache.backups", "low", "Redis keeps automatic snapshots", ["elasticache.ReplicationGroup"],
+      equivalents=["FSBP ElastiCache.1", "AVD-AWS-0050"],
+      fails=REDIS, passes={**REDIS, "SnapshotRetentionLimit": 7})
+def redis_backups(s: Subject) -> Iterator[str]:
+    if not s.get("SnapshotRetentionLimit"):
+        yield "SnapshotRetentionLimit is 0: no automatic snapshot"
+
+
+@rule("elasticache.auto-minor-version-upgrade", "low", "Redis takes minor engine upgrades",
+      ["elasticache.ReplicationGroup"], equivalents=["FSBP ElastiCache.2"],
+      fails={**REDIS, "AutoMinorVersionUpgrade": False}, passes=REDIS)
+def redis_minor(s: Subject) -> Iterator[str]:
+    if not s.get("AutoMinorVersionUpgrade"):
+        yield "AutoMinorVersionUpgrade is off"
+
+
+@rule("elasticache.own-subnet-group", "medium", "Redis lives in the plan's own subnet group",
+      ["elasticache.ReplicationGroup"], equivalents=["FSBP ElastiCache.7"],
+      fails=REDIS, passes={**REDIS, "CacheSubnetGroupName": "cache-subnets"})
+def redis_subnets(s: Subject) -> Iterator[str]:
+    if not s.get("CacheSubnetGroupName"):
+        yield "no CacheSubnetGroupName: the default subnet group (default VPC) is used"
+
+
+@rule("elasticache.cmk", "low", "Redis encrypts at rest with a customer-managed key",
+      ["elasticache.ReplicationGroup"], equivalents=["CKV_AWS_191"],
+      fails=REDIS, passes={**REDIS, "KmsKeyId": "arn:aws:kms:x:1:key/k"})
+def redis_cmk(s: Subject) -> Iterator[str]:
+    if s.get("AtRestEncryptionEnabled") and not s.get("KmsKeyId"):
+        yield "no KmsKeyId: the AWS-owned key encrypts the data"
+
+
+@rule("opensearch.cmk", "low", "OpenSearch encrypts at rest with a customer-managed key", ["opensearch.Domain"],
+      equivalents=["CKV_AWS_247"],
+      fails=OS, passes={**OS, "EncryptionAtRestOptions": {"Enabled": True, "KmsKeyId": "arn:aws:kms:x:1:key/k"}})
+def os_cmk(s: Subject) -> Iterator[str]:
+    if s.get("EncryptionAtRestOptions.Enabled") and not s.get("EncryptionAtRestOptions.KmsKeyId"):
+        yield "no KmsKeyId: the AWS-managed aws/es key encrypts the data"
+
+
+@rule("opensearch.tls-1-2", "medium", "OpenSearch endpoints refuse TLS below 1.2", ["opensearch.Domain"],
+      equivalents=["CKV_AWS_228", "AVD-AWS-0126"],
+      fails={**OS, "DomainEndpointOptions": {"EnforceHTTPS": True, "TLSSecurityPolicy": "Policy-Min-TLS-1-0-2019-07"}},
+      passes=OS)
+def os_tls(s: Subject) -> Iterator[str]:
+    policy = str(s.get("DomainEndpointOptions.TLSSecurityPolicy", "Policy-Min-TLS-1-0-2019-07"))
+    if "TLS-1-0" in policy:
+        yield f"TLSSecurityPolicy {policy} admits TLS 1.0"
+
+
+@rule("opensearch.data-nodes", "low", "OpenSearch runs at least 3 data nodes across zones", ["opensearch.Domain"],
+      equivalents=["FSBP Opensearch.6"],
+      fails=OS, passes={**OS, "ClusterConfig": {"InstanceType": "m6g.large.search", "InstanceCount": 3,
+                                                "ZoneAwarenessEnabled": True,
+                                                "ZoneAwarenessConfig": {"AvailabilityZoneCount": 3}}})
+def os_data_nodes(s: Subject) -> Iterator[str]:
+    if int(s.get("ClusterConfig.InstanceCount", 1)) < 3 or not s.get("ClusterConfig.ZoneAwarenessEnabled"):
+        yield "fewer than 3 data nodes or no zone awareness: one node or AZ failure loses the domain"
+
+
+@rule("opensearch.dedicated-masters", "low", "OpenSearch has 3 dedicated master nodes", ["opensearch.Domain"],
+      equivalents=["CKV2_AWS_59", "CKV_AWS_318"],
+      fails=OS, passes={**OS, "ClusterConfig": {"InstanceType": "m6g.large.search", "InstanceCount": 3,
+                                                "ZoneAwarenessEnabled": True,
+                                                "ZoneAwarenessConfig": {"AvailabilityZoneCount": 3},
+                                                "DedicatedMasterEnabled": True, "DedicatedMasterCount": 3,
+                                                "DedicatedMasterType": "m6g.large.search"}})
+def os_masters(s: Subject) -> Iterator[str]:
+    if not s.get("ClusterConfig.DedicatedMasterEnabled") or int(s.get("ClusterConfig.DedicatedMasterCount", 0)) < 3:
+        yield "no quorum of 3 dedicated masters: cluster management competes with the data nodes"
+
+
+@rule("rds.log-exports", "medium", "RDS PostgreSQL exports its logs to CloudWatch (postgresql, upgrade)",
+      ["rds.DBInstance"], equivalents=["CKV_AWS_129", "FSBP RDS.9"],
+      fails=DB, passes={**DB, "EnableCloudwatchLogsExports": ["postgresql", "upgrade"]})
+def rds_log_exports(s: Subject) -> Iterator[str]:
+    missing = {"postgresql", "upgrade"} - set(s.get("EnableCloudwatchLogsExports", []))
+    if s.get("Engine", "postgres") == "postgres" and missing:
+        yield f"log types not exported: {', '.join(sorted(missing))} (they vanish with the instance)"
+
+
+@rule("rds.enhanced-monitoring", "low", "RDS runs enhanced monitoring", ["rds.DBInstance"],
+      equivalents=["CKV_AWS_118", "FSBP RDS.6"],
+      fails=DB, passes={**DB, "MonitoringInterval": 60, "MonitoringRoleArn": "arn:aws:iam::1:role/m"})
+def rds_monitoring(s: Subject) -> Iterator[str]:
+    if not s.get("MonitoringInterval"):
+        yield "MonitoringInterval is 0: no OS-level metrics"

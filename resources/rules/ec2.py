@@ -118,3 +118,57 @@ def sg_http(s: Subject) -> Iterator[str]:
 def sg_open_egress(s: Subject) -> Iterator[str]:
     if not s.get("RevokeDefaultEgress"):
         yield "keeps the default egress rule: all protocols and ports to 0.0.0.0/0"
+
+
+@rule("ec2.sg-description", "low", "Every security group says what it is for", ["ec2.SecurityGroup"],
+      equivalents=["CKV_AWS_23", "AVD-AWS-0099"],
+      fails={"VpcId": "vpc-1", "Description": "Managed by genai-infra", "RevokeDefaultEgress": True},
+      passes={"VpcId": "vpc-1", "Description": "Database: PostgreSQL from the app", "RevokeDefaultEgress": True})
+def sg_description(s: Subject) -> Iterator[str]:
+    # The type's default description says who made the group, not what it admits.
+    if not s.get("Description") or s.get("Description") == "Managed by genai-infra":
+        yield "the group has no Description of its own"
+
+
+@rule("ec2.nacl-attached", "low", "Every network ACL is attached to subnets", ["ec2.NetworkAcl"],
+      equivalents=["CKV2_AWS_1"], fails={"VpcId": "vpc-1"}, passes={"VpcId": "vpc-1", "SubnetIds": ["subnet-1"]})
+def nacl_attached(s: Subject) -> Iterator[str]:
+    if not s.get("SubnetIds"):
+        yield "no SubnetIds: the ACL filters nothing"
+
+
+@rule("ec2.nacl-ingress-names-ports", "low", "Network ACL allow entries name a protocol and port range",
+      ["ec2.NetworkAclEntry"], equivalents=["CKV_AWS_352", "AVD-AWS-0102"],
+      fails={"NetworkAclId": "acl-1", "RuleNumber": 100, "Protocol": "-1", "RuleAction": "allow",
+             "CidrBlock": "10.0.1.0/24"},
+      passes={"NetworkAclId": "acl-1", "RuleNumber": 100, "Protocol": "-1", "RuleAction": "deny",
+              "CidrBlock": "10.0.1.0/24"})
+def nacl_all_protocols(s: Subject) -> Iterator[str]:
+    # A deny of everything is what a deny is for (checkov flags it too: a false positive not kept here).
+    if s.get("RuleAction") == "allow" and str(s.get("Protocol")) in ("-1", "all"):
+        yield f"allows every protocol and port {'to' if s.get('Egress') else 'from'} {s.get('CidrBlock')}"
+
+
+@rule("ec2.sg-attached", "low", "Every security group is attached to something", ["ec2.SecurityGroup"],
+      equivalents=["CKV2_AWS_5"], graph=True)
+def sg_attached(s: Subject) -> Iterator[str]:
+    users = [r for r in s.referrers(*{r.type_name for r in s.everything.values()} - {"ec2.SecurityGroupRule"})
+             if r.resource is not s.resource]
+    if not users:
+        yield "no resource of the plan uses this group"
+
+
+@rule("ec2.eip-attached", "low", "Every Elastic IP is attached", ["ec2.Eip"], equivalents=["CKV2_AWS_19"],
+      graph=True)
+def eip_attached(s: Subject) -> Iterator[str]:
+    if not list(s.referrers("ec2.NatGateway")):
+        yield "no NAT gateway uses this address: an idle EIP is billed and an unowned public address"
+
+
+@rule("ec2.default-sg-restricted", "medium", "Every VPC's default security group admits and sends nothing",
+      ["ec2.Vpc"], equivalents=["CKV2_AWS_12", "FSBP EC2.2", "AVD-AWS-0173"],
+      fails={"CidrBlock": "10.0.0.0/16"}, passes={"CidrBlock": "10.0.0.0/16", "RestrictDefaultSecurityGroup": True})
+def default_sg_restricted(s: Subject) -> Iterator[str]:
+    if not s.get("RestrictDefaultSecurityGroup"):
+        yield ("the default security group keeps AWS's rules (all from itself, all egress): anything launched "
+               "without a group lands in it")

@@ -247,6 +247,201 @@ def iam_confused_deputy(s: Subject) -> Iterator[str]:
         services = set(as_list((st.get("Principal") or {}).get("Service") if isinstance(st.get("Principal"), dict)
                                else None)) - exempt
         cond = str(st.get("Condition", {}))
-        if services and st.get("Effect") == "Allow" and "aws:SourceAccount" not in cond \
-                and "aws:SourceArn" not in cond:
-            yield f"trusts {', '.join(sorted(services))} without aws:SourceAccount or aws:SourceArn"
+        if services and st.get("Effect") == "Allow" and not any(
+                k in cond for k in ("aws:SourceAccount", "aws:SourceArn", "sts:ExternalId")):
+            yield f"trusts {', '.join(sorted(services))} without aws:SourceAccount, aws:SourceArn or sts:ExternalId"
+
+
+SUPPORTED_EKS = ("1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35")  # checkov CKV_AWS_339's list
+
+
+@rule("eks.supported-version", "medium", "EKS runs a Kubernetes version AWS still supports", ["eks.Cluster"],
+      equivalents=["CKV_AWS_339", "FSBP EKS.2"], fails={**EKS, "Version": "1.28"}, passes={**EKS, "Version": "1.33"})
+def eks_version(s: Subject) -> Iterator[str]:
+    if str(s.get("Version")) not in SUPPORTED_EKS:
+        yield f"Kubernetes {s.get('Version')} is out of AWS standard support"
+
+
+@rule("kms.policy-defined", "low", "Customer-managed keys carry an explicit key policy", ["kms.Key"],
+      equivalents=["CKV2_AWS_64"],
+      fails={}, passes={"Policy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"},
+                                                  "Action": "kms:*", "Resource": "*"}]}})
+def kms_policy_defined(s: Subject) -> Iterator[str]:
+    if not s.get("Policy"):
+        yield "no Policy: AWS's default key policy gives the whole account kms:*"
+
+
+@rule("iam.no-kms-decrypt-on-all-keys", "medium", "IAM policies do not allow kms:Decrypt on every key",
+      ["iam.Role"], equivalents=["FSBP KMS.1", "FSBP KMS.2"],
+      fails={"AssumeRolePolicyDocument": {"Statement": []},
+             "InlinePolicies": {"k": {"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}]}}},
+      passes={"AssumeRolePolicyDocument": {"Statement": []},
+              "InlinePolicies": {"k": {"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt",
+                                                      "Resource": "arn:aws:kms:x:1:key/k"}]}}})
+def iam_kms_decrypt(s: Subject) -> Iterator[str]:
+    for name, doc in (s.get("InlinePolicies") or {}).items():
+        for st in statements(doc):
+            acts = set(as_list(st.get("Action")))
+            if st.get("Effect") == "Allow" and acts & {"kms:Decrypt", "kms:ReEncryptFrom", "kms:*", "*"} \
+                    and "*" in as_list(st.get("Resource")):
+                yield f"inline policy {name!r} allows kms:Decrypt on every key"
+
+
+@rule("s3.acls-disabled", "medium", "Buckets disable ACLs (the owner owns every object)", ["s3.Bucket"],
+      equivalents=["CKV2_AWS_65", "FSBP S3.12", "CKV_AWS_20", "CKV_AWS_57", "AVD-AWS-0092"],
+      fails={"ObjectOwnership": "ObjectWriter"}, passes={})
+def s3_acls(s: Subject) -> Iterator[str]:
+    if s.get("ObjectOwnership") != "BucketOwnerEnforced":
+        yield f"ObjectOwnership is {s.get('ObjectOwnership')}: ACLs still grant access"
+
+
+@rule("s3.lifecycle", "low", "Buckets have lifecycle rules that abort incomplete uploads", ["s3.Bucket"],
+      equivalents=["CKV2_AWS_61", "CKV_AWS_300", "FSBP S3.10", "FSBP S3.13"],
+      fails={}, passes={"LifecycleRules": [{"ID": "abort", "Status": "Enabled", "Filter": {},
+                                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
+def s3_lifecycle(s: Subject) -> Iterator[str]:
+    rules = as_list(s.get("LifecycleRules"))
+    if not rules:
+        yield "no lifecycle rules"
+    elif not any(r.get("AbortIncompleteMultipartUpload") for r in rules if r.get("Status") == "Enabled"):
+        yield "no lifecycle rule aborts incomplete multipart uploads"
+
+
+@rule("ecr.not-public", "critical", "ECR repository policies admit no '*' principal", ["ecr.Repository"],
+      equivalents=["CKV_AWS_32", "AVD-AWS-0032"],
+      fails={"RepositoryPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ecr:*"}]}},
+      passes={"RepositoryPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:role/n"},
+                                                  "Action": "ecr:BatchGetImage"}]}})
+def ecr_public(s: Subject) -> Iterator[str]:
+    for st in statements(s.get("RepositoryPolicy")):
+        p = st.get("Principal")
+        if st.get("Effect") == "Allow" and (p == "*" or (isinstance(p, dict) and "*" in as_list(p.get("AWS")))):
+            yield "the repository policy lets anyone in"
+
+
+@rule("ecr.lifecycle", "low", "ECR repositories expire old images", ["ecr.Repository"],
+      equivalents=["FSBP ECR.3"], fails={}, passes={"LifecyclePolicy": {"rules": [{"rulePriority": 1}]}})
+def ecr_lifecycle(s: Subject) -> Iterator[str]:
+    if not s.get("LifecyclePolicy"):
+        yield "no LifecyclePolicy"
+
+
+@rule("logs.retention-set", "low", "Log groups have a retention period", ["logs.LogGroup"],
+      equivalents=["CKV_AWS_66"], fails={"logGroupName": "/x"}, passes={"logGroupName": "/x", "retentionInDays": 365})
+def logs_retention_set(s: Subject) -> Iterator[str]:
+    if not s.get("retentionInDays") and not s.get("AdoptServiceCreated"):
+        yield "no retentionInDays: logs are kept (and billed) forever"
+
+
+@rule("elbv2.deletion-protection", "low", "Load balancers have deletion protection", ["elbv2.LoadBalancer"],
+      equivalents=["CKV_AWS_150", "FSBP ELB.6"],
+      fails={"Subnets": ["s-1", "s-2"]},
+      passes={"Subnets": ["s-1", "s-2"], "Attributes": {"deletion_protection.enabled": "true"}})
+def alb_deletion(s: Subject) -> Iterator[str]:
+    if str(s.get("Attributes", {}).get("deletion_protection.enabled")) != "true":
+        yield "deletion_protection.enabled is not true"
+
+
+@rule("elbv2.desync-mitigation", "medium", "ALBs mitigate HTTP desync (defensive or strictest)",
+      ["elbv2.LoadBalancer"], equivalents=["CKV_AWS_328", "FSBP ELB.12"],
+      fails={"Subnets": ["s-1", "s-2"], "Attributes": {"routing.http.desync_mitigation_mode": "monitor"}},
+      passes={"Subnets": ["s-1", "s-2"]})
+def alb_desync(s: Subject) -> Iterator[str]:
+    mode = s.get("Attributes", {}).get("routing.http.desync_mitigation_mode", "defensive")
+    if s.get("Type", "application") == "application" and mode not in ("defensive", "strictest"):
+        yield f"routing.http.desync_mitigation_mode is {mode}"
+
+
+@rule("elbv2.multi-az", "medium", "Load balancers span at least two AZs", ["elbv2.LoadBalancer"],
+      equivalents=["FSBP ELB.13"], fails={"Subnets": ["s-1"], "Type": "network"},
+      passes={"Subnets": ["s-1", "s-2"], "Type": "network"})
+def alb_multi_az(s: Subject) -> Iterator[str]:
+    if len(as_list(s.get("Subnets"))) < 2:
+        yield "one subnet: one AZ failure takes the entry point down"
+
+
+@rule("elbv2.internal", "low", "Load balancers are internal unless they are the public entry point",
+      ["elbv2.LoadBalancer"], equivalents=["AVD-AWS-0053"],
+      fails={"Subnets": ["s-1", "s-2"]}, passes={"Subnets": ["s-1", "s-2"], "Scheme": "internal"})
+def alb_internal(s: Subject) -> Iterator[str]:
+    if s.get("Scheme") == "internet-facing":
+        yield "internet-facing"
+
+
+@rule("elbv2.waf", "high", "Internet-facing ALBs are protected by a WAF web ACL", ["elbv2.LoadBalancer"],
+      equivalents=["CKV2_AWS_28"], graph=True)
+def alb_waf(s: Subject) -> Iterator[str]:
+    if s.get("Scheme") == "internet-facing" and s.get("Type", "application") == "application" and \
+            not list(s.referrers("wafv2.WebACLAssociation")):
+        yield "no wafv2.WebACLAssociation names this load balancer"
+
+
+@rule("sns.policy-not-public", "high", "SNS topic policies let no one in without a condition",
+      ["sns.TopicPolicy"], equivalents=["CKV_AWS_169", "CKV_AWS_385"],
+      fails={"TopicArn": "arn:t", "PolicyDocument": {"Statement": [
+          {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": "*"}]}},
+      passes={"TopicArn": "arn:t", "PolicyDocument": {"Statement": [
+          {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+           "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]}})
+def sns_public(s: Subject) -> Iterator[str]:
+    for st in statements(s.get("PolicyDocument")):
+        p = st.get("Principal")
+        if st.get("Effect") == "Allow" and not st.get("Condition") and \
+                (p == "*" or (isinstance(p, dict) and "*" in as_list(p.get("AWS")))):
+            yield f"statement {st.get('Sid', '?')!r} lets anyone {st.get('Action')}"
+
+
+@rule("sns.policy-source-account", "medium", "SNS topic policies pin the account that may publish",
+      ["sns.TopicPolicy"], equivalents=["AWS SNS confused-deputy guidance"],
+      fails={"TopicArn": "arn:t", "PolicyDocument": {"Statement": [
+          {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+           "Resource": "*", "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:x:*:alarm:a-*"}}}]}},
+      passes={"TopicArn": "arn:t", "PolicyDocument": {"Statement": [
+          {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish",
+           "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}}]}})
+def sns_source_account(s: Subject) -> Iterator[str]:
+    for st in statements(s.get("PolicyDocument")):
+        p = st.get("Principal")
+        if st.get("Effect") == "Allow" and isinstance(p, dict) and p.get("Service") and \
+                "aws:SourceAccount" not in str(st.get("Condition", {})):
+            yield (f"statement {st.get('Sid', '?')!r} lets {p.get('Service')} publish for any account "
+                   "(no aws:SourceAccount)")
+
+
+WRITE_OR_PERMISSIONS = ("Create", "Delete", "Put", "Update", "Attach", "Detach", "Modify", "Tag", "Untag",
+                        "Set", "Add", "Remove", "Pass")
+
+
+@rule("iam.no-write-on-all-resources", "medium",
+      "IAM policies grant no write or permissions-management action on '*' without a condition", ["iam.Role"],
+      equivalents=["CKV_AWS_289", "CKV_AWS_290", "CKV_AWS_355", "AVD-AWS-0342"],
+      fails={"AssumeRolePolicyDocument": {"Statement": []},
+             "InlinePolicies": {"eni": {"Statement": [{"Effect": "Allow", "Action": "ec2:CreateNetworkInterface",
+                                                       "Resource": "*"}]}}},
+      passes={"AssumeRolePolicyDocument": {"Statement": []},
+              "InlinePolicies": {"eni": {"Statement": [{"Effect": "Allow", "Action": "ec2:CreateNetworkInterface",
+                                                        "Resource": "*",
+                                                        "Condition": {"StringEquals": {"ec2:Vpc": "arn:v"}}}]}}})
+def iam_write_star(s: Subject) -> Iterator[str]:
+    for name, doc in (s.get("InlinePolicies") or {}).items():
+        for st in statements(doc):
+            if st.get("Effect") != "Allow" or "*" not in as_list(st.get("Resource")) or st.get("Condition"):
+                continue
+            acts = [a for a in as_list(st.get("Action")) if isinstance(a, str) and ":" in a
+                    and a.split(":", 1)[1].startswith(WRITE_OR_PERMISSIONS)]
+            if acts:
+                yield f"inline policy {name!r} allows {', '.join(acts)} on every resource, unconditioned"
+
+
+@rule("iam.trust-no-wildcard-principal", "critical", "Role trusts name their principals (no '*')", ["iam.Role"],
+      equivalents=["CKV_AWS_60", "CKV_AWS_61"],
+      fails={"AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                         "Action": "sts:AssumeRole"}]}},
+      passes={"AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow",
+                                                          "Principal": {"Service": "ec2.amazonaws.com"},
+                                                          "Action": "sts:AssumeRole"}]}})
+def iam_trust_star(s: Subject) -> Iterator[str]:
+    for st in statements(s.get("AssumeRolePolicyDocument")):
+        p = st.get("Principal")
+        if st.get("Effect") == "Allow" and (p == "*" or (isinstance(p, dict) and "*" in as_list(p.get("AWS")))):
+            yield "any AWS principal may assume this role"

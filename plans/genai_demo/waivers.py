@@ -1,0 +1,62 @@
+"""The GenAI Demo's accepted policy findings (`infra check`), each with the reason it is accepted.
+
+Kept in one place so a reviewer reads every exception at once. A waiver that depends on a profile
+setting is declared only while that setting is the one that fails the rule (dev's single nodes,
+no deletion protection...), so production gets no waiver it does not need. Findings that should be
+fixed rather than accepted (the app security group's open egress, the service trusts and topic
+policies that cannot name the account yet) are deliberately not waived here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestrator.model import Plan
+
+DEV_DATA = "dev holds no real data and is destroyed and re-created freely"
+
+
+def pod_network_entries(plan: Plan) -> list[str]:
+    """The private tier's all-protocol rows to and from its own subnets (network.py rule 100, one per AZ)."""
+    return [f"main.{name}" for name, r in plan.stacks["main"].resources.items()
+            if name.startswith(("nacl_private_ingress_10", "nacl_private_egress_10"))
+            and str(r.properties.get("Protocol")) == "-1" and r.properties.get("RuleAction") == "allow"]
+
+
+def declare(plan: Plan, p: dict[str, Any]) -> None:
+    main, obs = plan.stacks["main"], plan.stacks["observability"]
+    plan.waive("ssm.secure-string", "the parameters publish endpoints and names for the app to discover "
+               "(config.py), never secrets: those live in Secrets Manager")
+    main.waive("ec2.sg-no-http-from-anywhere", "the ALB listens on 80 only to redirect to 443 (edge.py)",
+               "main.alb_sg_ingress_80_anywhere")
+    main.waive("elbv2.internal", "the ALB is the platform's one public entry point, behind the WAF", "main.alb")
+    main.waive("ec2.nacl-ingress-names-ports", "inside the private tier pods and nodes talk every protocol "
+               "(VPC CNI, DNS over UDP, kubelet); the security groups scope it, the NACL only keeps tiers apart",
+               *pod_network_entries(plan))
+    main.waive("rds.not-default-port", "only the app security group reaches 5432 in an isolated subnet tier; "
+               "a moved port hides nothing from a client that can already connect", "main.db")
+    obs.waive("lambda.in-vpc", "the function only reads the CloudWatch API and reaches no data store; inside "
+              "the VPC it would need a NAT path or endpoints for that API alone", "observability.custom_metrics")
+
+    o, e, rds, redis = p["observability"], p["edge"], p["rds"], p["redis"]
+    if o["log_retention_days"] < 365:
+        obs.waive("logs.retention", f"{DEV_DATA}: its logs are kept {o['log_retention_days']} days")
+    if o["opensearch"]["instance_count"] < 3:
+        obs.waive("opensearch.data-nodes", f"{DEV_DATA}: one search node", "observability.opensearch")
+    if not o["opensearch"]["master_count"]:
+        obs.waive("opensearch.dedicated-masters", f"{DEV_DATA}: no dedicated masters", "observability.opensearch")
+    if e["waf_managed_override"] != "None":
+        main.waive("wafv2.known-bad-inputs-enforced", "dev counts managed-rule matches while the rules are "
+                   "tuned; production blocks them", "main.web_acl")
+    if not e["alb_deletion_protection"]:
+        main.waive("elbv2.deletion-protection", DEV_DATA, "main.alb")
+    if not rds["deletion_protection"]:
+        main.waive("rds.deletion-protection", DEV_DATA, "main.db")
+    if rds["backup_retention_days"] < 7:
+        main.waive("rds.backups", f"{DEV_DATA}: one day of backups", "main.db")
+    if not rds["multi_az"]:
+        main.waive("rds.multi-az", f"{DEV_DATA}: one database instance", "main.db")
+    if not rds["performance_insights"]:
+        main.waive("rds.performance-insights", f"{DEV_DATA}: no Performance Insights", "main.db")
+    if not redis["cluster_mode"] and redis["num_cache_clusters"] < 2:
+        main.waive("elasticache.failover", f"{DEV_DATA}: one cache node, no replica", "main.redis")

@@ -1,0 +1,104 @@
+"""Rules on the supporting services: Lambda, SSM parameters, CloudWatch alarms, Glue and Athena."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from resources.policy import Subject, as_list, rule
+
+FN = {"Handler": "handler.handler", "Role": "arn:r", "SourceDir": "plans/genai_demo/functions/custom_metrics"}
+SUPPORTED_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "nodejs20.x", "nodejs22.x",
+                      "java17", "java21", "provided.al2023")
+SECRETISH = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|private[_-]?key)")
+AWS_KEY = re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}")
+
+
+@rule("lambda.supported-runtime", "medium", "Lambda functions run a supported runtime", ["lambda.Function"],
+      equivalents=["CKV_AWS_363", "FSBP Lambda.2"], fails={**FN, "Runtime": "python3.7"}, passes=FN)
+def lambda_runtime(s: Subject) -> Iterator[str]:
+    if s.get("Runtime") not in SUPPORTED_RUNTIMES:
+        yield f"runtime {s.get('Runtime')} is deprecated: no more security patches"
+
+
+@rule("lambda.no-secrets-in-environment", "high", "Lambda environment variables hold no secrets",
+      ["lambda.Function"], equivalents=["CKV_AWS_45"],
+      fails={**FN, "Environment": {"Variables": {"DB_PASSWORD": "hunter2"}}},
+      passes={**FN, "Environment": {"Variables": {"ALARM_PREFIX": "genai-demo-dev-"}}})
+def lambda_secrets(s: Subject) -> Iterator[str]:
+    for k, v in (s.get("Environment", {}).get("Variables") or {}).items():
+        if SECRETISH.search(str(k)) or AWS_KEY.search(str(v)):
+            yield f"environment variable {k} looks like a secret: read it from Secrets Manager instead"
+
+
+@rule("lambda.in-vpc", "low", "Lambda functions run in a VPC", ["lambda.Function"],
+      equivalents=["CKV_AWS_117", "FSBP Lambda.3"],
+      fails=FN, passes={**FN, "VpcConfig": {"SubnetIds": ["s-1"], "SecurityGroupIds": ["sg-1"]}})
+def lambda_vpc(s: Subject) -> Iterator[str]:
+    if not s.get("VpcConfig"):
+        yield "no VpcConfig"
+
+
+@rule("lambda.permission-scoped", "high", "Lambda permissions for a service name the source (SourceArn)",
+      ["lambda.Permission"], equivalents=["CKV_AWS_301", "CKV_AWS_364", "FSBP Lambda.1", "AVD-AWS-0067"],
+      fails={"FunctionName": "f", "Principal": "events.amazonaws.com"},
+      passes={"FunctionName": "f", "Principal": "events.amazonaws.com", "SourceArn": "arn:aws:events:x:1:rule/r"})
+def lambda_permission(s: Subject) -> Iterator[str]:
+    principal = str(s.get("Principal"))
+    if principal == "*":
+        yield "anyone may invoke the function"
+    elif principal.endswith(".amazonaws.com") and not s.get("SourceArn") and not s.get("SourceAccount"):
+        yield f"{principal} may invoke it on behalf of any account or resource (no SourceArn)"
+
+
+@rule("ssm.secure-string", "low", "SSM parameters are SecureString", ["ssm.Parameter"],
+      equivalents=["CKV2_AWS_34"],
+      fails={"Name": "app/endpoint", "Value": "x"}, passes={"Name": "app/token", "Value": "x", "Type": "SecureString"})
+def ssm_secure(s: Subject) -> Iterator[str]:
+    if s.get("Type") != "SecureString":
+        yield f"Type is {s.get('Type')}: the value is stored and shown in plain text"
+
+
+@rule("ssm.secure-string-cmk", "low", "SecureString parameters use a customer-managed key", ["ssm.Parameter"],
+      equivalents=["CKV_AWS_337"],
+      fails={"Name": "app/token", "Value": "x", "Type": "SecureString"},
+      passes={"Name": "app/token", "Value": "x", "Type": "SecureString", "KeyId": "arn:aws:kms:x:1:key/k"})
+def ssm_cmk(s: Subject) -> Iterator[str]:
+    if s.get("Type") == "SecureString" and not s.get("KeyId"):
+        yield "no KeyId: the AWS-managed alias/aws/ssm key encrypts it"
+
+
+ALARM = {"AlarmName": "a", "EvaluationPeriods": 1, "ComparisonOperator": "GreaterThanThreshold",
+         "MetricName": "CPUUtilization", "Namespace": "AWS/RDS", "Period": 60, "Statistic": "Average",
+         "Threshold": 80}
+
+
+@rule("cloudwatch.alarm-actions", "low", "Alarms act when they fire", ["cloudwatch.MetricAlarm"],
+      equivalents=["CKV_AWS_319", "FSBP CloudWatch.15", "FSBP CloudWatch.17"],
+      fails=ALARM, passes={**ALARM, "AlarmActions": ["arn:aws:sns:x:1:t"]})
+def alarm_actions(s: Subject) -> Iterator[str]:
+    if not s.get("ActionsEnabled"):
+        yield "ActionsEnabled is false"
+    elif not as_list(s.get("AlarmActions")):
+        yield "no AlarmActions: the alarm fires and nobody hears"
+
+
+WG = {"Configuration": {"ResultConfiguration": {"OutputLocation": "s3://b/"}}}
+
+
+@rule("athena.results-encrypted", "medium", "Athena workgroups encrypt query results", ["athena.WorkGroup"],
+      equivalents=["CKV_AWS_159", "AVD-AWS-0006"],
+      fails=WG, passes={"Configuration": {"ResultConfiguration": {
+          "OutputLocation": "s3://b/", "EncryptionConfiguration": {"EncryptionOption": "SSE_KMS", "KmsKey": "k"}}}})
+def athena_encrypted(s: Subject) -> Iterator[str]:
+    if not s.get("Configuration.ResultConfiguration.EncryptionConfiguration.EncryptionOption"):
+        yield "query results are written unencrypted"
+
+
+@rule("athena.enforce-configuration", "medium", "Athena workgroups enforce their configuration on clients",
+      ["athena.WorkGroup"], equivalents=["CKV_AWS_82", "AVD-AWS-0007"],
+      fails={"Configuration": {**WG["Configuration"], "EnforceWorkGroupConfiguration": False}},
+      passes={"Configuration": {**WG["Configuration"], "EnforceWorkGroupConfiguration": True}})
+def athena_enforce(s: Subject) -> Iterator[str]:
+    if not s.get("Configuration.EnforceWorkGroupConfiguration"):
+        yield "EnforceWorkGroupConfiguration is off: a client can write results elsewhere, unencrypted"
