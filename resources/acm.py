@@ -2,10 +2,16 @@
 
 A requested certificate has nothing AWS can change in place except its tags
 (its names and key are baked into what the CA signs), so every property
-forces a replacement and update() only reconciles tags. Creation waits for
-`CertificateValidated`: an HTTPS listener refuses a certificate that is not
-ISSUED, and the DNS records that prove ownership are returned as outputs so
-whoever owns the zone can publish them.
+forces a replacement and update() only reconciles tags.
+
+DNS validation is three steps, as Terraform splits it (aws_acm_certificate,
+aws_route53_record, aws_acm_certificate_validation): the certificate's create
+waits only until ACM names the validation CNAMEs (outputs ValidationRecords
+and DnsRecords), route53.RecordSets publishes them in a hosted zone, and
+CertificateValidation waits for ISSUED. An HTTPS listener refuses a
+certificate that is not ISSUED (UnsupportedCertificate), so it takes the ARN
+from the validation step. Waiting for ISSUED inside the certificate's own
+create waited an hour for records that nothing could publish yet.
 """
 
 from __future__ import annotations
@@ -14,7 +20,18 @@ import re
 from typing import Any
 
 from core.errors import PlanError
-from resources.base import Ctx, Durations, P, Resource, one_of, owned_by, tag_changes, tag_dict, tag_list
+from resources.base import (
+    Ctx,
+    Durations,
+    P,
+    Resource,
+    ResourceError,
+    one_of,
+    owned_by,
+    tag_changes,
+    tag_dict,
+    tag_list,
+)
 
 VALIDATION_METHODS = ("DNS", "EMAIL")
 KEY_ALGORITHMS = ("RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1")
@@ -37,7 +54,7 @@ class Certificate(Resource):
     type_name = "acm.Certificate"
     label = "certificate"
     arn_kind = ("acm", "certificate")
-    durations = Durations(create=60, update=0, delete=1)
+    durations = Durations(create=5, update=0, delete=1)  # the validation CNAMEs are known within seconds
     service = "acm"
     props = {
         "DomainName": P(str, required=True, validator=domain_name),
@@ -48,9 +65,10 @@ class Certificate(Resource):
     replace_on = frozenset(props)
     change_notes = {"ValidationMethod": "replace: ACM has no call that changes a certificate's validation method "
                                         "(RequestCertificate sets it); CloudFormation's schema lists it as updatable"}
-    outputs = ("CertificateArn", "DomainName", "Status", "ValidationRecords")
+    outputs = ("CertificateArn", "DomainName", "Status", "ValidationRecords", "DnsRecords")
     not_found = ("ResourceNotFoundException",)
-    timeouts = {"create": 3600, "update": 300, "delete": 600}
+    # Terraform's certificateDNSValidationAssignmentTimeout: ACM names the records within minutes.
+    timeouts = {"create": 300, "update": 300, "delete": 600}
 
     def validate(self, props: dict[str, Any]) -> None:
         sans = props.get("SubjectAlternativeNames")
@@ -81,7 +99,8 @@ class Certificate(Resource):
         if token:
             params["IdempotencyToken"] = token
         arn = ctx.client("acm").request_certificate(**params)["CertificateArn"]
-        ctx.wait("acm", "CertificateValidated", timeout_key="create", CertificateArn=arn)
+        if props["ValidationMethod"] == "DNS":
+            ctx.wait("acm", "CertificateValidationRecordsKnown", timeout_key="create", CertificateArn=arn)
         return arn, self.outputs_of(ctx, arn)
 
     def describe(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
@@ -94,11 +113,14 @@ class Certificate(Resource):
             {"DomainName": o["DomainName"], **o["ResourceRecord"]}
             for o in cert.get("DomainValidationOptions", []) if o.get("ResourceRecord")
         ]
+        # One CNAME per distinct record: a wildcard and its apex share theirs.
+        dns = {r["Name"]: {"Name": r["Name"], "Type": r["Type"], "Value": r["Value"]} for r in records}
         return {
             "CertificateArn": physical_id,
             "DomainName": cert.get("DomainName"),
             "Status": cert.get("Status"),
             "ValidationRecords": sorted(records, key=lambda r: r["DomainName"]),
+            "DnsRecords": [dns[n] for n in sorted(dns)],
         }
 
     def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
@@ -145,3 +167,81 @@ class Certificate(Resource):
                 if resp and owned_by(tag_dict(resp.get("Tags")), ctx):
                     return arn, self.outputs_of(ctx, arn)
         return None
+
+
+class CertificateValidation(Resource):
+    """The wait for a DNS-validated certificate to be ISSUED once its records are published.
+
+    A step of its own, as Terraform's aws_acm_certificate_validation: nothing
+    is created in AWS (delete does nothing; the certificate goes with its own
+    resource), but what uses the certificate (the HTTPS listener) takes its ARN
+    from here, so it runs only after ACM has issued it. ValidationRecordFqdns
+    (the published records' names) is checked against what ACM asks for before
+    waiting, so a record missing from the plan fails at once, naming it,
+    instead of after 75 minutes.
+    """
+
+    type_name = "acm.CertificateValidation"
+    label = "certificate validation"
+    service = "acm"
+    # ACM checks DNS "within minutes" of the records appearing (ACM user guide, DNS validation).
+    durations = Durations(create=120, update=0, delete=0)
+    props = {
+        "CertificateArn": P(str, required=True),
+        "ValidationRecordFqdns": P(list, default=[], doc="names of the published validation CNAMEs"),
+    }
+    replace_on = frozenset(props)
+    write_only = frozenset({"ValidationRecordFqdns"})  # AWS keeps no record of which names were published
+    outputs = ("CertificateArn", "Status")
+    not_found = ("ResourceNotFoundException",)
+    timeouts = {"create": 4500, "update": 300, "delete": 60}  # Terraform's 75 min default
+
+    def _cert(self, ctx: Ctx, arn: str) -> dict[str, Any] | None:
+        resp = self.ignore_gone(ctx.client("acm").describe_certificate, CertificateArn=arn)
+        return resp["Certificate"] if resp else None
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        arn = props["CertificateArn"]
+        cert = self._cert(ctx, arn)
+        where = f"{self.type_name} {ctx.address}"
+        if cert is None:
+            raise ResourceError(f"{where}: certificate {arn} does not exist")
+        if cert.get("Type") != "AMAZON_ISSUED":
+            raise ResourceError(f"{where}: certificate {arn} has type {cert.get('Type')}, no validation needed")
+        fqdns = {str(f).rstrip(".") for f in props.get("ValidationRecordFqdns") or []}
+        if fqdns:
+            wanted = {o["ResourceRecord"]["Name"].rstrip("."): o["DomainName"]
+                      for o in cert.get("DomainValidationOptions", []) if o.get("ResourceRecord")}
+            missing = sorted(f"{domain} ({name})" for name, domain in wanted.items() if name not in fqdns)
+            if missing:
+                raise ResourceError(f"{where}: no DNS validation record published for {', '.join(missing)}; "
+                                    "ACM would wait 72 hours for it and time out")
+        ctx.wait("acm", "CertificateValidated", timeout_key="create", CertificateArn=arn)
+        return arn, self.outputs_of(ctx, arn)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        cert = self._cert(ctx, physical_id) or {}
+        return {"CertificateArn": physical_id, "Status": cert.get("Status")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        """Gone unless ISSUED (as Terraform reads it): a certificate that expired or was revoked is
+        validated again."""
+        cert = self._cert(ctx, physical_id)
+        if cert is None or cert.get("Status") != "ISSUED":
+            return None
+        return {"CertificateArn": physical_id}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        """Nothing to delete: the validation is a wait, not an AWS object."""
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        arn = ctx.props.get("CertificateArn")
+        if not isinstance(arn, str):
+            return None
+        cert = self._cert(ctx, arn)
+        if cert is None or cert.get("Status") != "ISSUED":
+            return None
+        return arn, self.outputs_of(ctx, arn)

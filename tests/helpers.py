@@ -124,3 +124,19 @@ def subscribe_quicksight(qs: Any, account_id: str) -> None:
         qs.create_account_subscription(AwsAccountId=account_id, Edition="ENTERPRISE",
                                        AuthenticationMethod="IAM_AND_QUICKSIGHT", AccountName="genai-demo-sandbox",
                                        NotificationEmail="ops@example.com")
+
+
+def issued_certificate(aws: Any, domain: str, sans: tuple[str, ...] = ()) -> str:
+    """A DNS-validated ACM certificate for `domain`, ISSUED the way AWS issues it (strict rule
+    acm-dns-validation): its validation CNAMEs published in a public hosted zone of `domain`."""
+    acm, r53 = aws.client("acm"), aws.client("route53")
+    kw: dict[str, Any] = {"SubjectAlternativeNames": [domain, *sans]} if sans else {}
+    arn = acm.request_certificate(DomainName=domain, ValidationMethod="DNS", **kw)["CertificateArn"]
+    records = [o["ResourceRecord"] for o in
+               acm.describe_certificate(CertificateArn=arn)["Certificate"]["DomainValidationOptions"]]
+    zone = r53.create_hosted_zone(Name=domain, CallerReference=f"issued-{arn}")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {"Name": r["Name"], "Type": r["Type"], "TTL": 60,
+                                                   "ResourceRecords": [{"Value": r["Value"]}]}}
+        for r in records]})
+    return arn

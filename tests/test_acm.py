@@ -1,9 +1,12 @@
-"""Round trip of acm.Certificate on moto: request, validate, read, retag, find, delete, gone."""
+"""Round trip of acm.Certificate on the strict sandbox: request, its validation records, read, retag, find,
+delete, gone; and acm.CertificateValidation, which waits for ISSUED once the records are published."""
 
 import pytest
 
-from core.errors import PlanError
-from resources.acm import Certificate, idempotency_token
+from core.errors import AwsError, PlanError
+from resources.acm import Certificate, CertificateValidation, idempotency_token
+from resources.base import ResourceError
+from resources.route53 import RecordSets
 
 
 def make_cert() -> Certificate:
@@ -20,15 +23,19 @@ def test_certificate_round_trip(aws):
 
     acm = aws.client("acm")
     seen = acm.describe_certificate(CertificateArn=arn)["Certificate"]
-    assert seen["Status"] == "ISSUED"  # the waiter ran to success (MOTO_ACM_VALIDATION_WAIT=0)
+    # The create waits for the validation records, not for ISSUED: nothing has published them yet.
+    assert seen["Status"] == "PENDING_VALIDATION"
     assert seen["DomainName"] == "dev.genai-demo.example.com"
     assert set(seen["SubjectAlternativeNames"]) == {"dev.genai-demo.example.com", "api.dev.genai-demo.example.com",
                                                     "shop.dev.genai-demo.example.com"}
     tags = {t["Key"]: t["Value"] for t in acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]}
     assert tags["infra:address"] == "main.cert" and tags["Environment"] == "dev"
-    assert out["CertificateArn"] == arn and out["Status"] == "ISSUED"
+    assert out["CertificateArn"] == arn and out["Status"] == "PENDING_VALIDATION"
     assert {r["DomainName"] for r in out["ValidationRecords"]} == set(seen["SubjectAlternativeNames"])
     assert all(r["Type"] == "CNAME" and r["Name"].endswith(".") for r in out["ValidationRecords"])
+    assert out["DnsRecords"] == sorted(({"Name": o["ResourceRecord"]["Name"], "Type": "CNAME",
+                                         "Value": o["ResourceRecord"]["Value"]}
+                                        for o in seen["DomainValidationOptions"]), key=lambda r: r["Name"])
 
     # The same idempotency token does not request a second certificate.
     again, _ = cert.create(ctx, dict(cert.properties))
@@ -72,3 +79,40 @@ def test_idempotency_token_fits_acm_pattern():
     assert idempotency_token("3f2a-11ee-b0c1") == "3f2a11eeb0c1"
     assert len(idempotency_token("x" * 50)) == 32
     assert idempotency_token("") is None
+
+
+def test_validation_waits_for_issued_and_names_a_missing_record(aws):
+    cert = make_cert()
+    ctx = aws.ctx("cert", plan_tags={"Environment": "dev"}, token="a1")
+    arn, out = cert.create(ctx, dict(cert.properties))
+    step = CertificateValidation("cert_validation", CertificateArn=arn)
+    vctx = aws.ctx("cert_validation", timeouts={"create": 0.5}, props={"CertificateArn": arn})
+
+    # A record the plan does not publish fails at once, naming the domain, instead of waiting 75 minutes.
+    published = [r["Name"] for r in out["DnsRecords"]][:-1]
+    with pytest.raises(ResourceError, match=r"no DNS validation record published for shop\.dev"):
+        step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": published})
+    with pytest.raises(AwsError):  # nothing published: the wait runs out (ACM keeps it PENDING_VALIDATION)
+        step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": []})
+    assert step.find(vctx) is None and step.read(vctx, arn) is None
+
+    r53 = aws.client("route53")
+    zone = r53.create_hosted_zone(Name="dev.genai-demo.example.com", CallerReference="z")["HostedZone"]["Id"]
+    records = RecordSets("records", HostedZoneId=zone, Records=out["DnsRecords"])
+    rctx = aws.ctx("records")
+    pid, rout = records.create(rctx, dict(records.properties))
+    assert rout["Fqdns"] == [r["Name"].rstrip(".").lower() for r in out["DnsRecords"]]
+    assert records.read(rctx, pid) == {"HostedZoneId": zone.split("/")[-1], "Records": out["DnsRecords"], "TTL": 300}
+
+    pid2, vout = step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": rout["Fqdns"]})
+    assert pid2 == arn and vout == {"CertificateArn": arn, "Status": "ISSUED"}
+    assert aws.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+    assert step.read(vctx, arn) == {"CertificateArn": arn} and step.find(vctx)[0] == arn
+    step.delete(vctx, arn)  # a wait has nothing to delete: the certificate stays
+    assert aws.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+
+    records.delete(rctx, pid)
+    records.delete(rctx, pid)  # idempotent
+    assert records.read(rctx, pid) is None
+    left = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    assert {r["Type"] for r in left} == {"SOA", "NS"}

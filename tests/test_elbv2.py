@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import PlanError
 from resources.elbv2 import TLS13_POLICY, Listener, ListenerRule, LoadBalancer, TargetGroup
-from tests.helpers import ec2_visible
+from tests.helpers import ec2_visible, issued_certificate
 
 
 @pytest.fixture
@@ -113,7 +113,7 @@ def test_target_group_round_trip(aws, net):
 def test_listeners_round_trip(aws, net):
     _, _, lb_arn, _ = make_lb(aws, net)
     _, _, tg_arn, _ = make_tg(aws, net)
-    cert = aws.client("acm").request_certificate(DomainName="dev.example.com", ValidationMethod="DNS")["CertificateArn"]
+    cert = issued_certificate(aws, "dev.example.com")  # a listener refuses one not ISSUED
     elb = aws.client("elbv2")
 
     https = add(Listener("https", LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=443,

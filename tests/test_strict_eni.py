@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import strict
-from tests.helpers import ec2_visible
+from tests.helpers import ec2_visible, issued_certificate
 
 WINDOW = 1.0  # room for a refusal right after the delete on a busy machine
 
@@ -265,7 +265,7 @@ def test_rule_in_use_target_group_behind_a_listener(aws):
 
 def test_rule_in_use_certificate_on_a_listener(aws):
     n, acm, elb = _net(aws), aws.client("acm"), aws.client("elbv2")
-    cert = acm.request_certificate(DomainName="shop.example.com", ValidationMethod="DNS")["CertificateArn"]
+    cert = issued_certificate(aws, "shop.example.com")
     alb = _alb_with_listener(aws, n, cert=cert)
     with pytest.raises(ClientError) as exc:
         acm.delete_certificate(CertificateArn=cert)

@@ -38,11 +38,12 @@ GROUPS: tuple[Group, ...] = (
 )
 GROUP = {g.key: g for g in GROUPS}
 
-# The document's nodes, plus three it leaves out although the plan needs them (ACM, KMS, x86 nodes).
+# The document's nodes, plus four it leaves out although the plan needs them (ACM, Route 53, KMS, x86 nodes).
 SERVICES: dict[str, Service] = {s.key: s for s in (
     Service("VPC", "network", "VPC", "Multi-AZ Setup"),
     Service("ALB", "network", "Application Load Balancer", "SSL Termination"),
     Service("ACM", "network", "AWS Certificate Manager", "TLS Certificates"),
+    Service("ROUTE53", "network", "Amazon Route 53", "DNS Validation Records"),
     Service("WAF", "network", "AWS WAF", "Security Rules"),
     Service("SG", "network", "Security Groups", "Network ACLs"),
     Service("EKS", "container", "Amazon EKS", "Kubernetes"),
@@ -77,7 +78,7 @@ BY_SERVICE: dict[str, str] = {
     "kafka": "MSK", "elasticache": "REDIS", "s3": "S3", "logs": "CW", "cloudwatch": "CW", "xray": "XRAY",
     "opensearch": "OPENSEARCH", "amp": "PROMETHEUS", "firehose": "FIREHOSE", "glue": "GLUE",
     "athena": "ATHENA", "quicksight": "QUICKSIGHT", "ssm": "SSM", "secretsmanager": "SECRETS", "iam": "IAM",
-    "kms": "KMS", "sns": "SNS", "lambda": "LAMBDA", "events": "EVENTBRIDGE",
+    "kms": "KMS", "sns": "SNS", "lambda": "LAMBDA", "events": "EVENTBRIDGE", "route53": "ROUTE53",
 }
 BY_TYPE: dict[str, str] = {
     "ec2.SecurityGroup": "SG", "ec2.SecurityGroupRule": "SG", "ec2.NetworkAcl": "SG",
@@ -88,7 +89,7 @@ BY_TYPE: dict[str, str] = {
 # The document's arrows (from, to) -> label. A service edge whose ends match one, in either direction,
 # is drawn the document's way round with its label.
 RELATIONS: dict[tuple[str, str], str] = {
-    ("ALB", "EKS"): "Routes to", ("WAF", "ALB"): "Protects",
+    ("ALB", "EKS"): "Routes to", ("WAF", "ALB"): "Protects", ("ROUTE53", "ACM"): "DNS-validates",
     ("VPC", "EKS"): "Contains", ("VPC", "RDS"): "Contains", ("VPC", "MSK"): "Contains", ("VPC", "REDIS"): "Contains",
     ("EKS", "ECR"): "Pulls images", ("EKS", "FARGATE"): "Runs on", ("EKS", "GRAVITON"): "Runs on",
     ("EKS", "NODES"): "Runs on",

@@ -8,16 +8,28 @@ Controller fills from EKS. A regional WAF web ACL (AWS managed rule sets and
 a per-IP rate limit) is associated with the ALB: upstream declared one but
 never attached it.
 
+The certificate's validation CNAMEs are published in the Route 53 hosted zone
+the profile names (edge.hosted_zone: an existing public zone id, or "create"
+for a zone of `<env>.<domain>` made here, which the parent domain must then
+delegate to: output dns_zone_name_servers), and the 443 listener waits for
+the validation step, as Terraform's aws_acm_certificate_validation: ACM
+issues the certificate only once it resolves those records, and ELB refuses
+one that is not issued.
+
 What differs per env comes from the profile's "edge" section.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from core.errors import PlanError
 from orchestrator.model import Stack
-from resources.acm import Certificate
+from resources.acm import Certificate, CertificateValidation
+from resources.base import Ref
 from resources.elbv2 import TLS13_POLICY, Listener, ListenerRule, LoadBalancer, TargetGroup
+from resources.route53 import HostedZone, RecordSets
 from resources.wafv2 import WebACL, WebACLAssociation
 
 # Target groups (ip targets: EKS pods): name -> (port, health check path).
@@ -68,14 +80,43 @@ def _condition(spec: str, host_domain: str) -> dict[str, Any]:
     return {"Field": "host-header", "HostHeaderConfig": {"Values": [f"{value}.{host_domain}"]}}
 
 
+def dns_zone(stack: Stack, env: str, host_domain: str, setting: Any) -> tuple[str | Ref, HostedZone | None]:
+    """The hosted zone the validation records go to: the profile's zone id, or one made for `host_domain`.
+
+    Checked here, at plan time (so `infra validate` refuses it without an AWS call): without a zone
+    nothing publishes the records, and the certificate would wait for them until ACM gives up."""
+    if setting == "create":
+        zone = stack.add(HostedZone("dns_zone", Name=host_domain,
+                                    Comment=f"GenAI Demo {env}: the ALB's names and their ACM validation"))
+        stack.outputs["dns_zone_name_servers"] = zone["NameServers"]  # what the parent domain delegates to
+        return zone["HostedZoneId"], zone
+    if isinstance(setting, str) and ZONE_ID.match(setting.removeprefix("/hostedzone/")):
+        return setting.removeprefix("/hostedzone/"), None
+    raise PlanError(
+        f"profile {env!r}: edge.hosted_zone is {setting!r}, not a Route 53 hosted zone. The certificate for "
+        f"{host_domain} is validated by DNS, and its validation CNAME records must be published in a public "
+        f"hosted zone that holds {host_domain}; without one ACM never issues it and HTTPS never comes up. Set "
+        'edge.hosted_zone in plans/genai_demo/profiles.py to an existing zone\'s id (e.g. "Z0123456789ABCDEFGHIJ") '
+        f'or to "create" for a zone of {host_domain} made by the plan (then delegate to its name servers).')
+
+
+ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")  # Route 53 ids: upper-case letters and digits, usually Z...
+
+
 def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any]:
     e = p["edge"]
     env = p["tags"]["Environment"]
     host_domain = f"{env}.{e['domain']}"
+    zone_id, zone = dns_zone(stack, env, host_domain, e.get("hosted_zone"))
 
     cert = stack.add(Certificate(
         "certificate", DomainName=host_domain, ValidationMethod="DNS",
         SubjectAlternativeNames=[f"{sub}.{host_domain}" for sub in ("api", "cmc", "shop")]))
+    validation_records = stack.add(RecordSets(
+        "certificate_dns_records", HostedZoneId=zone_id, Records=cert["DnsRecords"], TTL=300))
+    validation = stack.add(CertificateValidation(
+        "certificate_validation", CertificateArn=cert["CertificateArn"],
+        ValidationRecordFqdns=validation_records["Fqdns"]))
 
     # An internet-facing ALB needs the VPC's internet gateway, and its public addresses keep the gateway
     # from detaching (DependencyViolation "mapped public address(es)") until AWS releases its interfaces:
@@ -101,7 +142,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
 
     https = stack.add(Listener(
         "https_listener", LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTPS", Port=443,
-        SslPolicy=TLS13_POLICY, Certificates=[{"CertificateArn": cert["CertificateArn"]}],
+        SslPolicy=TLS13_POLICY, Certificates=[{"CertificateArn": validation["CertificateArn"]}],
         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_groups["backend"]["TargetGroupArn"]}]))
     http = stack.add(Listener(
         "http_listener", LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
@@ -126,4 +167,5 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
 
     return {"alb": alb, "target_groups": target_groups, "https_listener": https, "http_listener": http,
             "listener_rules": rules, "web_acl": web_acl, "web_acl_association": association,
-            "certificate": cert}
+            "certificate": cert, "certificate_validation": validation, "dns_zone": zone,
+            "certificate_dns_records": validation_records}

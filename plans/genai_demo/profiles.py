@@ -63,6 +63,10 @@ BASE: dict[str, Any] = {
     },
     "edge": {
         "domain": "genai-demo.example.com",  # certificate for <env>.<domain> + api./cmc./shop.
+        # Where the certificate's DNS validation records are published: an existing public hosted zone's id
+        # ("Z..."), or "create" for a zone of <env>.<domain> made by the plan (the parent domain delegates
+        # to its name servers: `infra output main` dns_zone_name_servers). None fails `infra validate`.
+        "hosted_zone": "create",
         "alb_idle_timeout": 60,
         "waf_rate_limit": 2000,  # requests per 5 minutes per client IP, then Block
     },
