@@ -152,7 +152,7 @@ def test_day2_story(aws, code, tmp_path):
     assert ec2.describe_security_groups(Filters=[{"Name": "group-id", "Values": [old_msk]}])["SecurityGroups"] == []
     msk_rules = ec2.describe_security_group_rules(
         Filters=[{"Name": "group-id", "Values": [new_msk]}])["SecurityGroupRules"]
-    # 9092-9098 from the app group, and 9098 (IAM auth) from EKS's cluster group the Fargate pods carry
+    # 9098 twice: from the app group (nodes) and from EKS's cluster group (Fargate pods).
     assert sorted(r["FromPort"] for r in msk_rules if not r["IsEgress"]) == [9092, 9094, 9096, 9098, 9098]
     assert cli("plan", "--detailed-exitcode").exit_code == 0
 
