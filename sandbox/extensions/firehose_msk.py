@@ -33,7 +33,7 @@ def _sources(backend: FirehoseBackend) -> dict[str, dict[str, Any]]:
     return store(backend, "firehose_msk_sources")
 
 
-def _check(kind: str | None, msk: dict[str, Any] | None, sse: dict[str, Any] | None) -> None:
+def check_request(kind: str | None, msk: dict[str, Any] | None, sse: dict[str, Any] | None) -> None:
     if kind == "MSKAsSource":
         if not msk:
             raise InvalidArgumentException("MSKSourceConfiguration is required for a MSKAsSource delivery stream.")
@@ -57,7 +57,7 @@ class _Firehose:
     def create_delivery_stream(self: Any) -> Any:
         name, kind = self._get_param("DeliveryStreamName"), self._get_param("DeliveryStreamType")
         msk = self._get_param("MSKSourceConfiguration")
-        _check(kind, msk, self._get_param("DeliveryStreamEncryptionConfigurationInput"))
+        check_request(kind, msk, self._get_param("DeliveryStreamEncryptionConfigurationInput"))
         result = self._moto_create_delivery_stream()
         sources = _sources(self.firehose_backend)
         sources.pop(name, None)

@@ -32,6 +32,7 @@ from moto.kafka.models import FakeKafkaCluster, KafkaBackend, kafka_backends
 from moto.kafka.responses import KafkaResponse
 
 from sandbox import lifecycle, strict
+from sandbox.extensions import firehose_msk
 from sandbox.extensions import kafka as msk
 from sandbox.extensions._base import add_methods, body
 
@@ -289,8 +290,10 @@ def check_private_source(account: str, region: str, cluster_arn: str) -> None:
 def create_delivery_stream(self: Any, original: Callable[..., Any]) -> Any:
     msk_source = self._get_param("MSKSourceConfiguration") or {}
     auth = msk_source.get("AuthenticationConfiguration") or {}
-    if self._get_param("DeliveryStreamType") == "MSKAsSource" and auth.get("Connectivity") == "PRIVATE" and \
-            msk_source.get("MSKClusterARN"):
+    kind = self._get_param("DeliveryStreamType")
+    # A malformed request is refused for what is wrong with it first, as before this rule.
+    firehose_msk.check_request(kind, msk_source or None, self._get_param("DeliveryStreamEncryptionConfigurationInput"))
+    if kind == "MSKAsSource" and auth.get("Connectivity") == "PRIVATE" and msk_source.get("MSKClusterARN"):
         check_private_source(self.current_account, self.region, msk_source["MSKClusterARN"])
     return original(self)
 
