@@ -392,8 +392,8 @@ class Applier:
         rec.status = "deleting"
         self.store.put(rec, "intent delete")
         pid = rec.physical_id
-        self.retry.delete(lambda: r.delete(ctx, pid), catalogue=type(r).retries, address=change.address,
-                          dependency_seconds=type(r).dependency_seconds)
+        left = self.retry.delete(lambda: r.delete(ctx, pid), catalogue=type(r).retries, address=change.address,
+                                 dependency_seconds=type(r).dependency_seconds)
         for copy in self.copies.get(change.address, ()):
             if copy != pid:  # an untracked copy with this address's tag: its parent's delete waits for it
                 self.retry.delete(lambda c=copy: r.delete(ctx, c), catalogue=type(r).retries,
@@ -401,7 +401,8 @@ class Applier:
         self.store.remove(change.address, "delete")
         with self._lock:
             self.outputs.pop(change.address, None)
-        return pid or ""
+        # What the type left on purpose (a final snapshot, a key kept for it) is said with the result.
+        return f"{pid}; {left}" if isinstance(left, str) and left else (pid or "")
 
     def _finish(self, r: Resource, change: Change, pid: str, stored: dict[str, Any], outputs: dict[str, Any],
                 what: str) -> None:

@@ -706,7 +706,9 @@ class Resource:
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError(f"{self.type_name}.update")
 
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
+    def delete(self, ctx: Ctx, physical_id: str) -> str | None:
+        """Delete it; may return one sentence on what it leaves behind on purpose (a final snapshot and
+        where it is, a key kept for it), which the run prints with the step's result."""
         raise NotImplementedError(f"{self.type_name}.delete")
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:

@@ -401,18 +401,22 @@ class ReplicationGroup(CacheResource):
         self._modify(ctx, pid, "increase_replica_count" if after > before else "decrease_replica_count",
                      NewReplicaCount=after)
 
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
+    def delete(self, ctx: Ctx, physical_id: str) -> str | None:
         rg = self.describe_one(ctx, physical_id)
         if rg is None:
-            return
+            return None
+        kept = None
         if rg.get("Status") != "deleting":
             final: dict[str, Any] = {}
             if self.properties.get("SkipFinalSnapshot") is False:
                 stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
                 final["FinalSnapshotIdentifier"] = f"{physical_id}-final-{stamp}"
+                kept = (f"final snapshot {final['FinalSnapshotIdentifier']} kept in {ctx.region} (account "
+                        f"{ctx.account_id}), encrypted with {rg.get('KmsKeyId') or 'no key'}")
             self.ignore_gone(ctx.client("elasticache").delete_replication_group, ReplicationGroupId=physical_id,
                              **final)
         ctx.wait("elasticache", "ReplicationGroupDeleted", timeout_key="delete", ReplicationGroupId=physical_id)
+        return kept
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         rg = self.describe_one(ctx, self.ident(ctx))

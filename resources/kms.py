@@ -70,6 +70,22 @@ class KmsResource(Resource):
         return None if meta.get("KeyState") in GONE_STATES else meta
 
 
+def backups_encrypted_with(ctx: Ctx, key: set[str]) -> list[str]:
+    """The RDS snapshots, retained RDS automated backups and ElastiCache snapshots of the account and region
+    that `key` (its ARN and id) encrypts, by kind and name."""
+    found: list[str] = []
+    rds = ctx.client("rds")
+    for page in rds.get_paginator("describe_db_snapshots").paginate():
+        found += [f"RDS snapshot {s['DBSnapshotIdentifier']}" for s in page["DBSnapshots"]
+                  if s.get("KmsKeyId") in key]
+    for page in rds.get_paginator("describe_db_instance_automated_backups").paginate():
+        found += [f"RDS automated backups of {b['DBInstanceIdentifier']}" for b in page["DBInstanceAutomatedBackups"]
+                  if b.get("KmsKeyId") in key]
+    for page in ctx.client("elasticache").get_paginator("describe_snapshots").paginate():
+        found += [f"ElastiCache snapshot {s['SnapshotName']}" for s in page["Snapshots"] if s.get("KmsKeyId") in key]
+    return found
+
+
 class Key(KmsResource):
     """A customer-managed KMS key with rotation and a key policy.
 
@@ -172,12 +188,25 @@ class Key(KmsResource):
         kms.tag_resource(KeyId=physical_id, Tags=tag_list(ctx.tags, "TagKey", "TagValue"))
         return self.outputs_of(ctx, physical_id)
 
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
+    def delete(self, ctx: Ctx, physical_id: str) -> str | None:
+        """Schedule the deletion, unless backups a destroy keeps are encrypted with the key.
+
+        RDS and ElastiCache need the key to restore a snapshot: one pending deletion (or deleted) makes
+        the final snapshots of the same destroy unrestorable. Such a key is left enabled, with its tags,
+        so the next apply adopts it (find) and the snapshots stay usable; the destroy says which.
+        """
         # Already pending deletion: AWS would refuse a second schedule (KMSInvalidStateException).
-        if self.describe(ctx, physical_id) is None:
-            return
+        meta = self.describe(ctx, physical_id)
+        if meta is None:
+            return None
+        kept = backups_encrypted_with(ctx, {meta["Arn"], meta["KeyId"]})
+        if kept:
+            return (f"key {meta['Arn']} kept enabled, not scheduled for deletion: it encrypts "
+                    f"{len(kept)} backup(s) kept by this destroy ({', '.join(kept)}); delete those, then "
+                    "schedule the key's deletion")
         window = int(self.properties.get("PendingWindowInDays") or 7)
         self.ignore_gone(ctx.client("kms").schedule_key_deletion, KeyId=physical_id, PendingWindowInDays=window)
+        return None
 
     def _tagged_keys(self, ctx: Ctx) -> Iterator[str]:
         """Key ids whose tags say this project/env/address; AWS has no tag filter on ListKeys."""

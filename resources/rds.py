@@ -596,11 +596,12 @@ class DBInstance(RdsResource):
         self._modify(ctx, physical_id, ManageMasterUserPassword=True,
                      **({"MasterUserSecretKmsKeyId": key} if key else {}))
 
-    def delete(self, ctx: Ctx, physical_id: str) -> None:
+    def delete(self, ctx: Ctx, physical_id: str) -> str | None:
         rds = ctx.client("rds")
         db = self.describe_one(ctx, physical_id)
         if db is None:
-            return
+            return None
+        kept = None
         if db.get("DBInstanceStatus") != "deleting":
             if db.get("DeletionProtection"):
                 # Reached only past the planner's protect gate: the destroy was asked for explicitly.
@@ -613,5 +614,9 @@ class DBInstance(RdsResource):
                 stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
                 final = {"SkipFinalSnapshot": False, "DeleteAutomatedBackups": False,
                          "FinalDBSnapshotIdentifier": f"{physical_id}-final-{stamp}"[:255]}
+                kept = (f"final snapshot {final['FinalDBSnapshotIdentifier']} and the automated backups kept in "
+                        f"{ctx.region} (account {ctx.account_id}), encrypted with {db.get('KmsKeyId') or 'no key'}; "
+                        "restore with RestoreDBInstanceFromDBSnapshot")
             self.ignore_gone(rds.delete_db_instance, DBInstanceIdentifier=physical_id, **final)
         ctx.wait("rds", "DBInstanceDeleted", timeout_key="delete", DBInstanceIdentifier=physical_id)
+        return kept

@@ -34,6 +34,7 @@ def build_quicksight_on(env: str) -> Plan:
     """The same main and analytics stacks with the profile's QuickSight switch turned on (a "code change")."""
     p = copy.deepcopy(profile(env))
     p["analytics"]["quicksight"] = True
+    p["analytics"]["quicksight_principals"] = ["arn:aws:quicksight:ap-east-2:123456789012:group/default/analysts"]
     plan = Plan(project="genai-demo", env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
     analytics.build(plan.stack("analytics"), p, main=main.build(plan.stack("main"), p))
     return plan

@@ -54,8 +54,12 @@ def leftovers(aws, env):
     out["buckets"] = [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"] if b["Name"].startswith(prefix)]
     kms = aws.client("kms")
     metas = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    # A key that encrypts a final snapshot the destroy kept stays, on purpose (restore_final_snapshots).
+    kept = {s["KmsKeyId"] for s in aws.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+            if s.get("KmsKeyId")}
     # moto labels AWS-managed default keys (alias/aws/..., e.g. the state table's) as CUSTOMER: skip those.
     out["kms_keys"] = [m["KeyId"] for m in metas if m["KeyManager"] == "CUSTOMER" and m["KeyState"] == "Enabled"
+                       and m["Arn"] not in kept and m["KeyId"] not in kept
                        and not any(a["AliasName"].startswith("alias/aws/")
                                    for a in kms.list_aliases(KeyId=m["KeyId"])["Aliases"])]
     out["secrets"] = [s["Name"] for s in aws.client("secretsmanager").list_secrets()["SecretList"]
@@ -63,6 +67,27 @@ def leftovers(aws, env):
     out["ssm"] = [p["Name"] for p in aws.client("ssm").describe_parameters(
         ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": [f"/genai-demo/{env}/"]}])["Parameters"]]
     return {k: v for k, v in out.items() if v}
+
+
+def restore_final_snapshots(aws, env):
+    """Issue 14 item 5: every final DB snapshot a destroy of `env` kept has its key enabled (not pending
+    deletion) and RDS restores it; returns the snapshot ids."""
+    rds, kms, ec2 = aws.client("rds"), aws.client("kms"), aws.client("ec2")
+    snaps = [s for s in rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+             if s["DBSnapshotIdentifier"].startswith(f"genai-demo-{env}-")]
+    # The destroy deleted the snapshot's subnet group with its VPC: restore into the default VPC.
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = [n["SubnetId"] for n in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    rds.create_db_subnet_group(DBSubnetGroupName=f"restore-{env}", DBSubnetGroupDescription="restore",
+                               SubnetIds=subnets)
+    for snap in snaps:
+        assert kms.describe_key(KeyId=snap["KmsKeyId"])["KeyMetadata"]["KeyState"] == "Enabled", snap
+        restored = f"restored-{len(snap['DBSnapshotIdentifier'])}-{snaps.index(snap)}"
+        rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier=restored, DBSubnetGroupName=f"restore-{env}",
+                                                 DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
+        assert rds.describe_db_instances(DBInstanceIdentifier=restored)["DBInstances"][0]["KmsKeyId"] == \
+            snap["KmsKeyId"]
+    return [s["DBSnapshotIdentifier"] for s in snaps]
 
 
 def verify_main(aws, env):
@@ -172,6 +197,7 @@ def test_main_stack_end_to_end(aws, env, monkeypatch):
         out = infra("destroy", "--env", env, "--auto-approve", "--destroy-protected", "dev", ok=False)
         assert out.exit_code == 1 and "must name the environment" in out.output
         infra("destroy", "--env", env, "--auto-approve", "--destroy-protected", env)
+        assert restore_final_snapshots(aws, env)  # the primary's final snapshot, restorable
     else:
         infra("destroy", "--env", env, "--auto-approve")
     assert leftovers(aws, env) == {}

@@ -15,6 +15,7 @@ import networkx as nx
 import pytest
 from botocore.validate import ParamValidator
 
+from core.errors import PlanError
 from orchestrator.graph import build_graph
 from orchestrator.model import Plan
 from plans.genai_demo import analytics, build, main
@@ -23,6 +24,7 @@ from resources.base import Join, Ref, resolve
 from resources.opensearch import Domain
 
 QS_TYPES = {"quicksight.DataSource", "quicksight.DataSet", "quicksight.Dashboard"}
+ANALYSTS = "arn:aws:quicksight:ap-east-2:123456789012:group/default/analysts"
 KIB = "arn:aws:x:ap-east-2:123456789012:"
 
 
@@ -45,6 +47,7 @@ def custom_plan(env, *, quicksight=None, with_opensearch=False):
     p = copy.deepcopy(profile(env))
     if quicksight is not None:
         p["analytics"]["quicksight"] = quicksight
+        p["analytics"]["quicksight_principals"] = [ANALYSTS]
     plan = Plan(project="genai-demo", env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
     main_out = main.build(plan.stack("main"), p)
     obs = None
@@ -215,3 +218,15 @@ def test_create_requests_match_the_aws_model(env):
         shape = model.get_service_model(service).operation_model(op).input_shape
         report = ParamValidator().validate(params, shape)
         assert not report.has_errors(), f"{name}: {report.generate_report()}"
+
+
+def test_quicksight_on_needs_principals_that_can_see_the_assets():
+    """Assets created without permissions are visible to no QuickSight user: refused when the plan is built."""
+    p = copy.deepcopy(profile("dev"))
+    p["analytics"]["quicksight"] = True
+    plan = Plan(project="genai-demo", env="dev", region=p["region"], tags=dict(p["tags"]), settings=p)
+    with pytest.raises(PlanError, match="quicksight_principals is empty, so no QuickSight user or group could see"):
+        analytics.build(plan.stack("analytics"), p, main=main.build(plan.stack("main"), p))
+    on, out = custom_plan("dev", quicksight=True)
+    for asset in ("athena_source", "data_set", "dashboard"):
+        assert [x["Principal"] for x in out["quicksight"][asset].properties["Permissions"]] == [ANALYSTS], asset

@@ -20,11 +20,14 @@ from resources.quicksight import Dashboard, DataSet, DataSource
 from tests.fakes import install_plan
 from tests.helpers import QUICKSIGHT_REGION, count_calls, infra, one_line, subscribe_quicksight
 
+QS_ADMIN = "arn:aws:quicksight:eu-west-1:123456789012:user/default/genai-demo-admin"
+
 
 def _genai_demo_with_quicksight(env: str) -> Plan:
     """The GenAI Demo's main and analytics stacks with the profile's QuickSight switch turned on."""
     p = copy.deepcopy(profile(env))
     p["analytics"]["quicksight"] = True
+    p["analytics"]["quicksight_principals"] = [QS_ADMIN]
     plan = Plan(project="genai-demo", env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
     analytics.build(plan.stack("analytics"), p, main=main.build(plan.stack("main"), p))
     return plan

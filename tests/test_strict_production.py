@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import strict
-from tests.test_e2e_main import leftovers
+from tests.test_e2e_main import leftovers, restore_final_snapshots
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +34,5 @@ def test_production_applies_and_destroys_at_the_first_try_on_the_strict_sandbox(
     tripped = {k for k, n in strict.trips().items() if n > before.get(k, 0)}
     assert MET <= tripped, f"rules never met: {sorted(MET - tripped)} (tripped: {sorted(tripped)})"
     assert leftovers(infra_sandbox.aws, "production") == {}
+    # Its final snapshots survive it: their key is not pending deletion, and RDS restores them.
+    assert restore_final_snapshots(infra_sandbox.aws, "production")

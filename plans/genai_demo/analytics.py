@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import PlanError
 from orchestrator.model import Stack
 from resources.account import ACCOUNT_PLACEHOLDER
 from resources.athena import NamedQuery, WorkGroup
@@ -289,6 +290,12 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any],
 
     # -- Athena / OpenSearch -> QuickSight ---------------------------------------------------------------
     principals = list(a["quicksight_principals"])
+    if not principals:
+        # Assets created with no permissions are invisible to every QuickSight user (only the API sees them).
+        raise PlanError(f"profile {env!r}: analytics.quicksight is on but analytics."
+                        "quicksight_principals is empty, so no QuickSight user or group could see the data sources, "
+                        "data set or dashboard; name at least one (arn:aws:quicksight:<region>:<account>:user/"
+                        "default/<name> or :group/default/<name>), or turn the QuickSight switch off")
     qs_role = stack.add(Role(
         "quicksight_athena_role", AssumeRolePolicyDocument=_trust("quicksight.amazonaws.com"),
         InlinePolicies={"athena-data-lake": quicksight_athena_policy(region, workgroup, database, bucket, key)},
