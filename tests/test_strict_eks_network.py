@@ -7,6 +7,7 @@ resourcesVpcConfig.securityGroupIds reach the control plane only.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -59,6 +60,16 @@ def test_rule_eks_workload_security_groups_cluster_group_on_nodes_and_pods_not_t
     eks.create_nodegroup(clusterName="c", nodegroupName="plain", nodeRole=ROLE, subnets=n["subnets"],
                          scalingConfig={"minSize": 1, "maxSize": 3, "desiredSize": 2})
     assert _groups_of_nodes(ec2, "plain") == [[cluster_sg], [cluster_sg]]
+    update = eks.update_nodegroup_config(clusterName="c", nodegroupName="plain",
+                                         scalingConfig={"desiredSize": 3})["update"]
+    assert _groups_of_nodes(ec2, "plain") == [[cluster_sg]] * 3  # the Auto Scaling group follows desiredSize
+    end = time.monotonic() + 10  # EKS runs one update at a time (rule async-modify)
+    while eks.describe_update(name="c", nodegroupName="plain", updateId=update["id"])["update"]["status"] != \
+            "Successful":
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    eks.update_nodegroup_config(clusterName="c", nodegroupName="plain", scalingConfig={"desiredSize": 1})
+    assert _groups_of_nodes(ec2, "plain") == [[cluster_sg]]
 
     # A launch template naming groups: the nodes carry those only.
     lt = ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData={

@@ -5,6 +5,14 @@ the Fargate profile; cluster OIDC issuer -> IAM OIDC provider -> IRSA roles.
 The node role and the Fargate pod execution role are what the repositories'
 policies let pull.
 
+Workload network (audit real-aws finding 2, security M1): EKS puts the app
+security group given as ResourcesVpcConfig.SecurityGroupIds on the control
+plane only. Managed nodes get EKS's cluster security group unless their launch
+template names groups, so each node group has an ec2.LaunchTemplate with the
+app group (and its disk, which EKS then refuses as DiskSize); Fargate pods
+always carry the cluster group, so CLUSTER_SG_RULES give it the same paths as
+the app group (ALB targets, data stores) plus EKS's node/control-plane minimum.
+
 Workload access (the architecture document's EKS -> RDS/MSK/Redis/Secrets
 Manager arrows, ALB -> EKS): the pods' AWS identity is their IRSA role, so its
 policy names the actual resources the application reaches when the data layer

@@ -20,7 +20,8 @@ Here, as in AWS:
 - CreateNodegroup starts desiredSize EC2 instances over its subnets, tagged
   `eks:cluster-name`, `eks:nodegroup-name`, carrying the launch template's
   SecurityGroupIds when it names some, else the cluster security group; an
-  unknown launch template is refused. DeleteNodegroup terminates them.
+  unknown launch template is refused. A new desiredSize (UpdateNodegroupConfig)
+  starts or terminates nodes; DeleteNodegroup terminates them.
 - CreateFargateProfile: the sandbox runs no Kubernetes, so one network
   interface per profile stands for the pods it selects, in its first subnet,
   with the cluster security group (what AWS gives a Fargate pod); it goes with
@@ -164,19 +165,41 @@ def create_nodegroup(self: EKSBackend, original: Callable[..., Any], *args: Any,
     groups = groups or [g for g in [cluster_group(self, ng.cluster_name)] if g]
     if not groups:
         return ng
+    ng.__dict__["_sandbox_node_groups"] = list(groups)
+    _owned(self)[f"nodegroup/{ng.cluster_name}/{ng.nodegroup_name}"] = []
+    _scale(self, ng)
+    return ng
+
+
+def _scale(self: EKSBackend, ng: Any) -> None:
+    """Start or terminate nodes until the group runs desiredSize of them (the Auto Scaling group's work)."""
+    ids = _owned(self).get(f"nodegroup/{ng.cluster_name}/{ng.nodegroup_name}")
+    groups = ng.__dict__.get("_sandbox_node_groups")
+    if ids is None or not groups:
+        return
     ec2 = _ec2(self)
     subnets = list(ng.subnets or [])
-    count = int((ng.scaling_config or {}).get("desiredSize") or 0)
-    ids: list[str] = []
-    for i in range(count):
+    want = int((ng.scaling_config or {}).get("desiredSize") or 0)
+    while len(ids) < want:
         reservation = ec2.run_instances(
-            NODE_IMAGE, 1, None, [], security_group_ids=list(groups), subnet_id=subnets[i % len(subnets)],
+            NODE_IMAGE, 1, None, [], security_group_ids=list(groups), subnet_id=subnets[len(ids) % len(subnets)],
             instance_type=(ng.instance_types or ["t3.medium"])[0], is_instance_type_default=False,
             tags={"instance": {"eks:cluster-name": ng.cluster_name, "eks:nodegroup-name": ng.nodegroup_name,
                                f"kubernetes.io/cluster/{ng.cluster_name}": "owned"}})
         ids += [inst.id for inst in reservation.instances]
-    _owned(self)[f"nodegroup/{ng.cluster_name}/{ng.nodegroup_name}"] = ids
-    return ng
+    if len(ids) > want:
+        _terminate(ec2, ids[want:])
+        del ids[want:]
+
+
+def update_nodegroup_config(self: EKSBackend, original: Callable[..., Any], cluster_name: str,
+                            nodegroup_name: str, **kw: Any) -> Any:
+    result = original(self, cluster_name, nodegroup_name, **kw)
+    cluster = self.clusters.get(cluster_name)
+    ng = cluster.nodegroups.get(nodegroup_name) if cluster is not None else None
+    if ng is not None and kw.get("scaling_config"):
+        _scale(self, ng)
+    return result
 
 
 def _terminate(ec2: Any, instance_ids: list[str]) -> None:
@@ -237,5 +260,6 @@ def install() -> None:
     _wrap("delete_cluster", delete_cluster)
     _wrap("create_nodegroup", create_nodegroup)
     _wrap("delete_nodegroup", delete_nodegroup)
+    _wrap("update_nodegroup_config", update_nodegroup_config)
     _wrap("create_fargate_profile", create_fargate_profile)
     _wrap("delete_fargate_profile", delete_fargate_profile)
