@@ -48,6 +48,9 @@ class Change:
     # refuses it unless the address is named (--replace) or --allow-data-loss is passed.
     destroys_data: bool = False
     order: str = ""  # a replacement's order: "create_first" (default) or "delete_first"
+    # Old copies an interrupted create-first replacement left ([physical id, generation]): deleted by
+    # this change once its dependents are re-pointed.
+    retiring: list[list[str]] = field(default_factory=list)
 
     @property
     def stack(self) -> str:
@@ -67,7 +70,7 @@ class Change:
                 "diff": {k: [clean(a), clean(b)] for k, (a, b) in self.diff.items()},
                 "drift": {k: [clean(a), clean(b)] for k, (a, b) in self.drift.items()},
                 "pending": self.pending, "deps": list(self.deps), "lifecycle": dict(self.lifecycle),
-                "destroys_data": self.destroys_data, "order": self.order}
+                "destroys_data": self.destroys_data, "order": self.order, "retiring": list(self.retiring)}
 
 
 @dataclass
@@ -181,7 +184,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         if rec is None or rec.physical_id is None:
             c = Change(addr, "create", r.type_name, None, desired, diff_props({}, desired), deps=deps,
                        reason="not in state" if rec is None else f"unfinished {rec.status} from an interrupted run",
-                       pending=rec.status if rec is not None else None, lifecycle=lc.to_dict())
+                       pending=rec.status if rec is not None else None, lifecycle=lc.to_dict(),
+                       retiring=[list(x) for x in rec.retiring] if rec is not None else [])
             changes[addr] = c
             new_outputs.add(addr)
             continue
@@ -223,6 +227,9 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         elif d or rec.status == "updating":
             action, reason = "update", ("drift repair" if drift and set(d) <= set(drift) else "properties changed") \
                 if d else "unfinished update from an interrupted run"
+        elif rec.retiring:
+            action, reason = "update", ("an interrupted replacement left the old copy "
+                                        f"{', '.join(p for p, _ in rec.retiring)}: deleting it")
         else:
             action, reason = "noop", ""
         if kept_drift:
@@ -251,7 +258,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         changes[addr] = Change(addr, action, r.type_name, base, desired, d, drift, reason,
                                pending=rec.status if rec.pending else None, deps=deps, lifecycle=lc.to_dict(),
                                destroys_data=action == "replace" and cls.stateful and rec.status != "tainted",
-                               order=replace_order(cls, lc) if action == "replace" else "")
+                               order=replace_order(cls, lc) if action == "replace" else "",
+                               retiring=[list(x) for x in rec.retiring])
 
     selected = set(stacks)
     for addr, rec in records.items():

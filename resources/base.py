@@ -279,6 +279,9 @@ class Ctx:
     props: Mapping[str, Any] = field(default_factory=dict)
     # AWS seconds an operation of this type usually takes, per phase: waits poll densely around then.
     expected: Mapping[str, float] = field(default_factory=dict)
+    # Which copy of the resource (state's Record.generation): "" the first, "r1"... a create-first
+    # replacement's, so two copies can exist at once under deterministic names.
+    generation: str = ""
 
     @property
     def address(self) -> str:
@@ -308,10 +311,12 @@ class Ctx:
         base = sep.join([self.project, self.env, (suffix or self.name).replace("_", "-")])
         if global_unique:
             base = sep.join([base, self.account_id, self.region])
-        if len(base) > max_len:
+        tail = sep + self.generation if self.generation else ""  # a replacement's copy: kept when cut
+        room = max_len - len(tail)
+        if len(base) > room:
             h = hashlib.sha1(base.encode()).hexdigest()[:6]
-            base = base[: max_len - 7].rstrip(sep) + sep + h
-        return base
+            base = base[: room - 7].rstrip(sep) + sep + h
+        return base + tail
 
     def wait(self, service: str, waiter: str, timeout_key: str = "create", **params: Any) -> None:
         self.clients.wait(service, waiter, timeout=self.timeouts.get(timeout_key),
