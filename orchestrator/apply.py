@@ -278,6 +278,7 @@ class Applier:
             (prev.generation, prev.retiring) if prev is not None else ("", []))
         kw.setdefault("generation", generation)
         kw.setdefault("retiring", [list(x) for x in retiring])
+        kw.setdefault("tags", dict(prev.tags) if prev is not None else {})
         rec = Record(address=change.address, type=r.type_name, physical_id=kw.pop("physical_id", None),
                      deps=deps, lifecycle=r.lifecycle.to_dict(), **kw)
         return rec
@@ -466,7 +467,8 @@ class Applier:
                 what: str) -> None:
         if not pid:
             raise AwsError(f"{change.address}: {r.type_name}.{what} returned no physical id")
-        rec = self._record(r, change, physical_id=pid, status="created", props=stored, outputs=dict(outputs or {}))
+        rec = self._record(r, change, physical_id=pid, status="created", props=stored, outputs=dict(outputs or {}),
+                           tags=self.ctx(change.address).tags)  # what create()/update() applied
         self.store.put(rec, what)
         with self._lock:
             self.outputs[change.address] = rec.outputs

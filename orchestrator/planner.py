@@ -8,7 +8,7 @@ whose replace-on properties refer to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,14 +140,16 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
                external: Mapping[str, Mapping[str, Any]] | None = None,
                live: Mapping[str, dict[str, Any] | None] | None = None,
                replace: Iterable[str] = (), allow_protected: bool = False, serial: int = 0,
-               selection: set[str] | None = None, allow_data_loss: bool = False) -> Plan:
+               selection: set[str] | None = None, allow_data_loss: bool = False,
+               tags: Callable[[str], dict[str, str]] | None = None) -> Plan:
     """Changes that bring the selected stacks to the code; records of removed resources are deleted.
 
     A replacement of a stateful type destroys data: it is refused (PlanError, before any call) unless its
     address is in `replace` (the user named it) or `allow_data_loss`; plan's display passes True and shows
     it marked instead. A change the type refuses (refuse_on / refusal()) is refused unless named in
     `replace`, which replaces it instead. Drift on a replace_on property of a stateful type is reported,
-    never turned into a replacement by itself.
+    never turned into a replacement by itself. `tags(address)`: the tags the resource must carry; they
+    differ from the recorded ones (a plan-wide tag change) -> an update whose diff names "(tags)".
 
     `selection` (from graph.target_closure) limits the plan to a targeted run: everything is still planned,
     so values a replacement makes unknown propagate, then only the selection is kept, plus the dependents a
@@ -208,6 +210,14 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore, cls.unordered)
             base.update(observed)
         d = diff_props(base, desired, ignore, cls.unordered)
+        if tags is not None and rec.tags and "(tags)" not in ignore:
+            want = tags(addr)
+            seen_tags = (live.get(addr) or {}).get("(tags)")
+            if seen_tags is not None and seen_tags != rec.tags:
+                drift["(tags)"] = (rec.tags, seen_tags)
+            have = seen_tags if seen_tags is not None else rec.tags
+            if have != want:
+                d["(tags)"] = (have, want)
         kept_drift: list[str] = []
         if cls.stateful and addr not in forced:
             # Drift alone on a property AWS cannot change in place would rebuild a data store from the
@@ -225,7 +235,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         elif replace_keys:
             action, reason = "replace", f"{', '.join(replace_keys)} cannot change in place"
         elif d or rec.status == "updating":
-            action, reason = "update", ("drift repair" if drift and set(d) <= set(drift) else "properties changed") \
+            action, reason = "update", ("drift repair" if drift and set(d) <= set(drift) else
+                                        "tags changed" if set(d) == {"(tags)"} else "properties changed") \
                 if d else "unfinished update from an interrupted run"
         elif rec.retiring:
             action, reason = "update", ("an interrupted replacement left the old copy "

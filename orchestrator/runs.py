@@ -25,7 +25,7 @@ from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.model import load_plan
 from orchestrator.planner import Plan, plan_apply, plan_destroy
-from resources.base import REGISTRY, Ref, Resource
+from resources.base import REGISTRY, Ref, Resource, resource_tags
 from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
 
 
@@ -222,8 +222,13 @@ class Workspace:
                              targets + list(replace) if targets else (), exclude)
         live = self.refresh(g, records, sel) if (self.opts.refresh if refresh is None else refresh) else {}
         p = plan_apply(g, records, stacks=self.stacks, external=external, live=live, replace=replace,
-                       allow_protected=allow_protected, serial=serial, selection=sel, allow_data_loss=allow_data_loss)
+                       allow_protected=allow_protected, serial=serial, selection=sel, allow_data_loss=allow_data_loss,
+                       tags=self.tags_of)
         return p, g, records, external
+
+    def tags_of(self, address: str) -> dict[str, str]:
+        """The tags the resource at `address` must carry (what its Ctx.tags applies)."""
+        return resource_tags(self.plan.project, self.opts.env, address, self.plan.tags)
 
     def check_destroy_dependents(self, records: dict[str, Record], selection: set[str] | None = None) -> None:
         """Refuse to destroy a stack another applied stack still refers to (unless both go together)."""

@@ -261,6 +261,15 @@ class Lifecycle:
 # --------------------------------------------------------------------------- context
 
 
+def resource_tags(project: str, env: str, address: str, plan_tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags every resource carries: the tool's own (find() and `infra scan` rely on them) and the
+    plan's; the planner compares them with the recorded ones, so a plan-wide tag change reaches all."""
+    t = {"infra:project": project, "infra:env": env, "infra:stack": address.split(".", 1)[0],
+         "infra:address": address}
+    t.update(plan_tags)
+    return t
+
+
 @dataclass
 class Ctx:
     """Everything a resource operation may use; built by the executor per call."""
@@ -292,14 +301,7 @@ class Ctx:
 
     @property
     def tags(self) -> dict[str, str]:
-        t = {
-            "infra:project": self.project,
-            "infra:env": self.env,
-            "infra:stack": self.stack,
-            "infra:address": self.address,
-        }
-        t.update(self.plan_tags)
-        return t
+        return resource_tags(self.project, self.env, self.address, self.plan_tags)
 
     def physical_name(self, suffix: str | None = None, *, max_len: int = 255, sep: str = "-",
                       global_unique: bool = False) -> str:

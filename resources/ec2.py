@@ -218,6 +218,7 @@ class Vpc(Ec2Resource):
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         self._set_dns(ctx, physical_id, new, old)
+        self.retag(ctx, physical_id)  # a plan-wide tag change is an update of its own (issue 13)
         return self.outputs_of(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:

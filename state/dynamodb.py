@@ -111,6 +111,9 @@ class Record:
     # Old copies a create-first replacement still has to delete, [physical id, generation] each: kept in
     # state from the moment the new copy's create is recorded, so a crash never orphans one.
     retiring: list[list[str]] = field(default_factory=list)
+    # The tags the tool last applied (issue 13: tags are part of the diff); {} when not known (a record
+    # written before tags were recorded, or imported): then tags are not compared.
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def stack(self) -> str:
@@ -129,7 +132,7 @@ class Record:
             "token": {"S": self.token}, "serial": {"N": str(self.serial)},
             "updated_at": {"N": repr(self.updated_at)}, "updated_by": {"S": self.updated_by},
             "reason": {"S": self.reason}, "generation": {"S": self.generation},
-            "retiring": {"S": json.dumps(self.retiring)},
+            "retiring": {"S": json.dumps(self.retiring)}, "tags": {"S": json.dumps(self.tags, sort_keys=True)},
         }
 
     @classmethod
@@ -148,6 +151,7 @@ class Record:
                 reason=item.get("reason", {"S": ""})["S"],
                 generation=item.get("generation", {"S": ""})["S"],
                 retiring=json.loads(item.get("retiring", {"S": "[]"})["S"]),
+                tags=json.loads(item.get("tags", {"S": "{}"})["S"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise StateError(f"{where} is corrupt ({type(exc).__name__}: {exc}); fix or remove it with "
