@@ -213,6 +213,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         if tags is not None and rec.tags and "(tags)" not in ignore:
             want = tags(addr)
             seen_tags = (live.get(addr) or {}).get("(tags)")
+            if seen_tags is not None:  # only the tags the tool manages: AWS's and other people's are theirs
+                seen_tags = {k: v for k, v in seen_tags.items() if k in rec.tags or k in want}
             if seen_tags is not None and seen_tags != rec.tags:
                 drift["(tags)"] = (rec.tags, seen_tags)
             have = seen_tags if seen_tags is not None else rec.tags

@@ -191,7 +191,34 @@ class Workspace:
             return [(a, live[records[a].physical_id]) for a in addrs]
 
         with ThreadPoolExecutor(max_workers=max(1, self.opts.parallelism)) as pool:
-            return {a: props for done in pool.map(read, tasks) for a, props in done}
+            out = {a: props for done in pool.map(read, tasks) for a, props in done}
+        if any(records[a].tags for a in todo):
+            for a, tags in self.live_tags(records, todo).items():
+                if out.get(a) is not None:
+                    out[a] = {**out[a], "(tags)": tags}
+        return out
+
+    def live_tags(self, records: dict[str, Record], addrs: list[str]) -> dict[str, dict[str, str]]:
+        """Tags AWS reports for the recorded resources, through the tagging API (GetResources, a few
+        calls for the whole account and env), so tag drift shows in plan and drift (issue 13). A
+        resource is matched by its ARN among its recorded id and outputs, else by its infra:address
+        tag; one the API does not return (a type it does not cover) is not compared. The API being
+        unavailable (no permission) leaves tags uncompared rather than failing the plan."""
+        from orchestrator.day2 import _tagged
+
+        want = set(addrs)
+        known = {v: a for a in addrs for v in [records[a].physical_id, *records[a].outputs.values()]
+                 if isinstance(v, str) and v}
+        found: dict[str, dict[str, str]] = {}
+        try:
+            for arn, tags in _tagged(self.clients, self.plan.project, self.opts.env):
+                addr = known.get(arn) or next((a for v, a in known.items() if arn.endswith("/" + v)), None) \
+                    or tags.get("infra:address")
+                if addr in want and (addr not in found or known.get(arn) == addr):
+                    found[addr] = tags
+        except Exception:  # noqa: BLE001 - tag drift is an extra; the plan itself must go on
+            return {}
+        return found
 
     def applier(self, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
                 on_event: Callable[[str, str, Any], None] | None = None) -> Applier:

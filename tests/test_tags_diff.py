@@ -1,8 +1,8 @@
 """Issue 13, item 2 (audit C10/M7): tags are part of the diff.
 
 A plan-wide tag change reaches every resource: plan shows each as an update ("tags changed", the diff
-names "(tags)"), apply brings them there, and boto3 reads the new tags back from each service. Tags
-removed behind the tool's back show as drift. After it, an apply makes zero mutating calls (item 5).
+names "(tags)"), apply brings them there, and boto3 reads the new tags back from each service. A tag
+removed behind the tool's back shows as drift (read through the tagging API) and apply repairs it. After it, an apply makes zero mutating calls (item 5).
 """
 
 from __future__ import annotations
@@ -91,6 +91,18 @@ def test_plan_wide_tag_change_reaches_every_resource_and_the_no_op_apply_calls_n
     for addr in ADDRS:
         assert seen[addr]["owner"] == "team-b" and seen[addr]["costcenter"] == "42", (addr, seen[addr])
         assert seen[addr]["infra:address"] == addr
+
+    # A tag removed behind the tool's back is drift: drift and plan say so, apply puts it back.
+    ec2 = aws.client("ec2")
+    (sg,) = [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]
+             if {"Key": "infra:address", "Value": "main.sg"} in g.get("Tags", [])]
+    ec2.delete_tags(Resources=[sg], Tags=[{"Key": "costcenter"}])
+    out = cli("drift", ok=None)
+    assert out.exit_code == 2 and "main.sg" in out.output, out.output
+    shown = one_line(cli("plan").output)
+    assert "drift (tags): recorded" in shown and "~ main.sg (ec2.SecurityGroup) update: drift repair" in shown
+    cli("apply", "--auto-approve")
+    assert live_tags(aws)["main.sg"]["costcenter"] == "42"
 
     with count_calls() as log:
         out = cli("apply", "--auto-approve")
