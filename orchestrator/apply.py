@@ -188,8 +188,8 @@ class Report:
                  "forget": "deleted"}
         for step, _ in self.outcome.done.items():
             addr = step.split("#")[0]
-            if step.endswith("#delete") and self.changes[addr].action == "replace":
-                continue
+            if step.endswith("#delete") and self.changes[addr].action not in ("delete", "forget"):
+                continue  # the old copy of a replacement: the change is counted once, as replaced
             out[verbs[self.changes[addr].action]].append(addr)
         out["failed"] = sorted({s.split("#")[0] for s in self.outcome.failed})
         out["skipped"] = sorted({s.split("#")[0] for s in self.outcome.skipped})
@@ -220,18 +220,24 @@ class Applier:
         # address -> physical ids of untracked copies tagged with it (orchestrator/day2.untracked_copies):
         # a delete removes them after the tracked one.
         self.copies: dict[str, list[str]] = {}
+        # address -> (generation, old copies) of a create under way: what its records carry (replacements).
+        self._copy: dict[str, tuple[str, list[list[str]]]] = {}
         self._lock = threading.Lock()
         self.walker: Walker | None = None
 
     # -- ctx and resources --------------------------------------------------------------
 
     def ctx(self, address: str, token: str = "", timeouts: Mapping[str, float] | None = None,
-            props: Mapping[str, Any] | None = None) -> Ctx:
+            props: Mapping[str, Any] | None = None, generation: str | None = None) -> Ctx:
+        """`generation`: which copy's names to use; default the recorded copy's (Record.generation)."""
         stack, name = address.split(".", 1)
+        if generation is None:
+            rec = self.records.get(address)
+            generation = rec.generation if rec is not None else ""
         return Ctx(clients=self.clients, project=self.project, env=self.env, stack=stack, name=name,
                    region=self.region, account_id=self.clients.account_id, plan_tags=self.plan_tags,
                    token=token, timeouts=dict(timeouts or {}), props=dict(props or {}),
-                   expected=self._expected(address))
+                   expected=self._expected(address), generation=generation)
 
     def resource(self, change: Change) -> Resource:
         if change.address in self.g:
@@ -266,9 +272,30 @@ class Applier:
 
     def _record(self, r: Resource, change: Change, **kw: Any) -> Record:
         deps = sorted(set(change.deps) | {d.address if isinstance(d, Resource) else d for d in r.depends_on})
+        # Which copy it is and the old copies still to delete: a create under way says, else the record.
+        prev = self.records.get(change.address)
+        generation, retiring = self._copy.get(change.address) or (
+            (prev.generation, prev.retiring) if prev is not None else ("", []))
+        kw.setdefault("generation", generation)
+        kw.setdefault("retiring", [list(x) for x in retiring])
+        kw.setdefault("tags", dict(prev.tags) if prev is not None else {})
         rec = Record(address=change.address, type=r.type_name, physical_id=kw.pop("physical_id", None),
                      deps=deps, lifecycle=r.lifecycle.to_dict(), **kw)
         return rec
+
+    def _copy_plan(self, change: Change, prev: Record | None) -> tuple[str, list[list[str]]]:
+        """(generation, old copies) of the copy a create makes.
+
+        A create-first replacement makes a second copy while the first exists: the next generation (so a
+        deterministic name does not collide), with the old one listed to delete once dependents are
+        re-pointed. A create resumed after a crash keeps what its intent recorded.
+        """
+        if prev is None:
+            return "", []
+        if change.action == "replace" and change.order != "delete_first" and not prev.pending \
+                and prev.physical_id:
+            return next_generation(prev.generation), [*prev.retiring, [prev.physical_id, prev.generation]]
+        return prev.generation, [list(x) for x in prev.retiring]
 
     def do_create(self, change: Change) -> str:
         r = self.resource(change)
@@ -276,9 +303,19 @@ class Applier:
         stored = stored_props(type(r), props)
         prev = self.records.get(change.address)
         token = prev.token if prev is not None and prev.pending and prev.token else uuid.uuid4().hex
-        ctx = self.ctx(change.address, token, self._timeouts(r), props)
+        generation, retiring = self._copy_plan(change, prev)
+        with self._lock:
+            self._copy[change.address] = (generation, retiring)
+        ctx = self.ctx(change.address, token, self._timeouts(r), props, generation=generation)
+        old_ids = {pid for pid, _ in retiring}
+
+        def look() -> tuple[str, dict[str, Any]] | None:
+            """find(), never answering with an old copy (a tag-based find may see both copies)."""
+            got = r.find(ctx)
+            return None if got is None or got[0] in old_ids else got
+
         if prev is not None and prev.pending:
-            found = r.find(ctx)
+            found = look()
             if found is not None:
                 return self._adopt(r, change, ctx, found, props, stored)
         self.store.put(self._record(r, change, status="creating", props=stored, token=token), "intent create")
@@ -289,7 +326,7 @@ class Applier:
             # after AWS acted: look before creating again.
             attempts[0] += 1
             if attempts[0] > 1:
-                again = r.find(ctx)
+                again = look()
                 if again is not None:
                     return self._adopt(r, change, ctx, again, props, stored)
             try:
@@ -299,7 +336,7 @@ class Applier:
                 # create's own work (a retry of a call AWS carried out): adopt it, never fail on it.
                 if not is_already_exists(exc):
                     raise
-                mine = r.find(ctx)
+                mine = look()
                 if mine is None:
                     raise
                 return self._adopt(r, change, ctx, mine, props, stored)
@@ -371,10 +408,33 @@ class Applier:
         self.store.put(self._record(r, change, physical_id=rec.physical_id, status="updating", props=rec.props,
                                     outputs=rec.outputs, token=ctx.token), "intent update")
         old = dict(change.before or rec.props)
-        outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found,
-                                    catalogue=type(r).retries, address=change.address, phase="update")
+        if not change.diff and rec.status != "updating" and change.retiring:
+            outputs = rec.outputs  # nothing to change: the change only deletes an old copy (its #delete step)
+        else:
+            outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found,
+                                        catalogue=type(r).retries, address=change.address, phase="update")
         self._finish(r, change, rec.physical_id, stored, outputs or rec.outputs, "update")
         return rec.physical_id or ""
+
+    def do_retire(self, change: Change) -> str:
+        """Delete the old copies a create-first replacement left, once the new one is in use.
+
+        Each is taken off the record as soon as it is gone, so a crash in between deletes only the rest.
+        """
+        r = self.resource(change)
+        rec = self.records[change.address]
+        gone: list[str] = []
+        for pid, generation in [list(x) for x in rec.retiring]:
+            ctx = self.ctx(change.address, rec.token, self._timeouts(r), change.before or rec.props,
+                           generation=generation)
+            self.retry.delete(lambda c=ctx, p=pid: r.delete(c, p), catalogue=type(r).retries,
+                              address=change.address, dependency_seconds=type(r).dependency_seconds)
+            rec.retiring = [x for x in rec.retiring if x[0] != pid]
+            with self._lock:
+                self._copy.pop(change.address, None)
+            self.store.put(rec, "delete old copy")
+            gone.append(pid)
+        return ", ".join(gone) or "no old copy"
 
     def do_delete(self, change: Change) -> str:
         rec = self.records[change.address]
@@ -408,19 +468,32 @@ class Applier:
                 what: str) -> None:
         if not pid:
             raise AwsError(f"{change.address}: {r.type_name}.{what} returned no physical id")
-        rec = self._record(r, change, physical_id=pid, status="created", props=stored, outputs=dict(outputs or {}))
+        rec = self._record(r, change, physical_id=pid, status="created", props=stored, outputs=dict(outputs or {}),
+                           tags=self.ctx(change.address).tags)  # what create()/update() applied
         self.store.put(rec, what)
         with self._lock:
             self.outputs[change.address] = rec.outputs
             self.records[change.address] = rec
+            self._copy.pop(change.address, None)  # the record says which copy it is from now on
 
     # -- steps ------------------------------------------------------------------------
 
     def steps(self, plan: Plan) -> dict[str, Step]:
+        """The walk's steps. A replacement is create-first unless its type or lifecycle says otherwise
+        (Change.order): the new copy (`ADDR`), then every dependent re-pointed to it, then the old copy
+        deleted (`ADDR#delete`), so nothing in use is deleted and nothing points at nothing. A
+        delete-first one deletes (`ADDR#delete`) before it creates; a create-first replacement that
+        depends on one goes delete-first too (its old copy refers to what is deleted first)."""
         changes = {a: c for a, c in plan.changes.items() if c.action != "noop"}
         steps: dict[str, Step] = {}
-        dele = {a for a, c in changes.items() if c.action in ("delete", "forget", "replace")}
+        first = set()  # delete-first replacements
+        for a in [x for x in plan.order if x in changes] + [x for x in changes if x not in plan.order]:
+            c = changes[a]
+            if c.action == "replace" and (c.order == "delete_first" or any(d in first for d in c.deps)):
+                first.add(a)
+        dele = {a for a, c in changes.items() if c.action in ("delete", "forget")} | first
         make = {a for a, c in changes.items() if c.action in ("create", "update", "replace")}
+        retire = {a for a in make if a not in first and (changes[a].action == "replace" or changes[a].retiring)}
         for a in make:
             c = changes[a]
             run = self.do_update if c.action == "update" else self.do_create
@@ -430,13 +503,24 @@ class Applier:
             steps[a] = Step(a, _bind(run, c), after)
         for a in dele:
             steps[f"{a}#delete"] = Step(f"{a}#delete", _bind(self.do_delete, changes[a]), set())
-        # A delete waits for the deletes of whatever depends on it (recorded deps, or the graph's).
-        for a in dele:
+        users: dict[str, set[str]] = {}  # address -> what refers to it (recorded deps, or the graph's)
+        for a in set(changes) | set(self.records):
             deps = set(self.records[a].deps) if a in self.records else set()
             if a in self.g:
                 deps |= set(self.g.predecessors(a))
             for d in deps:
-                if d in dele:
+                users.setdefault(d, set()).add(a)
+        for a in retire:
+            # The old copy goes once the new one exists and everything that refers to it was re-pointed.
+            after = {a} | {u for u in users.get(a, ()) if u in make and u != a}
+            steps[f"{a}#delete"] = Step(f"{a}#delete", _bind(self.do_retire, changes[a]), after)
+        # A delete waits for the deletes of whatever depends on it (recorded deps, or the graph's).
+        for a in dele | retire:
+            deps = set(self.records[a].deps) if a in self.records else set()
+            if a in self.g:
+                deps |= set(self.g.predecessors(a))
+            for d in deps:
+                if d in dele | retire:
                     steps[f"{d}#delete"].after.add(f"{a}#delete")
         sg = {n: set(s.after) for n, s in steps.items()}
         order_g = nx.DiGraph()
@@ -492,6 +576,12 @@ class Applier:
                 self.on_event(addr, kind, info)
 
         return on
+
+
+def next_generation(generation: str) -> str:
+    """The replacement name scheme: "" -> "r1" -> "r2"...: short (names such as a target group's have
+    32 characters), and one copy's never another's."""
+    return f"r{int(generation[1:]) + 1}" if generation[1:].isdigit() else "r1"
 
 
 def _bind(fn: Callable[[Change], Any], c: Change) -> Callable[[], Any]:

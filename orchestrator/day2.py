@@ -222,7 +222,8 @@ def _change(d: Mapping[str, Any]) -> Change:
                   after=d.get("after"), diff={k: tuple(v) for k, v in d.get("diff", {}).items()},
                   drift={k: tuple(v) for k, v in d.get("drift", {}).items()}, reason=d.get("reason", ""),
                   pending=d.get("pending"), deps=list(d.get("deps", [])), lifecycle=dict(d.get("lifecycle", {})),
-                  destroys_data=bool(d.get("destroys_data")), order=d.get("order", ""))
+                  destroys_data=bool(d.get("destroys_data")), order=d.get("order", ""),
+                  retiring=[list(x) for x in d.get("retiring", [])])
 
 
 def saved_plan(ws: Workspace, doc: Mapping[str, Any], records: dict[str, Record], g: nx.DiGraph,

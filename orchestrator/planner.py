@@ -8,7 +8,7 @@ whose replace-on properties refer to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,9 @@ class Change:
     # refuses it unless the address is named (--replace) or --allow-data-loss is passed.
     destroys_data: bool = False
     order: str = ""  # a replacement's order: "create_first" (default) or "delete_first"
+    # Old copies an interrupted create-first replacement left ([physical id, generation]): deleted by
+    # this change once its dependents are re-pointed.
+    retiring: list[list[str]] = field(default_factory=list)
 
     @property
     def stack(self) -> str:
@@ -67,7 +70,7 @@ class Change:
                 "diff": {k: [clean(a), clean(b)] for k, (a, b) in self.diff.items()},
                 "drift": {k: [clean(a), clean(b)] for k, (a, b) in self.drift.items()},
                 "pending": self.pending, "deps": list(self.deps), "lifecycle": dict(self.lifecycle),
-                "destroys_data": self.destroys_data, "order": self.order}
+                "destroys_data": self.destroys_data, "order": self.order, "retiring": list(self.retiring)}
 
 
 @dataclass
@@ -137,14 +140,16 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
                external: Mapping[str, Mapping[str, Any]] | None = None,
                live: Mapping[str, dict[str, Any] | None] | None = None,
                replace: Iterable[str] = (), allow_protected: bool = False, serial: int = 0,
-               selection: set[str] | None = None, allow_data_loss: bool = False) -> Plan:
+               selection: set[str] | None = None, allow_data_loss: bool = False,
+               tags: Callable[[str], dict[str, str]] | None = None) -> Plan:
     """Changes that bring the selected stacks to the code; records of removed resources are deleted.
 
     A replacement of a stateful type destroys data: it is refused (PlanError, before any call) unless its
     address is in `replace` (the user named it) or `allow_data_loss`; plan's display passes True and shows
     it marked instead. A change the type refuses (refuse_on / refusal()) is refused unless named in
     `replace`, which replaces it instead. Drift on a replace_on property of a stateful type is reported,
-    never turned into a replacement by itself.
+    never turned into a replacement by itself. `tags(address)`: the tags the resource must carry; they
+    differ from the recorded ones (a plan-wide tag change) -> an update whose diff names "(tags)".
 
     `selection` (from graph.target_closure) limits the plan to a targeted run: everything is still planned,
     so values a replacement makes unknown propagate, then only the selection is kept, plus the dependents a
@@ -181,7 +186,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         if rec is None or rec.physical_id is None:
             c = Change(addr, "create", r.type_name, None, desired, diff_props({}, desired), deps=deps,
                        reason="not in state" if rec is None else f"unfinished {rec.status} from an interrupted run",
-                       pending=rec.status if rec is not None else None, lifecycle=lc.to_dict())
+                       pending=rec.status if rec is not None else None, lifecycle=lc.to_dict(),
+                       retiring=[list(x) for x in rec.retiring] if rec is not None else [])
             changes[addr] = c
             new_outputs.add(addr)
             continue
@@ -204,6 +210,16 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
             drift = diff_props({k: rec.props.get(k) for k in observed}, observed, ignore, cls.unordered)
             base.update(observed)
         d = diff_props(base, desired, ignore, cls.unordered)
+        if tags is not None and rec.tags and "(tags)" not in ignore:
+            want = tags(addr)
+            seen_tags = (live.get(addr) or {}).get("(tags)")
+            if seen_tags is not None:  # only the tags the tool manages: AWS's and other people's are theirs
+                seen_tags = {k: v for k, v in seen_tags.items() if k in rec.tags or k in want}
+            if seen_tags is not None and seen_tags != rec.tags:
+                drift["(tags)"] = (rec.tags, seen_tags)
+            have = seen_tags if seen_tags is not None else rec.tags
+            if have != want:
+                d["(tags)"] = (have, want)
         kept_drift: list[str] = []
         if cls.stateful and addr not in forced:
             # Drift alone on a property AWS cannot change in place would rebuild a data store from the
@@ -222,8 +238,12 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         elif replace_keys:
             action, reason = "replace", f"{', '.join(replace_keys)} cannot change in place"
         elif d or rec.status == "updating":
-            action, reason = "update", ("drift repair" if drift and set(d) <= set(drift) else "properties changed") \
+            action, reason = "update", ("drift repair" if drift and set(d) <= set(drift) else
+                                        "tags changed" if set(d) == {"(tags)"} else "properties changed") \
                 if d else "unfinished update from an interrupted run"
+        elif rec.retiring:
+            action, reason = "update", ("an interrupted replacement left the old copy "
+                                        f"{', '.join(p for p, _ in rec.retiring)}: deleting it")
         else:
             action, reason = "noop", ""
         if kept_drift:
@@ -252,7 +272,8 @@ def plan_apply(g: nx.DiGraph, records: Mapping[str, Record], *, stacks: Iterable
         changes[addr] = Change(addr, action, r.type_name, base, desired, d, drift, reason,
                                pending=rec.status if rec.pending else None, deps=deps, lifecycle=lc.to_dict(),
                                destroys_data=action == "replace" and cls.stateful and rec.status != "tainted",
-                               order=replace_order(cls, lc) if action == "replace" else "")
+                               order=replace_order(cls, lc) if action == "replace" else "",
+                               retiring=[list(x) for x in rec.retiring])
 
     selected = set(stacks)
     for addr, rec in records.items():

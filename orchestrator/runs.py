@@ -25,7 +25,7 @@ from orchestrator.graph import build_graph, deps_graph, target_closure
 from orchestrator.model import Plan as Declared
 from orchestrator.model import load_plan
 from orchestrator.planner import Plan, plan_apply, plan_destroy
-from resources.base import REGISTRY, Ref, Resource
+from resources.base import REGISTRY, Ref, Resource, resource_tags
 from state.dynamodb import DEFAULT_TABLE, DynamoStateStore, Record
 
 
@@ -191,7 +191,34 @@ class Workspace:
             return [(a, live[records[a].physical_id]) for a in addrs]
 
         with ThreadPoolExecutor(max_workers=max(1, self.opts.parallelism)) as pool:
-            return {a: props for done in pool.map(read, tasks) for a, props in done}
+            out = {a: props for done in pool.map(read, tasks) for a, props in done}
+        if any(records[a].tags for a in todo):
+            for a, tags in self.live_tags(records, todo).items():
+                if out.get(a) is not None:
+                    out[a] = {**out[a], "(tags)": tags}
+        return out
+
+    def live_tags(self, records: dict[str, Record], addrs: list[str]) -> dict[str, dict[str, str]]:
+        """Tags AWS reports for the recorded resources, through the tagging API (GetResources, a few
+        calls for the whole account and env), so tag drift shows in plan and drift (issue 13). A
+        resource is matched by its ARN among its recorded id and outputs, else by its infra:address
+        tag; one the API does not return (a type it does not cover) is not compared. The API being
+        unavailable (no permission) leaves tags uncompared rather than failing the plan."""
+        from orchestrator.day2 import _tagged
+
+        want = set(addrs)
+        known = {v: a for a in addrs for v in [records[a].physical_id, *records[a].outputs.values()]
+                 if isinstance(v, str) and v}
+        found: dict[str, dict[str, str]] = {}
+        try:
+            for arn, tags in _tagged(self.clients, self.plan.project, self.opts.env):
+                addr = known.get(arn) or next((a for v, a in known.items() if arn.endswith("/" + v)), None) \
+                    or tags.get("infra:address")
+                if addr in want and (addr not in found or known.get(arn) == addr):
+                    found[addr] = tags
+        except Exception:  # noqa: BLE001 - tag drift is an extra; the plan itself must go on
+            return {}
+        return found
 
     def applier(self, g: nx.DiGraph, records: dict[str, Record], external: dict[str, Any],
                 on_event: Callable[[str, str, Any], None] | None = None) -> Applier:
@@ -223,7 +250,8 @@ class Workspace:
                              targets + list(replace) if targets else (), exclude)
         live = self.refresh(g, records, sel) if (self.opts.refresh if refresh is None else refresh) else {}
         p = plan_apply(g, records, stacks=self.stacks, external=external, live=live, replace=replace,
-                       allow_protected=allow_protected, serial=serial, selection=sel, allow_data_loss=allow_data_loss)
+                       allow_protected=allow_protected, serial=serial, selection=sel, allow_data_loss=allow_data_loss,
+                       tags=self.tags_of)
         return p, g, records, external
 
     def preflight(self) -> None:
@@ -238,6 +266,10 @@ class Workspace:
             by_check.setdefault(check, (type(r), []))[1].append(addr)
         for cls, addrs in sorted(by_check.values(), key=lambda v: v[0].type_name):
             cls.preflight(self.clients, sorted(addrs))
+
+    def tags_of(self, address: str) -> dict[str, str]:
+        """The tags the resource at `address` must carry (what its Ctx.tags applies)."""
+        return resource_tags(self.plan.project, self.opts.env, address, self.plan.tags)
 
     def check_destroy_dependents(self, records: dict[str, Record], selection: set[str] | None = None) -> None:
         """Refuse to destroy a stack another applied stack still refers to (unless both go together)."""

@@ -261,6 +261,15 @@ class Lifecycle:
 # --------------------------------------------------------------------------- context
 
 
+def resource_tags(project: str, env: str, address: str, plan_tags: Mapping[str, str]) -> dict[str, str]:
+    """The tags every resource carries: the tool's own (find() and `infra scan` rely on them) and the
+    plan's; the planner compares them with the recorded ones, so a plan-wide tag change reaches all."""
+    t = {"infra:project": project, "infra:env": env, "infra:stack": address.split(".", 1)[0],
+         "infra:address": address}
+    t.update(plan_tags)
+    return t
+
+
 @dataclass
 class Ctx:
     """Everything a resource operation may use; built by the executor per call."""
@@ -279,6 +288,9 @@ class Ctx:
     props: Mapping[str, Any] = field(default_factory=dict)
     # AWS seconds an operation of this type usually takes, per phase: waits poll densely around then.
     expected: Mapping[str, float] = field(default_factory=dict)
+    # Which copy of the resource (state's Record.generation): "" the first, "r1"... a create-first
+    # replacement's, so two copies can exist at once under deterministic names.
+    generation: str = ""
 
     @property
     def address(self) -> str:
@@ -289,14 +301,7 @@ class Ctx:
 
     @property
     def tags(self) -> dict[str, str]:
-        t = {
-            "infra:project": self.project,
-            "infra:env": self.env,
-            "infra:stack": self.stack,
-            "infra:address": self.address,
-        }
-        t.update(self.plan_tags)
-        return t
+        return resource_tags(self.project, self.env, self.address, self.plan_tags)
 
     def physical_name(self, suffix: str | None = None, *, max_len: int = 255, sep: str = "-",
                       global_unique: bool = False) -> str:
@@ -308,10 +313,12 @@ class Ctx:
         base = sep.join([self.project, self.env, (suffix or self.name).replace("_", "-")])
         if global_unique:
             base = sep.join([base, self.account_id, self.region])
-        if len(base) > max_len:
+        tail = sep + self.generation if self.generation else ""  # a replacement's copy: kept when cut
+        room = max_len - len(tail)
+        if len(base) > room:
             h = hashlib.sha1(base.encode()).hexdigest()[:6]
-            base = base[: max_len - 7].rstrip(sep) + sep + h
-        return base
+            base = base[: room - 7].rstrip(sep) + sep + h
+        return base + tail
 
     def wait(self, service: str, waiter: str, timeout_key: str = "create", **params: Any) -> None:
         self.clients.wait(service, waiter, timeout=self.timeouts.get(timeout_key),

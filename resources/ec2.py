@@ -272,6 +272,7 @@ class Vpc(Ec2Resource):
         self._set_dns(ctx, physical_id, new, old)
         if old.get("RestrictDefaultSecurityGroup") != new.get("RestrictDefaultSecurityGroup"):
             self._restrict_default_sg(ctx, physical_id, bool(new.get("RestrictDefaultSecurityGroup")))
+        self.retag(ctx, physical_id)  # a plan-wide tag change is an update of its own (issue 13)
         return self.outputs_of(ctx, physical_id)
 
     def delete(self, ctx: Ctx, physical_id: str) -> None:

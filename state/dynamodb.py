@@ -104,6 +104,16 @@ class Record:
     updated_at: float = 0.0
     updated_by: str = ""
     reason: str = ""  # why a tainted record is tainted: AWS's state and reason
+    # The replacement name scheme (issue 13): "" for the first copy, "r1", "r2"... for each create-first
+    # replacement, which needs a second name while the old copy still exists. Ctx.physical_name appends it,
+    # so find() looks for the right copy after a crash.
+    generation: str = ""
+    # Old copies a create-first replacement still has to delete, [physical id, generation] each: kept in
+    # state from the moment the new copy's create is recorded, so a crash never orphans one.
+    retiring: list[list[str]] = field(default_factory=list)
+    # The tags the tool last applied (issue 13: tags are part of the diff); {} when not known (a record
+    # written before tags were recorded, or imported): then tags are not compared.
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def stack(self) -> str:
@@ -121,7 +131,8 @@ class Record:
             "deps": {"S": json.dumps(sorted(self.deps))}, "lifecycle": {"S": json.dumps(self.lifecycle)},
             "token": {"S": self.token}, "serial": {"N": str(self.serial)},
             "updated_at": {"N": repr(self.updated_at)}, "updated_by": {"S": self.updated_by},
-            "reason": {"S": self.reason},
+            "reason": {"S": self.reason}, "generation": {"S": self.generation},
+            "retiring": {"S": json.dumps(self.retiring)}, "tags": {"S": json.dumps(self.tags, sort_keys=True)},
         }
 
     @classmethod
@@ -138,6 +149,9 @@ class Record:
                 updated_at=float(item.get("updated_at", {"N": "0"})["N"]),
                 updated_by=item.get("updated_by", {"S": ""})["S"],
                 reason=item.get("reason", {"S": ""})["S"],
+                generation=item.get("generation", {"S": ""})["S"],
+                retiring=json.loads(item.get("retiring", {"S": "[]"})["S"]),
+                tags=json.loads(item.get("tags", {"S": "{}"})["S"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise StateError(f"{where} is corrupt ({type(exc).__name__}: {exc}); fix or remove it with "
