@@ -189,3 +189,15 @@ def test_rule_elasticache_modify_path(aws):
     assert auth_tokens(group) == ["a" * 32, "b" * 32]  # both accepted while clients move
     modify(AuthToken="b" * 32, AuthTokenUpdateStrategy="SET")
     assert auth_tokens(group) == ["b" * 32]
+
+
+def test_rule_rds_parameter_pending_reboot(rds):
+    rds.create_db_parameter_group(DBParameterGroupName="pg", DBParameterGroupFamily="postgres16", Description="d")
+    _db(rds, DBParameterGroupName="pg", EngineVersion="16.3")
+    rds.modify_db_parameter_group(DBParameterGroupName="pg", Parameters=[{
+        "ParameterName": "shared_preload_libraries", "ParameterValue": "pg_stat_statements",
+        "ApplyMethod": "pending-reboot"}])
+    status = _settle(rds, "db")["DBParameterGroups"][0]["ParameterApplyStatus"]
+    assert status == "pending-reboot"
+    rds.reboot_db_instance(DBInstanceIdentifier="db")
+    assert _settle(rds, "db")["DBParameterGroups"][0]["ParameterApplyStatus"] == "in-sync"
