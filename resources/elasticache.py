@@ -13,7 +13,8 @@ holds only the ARN (inventory defect 6: the original code had a literal).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import PlanError, on_delete
@@ -159,6 +160,11 @@ _MODIFY = {
 _CREATE_SKIP = frozenset({"AuthTokenSecretArn", "SkipFinalSnapshot"})
 
 
+def _version(text: Any) -> tuple[int, ...]:
+    """ "7.1" -> (7, 1): engine versions compared as numbers."""
+    return tuple(int(p) for p in str(text or "0").split(".") if p.isdigit())
+
+
 def auth_token_from(secret_string: str) -> str:
     """The token in a secret: the whole string, or one of the usual keys of a JSON object."""
     try:
@@ -197,7 +203,8 @@ class ReplicationGroup(CacheResource):
         "Engine": P(str, default="redis", validator=one_of("redis", "valkey")),
         "EngineVersion": P(str),
         "CacheNodeType": P(str, required=True),
-        "ClusterMode": P(str, default="disabled", validator=one_of("enabled", "disabled")),
+        "ClusterMode": P(str, default="disabled", validator=one_of("enabled", "compatible", "disabled"),
+                         doc="disabled -> compatible -> enabled in place (ModifyReplicationGroup); never back"),
         "NumCacheClusters": P(int, validator=int_range(1, 6)),
         "NumNodeGroups": P(int, validator=int_range(1, 500)),
         "ReplicasPerNodeGroup": P(int, validator=int_range(0, 5)),
@@ -217,9 +224,20 @@ class ReplicationGroup(CacheResource):
         "AutoMinorVersionUpgrade": P(bool, default=True),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
     }
-    replace_on = frozenset({"Engine", "ClusterMode", "CacheSubnetGroupName", "Port", "AtRestEncryptionEnabled",
-                            "KmsKeyId", "TransitEncryptionEnabled"})
-    write_only = frozenset({"AuthTokenSecretArn", "SkipFinalSnapshot"})
+    # What ModifyReplicationGroup cannot change (= Terraform's ForceNew, replication_group.go). Engine
+    # (redis -> valkey), ClusterMode and TransitEncryptionEnabled change in place; their one-way and
+    # version-bound limits are refused at plan time (refusal()).
+    replace_on = frozenset({"CacheSubnetGroupName", "Port", "AtRestEncryptionEnabled", "KmsKeyId"})
+    stateful = True
+    change_notes = {
+        "Engine": "redis -> valkey in place (ModifyReplicationGroup Engine); valkey -> redis refused "
+                  "(Terraform forces new only on a downgrade)",
+        "ClusterMode": "disabled -> compatible -> enabled in place, one step per call; back: refused",
+        "TransitEncryptionEnabled": "in place from Redis OSS 7.0.5 (TransitEncryptionMode preferred, then "
+                                    "required); older engines: refused (Terraform ForceNewIf < 7.0.5)",
+        "AuthTokenSecretArn": "a new secret value (rotation) is drift: the token is rotated (ROTATE, then SET)",
+    }
+    write_only = frozenset({"SkipFinalSnapshot"})
     outputs = ("ReplicationGroupId", "Arn", "Endpoint", "Address", "Port", "PrimaryEndpointAddress",
                "ReaderEndpointAddress", "ConfigurationEndpointAddress")
     not_found = ("ReplicationGroupNotFoundFault",)
@@ -275,7 +293,7 @@ class ReplicationGroup(CacheResource):
     @staticmethod
     def _cluster_mode(rg: dict[str, Any]) -> str:
         mode = (rg.get("ClusterMode") or "").lower()
-        if mode in ("enabled", "disabled"):
+        if mode in ("enabled", "compatible", "disabled"):
             return mode
         return "enabled" if rg.get("ClusterEnabled") else "disabled"
 
@@ -297,7 +315,7 @@ class ReplicationGroup(CacheResource):
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.ident(ctx)
         params = {k: v for k, v in props.items() if k not in _CREATE_SKIP and v is not None}
-        if props.get("ClusterMode") != "enabled":
+        if props.get("ClusterMode") == "disabled":
             params.pop("ClusterMode", None)  # "disabled" is the default; older engines refuse the key
         if props.get("AuthTokenSecretArn"):
             params["AuthToken"] = self._auth_token(ctx, props["AuthTokenSecretArn"])
@@ -362,6 +380,9 @@ class ReplicationGroup(CacheResource):
             "PreferredMaintenanceWindow": member.get("PreferredMaintenanceWindow"),
             "AutoMinorVersionUpgrade": rg.get("AutoMinorVersionUpgrade", member.get("AutoMinorVersionUpgrade")),
         }
+        declared_secret = self.properties.get("AuthTokenSecretArn")
+        if isinstance(declared_secret, str):
+            out["AuthTokenSecretArn"] = self._token_follows(ctx, rg, declared_secret)
         if mode == "enabled":
             out["NumNodeGroups"] = len(groups)
             out["ReplicasPerNodeGroup"] = max(len(groups[0].get("NodeGroupMembers") or []) - 1, 0) if groups else 0
@@ -369,27 +390,109 @@ class ReplicationGroup(CacheResource):
             out["NumCacheClusters"] = len(rg.get("MemberClusters") or [])
         return {k: v for k, v in out.items() if v is not None}
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """The one-way and version-bound limits of ModifyReplicationGroup, refused rather than replaced (a
+        new group starts empty: the sessions and cache would go)."""
+        changed = set(changed)
+        where = f"{self.type_name} {self.name!r}"
+        fix = "; name it with --replace to rebuild it empty, or keep the current setting"
+        if "Engine" in changed and old.get("Engine") == "valkey" and new.get("Engine") == "redis":
+            return f"{where}: ElastiCache cannot change a valkey group back to redis{fix}"
+        order = ("disabled", "compatible", "enabled")
+        before, after = old.get("ClusterMode") or "disabled", new.get("ClusterMode") or "disabled"
+        if "ClusterMode" in changed and before in order and after in order \
+                and order.index(after) < order.index(before):
+            return f"{where}: ElastiCache cannot turn cluster mode from {before} back to {after}{fix}"
+        if "TransitEncryptionEnabled" in changed and (new.get("Engine") or "redis") == "redis" \
+                and _version(new.get("EngineVersion") or old.get("EngineVersion")) < (7, 0, 5):
+            return (f"{where}: in-transit encryption changes in place from Redis OSS 7.0.5 only (EngineVersion "
+                    f"{new.get('EngineVersion') or old.get('EngineVersion')}): upgrade first{fix}")
+        return super().refusal(old, new, changed)
+
+    def _token_follows(self, ctx: Ctx, rg: Mapping[str, Any], secret_arn: str) -> str:
+        """The declared secret ARN while the group's AUTH token is its current value; otherwise the ARN
+        with a note, so a rotated secret shows as drift and the update rotates the token.
+
+        The token itself cannot be read back: a secret version newer than the group's last token change
+        is what says the two differ."""
+        changed = rg.get("AuthTokenLastModifiedDate")
+        try:
+            versions = ctx.client("secretsmanager").list_secret_version_ids(SecretId=secret_arn)["Versions"]
+        except Exception as exc:  # noqa: BLE001 - a secret gone is the plan's to fix, not drift
+            if "ResourceNotFound" in str(exc):
+                return secret_arn
+            raise
+        current = [v.get("CreatedDate") for v in versions if "AWSCURRENT" in (v.get("VersionStages") or [])]
+        # With a second's slack: the two services round their dates differently.
+        if changed is None or not current or current[0] is None or current[0] <= changed + timedelta(seconds=1):
+            return secret_arn
+        return f"{secret_arn} (rotated {current[0]:%Y-%m-%d %H:%M:%S}: the group still has the previous token)"
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         changes = {param: new[prop] for prop, param in _MODIFY.items()
                    if new.get(prop) is not None and new.get(prop) != old.get(prop)}
-        if new.get("AuthTokenSecretArn") and new.get("AuthTokenSecretArn") != old.get("AuthTokenSecretArn"):
-            changes["AuthToken"] = self._auth_token(ctx, new["AuthTokenSecretArn"])
-            changes["AuthTokenUpdateStrategy"] = "ROTATE"
+        if new.get("Engine") != old.get("Engine") and new.get("Engine"):
+            changes["Engine"] = new["Engine"]  # redis -> valkey, with its EngineVersion when declared
+            if new.get("EngineVersion"):
+                changes["EngineVersion"] = new["EngineVersion"]
         # Failover must be on before Multi-AZ and stays on until Multi-AZ is off: one call carries both.
         if changes:
             self._modify(ctx, physical_id, "modify_replication_group", **changes)
+        self._transit(ctx, physical_id, old, new)
+        replicas_before = self._cluster_mode_path(ctx, physical_id, old, new)
         if new.get("ClusterMode") == "enabled":
             if new.get("NumNodeGroups") != old.get("NumNodeGroups"):
                 self._reshard(ctx, physical_id, new["NumNodeGroups"])
-            if new.get("ReplicasPerNodeGroup") != old.get("ReplicasPerNodeGroup"):
-                self._replicas(ctx, physical_id, old.get("ReplicasPerNodeGroup") or 0, new["ReplicasPerNodeGroup"] or 0)
+            before = old.get("ReplicasPerNodeGroup") if replicas_before is None else replicas_before
+            if new.get("ReplicasPerNodeGroup") != before:
+                self._replicas(ctx, physical_id, before or 0, new.get("ReplicasPerNodeGroup") or 0)
         elif new.get("NumCacheClusters") != old.get("NumCacheClusters") and old.get("NumCacheClusters"):
             self._replicas(ctx, physical_id, old["NumCacheClusters"] - 1, new["NumCacheClusters"] - 1)
+        if new.get("AuthTokenSecretArn") and new.get("AuthTokenSecretArn") != old.get("AuthTokenSecretArn"):
+            self._rotate_token(ctx, physical_id, new["AuthTokenSecretArn"])
         return self.synced_outputs(ctx, physical_id)
+
+    def _transit(self, ctx: Ctx, pid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """In-transit encryption in the two steps AWS takes: `preferred` (clients may still connect in the
+        clear while they move), then `required` on; the reverse to turn it off."""
+        want, have = new.get("TransitEncryptionEnabled"), old.get("TransitEncryptionEnabled")
+        if want is None or bool(want) == bool(have):
+            return
+        if want:
+            self._modify(ctx, pid, "modify_replication_group", TransitEncryptionEnabled=True,
+                         TransitEncryptionMode="preferred")
+            self._modify(ctx, pid, "modify_replication_group", TransitEncryptionMode="required")
+        else:
+            self._modify(ctx, pid, "modify_replication_group", TransitEncryptionMode="preferred")
+            self._modify(ctx, pid, "modify_replication_group", TransitEncryptionEnabled=False)
+
+    def _cluster_mode_path(self, ctx: Ctx, pid: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> int | None:
+        """Cluster mode one step per call (disabled -> compatible -> enabled); returns the replicas per
+        shard the group had before it became a cluster (its NumCacheClusters - 1), else None."""
+        order = ("disabled", "compatible", "enabled")
+        before, after = old.get("ClusterMode") or "disabled", new.get("ClusterMode") or "disabled"
+        if before == after or before not in order or after not in order or order.index(after) < order.index(before):
+            return None
+        for step in order[order.index(before) + 1: order.index(after) + 1]:
+            self._modify(ctx, pid, "modify_replication_group", ClusterMode=step)
+        if after == "enabled" and old.get("NumCacheClusters"):
+            return int(old["NumCacheClusters"]) - 1
+        return None
+
+    def _rotate_token(self, ctx: Ctx, pid: str, secret_arn: str) -> None:
+        """The secret's current value becomes the group's AUTH token: ROTATE (old and new both accepted,
+        so clients that still hold the old one keep working during the call), then SET (only the new
+        one: the old token, perhaps the reason for the rotation, stops working). Each is its own call,
+        as Terraform sends it."""
+        token = self._auth_token(ctx, secret_arn)
+        for strategy in ("ROTATE", "SET"):
+            self._modify(ctx, pid, "modify_replication_group", AuthToken=token, AuthTokenUpdateStrategy=strategy)
 
     def _reshard(self, ctx: Ctx, pid: str, count: int) -> None:
         rg = self.describe_one(ctx, pid) or {}
         ids = [g["NodeGroupId"] for g in rg.get("NodeGroups") or []]
+        if count == len(ids):
+            return  # already that many shards (a group just turned into a cluster has one)
         extra: dict[str, Any] = {}
         if count < len(ids):
             extra["NodeGroupsToRemove"] = ids[count:]  # scale in drops the last shards; slots move to the rest

@@ -233,6 +233,10 @@ _MODIFY = {
 _GP3_THRESHOLD = {"postgres": 400, "mysql": 400, "mariadb": 400, "oracle-ee": 200, "oracle-se2": 200}
 
 
+# How read() marks a parameter group whose static changes wait for a reboot: drift the plan shows.
+PENDING_REBOOT = " (pending-reboot: static parameters not in effect until the instance reboots)"
+
+
 def _rounded_up(size: int) -> int:
     """What RDS makes of a requested size: an increase under 10 % is rounded up to 10 % (botocore
     ModifyDBInstance.AllocatedStorage), so a declared 21 GiB may read back as 22."""
@@ -308,6 +312,9 @@ class DBInstance(RdsResource):
         "PromotedReplica": P(bool, doc="a former read replica, promoted when SourceDBInstanceIdentifier was "
                                        "removed: it keeps its former source's master user and database name"),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
+        "RebootForParameters": P(bool, default=False,
+                                 doc="reboot when static parameters of its parameter group wait for one "
+                                     "(pending-reboot); off: plan keeps showing them as not in effect"),
     }
     # What AWS cannot change on an instance (= Terraform's ForceNew, instance.go). ManageMasterUserPassword
     # and MasterUserSecretKmsKeyId change in place (update(): back on / re-keyed through an off-on cycle);
@@ -330,7 +337,7 @@ class DBInstance(RdsResource):
         "SourceDBInstanceIdentifier": "removed: PromoteReadReplica (Terraform); a new source is refused",
         "AllocatedStorage": "grows in place (with Iops where AWS requires it); RDS cannot shrink storage",
     }
-    write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica"})
+    write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica", "RebootForParameters"})
     outputs = ("DBInstanceIdentifier", "Arn", "Address", "Port", "Endpoint", "MasterUserSecretArn",
                "DbiResourceId")
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
@@ -401,7 +408,7 @@ class DBInstance(RdsResource):
                 DBInstanceIdentifier=name, SourceDBInstanceIdentifier=props["SourceDBInstanceIdentifier"],
                 Tags=tag_list(ctx.tags), **params)
         else:
-            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot", "PromotedReplica"}
+            skip = {"SourceDBInstanceIdentifier", "SkipFinalSnapshot", "PromotedReplica", "RebootForParameters"}
             params = {k: v for k, v in props.items() if k not in skip and v is not None}
             rds.create_db_instance(DBInstanceIdentifier=name, Tags=tag_list(ctx.tags), **params)
         self.wait_created(ctx, name)
@@ -446,7 +453,8 @@ class DBInstance(RdsResource):
             # Grown by storage autoscaling, or by RDS's round-up of a small increase: what was declared,
             # not drift (a "repair" would ask RDS to shrink, which it cannot; Terraform suppresses it too).
             storage = declared_storage
-        pgs = [g["DBParameterGroupName"] for g in db.get("DBParameterGroups", [])]
+        pgs = [g["DBParameterGroupName"] + (PENDING_REBOOT if g.get("ParameterApplyStatus") == "pending-reboot" else "")
+               for g in db.get("DBParameterGroups", [])]
         out: dict[str, Any] = {
             "Engine": db.get("Engine"),
             "EngineVersion": version,
@@ -520,6 +528,9 @@ class DBInstance(RdsResource):
         return seen
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        pending = str(old.get("DBParameterGroupName") or "").endswith(PENDING_REBOOT)
+        old = dict(old, DBParameterGroupName=str(old.get("DBParameterGroupName") or "").removesuffix(PENDING_REBOOT)
+                   or None)
         changes: dict[str, Any] = {param: new.get(prop) for prop, param in _MODIFY.items()
                                    if new.get(prop) != old.get(prop) and new.get(prop) is not None}
         if "MonitoringInterval" in old and not new.get("MonitoringInterval"):
@@ -543,6 +554,11 @@ class DBInstance(RdsResource):
             self._modify(ctx, physical_id, **changes)
         if not self.is_replica:
             self._master_secret(ctx, physical_id, live, old, new)
+        if pending and "DBParameterGroupName" not in changes and new.get("RebootForParameters"):
+            # Static parameters take effect only with a reboot (a short outage): asked for by the plan.
+            ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
+            ctx.client("rds").reboot_db_instance(DBInstanceIdentifier=physical_id)
+            ctx.wait("rds", "DBInstanceModified", timeout_key="update", DBInstanceIdentifier=physical_id)
         return self.synced_outputs(ctx, physical_id)
 
     def _promote(self, ctx: Ctx, physical_id: str, new: Mapping[str, Any], changes: dict[str, Any]) -> None:

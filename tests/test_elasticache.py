@@ -116,7 +116,7 @@ def test_replication_group_single_node_round_trip(aws, net):
     for key in ("CacheNodeType", "ClusterMode", "NumCacheClusters", "AutomaticFailoverEnabled", "MultiAZEnabled",
                 "AtRestEncryptionEnabled", "TransitEncryptionEnabled", "KmsKeyId", "Port"):
         assert state[key] == rg.properties[key], key
-    assert "AuthTokenSecretArn" not in state
+    assert state["AuthTokenSecretArn"] == net["secret"]  # the group has the secret's current value
     # Subnet group and security groups are read from the member cluster, as Terraform does.
     assert state["CacheSubnetGroupName"] == rg.properties["CacheSubnetGroupName"]
     assert state["SecurityGroupIds"] == [net["sg"]]

@@ -123,3 +123,23 @@ def test_b3_replica_is_promoted_not_replaced(fast):
     assert msg and "cannot change its source" in msg
     with pytest.raises(Exception, match="PromotedReplica"):
         DBInstance("x", DBInstanceClass="db.t3.micro", AllocatedStorage=20)
+
+
+def test_c2_static_parameters_show_pending_reboot_and_reboot_only_when_asked(fast):
+    from resources.rds import PENDING_REBOOT, DBParameterGroup
+
+    pg = declare(DBParameterGroup("params", Family="postgres16", Parameters={"log_min_duration_statement": "500"}))
+    pctx = fast.ctx("params")
+    pg_name, _ = pg.create(pctx, dict(pg.properties))
+    db, ctx, pid, arn = _primary(fast, EngineVersion="16.3", DBParameterGroupName=pg_name)
+    new_params = dict(pg.properties, Parameters={"log_min_duration_statement": "500",
+                                                 "shared_preload_libraries": "pg_stat_statements"})
+    pg.update(pctx, pg_name, dict(pg.properties), new_params)  # static: ApplyMethod pending-reboot
+    seen = db.read(ctx, pid)
+    assert seen["DBParameterGroupName"] == pg_name + PENDING_REBOOT  # drift the plan shows
+    db.update(ctx, pid, seen, dict(db.properties))  # no reboot asked: nothing happens
+    assert _seen(fast, pid)["DBParameterGroups"][0]["ParameterApplyStatus"] == "pending-reboot"
+    db.update(ctx, pid, seen, dict(db.properties, RebootForParameters=True))
+    after = _seen(fast, pid)
+    assert after["DBInstanceArn"] == arn and after["DBParameterGroups"][0]["ParameterApplyStatus"] == "in-sync"
+    assert db.read(ctx, pid)["DBParameterGroupName"] == pg_name

@@ -136,3 +136,68 @@ def test_rule_opensearch_update_limits(aws, short_ec2_window):
         assert code(exc) == "ValidationException" and text in str(exc.value)
     os_.update_domain_config(DomainName="plain", EncryptionAtRestOptions={"Enabled": True, "KmsKeyId": two})
     assert os_.describe_domain(DomainName="plain")["DomainStatus"]["EncryptionAtRestOptions"]["Enabled"] is True
+
+
+def _rg_available(ec: Any, rid: str) -> dict[str, Any]:
+    end = time.monotonic() + 5
+    while True:
+        rg = ec.describe_replication_groups(ReplicationGroupId=rid)["ReplicationGroups"][0]
+        if rg["Status"] == "available":
+            return rg
+        assert time.monotonic() < end, rg["Status"]
+        time.sleep(0.02)
+
+
+def test_rule_elasticache_modify_path(aws):
+    aws.rules.configure("async-modify", seconds=0.05, lag=0.0)
+    ec = aws.client("elasticache")
+
+    def modify(**kw: Any) -> None:
+        ec.modify_replication_group(ReplicationGroupId="rg", ApplyImmediately=True, **kw)
+        _rg_available(ec, "rg")
+
+    ec.create_replication_group(ReplicationGroupId="rg", ReplicationGroupDescription="d", Engine="redis",
+                                EngineVersion="7.1", CacheNodeType="cache.t4g.micro", NumCacheClusters=2,
+                                TransitEncryptionEnabled=False)
+    _rg_available(ec, "rg")
+    refused = [({"TransitEncryptionEnabled": True}, "preferred"),
+               ({"TransitEncryptionMode": "required"}, "first"),
+               ({"ClusterMode": "enabled"}, "compatible"),
+               ({"AuthToken": "a" * 32, "AuthTokenUpdateStrategy": "ROTATE"}, "in-transit encryption")]
+    for change, text in refused:
+        with pytest.raises(ClientError) as exc:
+            ec.modify_replication_group(ReplicationGroupId="rg", ApplyImmediately=True, **change)
+        assert code(exc) in ("InvalidParameterValue", "InvalidParameterCombination") and text in str(exc.value)
+    modify(TransitEncryptionEnabled=True, TransitEncryptionMode="preferred")
+    modify(TransitEncryptionMode="required")
+    modify(ClusterMode="compatible")
+    modify(ClusterMode="enabled")
+    modify(Engine="valkey", EngineVersion="8.0")
+    rg = _rg_available(ec, "rg")
+    assert rg["TransitEncryptionEnabled"] is True and rg["TransitEncryptionMode"] == "required"
+    assert rg["ClusterMode"] == "enabled" and rg["Engine"] == "valkey"
+    with pytest.raises(ClientError):
+        ec.modify_replication_group(ReplicationGroupId="rg", ApplyImmediately=True, Engine="redis")
+
+    from moto.backends import get_backend
+
+    from sandbox.extensions.strict_stores import auth_tokens
+
+    group = get_backend("elasticache")[aws.clients.account_id][aws.region].replication_groups["rg"]
+    modify(AuthToken="a" * 32, AuthTokenUpdateStrategy="ROTATE")
+    modify(AuthToken="b" * 32, AuthTokenUpdateStrategy="ROTATE")
+    assert auth_tokens(group) == ["a" * 32, "b" * 32]  # both accepted while clients move
+    modify(AuthToken="b" * 32, AuthTokenUpdateStrategy="SET")
+    assert auth_tokens(group) == ["b" * 32]
+
+
+def test_rule_rds_parameter_pending_reboot(rds):
+    rds.create_db_parameter_group(DBParameterGroupName="pg", DBParameterGroupFamily="postgres16", Description="d")
+    _db(rds, DBParameterGroupName="pg", EngineVersion="16.3")
+    rds.modify_db_parameter_group(DBParameterGroupName="pg", Parameters=[{
+        "ParameterName": "shared_preload_libraries", "ParameterValue": "pg_stat_statements",
+        "ApplyMethod": "pending-reboot"}])
+    status = _settle(rds, "db")["DBParameterGroups"][0]["ParameterApplyStatus"]
+    assert status == "pending-reboot"
+    rds.reboot_db_instance(DBInstanceIdentifier="db")
+    assert _settle(rds, "db")["DBParameterGroups"][0]["ParameterApplyStatus"] == "in-sync"

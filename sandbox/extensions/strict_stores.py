@@ -15,12 +15,18 @@ mark, so they run first and refuse before anything changes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from moto.core.utils import utcnow
+from moto.elasticache.exceptions import InvalidParameterCombinationException, InvalidParameterValueException
+from moto.elasticache.models import CacheCluster, ElastiCacheBackend
+from moto.elasticache.responses import ElastiCacheResponse
 from moto.opensearch.models import OpenSearchServiceBackend
 from moto.rds.exceptions import RDSClientError
-from moto.rds.models import RDSBackend
+from moto.rds.models import DBInstance, RDSBackend
+from moto.secretsmanager.models import SecretsManagerBackend
 
 from sandbox import lifecycle, strict
 from sandbox.extensions._base import AwsJsonError
@@ -223,7 +229,174 @@ def update_domain_config(self: OpenSearchServiceBackend, original: Callable[...,
     return original(self, domain_name, *args, **kw)
 
 
+REDIS_MODIFY = strict.rule(
+    "elasticache-modify-path",
+    aws="ModifyReplicationGroup changes a running group's engine (redis -> valkey; no way back), cluster mode "
+        "(disabled -> compatible -> enabled, one step per call; never back) and in-transit encryption (on: "
+        "TransitEncryptionMode preferred first, then required in a second call; Redis OSS 7.0.5 or later) in "
+        "place. The AUTH token changes with AuthTokenUpdateStrategy: ROTATE adds the new token next to the old "
+        "one (both accepted), SET keeps only the given one; either needs in-transit encryption. Other paths are "
+        "refused with InvalidParameterValue / InvalidParameterCombination.",
+    source="botocore elasticache ModifyReplicationGroup (ClusterMode, Engine, TransitEncryptionEnabled, "
+           "TransitEncryptionMode, AuthTokenUpdateStrategy docs); hashicorp/terraform-provider-aws "
+           "internal/service/elasticache/replication_group.go (engine ForceNew only on downgrade, "
+           "transit_encryption_enabled ForceNewIf engine_version_actual < 7.0.5, auth_token_update_strategy); "
+           "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html (exact error texts not verified)",
+    moto="ignored Engine, ClusterMode and AuthToken on modify, and set TransitEncryptionEnabled in one step",
+)
+
+TOKENS = "_sandbox_auth_tokens"
+
+
+def auth_tokens(group: Any) -> list[str]:
+    """The AUTH tokens the group accepts now (what a client with the secret's value can log in with)."""
+    return list(group.__dict__.get(TOKENS, []))
+
+
+def _bad(message: str, combination: bool = False) -> None:
+    strict.trip(REDIS_MODIFY.id)
+    raise (InvalidParameterCombinationException if combination else InvalidParameterValueException)(message)
+
+
+def _version(text: str | None) -> tuple[int, ...]:
+    return tuple(int(p) for p in (text or "0").split(".") if p.isdigit())
+
+
+def _check_redis(resp: Any, group: Any) -> dict[str, Any]:
+    """Refuse the paths AWS refuses; return what to apply once moto's handler has run."""
+    later: dict[str, Any] = {}
+    engine = resp._get_param("Engine")
+    if engine and engine != group.engine:
+        if group.engine == "valkey" and engine == "redis":
+            _bad("Engine downgrade from valkey to redis is not supported.")
+        later["engine"] = engine
+    mode = resp._get_param("ClusterMode")
+    current = getattr(group, "cluster_mode", "disabled") or "disabled"
+    if mode and mode != current:
+        if (current, mode) not in (("disabled", "compatible"), ("compatible", "enabled")):
+            _bad(f"Cluster mode cannot change from {current} to {mode}: go disabled -> compatible -> enabled.",
+                 combination=True)
+        later["cluster_mode"] = mode
+    transit = resp._get_bool_param("TransitEncryptionEnabled")
+    tmode = resp._get_param("TransitEncryptionMode")
+    if transit is True and not group.transit_encryption_enabled:
+        if _version(group.engine_version) < (7, 0, 5) and group.engine == "redis":
+            _bad("In-transit encryption can be enabled on a running group from Redis OSS 7.0.5 only.")
+        if tmode != "preferred":
+            _bad("When enabling in-transit encryption on an existing group, TransitEncryptionMode must be "
+                 "preferred (then required in a later modification).", combination=True)
+    if tmode == "required" and not group.transit_encryption_enabled:
+        _bad("TransitEncryptionMode required needs in-transit encryption enabled (preferred) first.", True)
+    token, strategy = resp._get_param("AuthToken"), resp._get_param("AuthTokenUpdateStrategy")
+    if token is not None or strategy is not None:
+        if not (group.transit_encryption_enabled or transit):
+            _bad("The AUTH token can be set only on a group with in-transit encryption enabled.", True)
+        if strategy not in ("ROTATE", "SET", "DELETE"):
+            _bad("AuthTokenUpdateStrategy must be ROTATE, SET or DELETE with an AuthToken.", True)
+        tokens = auth_tokens(group)
+        if strategy == "ROTATE":
+            tokens = ([t for t in tokens if t != token] + [token])[-2:]
+        elif strategy == "SET":
+            tokens = [token]
+        else:
+            tokens = []
+        later[TOKENS] = tokens
+    return later
+
+
+def modify_replication_group(self: ElastiCacheResponse, original: Callable[..., Any]) -> Any:
+    group = self.elasticache_backend.replication_groups.get(self._get_param("ReplicationGroupId"))
+    if group is None or not strict.on(REDIS_MODIFY.id):
+        return original(self)
+    later = _check_redis(self, group)
+    out = original(self)
+    for attr, value in later.items():
+        if attr == TOKENS:
+            group.__dict__[TOKENS] = value
+            group.auth_token_enabled = bool(value)
+            group.auth_token_last_modified_date = utcnow()
+        else:
+            setattr(group, attr, value)
+    group.cluster_enabled = group.cluster_mode == "enabled"
+    return out
+
+
+def create_replication_group(self: ElastiCacheBackend, original: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    group = original(self, *args, **kw)
+    if kw.get("auth_token"):
+        group.__dict__[TOKENS] = [kw["auth_token"]]
+    return group
+
+
+def _cache_cluster_init(self: CacheCluster, original: Callable[..., Any], *args: Any, **kw: Any) -> None:
+    """A valkey node is built as a Redis OSS one (moto 5.2.5 knows only redis and memcached nodes and left a
+    valkey member without its node count), then reports its engine."""
+    valkey = kw.get("engine") == "valkey"
+    if valkey:
+        kw["engine"] = "redis"
+    original(self, *args, **kw)
+    if valkey:
+        self.engine = "valkey"
+
+
+PENDING_REBOOT = strict.rule(
+    "rds-parameter-pending-reboot",
+    aws="A static parameter changed in a DB parameter group (ApplyMethod pending-reboot) takes effect on each "
+        "instance using the group only when that instance reboots; until then DescribeDBInstances reports the "
+        "group's ParameterApplyStatus as pending-reboot. RebootDBInstance applies it (in-sync).",
+    source="https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.Modifying.html; "
+           "botocore rds DBParameterGroupStatus.ParameterApplyStatus",
+    moto="reported every instance's parameter group as in-sync, whatever was changed",
+)
+PENDING = "_sandbox_pending_reboot"
+
+
+def modify_db_parameter_group(self: RDSBackend, original: Callable[..., Any], db_parameter_group_name: str,
+                              db_parameter_group_parameters: Any) -> Any:
+    params = list(db_parameter_group_parameters or [])
+    out = original(self, db_parameter_group_name, params)
+    if strict.on(PENDING_REBOOT.id) and any(p.get("ApplyMethod") == "pending-reboot" for p in params):
+        for db in self.databases.values():
+            if db.db_parameter_group_name == db_parameter_group_name:
+                db.__dict__[PENDING] = True
+                strict.trip(PENDING_REBOOT.id)
+    return out
+
+
+def reboot_db_instance(self: RDSBackend, original: Callable[..., Any], db_instance_identifier: str) -> Any:
+    db = original(self, db_instance_identifier)
+    db.__dict__[PENDING] = False
+    return db
+
+
+def _status_list(self: DBInstance) -> Any:
+    groups = self.db_parameter_groups()
+    for group in groups:
+        group.ParameterApplyStatus = "pending-reboot" if self.__dict__.get(PENDING) else "in-sync"
+    return groups
+
+
+def list_secret_version_ids(self: SecretsManagerBackend, original: Callable[..., Any], secret_id: str,
+                            *args: Any, **kw: Any) -> str:
+    """Each version's own creation date (moto 5.2.5 answered the time of the call for every version, so
+    "was the secret rotated after X" could not be told)."""
+    out = json.loads(original(self, secret_id, *args, **kw))
+    versions = self.secrets[secret_id].versions
+    for v in out.get("Versions", []):
+        created = (versions.get(v["VersionId"]) or {}).get("createdate")
+        if created is not None:
+            v["CreatedDate"] = created
+    return json.dumps(out)
+
+
 def install() -> None:
+    lifecycle.chain(SecretsManagerBackend, "list_secret_version_ids", list_secret_version_ids, owner=OWNER)
+    lifecycle.chain(RDSBackend, "modify_db_parameter_group", modify_db_parameter_group, owner=OWNER)
+    lifecycle.chain(RDSBackend, "reboot_db_instance", reboot_db_instance, owner=OWNER)
+    DBInstance.db_parameter_group_status_list = property(_status_list)  # type: ignore[assignment,method-assign]
+    lifecycle.chain(CacheCluster, "__init__", _cache_cluster_init, owner=OWNER)
+    lifecycle.chain(ElastiCacheResponse, "modify_replication_group", modify_replication_group, owner=OWNER)
+    lifecycle.chain(ElastiCacheBackend, "create_replication_group", create_replication_group, owner=OWNER)
     lifecycle.chain(OpenSearchServiceBackend, "update_domain_config", update_domain_config, owner=OWNER)
     lifecycle.chain(RDSBackend, "modify_db_instance", modify_db_instance, owner=OWNER)
     lifecycle.chain(RDSBackend, "promote_read_replica", promote_read_replica, owner=OWNER)
