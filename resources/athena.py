@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from core.errors import PlanError, error_message
-from resources.base import Ctx, P, Resource, partition, shaped, tag_dict, tag_list
+from resources.base import Ctx, P, Resource, ResourceError, partition, shaped, tag_dict, tag_list
 
 _WG_NAME = re.compile(r"^[a-zA-Z0-9._-]{1,128}$")
 MIN_SCAN_CUTOFF = 10_000_000  # bytes; AWS's minimum per-query limit (10 MB)
@@ -47,6 +47,9 @@ class WorkGroup(AthenaResource):
                            doc="ResultConfiguration, BytesScannedCutoffPerQuery, EnforceWorkGroupConfiguration..."),
     }
     replace_on = frozenset({"Name"})
+    change_notes = {"Configuration": "in place with UpdateWorkGroup (Remove* flags for what the plan drops, "
+                                     "managed query results as ManagedQueryResultsConfigurationUpdates); "
+                                     "IdentityCenterConfiguration, fixed at create, is refused"}
     outputs = ("Name", "Arn")
 
     def validate(self, props: dict[str, Any]) -> None:
@@ -83,15 +86,26 @@ class WorkGroup(AthenaResource):
         return wg or None  # moto answers an empty 200 for unknown workgroups
 
     @staticmethod
-    def configuration_updates(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    def configuration_updates(cfg: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """UpdateWorkGroup's ConfigurationUpdates saying "make it exactly `cfg`".
 
         Absent settings are removed explicitly (Remove* flags), otherwise
         AWS would keep the old result encryption or scan limit.
         """
-        up: dict[str, Any] = {k: v for k, v in cfg.items() if k != "ResultConfiguration"}
+        # The create shape's members that WorkGroupConfigurationUpdates lacks (botocore): Identity Center is
+        # fixed at create (refusal() stops a change), system tables are not settable later, and managed
+        # query results go as ManagedQueryResultsConfigurationUpdates.
+        fixed = ("ResultConfiguration", "IdentityCenterConfiguration", "SystemTableStatuses",
+                 "ManagedQueryResultsConfiguration")
+        up: dict[str, Any] = {k: v for k, v in cfg.items() if k not in fixed}
         if "BytesScannedCutoffPerQuery" not in cfg:
             up["RemoveBytesScannedCutoffPerQuery"] = True
+        if "CustomerContentEncryptionConfiguration" in (old or {}) and "CustomerContentEncryptionConfiguration" not in cfg:
+            up["RemoveCustomerContentEncryptionConfiguration"] = True
+        managed = cfg.get("ManagedQueryResultsConfiguration")
+        if managed is not None:
+            up["ManagedQueryResultsConfigurationUpdates"] = dict(
+                managed, **({} if "EncryptionConfiguration" in managed else {"RemoveEncryptionConfiguration": True}))
         rc = cfg.get("ResultConfiguration") or {}
         ru: dict[str, Any] = dict(rc)
         if "OutputLocation" not in rc:
@@ -127,10 +141,22 @@ class WorkGroup(AthenaResource):
             out["Name"] = wg["Name"]
         return out
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """A workgroup's IAM Identity Center setting is chosen at create: UpdateWorkGroup has no member for it."""
+        a, b = (dict(x.get("Configuration") or {}) for x in (old, new))
+        if old and a.get("IdentityCenterConfiguration") != b.get("IdentityCenterConfiguration"):
+            return (f"{self.type_name} {self.address}: Configuration.IdentityCenterConfiguration is fixed when the "
+                    "workgroup is created (UpdateWorkGroup cannot change it); pass --replace ADDR to re-create it")
+        return super().refusal(old, new, changed)
+
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         athena = ctx.client("athena")
+        why = self.refusal(old, new, [k for k in new if old.get(k) != new.get(k)])
+        if why:
+            raise ResourceError(why)
         athena.update_work_group(WorkGroup=physical_id, Description=new.get("Description") or "",
-                                 ConfigurationUpdates=self.configuration_updates(new["Configuration"]))
+                                 ConfigurationUpdates=self.configuration_updates(new["Configuration"],
+                                                                                 old.get("Configuration")))
         athena.tag_resource(ResourceARN=self.arn(ctx, physical_id), Tags=tag_list(ctx.tags))
         return self.outputs_of(ctx, physical_id)
 

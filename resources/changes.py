@@ -226,8 +226,9 @@ def markdown(table: list[Row] | None = None) -> str:
     ]
     for r in table:
         if r.differs:
-            lines.append(f"| `{r.type_name}` | `{r.prop}` | {r.action} | {_cell(r.cfn)} | {_cell(r.note)} |")
-    lines += ["", "## Every property", ""]
+            why = r.note or "**no reason given** (the type declares no change_notes entry for it)"
+            lines.append(f"| `{r.type_name}` | `{r.prop}` | {r.action} | {_cell(r.cfn)} | {_cell(why)} |")
+    lines += ["", "## Every property"]
     current = ""
     for r in table:
         if r.type_name != current:

@@ -207,8 +207,19 @@ class Crawler(GlueResource):
         return out
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        """UpdateCrawler is refused while a crawl runs (CrawlerRunningException, botocore): the plan
+        schedules the crawler nightly, so an apply can meet one. The crawl is left to finish (stopping it
+        would lose its work) and the update goes out once the crawler is READY again."""
         glue = ctx.client("glue")
-        glue.update_crawler(**self._params(physical_id, new))
+        for attempt in range(3):
+            if (self.get(ctx, physical_id) or {}).get("State") in ("RUNNING", "STOPPING"):
+                ctx.wait("glue", "CrawlerReady", timeout_key="update", Name=physical_id)
+            try:
+                glue.update_crawler(**self._params(physical_id, new))
+                break
+            except Exception as exc:
+                if self.code(exc) != "CrawlerRunningException" or attempt == 2:
+                    raise  # a crawl started between the wait and the call: wait for that one too
         if old.get("Schedule") and not new.get("Schedule"):
             # UpdateCrawler leaves an omitted schedule as it was; removing one is its own call.
             glue.update_crawler_schedule(CrawlerName=physical_id, Schedule="")

@@ -264,8 +264,10 @@ class WebACLAssociation(Resource):
         "ResourceArn": P(str, required=True),
     }
     replace_on = frozenset({"ResourceArn"})
-    change_notes = {"WebACLArn": "in place: the resource is moved to the other web ACL (the association's id is "
-                                 "the resource's ARN); CloudFormation replaces the association"}
+    change_notes = {"WebACLArn": "in place: the resource is disassociated, then associated with the other web "
+                                 "ACL (the association's id is the resource's ARN), a moment without a web ACL; "
+                                 "whether AssociateWebACL would replace an association at once is not verified "
+                                 "on AWS (audit D7). CloudFormation replaces the association"}
     outputs = ("ResourceArn", "WebACLArn")
     not_found = ("WAFNonexistentItemException",)
     timeouts = {"create": 300, "update": 300, "delete": 300}

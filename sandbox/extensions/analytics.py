@@ -167,11 +167,19 @@ def _apply_config_updates(config: dict[str, Any], updates: dict[str, Any]) -> No
     for key in ("EnforceWorkGroupConfiguration", "PublishCloudWatchMetricsEnabled", "BytesScannedCutoffPerQuery",
                 "RequesterPaysEnabled", "EngineVersion", "AdditionalConfiguration", "ExecutionRole",
                 "CustomerContentEncryptionConfiguration", "EnableMinimumEncryptionConfiguration",
-                "QueryResultsS3AccessGrantsConfiguration", "ManagedQueryResultsConfiguration"):
+                "QueryResultsS3AccessGrantsConfiguration"):
         if key in updates:
             config[key] = updates[key]
     if updates.get("RemoveBytesScannedCutoffPerQuery"):
         config.pop("BytesScannedCutoffPerQuery", None)
+    if updates.get("RemoveCustomerContentEncryptionConfiguration"):
+        config.pop("CustomerContentEncryptionConfiguration", None)
+    managed = updates.get("ManagedQueryResultsConfigurationUpdates")
+    if managed:  # the update shape's name for ManagedQueryResultsConfiguration (botocore athena)
+        cur = config.setdefault("ManagedQueryResultsConfiguration", {})
+        cur.update({k: v for k, v in managed.items() if k != "RemoveEncryptionConfiguration"})
+        if managed.get("RemoveEncryptionConfiguration"):
+            cur.pop("EncryptionConfiguration", None)
     rc_updates = updates.get("ResultConfigurationUpdates")
     if rc_updates:
         rc = config.setdefault("ResultConfiguration", {})
