@@ -103,6 +103,10 @@ def test_validation_waits_for_issued_and_names_a_missing_record(aws):
     pid, rout = records.create(rctx, dict(records.properties))
     assert rout["Fqdns"] == [r["Name"].rstrip(".").lower() for r in out["DnsRecords"]]
     assert records.read(rctx, pid) == {"HostedZoneId": zone.split("/")[-1], "Records": out["DnsRecords"], "TTL": 300}
+    # After a crash between the change and the state write, find() knows the records by what they hold.
+    assert records.find(aws.ctx("records", props=dict(records.properties))) == (pid, rout)
+    other = [dict(r, Value="_other.acm-validations.aws.") for r in out["DnsRecords"]]
+    assert records.find(aws.ctx("records", props={"HostedZoneId": zone, "Records": other, "TTL": 300})) is None
 
     pid2, vout = step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": rout["Fqdns"]})
     assert pid2 == arn and vout == {"CertificateArn": arn, "Status": "ISSUED"}
