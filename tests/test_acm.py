@@ -92,7 +92,8 @@ def test_validation_waits_for_issued_and_names_a_missing_record(aws):
     published = [r["Name"] for r in out["DnsRecords"]][:-1]
     with pytest.raises(ResourceError, match=r"no DNS validation record published for shop\.dev"):
         step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": published})
-    with pytest.raises(AwsError):  # nothing published: the wait runs out (ACM keeps it PENDING_VALIDATION)
+    # Nothing published: the wait runs out (ACM keeps it PENDING_VALIDATION), and says what to check.
+    with pytest.raises(AwsError, match="parent domain delegates to its name servers"):
         step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": []})
     assert step.find(vctx) is None and step.read(vctx, arn) is None
 
