@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.errors import PlanError
+from core.errors import AwsError, PlanError
 from resources.base import (
     Ctx,
     Durations,
@@ -216,7 +216,16 @@ class CertificateValidation(Resource):
             if missing:
                 raise ResourceError(f"{where}: no DNS validation record published for {', '.join(missing)}; "
                                     "ACM would wait 72 hours for it and time out")
-        ctx.wait("acm", "CertificateValidated", timeout_key="create", CertificateArn=arn)
+        try:
+            ctx.wait("acm", "CertificateValidated", timeout_key="create", CertificateArn=arn)
+        except AwsError as exc:
+            if type(exc) is not AwsError:  # a failure state keeps its class (the engine taints on it)
+                raise
+            # The records exist, so what is missing is that ACM cannot resolve them: most often a zone
+            # made by the plan that the parent domain does not delegate to yet.
+            raise AwsError(f"{exc}. ACM has not resolved the validation records of {cert.get('DomainName')}: "
+                           "check that their hosted zone is public and that the parent domain delegates to "
+                           "its name servers (NS records)") from exc
         return arn, self.outputs_of(ctx, arn)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from core.errors import PlanError
+from core.errors import PlanError, Retry
 from resources.base import (
     Ctx,
     Durations,
@@ -477,6 +477,12 @@ class Listener(ElbResource):
     replace_on = frozenset({"LoadBalancerArn"})
     outputs = ("ListenerArn",)
     timeouts = {"create": 300, "update": 300, "delete": 300}
+    # ELB sees a certificate ACM has just issued only after a moment.
+    retries: ClassVar[tuple[Retry, ...]] = (
+        Retry("CertificateNotFound", seconds=300, phases=frozenset({"create", "update"}),
+              why="hashicorp/terraform-provider-aws internal/service/elbv2/listener.go: CreateListener "
+                  "retried 5 min on CertificateNotFound"),
+    )
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"

@@ -139,4 +139,9 @@ def issued_certificate(aws: Any, domain: str, sans: tuple[str, ...] = ()) -> str
         {"Action": "UPSERT", "ResourceRecordSet": {"Name": r["Name"], "Type": r["Type"], "TTL": 60,
                                                    "ResourceRecords": [{"Value": r["Value"]}]}}
         for r in records]})
+    # Wait out the moment ELB does not see a just-issued certificate (rule elbv2-certificate-propagation).
+    window = 0.2
+    aws.rules.configure("elbv2-certificate-propagation", seconds=window)
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+    time.sleep(window + 0.05)
     return arn

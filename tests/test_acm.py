@@ -92,7 +92,8 @@ def test_validation_waits_for_issued_and_names_a_missing_record(aws):
     published = [r["Name"] for r in out["DnsRecords"]][:-1]
     with pytest.raises(ResourceError, match=r"no DNS validation record published for shop\.dev"):
         step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": published})
-    with pytest.raises(AwsError):  # nothing published: the wait runs out (ACM keeps it PENDING_VALIDATION)
+    # Nothing published: the wait runs out (ACM keeps it PENDING_VALIDATION), and says what to check.
+    with pytest.raises(AwsError, match="parent domain delegates to its name servers"):
         step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": []})
     assert step.find(vctx) is None and step.read(vctx, arn) is None
 
@@ -103,6 +104,10 @@ def test_validation_waits_for_issued_and_names_a_missing_record(aws):
     pid, rout = records.create(rctx, dict(records.properties))
     assert rout["Fqdns"] == [r["Name"].rstrip(".").lower() for r in out["DnsRecords"]]
     assert records.read(rctx, pid) == {"HostedZoneId": zone.split("/")[-1], "Records": out["DnsRecords"], "TTL": 300}
+    # After a crash between the change and the state write, find() knows the records by what they hold.
+    assert records.find(aws.ctx("records", props=dict(records.properties))) == (pid, rout)
+    other = [dict(r, Value="_other.acm-validations.aws.") for r in out["DnsRecords"]]
+    assert records.find(aws.ctx("records", props={"HostedZoneId": zone, "Records": other, "TTL": 300})) is None
 
     pid2, vout = step.create(vctx, {"CertificateArn": arn, "ValidationRecordFqdns": rout["Fqdns"]})
     assert pid2 == arn and vout == {"CertificateArn": arn, "Status": "ISSUED"}

@@ -141,7 +141,7 @@ def test_listeners_round_trip(aws, net):
 
     maintenance = [{"Type": "fixed-response",
                     "FixedResponseConfig": {"StatusCode": "503", "ContentType": "text/plain", "MessageBody": "down"}}]
-    cert2 = aws.client("acm").request_certificate(DomainName="prod.example.com")["CertificateArn"]
+    cert2 = issued_certificate(aws, "prod.example.com")
     https.update(hctx, https_arn, dict(https.properties), dict(
         https.properties, DefaultActions=maintenance, SslPolicy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
         Certificates=[{"CertificateArn": cert2}]))

@@ -13,13 +13,16 @@ from typing import Any
 
 import pytest
 
+from orchestrator.apply import RetryPolicy
 from orchestrator.model import Plan
 from plans.genai_demo import edge, profiles
 from resources.acm import CertificateValidation
 from resources.ec2 import InternetGateway, SecurityGroup, Subnet, Vpc
+from resources.elbv2 import Listener
 from resources.route53 import RecordSets
 from tests.fakes import install_plan
 from tests.helpers import count_calls, infra, one_line
+from tests.test_strict_acm import _alb
 
 HOST = "dev.genai-demo.example.com"
 
@@ -93,6 +96,34 @@ def _order(g: Any) -> list[str]:
     if order.index("main.vpc") > order.index("main.igw"):
         order.reverse()
     return order
+
+
+def test_the_listener_create_waits_out_elb_not_seeing_a_just_issued_certificate(aws):
+    """What the engine does with elbv2.Listener's retry catalogue when ELB answers CertificateNotFound
+    for a certificate ACM has just issued (rule elbv2-certificate-propagation)."""
+    aws.rules.configure("elbv2-certificate-propagation", seconds=0.3)
+    lb, forward = _alb(aws)
+    acm, r53 = aws.client("acm"), aws.client("route53")
+    arn = acm.request_certificate(DomainName=HOST, ValidationMethod="DNS")["CertificateArn"]
+    records = [o["ResourceRecord"] for o in acm.describe_certificate(CertificateArn=arn)["Certificate"][
+        "DomainValidationOptions"]]
+    zone = r53.create_hosted_zone(Name=HOST, CallerReference="z")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT",
+        "ResourceRecordSet": {"Name": r["Name"], "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": r["Value"]}]}}
+        for r in records]})
+
+    # The create is the first to ask about the certificate since its records went in: ACM issues it then,
+    # and ELB does not see it yet.
+    listener = Listener("https_listener", LoadBalancerArn=lb, Protocol="HTTPS", Port=443,
+                        Certificates=[{"CertificateArn": arn}], DefaultActions=forward)
+    listener.stack = "main"
+    policy = RetryPolicy(initial=0.02)
+    pid, _ = policy.create(lambda: listener.create(aws.ctx("https_listener"), dict(listener.properties)),
+                           Listener.not_found, catalogue=Listener.retries, address="main.https_listener")
+    assert [(r.address, r.code) for r in policy.log.values()] == [("main.https_listener", "CertificateNotFound")]
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == "ISSUED"
+    seen = aws.client("elbv2").describe_listeners(ListenerArns=[pid])["Listeners"][0]
+    assert [c["CertificateArn"] for c in seen["Certificates"]] == [arn]
 
 
 def test_an_existing_zone_id_gets_the_records_and_no_zone_is_made():

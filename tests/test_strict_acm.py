@@ -6,6 +6,7 @@ public hosted zone of the account, and an HTTPS listener refuses it before.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -87,8 +88,8 @@ def test_rule_acm_dns_validation_wants_acm_value_and_leaves_email_to_moto(aws):
     assert _status(acm, arn) == "ISSUED"
 
 
-def test_rule_elbv2_certificate_not_issued_listener_refuses_a_pending_certificate(aws):
-    ec2, elb, acm, r53 = aws.client("ec2"), aws.client("elbv2"), aws.client("acm"), aws.client("route53")
+def _alb(aws: Any) -> tuple[str, list[dict[str, str]]]:
+    ec2, elb = aws.client("ec2"), aws.client("elbv2")
     aws.rules.configure("ec2-consistency", seconds=0.2)
     vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
     ec2_visible(ec2, VpcIds=[vpc])
@@ -100,7 +101,12 @@ def test_rule_elbv2_certificate_not_issued_listener_refuses_a_pending_certificat
                                   Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
     tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=8080, VpcId=vpc,
                                  TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
-    forward = [{"Type": "forward", "TargetGroupArn": tg}]
+    return lb, [{"Type": "forward", "TargetGroupArn": tg}]
+
+
+def test_rule_elbv2_certificate_not_issued_listener_refuses_a_pending_certificate(aws):
+    elb, acm, r53 = aws.client("elbv2"), aws.client("acm"), aws.client("route53")
+    lb, forward = _alb(aws)
 
     pending = _request(acm)
     with pytest.raises(ClientError) as exc:
@@ -111,8 +117,10 @@ def test_rule_elbv2_certificate_not_issued_listener_refuses_a_pending_certificat
     assert pending in err["Message"] and "fully-qualified domain name" in err["Message"]
     assert elb.describe_listeners(LoadBalancerArn=lb)["Listeners"] == []
 
-    # Issued through its records, the same certificate is accepted; a second pending one is refused
-    # as an SNI certificate and as the listener's new default.
+    # Issued through its records, the same certificate is accepted (once ELB sees it: rule
+    # elbv2-certificate-propagation, off here); a second pending one is refused as an SNI certificate
+    # and as the listener's new default.
+    aws.rules.off("elbv2-certificate-propagation")
     _publish(r53, _zone(r53, DOMAIN), _records(acm, pending))
     listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443,
                                    Certificates=[{"CertificateArn": pending}],
@@ -124,3 +132,22 @@ def test_rule_elbv2_certificate_not_issued_listener_refuses_a_pending_certificat
         elb.modify_listener(ListenerArn=listener, Certificates=[{"CertificateArn": other}])
     seen = elb.describe_listeners(ListenerArns=[listener])["Listeners"][0]
     assert [c["CertificateArn"] for c in seen["Certificates"]] == [pending]
+
+
+def test_rule_elbv2_certificate_propagation_listener_sees_a_new_certificate_after_a_moment(aws):
+    elb, acm, r53 = aws.client("elbv2"), aws.client("acm"), aws.client("route53")
+    lb, forward = _alb(aws)
+    window = 0.3
+    aws.rules.configure("elbv2-certificate-propagation", seconds=window)
+    arn = _request(acm)
+    _publish(r53, _zone(r53, DOMAIN), _records(acm, arn))
+    assert _status(acm, arn) == "ISSUED"  # ACM has issued it ...
+    kw = {"LoadBalancerArn": lb, "Protocol": "HTTPS", "Port": 443, "Certificates": [{"CertificateArn": arn}],
+          "DefaultActions": forward}
+    with pytest.raises(ClientError) as exc:  # ... and ELB does not know it yet
+        elb.create_listener(**kw)
+    assert exc.value.response["Error"]["Code"] == "CertificateNotFound" and arn in str(exc.value)
+    assert elb.describe_listeners(LoadBalancerArn=lb)["Listeners"] == []
+    time.sleep(window + 0.1)  # what a client retrying it does
+    listener = elb.create_listener(**kw)["Listeners"][0]
+    assert [c["CertificateArn"] for c in listener["Certificates"]] == [arn]

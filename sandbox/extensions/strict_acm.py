@@ -1,4 +1,5 @@
-"""ACM DNS validation as AWS does it (rules `acm-dns-validation` and `elbv2-certificate-not-issued`).
+"""ACM DNS validation as AWS does it (rules `acm-dns-validation`, `elbv2-certificate-not-issued` and
+`elbv2-certificate-propagation`).
 
 ACM issues a DNS-validated certificate only once it can resolve, for every
 name on it, the CNAME record it handed out in DomainValidationOptions; until
@@ -13,7 +14,8 @@ has no parent domain to delegate from.)
 An HTTPS listener (CreateListener, ModifyListener, AddListenerCertificates)
 refuses a certificate that is not ISSUED with UnsupportedCertificate, the
 same misleading message AWS gives ("must have a fully-qualified domain name,
-a supported signature, and a supported key size"); moto accepted it.
+a supported signature, and a supported key size"); moto accepted it. For a
+moment after it is issued, ELB does not see it yet (CertificateNotFound).
 """
 
 from __future__ import annotations
@@ -50,6 +52,18 @@ NOT_ISSUED = strict.rule(
            "https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html",
     moto="Accepted any existing certificate on a listener, whatever its status.",
 )
+
+PROPAGATION = strict.rule(
+    "elbv2-certificate-propagation",
+    aws="Right after ACM issues a certificate, ELB may not see it yet: CreateListener (and AddListenerCertificates, "
+        "ModifyListener) answer CertificateNotFound for a short while; Terraform retries the listener create on "
+        "it for 5 minutes.",
+    source="hashicorp/terraform-provider-aws internal/service/elbv2/listener.go (create retried on "
+           "CertificateNotFound; the older resource_aws_lb_listener.go: resource.Retry(5*time.Minute, ...))",
+    moto="Saw an issued certificate at once.",
+    seconds=1.0,
+)
+_issued = strict.Clock()  # certificate ARN -> when the sandbox issued it
 
 UNSUPPORTED = ("The certificate '{arn}' must have a fully-qualified domain name, a supported signature, "
                "and a supported key size.")
@@ -93,7 +107,11 @@ def check(self: CertBundle, original: Callable[..., Any]) -> Any:
                                   for r in records):
             strict.trip(DNS_VALIDATION.id)
             return None
-    return original(self)
+    was = self.status
+    result = original(self)
+    if was != "ISSUED" and self.status == "ISSUED":
+        _issued.mark(self.arn)
+    return result
 
 
 def request_certificate(self: AWSCertificateManagerResponse, original: Callable[..., Any]) -> Any:
@@ -107,7 +125,7 @@ def request_certificate(self: AWSCertificateManagerResponse, original: Callable[
 
 
 def _refuse_unissued(backend: ELBv2Backend, arns: Iterable[str | None]) -> None:
-    if not strict.on(NOT_ISSUED.id):
+    if not strict.on(NOT_ISSUED.id) and not strict.on(PROPAGATION.id):
         return
     acm: AWSCertificateManagerBackend = acm_backends[backend.account_id][backend.region_name]
     for arn in arns:
@@ -117,9 +135,12 @@ def _refuse_unissued(backend: ELBv2Backend, arns: Iterable[str | None]) -> None:
         if cert is None:
             continue  # moto answers CertificateNotFound itself
         cert.check()
-        if cert.status != "ISSUED":
+        if cert.status != "ISSUED" and strict.on(NOT_ISSUED.id):
             strict.trip(NOT_ISSUED.id)
             raise ELBClientError("UnsupportedCertificate", UNSUPPORTED.format(arn=arn))
+        if strict.on(PROPAGATION.id) and _issued.within(arn, float(strict.setting(PROPAGATION.id, "seconds"))):
+            strict.trip(PROPAGATION.id)
+            raise ELBClientError("CertificateNotFound", f"Certificate '{arn}' not found")
 
 
 def _arns(certificates: Iterable[Any] | None) -> list[str | None]:
