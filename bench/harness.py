@@ -153,7 +153,7 @@ def warm_up(clients: Clients) -> None:
     from sandbox import warm
 
     _ = clients.account_id
-    warm.warm(clients.client, warm.services(clients.session.get_available_services()))
+    warm.warm(clients.client, warm.services(clients.session.get_available_services(), clients.region))
 
 
 def workspace(clients: Clients, env: str, plan: str = "genai_demo", parallelism: int = 10,

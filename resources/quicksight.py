@@ -194,6 +194,75 @@ class DataSource(QuickSightResource):
         return out
 
 
+class VpcConnection(QuickSightResource):
+    """A QuickSight VPC connection: ENIs QuickSight puts in the VPC's subnets to reach private endpoints.
+
+    An OpenSearch domain in a VPC (or any data source without a public endpoint) is reachable from
+    QuickSight only through one, named by the data source's VpcConnectionProperties; the security
+    groups must be admitted by the domain's, and RoleArn is a role quicksight.amazonaws.com assumes to
+    create and delete those ENIs. Its id is ours (genai-demo-<env>-<name>), so find() can adopt it.
+    """
+
+    type_name = "quicksight.VpcConnection"
+    label = "QuickSight VPC connection"
+    id_param, kind, body_key = "VPCConnectionId", "vpc_connection", "VPCConnection"
+    props = {
+        "VPCConnectionId": P(str),
+        "Name": P(str),
+        "SubnetIds": P(list, required=True, doc="private subnets, two or more AZs"),
+        "SecurityGroupIds": P(list, required=True, doc="groups the data source's security group admits"),
+        "RoleArn": P(str, required=True, doc="role quicksight.amazonaws.com assumes to manage the ENIs"),
+        "DnsResolvers": P(list),
+    }
+    replace_on = frozenset({"VPCConnectionId"})
+    outputs = ("VPCConnectionId", "Arn")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        subnets = props.get("SubnetIds")
+        if isinstance(subnets, list) and len(subnets) < 2:
+            raise PlanError(f"{self.type_name} {self.name!r}: SubnetIds needs at least two subnets (two AZs), "
+                            f"got {len(subnets)}")
+
+    def describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        resp = self.ignore_gone(ctx.client("quicksight").describe_vpc_connection, **self.ids(ctx, physical_id))
+        body = (resp or {}).get("VPCConnection")
+        return None if not body or body.get("Status") == "DELETED" else body
+
+    def _params(self, ctx: Ctx, physical_id: str, props: Mapping[str, Any]) -> dict[str, Any]:
+        out = {**self.ids(ctx, physical_id), "Name": self.display_name(ctx, props),
+               "SubnetIds": list(props["SubnetIds"]), "SecurityGroupIds": list(props["SecurityGroupIds"]),
+               "RoleArn": props["RoleArn"]}
+        if props.get("DnsResolvers"):
+            out["DnsResolvers"] = list(props["DnsResolvers"])
+        return out
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        pid = self.ident(ctx, props)
+        ctx.client("quicksight").create_vpc_connection(**self._params(ctx, pid, props), Tags=tag_list(ctx.tags))
+        ctx.wait("quicksight", "VpcConnectionAvailable", timeout_key="create", **self.ids(ctx, pid))
+        return pid, self.outputs_of(ctx, pid)
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        conn = self.describe(ctx, physical_id)
+        if conn is None:
+            return None
+        subnets = [n["SubnetId"] for n in conn.get("NetworkInterfaces") or [] if n.get("SubnetId")]
+        out: dict[str, Any] = {"SubnetIds": subnets, "SecurityGroupIds": list(conn.get("SecurityGroupIds") or []),
+                               "RoleArn": conn.get("RoleArn")}
+        if conn.get("DnsResolvers"):
+            out["DnsResolvers"] = list(conn["DnsResolvers"])
+        return out | shaped_declared(conn, self.properties, ("VPCConnectionId", "Name"))
+
+    unordered = frozenset({"SubnetIds", "SecurityGroupIds"})
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        ctx.client("quicksight").update_vpc_connection(**self._params(ctx, physical_id, new))
+        ctx.wait("quicksight", "VpcConnectionAvailable", timeout_key="update", **self.ids(ctx, physical_id))
+        out = self.outputs_of(ctx, physical_id)
+        self.retag(ctx, out["Arn"])
+        return out
+
+
 class DataSet(QuickSightResource):
     """A data set over a data source: a relational table or custom SQL, queried directly.
 

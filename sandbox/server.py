@@ -157,10 +157,7 @@ def _warm(endpoint_url: str) -> None:
                             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
                             aws_session_token=env["AWS_SESSION_TOKEN"], region_name=settings.REGION)
     config = Config(retries={"mode": "standard", "max_attempts": 2}, read_timeout=60)
-    # Not the services botocore places in other regions only (QuickSight has no ap-east-2 endpoint: the
-    # strict sandbox answers it there as AWS would, by failing to connect); global ones list no region.
-    names = [n for n in warm.services(session.get_available_services())
-             if settings.REGION in session.get_available_regions(n) or not session.get_available_regions(n)]
+    names = warm.services(session.get_available_services(), settings.REGION)
     clients = {n: session.client(n, endpoint_url=endpoint_url, config=config) for n in names}
     answered = warm.warm(clients.__getitem__, names, routers=False, threads=8)
     missing = sorted(set(names) - set(answered))

@@ -19,12 +19,20 @@ from typing import Any
 from botocore import xform_name
 
 
-def services(available: Iterable[str]) -> list[str]:
-    """Every boto3 service a resource type declares, plus the state table's and STS, that botocore knows."""
+def services(available: Iterable[str], region: str | None = None) -> list[str]:
+    """Every boto3 service a resource type declares, plus the state table's and STS, that botocore knows;
+    with `region`, not those botocore places in other regions only (QuickSight has no ap-east-2 endpoint, and
+    the strict sandbox answers it there as AWS would, by failing to connect: warming it only waits)."""
+    import botocore.session
+
     import resources  # noqa: F401 - registers every type
     from resources.base import REGISTRY
 
-    return sorted(({cls.service for cls in REGISTRY.values()} | {"dynamodb", "sts"}) & set(available))
+    names = sorted(({cls.service for cls in REGISTRY.values()} | {"dynamodb", "sts"}) & set(available))
+    if region is None:
+        return names
+    session = botocore.session.get_session()
+    return [n for n in names if region in session.get_available_regions(n) or not session.get_available_regions(n)]
 
 
 # The read to make per service: the listing the resource types use themselves (a cheap answer that

@@ -186,6 +186,16 @@ def test_opensearch_source_refers_to_the_observability_domain():
     assert is_ref(src["DataSourceParameters"]["AmazonOpenSearchParameters"]["Domain"],
                   "observability.opensearch", "DomainName")
     assert graph(plan).has_edge("observability.opensearch", "analytics.opensearch_source")
+    # The domain is in the VPC: QuickSight reaches it through a VPC connection in the private subnets with the
+    # app group (the group the domain admits), whose ENIs a role of QuickSight's own makes.
+    assert is_ref(src["VpcConnectionProperties"]["VpcConnectionArn"], "analytics.quicksight_vpc_connection", "Arn")
+    conn = out["quicksight"]["vpc_connection"].properties
+    assert [r.address for r in conn["SubnetIds"]] == ["main.subnet_private_a", "main.subnet_private_b",
+                                                      "main.subnet_private_c"]
+    assert is_ref(conn["SecurityGroupIds"][0], "main.app_sg", "GroupId")
+    assert is_ref(conn["RoleArn"], "analytics.quicksight_vpc_role", "Arn")
+    trust = out["quicksight"]["vpc_role"].properties["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "quicksight.amazonaws.com"}
     # QuickSight off: the domain is not referred to at all.
     plan, out = custom_plan("dev", with_opensearch=True)
     assert out["quicksight"] == {} and not any(a.startswith("analytics.") for a in
@@ -209,6 +219,7 @@ def test_create_requests_match_the_aws_model(env):
         ("athena", "CreateNamedQuery", "query_events_per_hour", {}),
         ("quicksight", "CreateDataSource", "athena_source", {**acct, "DataSourceId": "x"}),
         ("quicksight", "CreateDataSource", "opensearch_source", {**acct, "DataSourceId": "y"}),
+        ("quicksight", "CreateVPCConnection", "quicksight_vpc_connection", {**acct, "VPCConnectionId": "z"}),
         ("quicksight", "CreateDataSet", "events_data_set", {**acct, "DataSetId": "x"}),
         ("quicksight", "CreateDashboard", "analytics_dashboard", {**acct, "DashboardId": "x"}),
     ]

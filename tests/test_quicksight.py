@@ -4,7 +4,7 @@ import pytest
 
 from core.errors import PlanError
 from orchestrator.aws import Clients
-from resources.quicksight import Dashboard, DataSet, DataSource
+from resources.quicksight import Dashboard, DataSet, DataSource, VpcConnection
 from tests.helpers import QUICKSIGHT_REGION, backend_supports, subscribe_quicksight
 
 
@@ -216,3 +216,37 @@ def test_bad_inputs_fail_at_definition(cls, props, message):
             Dashboard: {"Definition": _definition("arn:ds")}}[cls]
     with pytest.raises(PlanError, match=message):
         cls("x", **{**base, **props})
+
+
+def test_vpc_connection_round_trip(aws):
+    acct = aws.clients.account_id
+    ec2 = aws.client("ec2")
+    aws.rules.off("ec2-consistency")
+    vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.43.{i}.0/24", AvailabilityZone=f"{aws.region}{z}")[
+        "Subnet"]["SubnetId"] for i, z in enumerate("abc")]
+    sgs = [ec2.create_security_group(GroupName=f"qs{i}", Description="qs", VpcId=vpc)["GroupId"] for i in range(2)]
+    role = f"arn:aws:iam::{acct}:role/genai-demo-test-quicksight-vpc-role"
+    conn = VpcConnection("quicksight_vpc_connection", Name="private subnets", SubnetIds=subnets[:2],
+                         SecurityGroupIds=sgs[:1], RoleArn=role)
+    conn.stack = "analytics"
+    ctx = aws.ctx("quicksight_vpc_connection", stack="analytics")
+    assert conn.find(ctx) is None
+    pid, out = conn.create(ctx, dict(conn.properties))
+    qs = aws.client("quicksight")
+    got = qs.describe_vpc_connection(AwsAccountId=acct, VPCConnectionId=pid)["VPCConnection"]
+    assert pid == "genai-demo-test-quicksight-vpc-connection" and out == {"VPCConnectionId": pid, "Arn": got["Arn"]}
+    assert got["VPCId"] == vpc and got["SecurityGroupIds"] == sgs[:1] and got["RoleArn"] == role
+    assert _tags(qs, got["Arn"])["infra:address"] == "analytics.quicksight_vpc_connection"
+    assert conn.read(ctx, pid) == {"SubnetIds": subnets[:2], "SecurityGroupIds": sgs[:1], "RoleArn": role,
+                                   "Name": "private subnets"}
+    assert conn.find(ctx) == (pid, out)
+    new = dict(conn.properties, SecurityGroupIds=sgs)
+    conn.update(ctx, pid, dict(conn.properties), new)
+    assert qs.describe_vpc_connection(AwsAccountId=acct, VPCConnectionId=pid)["VPCConnection"][
+        "SecurityGroupIds"] == sgs
+    conn.delete(ctx, pid)
+    conn.delete(ctx, pid)  # idempotent
+    assert conn.read(ctx, pid) is None and conn.find(ctx) is None
+    with pytest.raises(PlanError, match="at least two subnets"):
+        VpcConnection("c", SubnetIds=subnets[:1], SecurityGroupIds=sgs, RoleArn=role)

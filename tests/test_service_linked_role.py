@@ -31,7 +31,7 @@ def _vpc_domain(aws):
                           VPCOptions={"SubnetIds": [subnet]}), stack="observability")
 
 
-def test_service_linked_role_round_trip_in_an_empty_account(aws):
+def test_service_linked_role_round_trip_in_an_empty_account(aws, short_ec2_window):
     iam = aws.client("iam")
     dom = _vpc_domain(aws)
     dctx = aws.ctx("opensearch", stack="observability")

@@ -35,7 +35,7 @@ from resources.firehose import DeliveryStream
 from resources.glue import Crawler, Database
 from resources.iam import Role
 from resources.kafka import ClusterPolicy
-from resources.quicksight import Dashboard, DataSet, DataSource
+from resources.quicksight import Dashboard, DataSet, DataSource, VpcConnection
 
 GLUE_SERVICE_ROLE = "arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"
 EVENTS_PREFIX = "domain-events/"
@@ -307,9 +307,25 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any],
     qs: dict[str, Any] = {"role": qs_role, "athena_source": athena_source}
     domain = (observability or {}).get("opensearch")
     if domain is not None:
+        # The domain answers only inside the VPC: QuickSight reaches it through a VPC connection, ENIs in the
+        # private subnets carrying the app group (which the domain's group admits on 443).
+        net = main["network"]
+        vpc_role = stack.add(Role(
+            "quicksight_vpc_role", AssumeRolePolicyDocument=_trust("quicksight.amazonaws.com"),
+            Description="QuickSight: the ENIs of its VPC connection to the OpenSearch domain",
+            InlinePolicies={"vpc-connection-enis": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "ManageConnectionEnis", "Effect": "Allow", "Resource": "*",
+                "Action": ["ec2:CreateNetworkInterface", "ec2:ModifyNetworkInterfaceAttribute",
+                           "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]}]}}))
+        qs["vpc_role"] = vpc_role
+        qs["vpc_connection"] = stack.add(VpcConnection(
+            "quicksight_vpc_connection", Name="GenAI Demo private subnets",
+            SubnetIds=[sn["SubnetId"] for sn in net["subnets"]["private"]],
+            SecurityGroupIds=[net["security_groups"]["app"]["GroupId"]], RoleArn=vpc_role["Arn"]))
         qs["opensearch_source"] = stack.add(DataSource(
             "opensearch_source", Name="GenAI Demo logs (OpenSearch)", Type="AMAZON_OPENSEARCH",
             DataSourceParameters={"AmazonOpenSearchParameters": {"Domain": domain["DomainName"]}},
+            VpcConnectionProperties={"VpcConnectionArn": qs["vpc_connection"]["Arn"]},
             Permissions=_permissions(principals, QS_DATA_SOURCE_ACTIONS)))
     data_set = stack.add(DataSet(
         "events_data_set", Name="Domain events",

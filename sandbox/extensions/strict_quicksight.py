@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.exceptions import EndpointConnectionError
+from moto.ec2.models import ec2_backends
 from moto.iam.models import iam_backends
+from moto.opensearch.models import opensearch_backends
 from moto.quicksight import urls as qs_urls
 from moto.quicksight.responses import QuickSightResponse
 from moto.utilities.utils import get_partition
@@ -38,6 +41,17 @@ QS_REGION = strict.rule(
     source="https://docs.aws.amazon.com/quicksight/latest/user/regions.html; botocore's endpoint data "
            "(Session.get_available_regions('quicksight'))",
     moto="Answered QuickSight calls in any region.",
+)
+QS_OPENSEARCH_VPC = strict.rule(
+    "quicksight-opensearch-vpc",
+    aws="QuickSight reaches an OpenSearch domain in a VPC only through a QuickSight VPC connection "
+        "(CreateVPCConnection: ENIs in the VPC's subnets with security groups the domain admits, and a role "
+        "allowed to make them); a data source naming a VPC domain without VpcConnectionProperties ends "
+        "CREATION_FAILED.",
+    source="https://docs.aws.amazon.com/quicksight/latest/user/working-with-aws-vpc.html; "
+           "https://docs.aws.amazon.com/quicksight/latest/user/connecting-to-es.html; hashicorp/terraform-provider-aws "
+           "internal/service/quicksight/vpc_connection.go",
+    moto="Had no VPC connections and made every data source CREATION_SUCCESSFUL.",
 )
 # botocore 1.44's endpoint data for quicksight (the regions doc lists the same).
 QUICKSIGHT_REGIONS = frozenset({
@@ -107,6 +121,86 @@ def _quicksight_call_action(self: QuickSightResponse) -> Any:
 _MOTO_QS_CALL_ACTION: list[Callable[[QuickSightResponse], Any]] = []
 
 
+# --------------------------------------------------------------------------- VPC connections
+
+
+def _vpc_connections(resp: Any) -> dict[str, dict[str, Any]]:
+    return store(resp.quicksight_backend, "vpc_connections")
+
+
+def _vpc_connection(resp: Any) -> dict[str, Any]:
+    ident = unquote(resp.path.rstrip("/").rsplit("/", 1)[-1])
+    conn = _vpc_connections(resp).get(ident)
+    if conn is None:
+        raise AwsJsonError("ResourceNotFoundException", f"VPC connection {ident} does not exist.", 404)
+    return conn
+
+
+class _VpcConnections:
+    def create_vpc_connection(self: Any) -> str:
+        req = body(self)
+        ident = req.get("VPCConnectionId")
+        conns = _vpc_connections(self)
+        if ident in conns:
+            raise AwsJsonError("ResourceExistsException", f"VPC connection {ident} already exists.", 409)
+        for key in ("Name", "SubnetIds", "SecurityGroupIds", "RoleArn"):
+            if not req.get(key):
+                raise AwsJsonError("InvalidParameterValueException", f"{key} is required.")
+        ec2 = ec2_backends[self.current_account][self.region]
+        subnets = ec2.describe_subnets(subnet_ids=req["SubnetIds"])  # an unknown subnet fails here, as in AWS
+        arn = f"arn:aws:quicksight:{self.region}:{self.current_account}:vpcConnection/{ident}"
+        conns[ident] = {"VPCConnectionId": ident, "Arn": arn, "Name": req["Name"], "VPCId": subnets[0].vpc_id,
+                        "SecurityGroupIds": req["SecurityGroupIds"], "DnsResolvers": req.get("DnsResolvers") or [],
+                        "Status": "CREATION_SUCCESSFUL", "AvailabilityStatus": "AVAILABLE", "RoleArn": req["RoleArn"],
+                        "NetworkInterfaces": [{"SubnetId": sn.id, "AvailabilityZone": sn.availability_zone,
+                                               "Status": "AVAILABLE"} for sn in subnets],
+                        "SubnetIds": req["SubnetIds"], "CreatedTime": now().timestamp(),
+                        "LastUpdatedTime": now().timestamp(), "Tags": req.get("Tags") or []}
+        if req.get("Tags"):
+            self.quicksight_backend.tagger.tag_resource(arn, req["Tags"])
+        return json.dumps({"Arn": arn, "VPCConnectionId": ident, "CreationStatus": "CREATION_SUCCESSFUL",
+                           "AvailabilityStatus": "AVAILABLE", "Status": 202, "RequestId": "sandbox"})
+
+    def describe_vpc_connection(self: Any) -> str:
+        conn = {k: v for k, v in _vpc_connection(self).items() if k not in ("Tags", "SubnetIds")}
+        return json.dumps({"VPCConnection": conn, "Status": 200, "RequestId": "sandbox"})
+
+    def update_vpc_connection(self: Any) -> str:
+        conn = _vpc_connection(self)
+        req = body(self)
+        conn.update({k: req[k] for k in ("Name", "SecurityGroupIds", "DnsResolvers", "RoleArn", "SubnetIds")
+                     if k in req})
+        conn.update(Status="UPDATE_SUCCESSFUL", LastUpdatedTime=now().timestamp())
+        return json.dumps({"Arn": conn["Arn"], "VPCConnectionId": conn["VPCConnectionId"],
+                           "UpdateStatus": "UPDATE_SUCCESSFUL", "AvailabilityStatus": "AVAILABLE", "Status": 200,
+                           "RequestId": "sandbox"})
+
+    def delete_vpc_connection(self: Any) -> str:
+        conn = _vpc_connection(self)
+        del _vpc_connections(self)[conn["VPCConnectionId"]]
+        return json.dumps({"Arn": conn["Arn"], "VPCConnectionId": conn["VPCConnectionId"],
+                           "DeletionStatus": "DELETED", "AvailabilityStatus": "UNAVAILABLE", "Status": 200,
+                           "RequestId": "sandbox"})
+
+
+def _create_data_source(self: Any) -> Any:
+    """A data source over a VPC OpenSearch domain without a VPC connection cannot connect: CREATION_FAILED."""
+    result = _MOTO_CREATE_DATA_SOURCE[0](self)
+    req = body(self)
+    domain = ((req.get("DataSourceParameters") or {}).get("AmazonOpenSearchParameters") or {}).get("Domain")
+    if req.get("Type") == "AMAZON_OPENSEARCH" and domain and strict.on(QS_OPENSEARCH_VPC.id):
+        found = opensearch_backends[self.current_account][self.region].domains.get(domain)
+        connection = (req.get("VpcConnectionProperties") or {}).get("VpcConnectionArn")
+        known = {c["Arn"] for c in _vpc_connections(self).values()}
+        if found is not None and (found.vpc_options or {}).get("SubnetIds") and connection not in known:
+            strict.trip(QS_OPENSEARCH_VPC.id)
+            self.quicksight_backend.data_sources[req["DataSourceId"]].status = "CREATION_FAILED"
+    return result
+
+
+_MOTO_CREATE_DATA_SOURCE: list[Callable[[Any], Any]] = []
+
+
 def install() -> None:
     add_methods(QuickSightResponse, *(getattr(_Subscription, n) for n in vars(_Subscription) if not n.startswith("_")),
                 override=True)
@@ -114,3 +208,11 @@ def install() -> None:
         _MOTO_QS_CALL_ACTION[:] = [QuickSightResponse.call_action]
         QuickSightResponse.call_action = _quicksight_call_action  # type: ignore[method-assign]
     add_urls(qs_urls, {r"{0}/account/(?P<account_id>[^/]+)$": QuickSightResponse.dispatch})
+    add_methods(QuickSightResponse, *(getattr(_VpcConnections, n) for n in vars(_VpcConnections)
+                                      if not n.startswith("_")), override=True)
+    if QuickSightResponse.create_data_source is not _create_data_source:
+        _MOTO_CREATE_DATA_SOURCE[:] = [QuickSightResponse.create_data_source]
+        QuickSightResponse.create_data_source = _create_data_source  # type: ignore[method-assign]
+    add_urls(qs_urls, {r"{0}/accounts/(?P<account_id>[^/]+)/vpc-connections$": QuickSightResponse.dispatch,
+                       r"{0}/accounts/(?P<account_id>[^/]+)/vpc-connections/(?P<vpc_connection_id>[^/]+)$":
+                           QuickSightResponse.dispatch})
