@@ -67,7 +67,7 @@ def test_rule_elbv2_waf_needs_an_association_with_the_load_balancer():
 
 def test_every_graph_rule_is_named_by_a_test():
     here = Path(__file__).resolve().parent
-    text = "".join(p.read_text() for p in here.glob("test_policy*.py"))
+    text = "".join(p.read_text() for p in here.glob("test_*.py"))
     untested = [r.id for r in check.rules().values() if r.graph and f'"{r.id}"' not in text
                 and f"'{r.id}'" not in text]
     assert untested == [], f"graph rules with no test naming them: {untested}"
