@@ -168,6 +168,8 @@ class Cluster(KafkaResource):
         "ClientAuthentication": P(dict),
         "ConfigurationInfo": P(dict, doc="{'Arn': configuration ARN, 'Revision': int}"),
         "EnhancedMonitoring": P(str, default="DEFAULT", validator=one_of(*_MONITORING)),
+        # Broker logs (CKV_AWS_80): without them a broker's errors and authorisation failures vanish.
+        "LoggingInfo": P(dict, doc='{"BrokerLogs": {"CloudWatchLogs": {"Enabled": true, "LogGroup": name}}}'),
     }
     replace_on = frozenset({"EncryptionInfo"})
     # BootstrapBrokers: the string clients should use (IAM over TLS when enabled, else TLS, else plaintext).
@@ -263,6 +265,10 @@ class Cluster(KafkaResource):
                                            declared.get("BrokerNodeGroupInfo") or {}),
             "EnhancedMonitoring": info.get("EnhancedMonitoring"),
         }
+        logging = info.get("LoggingInfo")
+        if logging and declared.get("LoggingInfo") is not None:
+            want = declared["LoggingInfo"]
+            out["LoggingInfo"] = project(logging, want) if isinstance(want, dict) else logging
         if sw.get("ConfigurationArn"):
             out["ConfigurationInfo"] = {"Arn": sw["ConfigurationArn"], "Revision": sw.get("ConfigurationRevision")}
         for key in ("EncryptionInfo", "ClientAuthentication"):
@@ -304,8 +310,11 @@ class Cluster(KafkaResource):
                             ConfigurationInfo=new["ConfigurationInfo"])
         if new.get("ClientAuthentication") != old.get("ClientAuthentication") and new.get("ClientAuthentication"):
             self._operation(ctx, physical_id, "update_security", ClientAuthentication=new["ClientAuthentication"])
-        if new.get("EnhancedMonitoring") != old.get("EnhancedMonitoring"):
-            self._operation(ctx, physical_id, "update_monitoring", EnhancedMonitoring=new["EnhancedMonitoring"])
+        # One UpdateMonitoring carries both (MSK runs one operation at a time).
+        monitoring = {k: new[k] for k in ("EnhancedMonitoring", "LoggingInfo")
+                      if new.get(k) is not None and new.get(k) != old.get(k)}
+        if monitoring:
+            self._operation(ctx, physical_id, "update_monitoring", **monitoring)
         self.sync_tags(ctx, physical_id)
         return self.outputs_of(ctx, physical_id)
 
