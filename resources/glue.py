@@ -242,3 +242,97 @@ class Crawler(GlueResource):
                         raise
             ctx.wait("glue", "CrawlerReady", timeout_key="delete", Name=physical_id)
         self.ignore_gone(glue.delete_crawler, Name=physical_id)
+
+
+class SecurityConfiguration(Resource):
+    """How a crawler or job encrypts what it writes: S3 output, CloudWatch logs, job bookmarks (CKV_AWS_195).
+
+    Glue has no update call for a security configuration: any change makes a new one. It carries no
+    tags, so it is found by its name, which the tool makes unique per project/env/address.
+    """
+
+    type_name = "glue.SecurityConfiguration"
+    label = "Glue security configuration"
+    service = "glue"
+    not_found = ("EntityNotFoundException",)
+    props = {
+        "Name": P(str, doc="default: genai-demo-<env>-<name>"),
+        "EncryptionConfiguration": P(dict, required=True,
+                                     doc="S3Encryption, CloudWatchEncryption, JobBookmarksEncryption"),
+    }
+    replace_on = frozenset({"Name", "EncryptionConfiguration"})
+    outputs = ("Name",)
+
+    def _name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("Name")
+        return name if isinstance(name, str) else ctx.physical_name(max_len=255)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self._name(ctx, props)
+        ctx.client("glue").create_security_configuration(Name=name,
+                                                         EncryptionConfiguration=props["EncryptionConfiguration"])
+        return name, {"Name": name}
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"Name": physical_id}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        resp = self.ignore_gone(ctx.client("glue").get_security_configuration, Name=physical_id)
+        conf = (resp or {}).get("SecurityConfiguration")
+        if not conf:
+            return None
+        out = {"EncryptionConfiguration": shaped(conf.get("EncryptionConfiguration") or {},
+                                                 self.properties.get("EncryptionConfiguration"))}
+        if "Name" in self.properties:
+            out["Name"] = physical_id
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        return {"Name": physical_id}  # every property is replace_on
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("glue").delete_security_configuration, Name=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self._name(ctx)
+        return (name, {"Name": name}) if self.read(ctx, name) is not None else None
+
+
+class DataCatalogEncryptionSettings(Resource):
+    """The account's Data Catalog encryption in this region: table metadata and connection passwords
+    (CKV_AWS_94). One per account and region, so the physical id is the catalog id (the account); a
+    destroy turns the encryption off again, as AWS's own default has it."""
+
+    type_name = "glue.DataCatalogEncryptionSettings"
+    label = "Glue catalog encryption"
+    service = "glue"
+    props = {
+        "DataCatalogEncryptionSettings": P(dict, required=True,
+                                           doc="EncryptionAtRest (SSE-KMS + key), ConnectionPasswordEncryption"),
+    }
+    outputs = ("CatalogId",)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        ctx.client("glue").put_data_catalog_encryption_settings(
+            DataCatalogEncryptionSettings=props["DataCatalogEncryptionSettings"])
+        return ctx.account_id, {"CatalogId": ctx.account_id}
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"CatalogId": physical_id}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        got = ctx.client("glue").get_data_catalog_encryption_settings().get("DataCatalogEncryptionSettings") or {}
+        if (got.get("EncryptionAtRest") or {}).get("CatalogEncryptionMode", "DISABLED") == "DISABLED":
+            return None
+        return {"DataCatalogEncryptionSettings": shaped(got, self.properties.get("DataCatalogEncryptionSettings"))}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        return self.create(ctx, new)[1]
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        ctx.client("glue").put_data_catalog_encryption_settings(DataCatalogEncryptionSettings={
+            "EncryptionAtRest": {"CatalogEncryptionMode": "DISABLED"},
+            "ConnectionPasswordEncryption": {"ReturnConnectionPasswordEncrypted": False}})
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        return (ctx.account_id, {"CatalogId": ctx.account_id}) if self.read(ctx, ctx.account_id) else None

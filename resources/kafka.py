@@ -183,6 +183,8 @@ class Cluster(KafkaResource):
         "ClientAuthentication": P(dict),
         "ConfigurationInfo": P(dict, doc="{'Arn': configuration ARN, 'Revision': int}"),
         "EnhancedMonitoring": P(str, default="DEFAULT", validator=one_of(*_MONITORING)),
+        # Broker logs (CKV_AWS_80): without them a broker's errors and authorisation failures vanish.
+        "LoggingInfo": P(dict, doc='{"BrokerLogs": {"CloudWatchLogs": {"Enabled": true, "LogGroup": name}}}'),
     }
     # CFN createOnly is EncryptionAtRest and InCluster, not the whole EncryptionInfo: ClientBroker changes
     # through UpdateSecurity (issue 13 B7). Client subnets, security groups and the AZ distribution are
@@ -316,6 +318,10 @@ class Cluster(KafkaResource):
                                            declared.get("BrokerNodeGroupInfo") or {}),
             "EnhancedMonitoring": info.get("EnhancedMonitoring"),
         }
+        logging = info.get("LoggingInfo")
+        if logging and declared.get("LoggingInfo") is not None:
+            want = declared["LoggingInfo"]
+            out["LoggingInfo"] = project(logging, want) if isinstance(want, dict) else logging
         if sw.get("ConfigurationArn"):
             out["ConfigurationInfo"] = {"Arn": sw["ConfigurationArn"], "Revision": sw.get("ConfigurationRevision")}
         for key in ("EncryptionInfo", "ClientAuthentication"):
@@ -375,8 +381,11 @@ class Cluster(KafkaResource):
             self._operation(ctx, physical_id, "update_security", **security)
         if conn_changed and adds_scheme:
             self._operation(ctx, physical_id, "update_connectivity", ConnectivityInfo=n_conn)
-        if new.get("EnhancedMonitoring") != old.get("EnhancedMonitoring"):
-            self._operation(ctx, physical_id, "update_monitoring", EnhancedMonitoring=new["EnhancedMonitoring"])
+        # One UpdateMonitoring carries both (MSK runs one operation at a time).
+        monitoring = {k: new[k] for k in ("EnhancedMonitoring", "LoggingInfo")
+                      if new.get(k) is not None and new.get(k) != old.get(k)}
+        if monitoring:
+            self._operation(ctx, physical_id, "update_monitoring", **monitoring)
         self.sync_tags(ctx, physical_id)
         return self.outputs_of(ctx, physical_id)
 

@@ -315,3 +315,67 @@ class WebACLAssociation(Resource):
         if acl is None or (isinstance(wanted, str) and acl != wanted):
             return None
         return resource, {"ResourceArn": resource, "WebACLArn": acl}
+
+
+def _waf_log_destinations(value: Any) -> str | None:
+    """WAF takes one destination, whose name must start with aws-waf-logs- (AWS refuses others)."""
+    if not isinstance(value, list) or len(value) != 1:
+        return "must be a list of exactly one destination ARN (a log group, bucket or Firehose stream)"
+    arn = value[0]
+    if isinstance(arn, str):
+        name = arn.split(":log-group:", 1)[-1] if ":log-group:" in arn else arn.rsplit("/", 1)[-1].split(":")[-1]
+        if not name.startswith("aws-waf-logs-"):
+            return f"{arn}: WAF logs only to a destination named aws-waf-logs-*"
+    return None
+
+
+class LoggingConfiguration(Resource):
+    """Where a web ACL logs every request it inspects (CKV2_AWS_31, FSBP WAF.11). Physical id: the web ACL's
+    ARN (an ACL has at most one logging configuration, and AWS identifies it by the ACL)."""
+
+    type_name = "wafv2.LoggingConfiguration"
+    label = "web ACL logging"
+    service = "wafv2"
+    props = {
+        "ResourceArn": P(str, required=True, doc="the web ACL's ARN"),
+        "LogDestinationConfigs": P(list, required=True, validator=_waf_log_destinations,
+                                   doc="[log group ARN without :*] named aws-waf-logs-*"),
+        "RedactedFields": P(list, default=[], doc='e.g. [{"SingleHeader": {"Name": "authorization"}}]'),
+    }
+    replace_on = frozenset({"ResourceArn"})
+    outputs = ("ResourceArn",)
+    not_found = ("WAFNonexistentItemException",)
+
+    def _put(self, ctx: Ctx, props: dict[str, Any]) -> None:
+        ctx.client("wafv2").put_logging_configuration(LoggingConfiguration={
+            "ResourceArn": props["ResourceArn"], "LogDestinationConfigs": props["LogDestinationConfigs"],
+            **({"RedactedFields": props["RedactedFields"]} if props.get("RedactedFields") else {})})
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        self._put(ctx, props)
+        return props["ResourceArn"], {"ResourceArn": props["ResourceArn"]}
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"ResourceArn": physical_id}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        resp = self.ignore_gone(ctx.client("wafv2").get_logging_configuration, ResourceArn=physical_id)
+        conf = (resp or {}).get("LoggingConfiguration")
+        if not conf:
+            return None
+        return {"ResourceArn": physical_id, "LogDestinationConfigs": conf.get("LogDestinationConfigs", []),
+                "RedactedFields": conf.get("RedactedFields", [])}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self._put(ctx, dict(new, ResourceArn=physical_id))
+        return {"ResourceArn": physical_id}
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("wafv2").delete_logging_configuration, ResourceArn=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        """No name, no tags: found through its web ACL, once that ARN is known."""
+        acl = self.properties.get("ResourceArn")
+        if not isinstance(acl, str) or self.read(ctx, acl) is None:
+            return None
+        return acl, {"ResourceArn": acl}

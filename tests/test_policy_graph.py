@@ -67,7 +67,19 @@ def test_rule_elbv2_waf_needs_an_association_with_the_load_balancer():
 
 def test_every_graph_rule_is_named_by_a_test():
     here = Path(__file__).resolve().parent
-    text = "".join(p.read_text() for p in here.glob("test_policy*.py"))
+    text = "".join(p.read_text() for p in here.glob("test_*.py"))
     untested = [r.id for r in check.rules().values() if r.graph and f'"{r.id}"' not in text
                 and f"'{r.id}'" not in text]
     assert untested == [], f"graph rules with no test naming them: {untested}"
+
+
+def test_rule_wafv2_logging_needs_a_logging_configuration():
+    from resources.wafv2 import LoggingConfiguration
+
+    plan = Plan(project="policy", env="dev")
+    s = plan.stack("main")
+    acl = s.add(WebACL("acl", VisibilityConfig=VIS, Rules=[managed("AWSManagedRulesCommonRuleSet")]))
+    assert fired(plan, "wafv2.logging") == ["main.acl"]
+    s.add(LoggingConfiguration("acl_logs", ResourceArn=acl["WebACLArn"],
+                               LogDestinationConfigs=["arn:aws:logs:ap-east-2:1:log-group:aws-waf-logs-x"]))
+    assert fired(plan, "wafv2.logging") == []

@@ -32,7 +32,7 @@ from resources.account import ACCOUNT_PLACEHOLDER
 from resources.athena import NamedQuery, WorkGroup
 from resources.base import Join, Resource
 from resources.firehose import DeliveryStream
-from resources.glue import Crawler, Database
+from resources.glue import Crawler, Database, SecurityConfiguration
 from resources.iam import Role
 from resources.kafka import ClusterPolicy
 from resources.quicksight import Dashboard, DataSet, DataSource, VpcConnection
@@ -250,9 +250,15 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any],
         ManagedPolicyArns=[GLUE_SERVICE_ROLE],
         InlinePolicies={"read-domain-events": crawler_policy(region, bucket, key)},
         Description="Glue crawler: catalogue the data lake's domain events"))
+    # What the crawler writes (its CloudWatch logs, anything to S3) is encrypted with the main key (CKV_AWS_195).
+    crawler_security = stack.add(SecurityConfiguration("crawler_security", EncryptionConfiguration={
+        "S3Encryption": [{"S3EncryptionMode": "SSE-KMS", "KmsKeyArn": key["Arn"]}],
+        "CloudWatchEncryption": {"CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": key["Arn"]},
+        "JobBookmarksEncryption": {"JobBookmarksEncryptionMode": "DISABLED"}}))
     crawler = stack.add(Crawler(
         "domain_events_crawler",
         Role=crawler_role["Arn"],
+        CrawlerSecurityConfiguration=crawler_security["Name"],
         DatabaseName=database["Name"],
         Description="Catalogues the domain events Firehose writes (hourly Hive partitions)",
         Targets={"S3Targets": [{"Path": Join("s3://", bucket["Bucket"], "/", EVENTS_PREFIX)}]},

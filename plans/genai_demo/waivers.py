@@ -35,6 +35,10 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
                *pod_network_entries(plan))
     main.waive("rds.not-default-port", "only the app security group reaches 5432 in an isolated subnet tier; "
                "a moved port hides nothing from a client that can already connect", "main.db")
+    plan.stacks["analytics"].waive(
+        "glue.catalog-encryption", "the Data Catalog's encryption is one setting per account and region, shared "
+        "by every env in the account (dev and production live in one): it belongs to the account baseline, "
+        "not to one env's plan, whose destroy would turn it off for the others")
     obs.waive("lambda.in-vpc", "the function only reads the CloudWatch API and reaches no data store; inside "
               "the VPC it would need a NAT path or endpoints for that API alone", "observability.custom_metrics")
 

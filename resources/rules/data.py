@@ -307,3 +307,13 @@ def rds_log_exports(s: Subject) -> Iterator[str]:
 def rds_monitoring(s: Subject) -> Iterator[str]:
     if not s.get("MonitoringInterval"):
         yield "MonitoringInterval is 0: no OS-level metrics"
+
+
+@rule("kafka.broker-logs", "medium", "MSK brokers send their logs somewhere", ["kafka.Cluster"],
+      equivalents=["CKV_AWS_80", "AVD-AWS-0074"],
+      fails=MSK, passes={**MSK, "LoggingInfo": {"BrokerLogs": {"CloudWatchLogs": {"Enabled": True,
+                                                                                   "LogGroup": "/aws/msk"}}}})
+def msk_logs(s: Subject) -> Iterator[str]:
+    broker_logs = s.get("LoggingInfo.BrokerLogs", {})
+    if not any((broker_logs.get(k) or {}).get("Enabled") for k in ("CloudWatchLogs", "Firehose", "S3")):
+        yield "no broker logs: errors and authorisation failures vanish with the broker"

@@ -64,3 +64,10 @@ def acm_wildcard(s: Subject) -> Iterator[str]:
     wild = [n for n in names if isinstance(n, str) and n.startswith("*")]
     if wild:
         yield f"wildcard names {', '.join(wild)}: a key stolen from one host serves every host"
+
+
+@rule("wafv2.logging", "medium", "Web ACLs log the requests they inspect", ["wafv2.WebACL"],
+      equivalents=["CKV2_AWS_31", "FSBP WAF.11"], graph=True)
+def waf_logging(s: Subject) -> Iterator[str]:
+    if not list(s.referrers("wafv2.LoggingConfiguration")):
+        yield "no wafv2.LoggingConfiguration: blocked and allowed requests leave no trace"

@@ -102,3 +102,23 @@ def athena_encrypted(s: Subject) -> Iterator[str]:
 def athena_enforce(s: Subject) -> Iterator[str]:
     if not s.get("Configuration.EnforceWorkGroupConfiguration"):
         yield "EnforceWorkGroupConfiguration is off: a client can write results elsewhere, unencrypted"
+
+
+CRAWLER = {"Role": "arn:aws:iam::1:role/c", "DatabaseName": "lake", "Targets": {"S3Targets": [{"Path": "s3://b/"}]}}
+
+
+@rule("glue.crawler-security-configuration", "medium", "Glue crawlers encrypt what they write",
+      ["glue.Crawler"], equivalents=["CKV_AWS_195"],
+      fails=CRAWLER, passes={**CRAWLER, "CrawlerSecurityConfiguration": "genai-demo-dev-crawler"})
+def glue_crawler_sc(s: Subject) -> Iterator[str]:
+    if not s.get("CrawlerSecurityConfiguration"):
+        yield "no CrawlerSecurityConfiguration: its CloudWatch logs and S3 output use no KMS key of ours"
+
+
+@rule("glue.catalog-encryption", "medium", "The Glue Data Catalog is encrypted with a KMS key", ["glue.Database"],
+      equivalents=["CKV_AWS_94"], graph=True)
+def glue_catalog(s: Subject) -> Iterator[str]:
+    modes = [c.get("DataCatalogEncryptionSettings.EncryptionAtRest.CatalogEncryptionMode")
+             for c in s.of_type("glue.DataCatalogEncryptionSettings")]
+    if not any(str(m).startswith("SSE-KMS") for m in modes):
+        yield "no glue.DataCatalogEncryptionSettings with SSE-KMS: table metadata is stored unencrypted"
