@@ -225,6 +225,15 @@ _MODIFY = {
     "EnableIAMDatabaseAuthentication": "EnableIAMDatabaseAuthentication",
 }
 
+# What a property removed from the plan goes back to, where AWS has a way back (Terraform does the same:
+# MaxAllocatedStorage = AllocatedStorage turns storage autoscaling off). The rest (windows, Iops...)
+# AWS keeps once set: removing them leaves the instance as it is.
+_RESET: dict[str, Any] = {
+    "MaxAllocatedStorage": lambda new, live: new.get("AllocatedStorage") or live.get("AllocatedStorage"),
+    "EnablePerformanceInsights": lambda new, live: False,
+    "EnableIAMDatabaseAuthentication": lambda new, live: False,
+}
+
 # gp3 sizes (GiB) from which RDS provisions IOPS apart and wants Iops with a storage change; below them
 # it refuses an Iops value (Terraform instance.go isStorageTypeGP3BelowAllocatedStorageThreshold).
 _GP3_THRESHOLD = {"postgres": 400, "mysql": 400, "mariadb": 400, "oracle-ee": 200, "oracle-se2": 200}
@@ -514,6 +523,9 @@ class DBInstance(RdsResource):
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True
         live = self.describe_one(ctx, physical_id) or {}
+        for prop, reset in _RESET.items():
+            if old.get(prop) is not None and new.get(prop) is None:
+                changes[_MODIFY[prop]] = reset(new, live)  # removed from the plan: AWS's default again
         if old.get("SourceDBInstanceIdentifier") is not None and new.get("SourceDBInstanceIdentifier") is None \
                 and live.get("ReadReplicaSourceDBInstanceIdentifier") is not None:
             self._promote(ctx, physical_id, new, changes)
