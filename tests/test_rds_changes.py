@@ -14,7 +14,7 @@ from tests.helpers import declare, vpc_scaffold
 
 @pytest.fixture
 def fast(aws: Any, short_ec2_window: None) -> Any:
-    aws.rules.configure("async-modify", seconds=0.4, lag=0.05)  # long enough to be seen
+    aws.rules.configure("async-modify", seconds=1.0, lag=0.05)  # long enough to be seen on a loaded machine
     return aws
 
 
@@ -35,7 +35,7 @@ def test_a1_autoscaled_storage_is_no_drift_and_never_shrunk(fast):
     rds = fast.client("rds")
     # RDS storage autoscaling grows the volume on its own (what AWS does; moto never would).
     rds.modify_db_instance(DBInstanceIdentifier=pid, AllocatedStorage=30, ApplyImmediately=True)
-    fast.clients.wait("rds", "DBInstanceModified", DBInstanceIdentifier=pid)
+    ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=pid)
     before = strict.trips().get("rds-storage-shrink", 0)
     seen = db.read(ctx, pid)
     assert seen["AllocatedStorage"] == 20  # what was declared: no diff to "repair"
@@ -79,7 +79,7 @@ def test_b1_managed_password_turned_off_outside_is_turned_back_on_in_place(fast)
     rds = fast.client("rds")
     rds.modify_db_instance(DBInstanceIdentifier=pid, ManageMasterUserPassword=False,
                            MasterUserPassword="someone-Typed-1", ApplyImmediately=True)
-    fast.clients.wait("rds", "DBInstanceModified", DBInstanceIdentifier=pid)
+    ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=pid)
     seen = db.read(ctx, pid)
     assert seen["ManageMasterUserPassword"] is False
     assert "ManageMasterUserPassword" not in DBInstance.replace_on
