@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from core.errors import PlanError, on_delete
+from core.errors import PlanError, Retry, on_delete
 from resources.base import (
     EXTRA_DURATIONS,
     Ctx,
@@ -339,6 +339,10 @@ class DBInstance(RdsResource):
     write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica", "RebootForParameters"})
     outputs = ("DBInstanceIdentifier", "Arn", "Address", "Port", "Endpoint", "MasterUserSecretArn",
                "DbiResourceId")
+    # A storage change within RDS's optimization of the previous one is refused until it ends (up to
+    # hours; Terraform instance.go dbInstanceModify retries it for the update timeout).
+    retries = (Retry("InvalidParameterCombination", "previous storage change is being optimized", 4800.0,
+                     frozenset({"update"}), "TF rds/instance.go dbInstanceModify: storage optimization"),)
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
     timeouts = {"create": 3600, "update": 3600, "delete": 3600}
     # AWS's "DB instance status" page: states RDS cannot recover from without a new instance (botocore's
