@@ -243,6 +243,11 @@ _GP3_THRESHOLD = {"postgres": 400, "mysql": 400, "mariadb": 400, "oracle-ee": 20
 PENDING_REBOOT = " (pending-reboot: static parameters not in effect until the instance reboots)"
 
 
+def _version(text: str) -> tuple[int, ...]:
+    """ "16.4" -> (16, 4): engine versions compared as numbers."""
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+
 def _rounded_up(size: int) -> int:
     """What RDS makes of a requested size: an increase under 10 % is rounded up to 10 % (botocore
     ModifyDBInstance.AllocatedStorage), so a declared 21 GiB may read back as 22."""
@@ -445,6 +450,12 @@ class DBInstance(RdsResource):
         if isinstance(declared_version, str) and isinstance(version, str) \
                 and version.startswith(declared_version + "."):
             version = declared_version  # "16" declared, "16.4" running: the same choice
+        elif isinstance(declared_version, str) and isinstance(version, str) and db.get("AutoMinorVersionUpgrade") \
+                and version.split(".")[0] == declared_version.split(".")[0] \
+                and _version(version) > _version(declared_version):
+            # "16.3" declared, RDS upgraded the minor itself (AutoMinorVersionUpgrade): not drift to "repair"
+            # (that would ask for a downgrade, which RDS refuses).
+            version = declared_version
         secret = db.get("MasterUserSecret") or {}
         storage = db.get("AllocatedStorage")
         declared_storage = self.properties.get("AllocatedStorage")

@@ -158,3 +158,16 @@ def test_c1_removed_properties_go_back_to_aws_defaults(fast):
     assert after.get("MaxAllocatedStorage") in (None, after["AllocatedStorage"])  # autoscaling off
     assert after["IAMDatabaseAuthenticationEnabled"] is False
     # (moto 5.2.5 does not report PerformanceInsightsEnabled: its reset to False is sent, not read back here)
+
+
+def test_a9_minor_version_upgraded_by_rds_is_no_drift(fast):
+    db, ctx, pid, arn = _primary(fast, EngineVersion="16.3")
+    rds = fast.client("rds")
+    # AutoMinorVersionUpgrade (on by default): RDS moves the instance to 16.4 in a maintenance window.
+    rds.modify_db_instance(DBInstanceIdentifier=pid, EngineVersion="16.4", ApplyImmediately=True)
+    ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=pid)
+    assert _seen(fast, pid)["EngineVersion"] == "16.4"
+    assert db.read(ctx, pid)["EngineVersion"] == "16.3"  # no downgrade planned
+    rds.modify_db_instance(DBInstanceIdentifier=pid, AutoMinorVersionUpgrade=False, ApplyImmediately=True)
+    ctx.wait_change("rds", "DBInstanceModifying", "DBInstanceModified", DBInstanceIdentifier=pid)
+    assert db.read(ctx, pid)["EngineVersion"] == "16.4"  # without auto upgrades it is someone's change: drift
