@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from botocore import xform_name
 
-from core.errors import PlanError, on_delete
+from core.errors import PlanError, Retry, on_delete
 from resources.base import (
     EXTRA_DURATIONS,
     Ctx,
@@ -228,6 +228,15 @@ _MODIFY = {
     "MonitoringRoleArn": "MonitoringRoleArn",
 }
 
+# What a property removed from the plan goes back to, where AWS has a way back (Terraform does the same:
+# MaxAllocatedStorage = AllocatedStorage turns storage autoscaling off). The rest (windows, Iops...)
+# AWS keeps once set: removing them leaves the instance as it is.
+_RESET: dict[str, Any] = {
+    "MaxAllocatedStorage": lambda new, live: new.get("AllocatedStorage") or live.get("AllocatedStorage"),
+    "EnablePerformanceInsights": lambda new, live: False,
+    "EnableIAMDatabaseAuthentication": lambda new, live: False,
+}
+
 # gp3 sizes (GiB) from which RDS provisions IOPS apart and wants Iops with a storage change; below them
 # it refuses an Iops value (Terraform instance.go isStorageTypeGP3BelowAllocatedStorageThreshold).
 _GP3_THRESHOLD = {"postgres": 400, "mysql": 400, "mariadb": 400, "oracle-ee": 200, "oracle-se2": 200}
@@ -235,6 +244,11 @@ _GP3_THRESHOLD = {"postgres": 400, "mysql": 400, "mariadb": 400, "oracle-ee": 20
 
 # How read() marks a parameter group whose static changes wait for a reboot: drift the plan shows.
 PENDING_REBOOT = " (pending-reboot: static parameters not in effect until the instance reboots)"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """ "16.4" -> (16, 4): engine versions compared as numbers."""
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
 
 
 def _rounded_up(size: int) -> int:
@@ -340,6 +354,10 @@ class DBInstance(RdsResource):
     write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica", "RebootForParameters"})
     outputs = ("DBInstanceIdentifier", "Arn", "Address", "Port", "Endpoint", "MasterUserSecretArn",
                "DbiResourceId")
+    # A storage change within RDS's optimization of the previous one is refused until it ends (up to
+    # hours; Terraform instance.go dbInstanceModify retries it for the update timeout).
+    retries = (Retry("InvalidParameterCombination", "previous storage change is being optimized", 4800.0,
+                     frozenset({"update"}), "TF rds/instance.go dbInstanceModify: storage optimization"),)
     not_found = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
     timeouts = {"create": 3600, "update": 3600, "delete": 3600}
     # AWS's "DB instance status" page: states RDS cannot recover from without a new instance (botocore's
@@ -445,6 +463,12 @@ class DBInstance(RdsResource):
         if isinstance(declared_version, str) and isinstance(version, str) \
                 and version.startswith(declared_version + "."):
             version = declared_version  # "16" declared, "16.4" running: the same choice
+        elif isinstance(declared_version, str) and isinstance(version, str) and db.get("AutoMinorVersionUpgrade") \
+                and version.split(".")[0] == declared_version.split(".")[0] \
+                and _version(version) > _version(declared_version):
+            # "16.3" declared, RDS upgraded the minor itself (AutoMinorVersionUpgrade): not drift to "repair"
+            # (that would ask for a downgrade, which RDS refuses).
+            version = declared_version
         secret = db.get("MasterUserSecret") or {}
         storage = db.get("AllocatedStorage")
         declared_storage = self.properties.get("AllocatedStorage")
@@ -544,6 +568,9 @@ class DBInstance(RdsResource):
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True
         live = self.describe_one(ctx, physical_id) or {}
+        for prop, reset in _RESET.items():
+            if old.get(prop) is not None and new.get(prop) is None:
+                changes[_MODIFY[prop]] = reset(new, live)  # removed from the plan: AWS's default again
         if old.get("SourceDBInstanceIdentifier") is not None and new.get("SourceDBInstanceIdentifier") is None \
                 and live.get("ReadReplicaSourceDBInstanceIdentifier") is not None:
             self._promote(ctx, physical_id, new, changes)

@@ -201,3 +201,20 @@ def test_rule_rds_parameter_pending_reboot(rds):
     assert status == "pending-reboot"
     rds.reboot_db_instance(DBInstanceIdentifier="db")
     assert _settle(rds, "db")["DBParameterGroups"][0]["ParameterApplyStatus"] == "in-sync"
+
+
+def test_rule_rds_storage_optimizing_and_the_types_retry_covers_it(aws, rds):
+    from core.errors import matching
+    from resources.rds import DBInstance
+
+    aws.rules.configure("rds-storage-optimizing", seconds=0.5)
+    _db(rds)
+    rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=30, ApplyImmediately=True)
+    _settle(rds, "db")
+    with pytest.raises(ClientError) as exc:
+        rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=40, ApplyImmediately=True)
+    assert code(exc) == "InvalidParameterCombination" and "being optimized" in str(exc.value)
+    assert matching(DBInstance.retries, exc.value, "update") is not None  # the update waits it out
+    time.sleep(0.5)
+    rds.modify_db_instance(DBInstanceIdentifier="db", AllocatedStorage=40, ApplyImmediately=True)
+    assert _settle(rds, "db")["AllocatedStorage"] == 40

@@ -29,7 +29,7 @@ from moto.rds.models import DBInstance, RDSBackend
 from moto.secretsmanager.models import SecretsManagerBackend
 
 from sandbox import lifecycle, strict
-from sandbox.extensions._base import AwsJsonError
+from sandbox.extensions._base import AwsJsonError, store
 
 OWNER = "strict_stores"
 
@@ -68,6 +68,18 @@ STORAGE_IOPS = strict.rule(
            "dbInstancePopulateModify (sends Iops with allocated_storage unless gp3 below the threshold, "
            "isStorageTypeGP3BelowAllocatedStorageThreshold)",
     moto="accepted a storage increase without Iops, and Iops on a small gp3 volume",
+)
+
+STORAGE_OPTIMIZING = strict.rule(
+    "rds-storage-optimizing",
+    aws="After a storage change RDS optimizes the volume (storage-optimization, up to hours) and refuses "
+        "another storage change meanwhile: InvalidParameterCombination \"You can't currently modify the storage "
+        "of this DB instance because the previous storage change is being optimized.\"",
+    source="hashicorp/terraform-provider-aws internal/service/rds/instance.go dbInstanceModify (retries "
+           "InvalidParameterCombination \"previous storage change is being optimized\"); "
+           "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.ModifyingExisting.html",
+    moto="accepted storage changes back to back",
+    seconds=1.0,
 )
 
 SUBNET_GROUP_SAME_VPC = strict.rule(
@@ -123,6 +135,12 @@ def _check_modify(backend: RDSBackend, db: Any, kw: dict[str, Any]) -> None:
         _refuse(STORAGE_SHRINK, "InvalidParameterCombination",
                 f"Invalid storage size: the allocated storage of {db.db_instance_identifier} can only grow "
                 f"({current} GiB now, {storage} GiB asked).")
+    optimizing = store(backend, "rds_storage_changed", strict.Clock)
+    if storage is not None and int(storage) != current and strict.on(STORAGE_OPTIMIZING.id) \
+            and optimizing.within(db.db_instance_identifier, float(strict.setting(STORAGE_OPTIMIZING.id, "seconds"))):
+        _refuse(STORAGE_OPTIMIZING, "InvalidParameterCombination",
+                "You can't currently modify the storage of this DB instance because the previous storage change "
+                "is being optimized.")
     if storage is not None and strict.on(STORAGE_IOPS.id) and int(storage) > current:
         kind = kw.get("storage_type") or db.storage_type or "gp2"
         threshold = _engine_threshold(db.engine or "")
@@ -165,7 +183,12 @@ def modify_db_instance(self: RDSBackend, original: Callable[..., Any], db_instan
     db = self.databases.get(db_instance_identifier)
     if db is not None:
         _check_modify(self, db, db_kwargs)
-    return original(self, db_instance_identifier, db_kwargs)
+    storage = db_kwargs.get("allocated_storage")  # (the async-modify wrapper takes it out of db_kwargs)
+    changes_storage = db is not None and storage is not None and int(storage) != int(db.allocated_storage or 0)
+    out = original(self, db_instance_identifier, db_kwargs)
+    if changes_storage:
+        store(self, "rds_storage_changed", strict.Clock).mark(db_instance_identifier)
+    return out
 
 
 def promote_read_replica(self: RDSBackend, original: Callable[..., Any], db_kwargs: dict[str, Any]) -> Any:
