@@ -33,7 +33,7 @@ def test_every_kind_is_declared(planned):
                  "amp.RuleGroupsNamespace", "lambda.Function", "lambda.Permission", "events.Rule", "events.Target",
                  "kms.Key"):
         assert kinds[kind] >= 1, kind
-    assert kinds["logs.LogGroup"] == 4 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
+    assert kinds["logs.LogGroup"] == 5 and kinds["wafv2.LoggingConfiguration"] == 1 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
     assert kinds["logs.SubscriptionFilter"] == 2  # the most AWS allows on one log group
     assert kinds["events.Rule"] == 4  # schedule + alarm state + EKS + RDS
 

@@ -30,6 +30,7 @@ from resources.elasticache import SubnetGroup as CacheSubnetGroup
 from resources.iam import Role
 from resources.kafka import Cluster as KafkaCluster
 from resources.kafka import Configuration as KafkaConfiguration
+from resources.logs import LogGroup
 from resources.rds import DBInstance, DBParameterGroup, DBSubnetGroup
 
 # Broker settings every env shares (inventory 2.4, MSKConfiguration); replication per profile.
@@ -115,6 +116,10 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
     encryption: dict[str, Any] = {"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": True}}
     if key_arn is not None:
         encryption["EncryptionAtRest"] = {"DataVolumeKMSKeyId": key_arn}
+    # Broker logs (errors, authorisation failures) to CloudWatch, kept as long as the env's other logs (CKV_AWS_80).
+    broker_logs = stack.add(LogGroup(
+        "kafka_broker_logs", logGroupName=f"/aws/msk/genai-demo-{p['tags']['Environment']}/brokers",
+        retentionInDays=p["observability"]["log_retention_days"], kmsKeyId=key_arn))
     kafka = stack.add(KafkaCluster(
         "kafka", KafkaVersion=msk["kafka_version"], NumberOfBrokerNodes=msk["brokers"],
         BrokerNodeGroupInfo={
@@ -128,6 +133,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         EncryptionInfo=encryption,
         ClientAuthentication={"Sasl": {"Iam": {"Enabled": True}}, "Unauthenticated": {"Enabled": False}},
         ConfigurationInfo={"Arn": kafka_configuration["Arn"], "Revision": kafka_configuration["LatestRevision"]},
+        LoggingInfo={"BrokerLogs": {"CloudWatchLogs": {"Enabled": True, "LogGroup": broker_logs["LogGroupName"]}}},
         EnhancedMonitoring=msk["enhanced_monitoring"], lifecycle=_lifecycle(msk)))
 
     # -- ElastiCache Redis -------------------------------------------------------------------

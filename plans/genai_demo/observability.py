@@ -42,6 +42,7 @@ from resources.lambda_ import Function, Permission
 from resources.logs import LogGroup, SubscriptionFilter
 from resources.opensearch import Domain
 from resources.sns import Subscription, Topic, TopicPolicy
+from resources.wafv2 import LoggingConfiguration as WafLogging
 from resources.xray import Group, SamplingRule
 
 GIB = 1024 ** 3
@@ -169,6 +170,12 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     flow_logs = log_group("vpc_flow_logs", f"/aws/vpc/{prefix}/flow-logs")
     metrics_fn_name = f"{prefix}-custom-metrics"
     fn_logs = log_group("custom_metrics_logs", f"/aws/lambda/{metrics_fn_name}")
+    # Every request the WAF inspects, with the rule that decided it (CKV2_AWS_31); AWS wants the aws-waf-logs- name.
+    waf_logs = log_group("waf_logs", f"aws-waf-logs-{prefix}")
+    stack.add(WafLogging("waf_logging", ResourceArn=edge["web_acl"]["WebACLArn"],
+                         LogDestinationConfigs=[waf_logs["LogGroupArn"]],
+                         RedactedFields=[{"SingleHeader": {"Name": "authorization"}},
+                                         {"SingleHeader": {"Name": "cookie"}}]))
 
     flow_role = stack.add(Role(
         "flow_logs_role", Description="VPC flow logs deliver to their log group",

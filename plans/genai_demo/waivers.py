@@ -44,7 +44,7 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
 
     o, e, rds, redis = p["observability"], p["edge"], p["rds"], p["redis"]
     if o["log_retention_days"] < 365:
-        obs.waive("logs.retention", f"{DEV_DATA}: its logs are kept {o['log_retention_days']} days")
+        plan.waive("logs.retention", f"{DEV_DATA}: its logs are kept {o['log_retention_days']} days")
     if o["opensearch"]["instance_count"] < 3:
         obs.waive("opensearch.data-nodes", f"{DEV_DATA}: one search node", "observability.opensearch")
     if not o["opensearch"]["master_count"]:
