@@ -35,6 +35,20 @@ def test_rule_fails_its_failing_example_and_passes_its_passing_one(rule):
     assert [f for f in check.evaluate(one(r.types[0], r.passes)) if f.rule == rule] == []
 
 
+def test_rule_iam_no_write_on_all_resources_leaves_actions_iam_cannot_scope():
+    """X-Ray's trace writes take no resource (Service Authorization Reference): "*" is their only
+    form, so they are not a finding; a scopable write next to them still is."""
+    def role(actions: list[str]) -> Plan:
+        return one("iam.Role", {"AssumeRolePolicyDocument": {"Statement": []}, "InlinePolicies": {"p": {
+            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}}})
+
+    rule = "iam.no-write-on-all-resources"
+    xray = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    assert [f for f in check.evaluate(role(xray)) if f.rule == rule] == []
+    found = [f for f in check.evaluate(role([*xray, "s3:PutObject"])) if f.rule == rule]
+    assert len(found) == 1 and "s3:PutObject" in found[0].message and "xray" not in found[0].message
+
+
 def network(db_ingress_from: str, front_port: int) -> Plan:
     """A VPC with a front group and a database group: db admits 5432 from `db_ingress_from`."""
     plan = Plan(project="policy", env="dev")

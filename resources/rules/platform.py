@@ -410,6 +410,11 @@ def sns_source_account(s: Subject) -> Iterator[str]:
 
 WRITE_OR_PERMISSIONS = ("Create", "Delete", "Put", "Update", "Attach", "Detach", "Modify", "Tag", "Untag",
                         "Set", "Add", "Remove", "Pass")
+# Write actions IAM cannot scope to a resource: the Service Authorization Reference lists no resource type
+# for them, so "*" is the only Resource they take (checkov's CKV_AWS_355 flags restrictable actions only;
+# AWS's own AWSXRayDaemonWriteAccess grants these on "*").
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+UNRESTRICTABLE = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
 
 
 @rule("iam.no-write-on-all-resources", "medium",
@@ -428,7 +433,7 @@ def iam_write_star(s: Subject) -> Iterator[str]:
             if st.get("Effect") != "Allow" or "*" not in as_list(st.get("Resource")) or st.get("Condition"):
                 continue
             acts = [a for a in as_list(st.get("Action")) if isinstance(a, str) and ":" in a
-                    and a.split(":", 1)[1].startswith(WRITE_OR_PERMISSIONS)]
+                    and a.split(":", 1)[1].startswith(WRITE_OR_PERMISSIONS) and a not in UNRESTRICTABLE]
             if acts:
                 yield f"inline policy {name!r} allows {', '.join(acts)} on every resource, unconditioned"
 
