@@ -201,8 +201,7 @@ class Workspace:
     def live_tags(self, records: dict[str, Record], addrs: list[str]) -> dict[str, dict[str, str]]:
         """Tags AWS reports for the recorded resources, through the tagging API (GetResources, a few
         calls for the whole account and env), so tag drift shows in plan and drift (issue 13). A
-        resource is matched by its ARN among its recorded id and outputs, else by its infra:address
-        tag; one the API does not return (a type it does not cover) is not compared. The API being
+        resource is matched by its infra:address tag, else by its ARN among its recorded id and outputs; one the API does not return (a type it does not cover) is not compared. The API being
         unavailable (no permission) leaves tags uncompared rather than failing the plan."""
         from orchestrator.day2 import _tagged
 
@@ -212,8 +211,10 @@ class Workspace:
         found: dict[str, dict[str, str]] = {}
         try:
             for arn, tags in _tagged(self.clients, self.plan.project, self.opts.env):
-                addr = known.get(arn) or next((a for v, a in known.items() if arn.endswith("/" + v)), None) \
-                    or tags.get("infra:address")
+                # Its own address tag first: an ARN can also stand among another resource's outputs (a
+                # certificate validation records its certificate's ARN, an association its load balancer's).
+                addr = tags.get("infra:address") or known.get(arn) \
+                    or next((a for v, a in known.items() if arn.endswith("/" + v)), None)
                 if addr in want and (addr not in found or known.get(arn) == addr):
                     found[addr] = tags
         except Exception:  # noqa: BLE001 - tag drift is an extra; the plan itself must go on

@@ -47,11 +47,14 @@ def elb_name(value: Any) -> str | None:
     return None
 
 
-def attr_value(value: Any) -> str:
-    """ELB attributes are strings on the wire; accept bools and ints in plans."""
+def attr_value(value: Any) -> Any:
+    """ELB attributes are strings on the wire; accept bools and ints in plans. A reference (the
+    access-log bucket's name) stays one until apply resolves it."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return value
 
 
 # --------------------------------------------------------------------------- canonical forms

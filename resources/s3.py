@@ -79,6 +79,22 @@ def lifecycle_rules(rules: Any) -> str | None:
     return None
 
 
+# A bucket's own ARN in its PolicyStatements: the name is generated at create, so the plan cannot
+# write it (and a Ref to the bucket itself would be a cycle). Substituted on the way out, put back on
+# read, as kms.py does with the account id.
+SELF_ARN = "${Bucket.Arn}"
+
+
+def _swap(doc: Any, old: str, new: str) -> Any:
+    if isinstance(doc, str):
+        return doc.replace(old, new)
+    if isinstance(doc, dict):
+        return {k: _swap(v, old, new) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_swap(v, old, new) for v in doc]
+    return doc
+
+
 def tls_statement(bucket: str) -> dict[str, Any]:
     return {
         "Sid": TLS_SID,
@@ -121,7 +137,8 @@ class Bucket(S3Resource):
         "ObjectOwnership": P(str, default="BucketOwnerEnforced",
                              validator=one_of("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")),
         "EnforceTLS": P(bool, default=True, doc="bucket policy denying any request not made over TLS"),
-        "PolicyStatements": P(list, doc="extra bucket policy statements, after the TLS deny"),
+        "PolicyStatements": P(list, doc="extra bucket policy statements, after the TLS deny; ${Bucket.Arn} "
+                                        "stands for the bucket's own ARN"),
         "LifecycleRules": P(list, validator=lifecycle_rules, doc="PutBucketLifecycleConfiguration Rules"),
     }
     outputs = ("Bucket", "Arn", "RegionalDomainName")
@@ -149,8 +166,8 @@ class Bucket(S3Resource):
     # -- sub-resources -------------------------------------------------------------------
 
     def _policy(self, bucket: str, props: dict[str, Any]) -> dict[str, Any] | None:
-        statements = ([tls_statement(bucket)] if props.get("EnforceTLS") else []) + list(props.get("PolicyStatements")
-                                                                                       or [])
+        extra = _swap(list(props.get("PolicyStatements") or []), SELF_ARN, f"arn:aws:s3:::{bucket}")
+        statements = ([tls_statement(bucket)] if props.get("EnforceTLS") else []) + extra
         return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
     def _apply(self, ctx: Ctx, bucket: str, props: dict[str, Any], old: dict[str, Any] | None) -> None:
@@ -238,7 +255,8 @@ class Bucket(S3Resource):
         pol = self.optional(s3.get_bucket_policy, ("NoSuchBucketPolicy",), **b)
         statements = json.loads(pol["Policy"]).get("Statement", []) if pol else []
         out["EnforceTLS"] = tls_statement(physical_id) in statements
-        extra = [s for s in statements if s != tls_statement(physical_id)]
+        extra = _swap([s for s in statements if s != tls_statement(physical_id)], f"arn:aws:s3:::{physical_id}",
+                      SELF_ARN)
         if extra:
             out["PolicyStatements"] = extra
         lc = self.optional(s3.get_bucket_lifecycle_configuration, ("NoSuchLifecycleConfiguration",), **b)

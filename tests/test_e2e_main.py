@@ -137,13 +137,17 @@ def verify_main(aws, env):
     assert listeners[80]["DefaultActions"][0]["RedirectConfig"]["Protocol"] == "HTTPS"
     cert = aws.client("acm").describe_certificate(CertificateArn=listeners[443]["Certificates"][0]["CertificateArn"])
     assert cert["Certificate"]["Status"] == "ISSUED"
-    # S3: versioned, SSE-KMS, public access blocked.
+    # S3: versioned, SSE-KMS (the ALB's access-log bucket SSE-S3, the only encryption ELB delivers to),
+    # public access blocked; the ALB logs into its bucket.
     s3 = aws.client("s3")
     buckets = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"genai-demo-{env}-")]
-    assert len(buckets) >= 2
+    assert len(buckets) >= 3
+    attrs = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=alb["LoadBalancerArn"])["Attributes"]}
+    assert attrs["access_logs.s3.enabled"] == "true" and attrs["access_logs.s3.bucket"] in buckets
     for b in buckets:
         enc = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
-        assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        want = "AES256" if b == attrs["access_logs.s3.bucket"] else "aws:kms"
+        assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == want
         assert s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
         assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled"
     # KMS rotation; SSM parameters publish what the app needs.

@@ -119,3 +119,20 @@ def test_bucket_bad_inputs():
         Bucket("b", LifecycleRules=[{"ID": "x", "Status": "Enabled", "Expiration": {"Days": 30}}])
     with pytest.raises(PlanError, match="PublicAccessBlockConfiguration"):
         Bucket("b", PublicAccessBlockConfiguration={"BlockEverything": True})
+
+
+def test_policy_statements_name_the_bucket_itself_through_its_placeholder(aws):
+    """The plan cannot know the generated name: ${Bucket.Arn} goes out as the real ARN and reads back as
+    written, so the policy shows no drift."""
+    from resources.s3 import SELF_ARN
+
+    statement = {"Sid": "ElbLogDelivery", "Effect": "Allow",
+                 "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": f"{SELF_ARN}/alb/AWSLogs/*"}
+    bucket = Bucket("alb_logs", SSEAlgorithm="AES256", PolicyStatements=[statement])
+    bucket.stack = "main"
+    ctx = aws.ctx("alb_logs")
+    name, _ = bucket.create(ctx, dict(bucket.properties))
+    live = json.loads(aws.client("s3").get_bucket_policy(Bucket=name)["Policy"])["Statement"]
+    assert {**statement, "Resource": f"arn:aws:s3:::{name}/alb/AWSLogs/*"} in live
+    assert bucket.read(ctx, name)["PolicyStatements"] == [statement]

@@ -30,6 +30,7 @@ from resources.acm import Certificate, CertificateValidation
 from resources.base import Ref
 from resources.elbv2 import TLS13_POLICY, Listener, ListenerRule, LoadBalancer, TargetGroup
 from resources.route53 import HostedZone, RecordSets
+from resources.s3 import SELF_ARN, Bucket
 from resources.wafv2 import WebACL, WebACLAssociation
 
 # Target groups (ip targets: EKS pods): name -> (port, health check path).
@@ -103,6 +104,9 @@ def dns_zone(stack: Stack, env: str, host_domain: str, setting: Any) -> tuple[st
 ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")  # Route 53 ids: upper-case letters and digits, usually Z...
 
 
+ALB_LOG_PREFIX = "alb"
+
+
 def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any]:
     e = p["edge"]
     env = p["tags"]["Environment"]
@@ -121,6 +125,18 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
     # An internet-facing ALB needs the VPC's internet gateway, and its public addresses keep the gateway
     # from detaching (DependencyViolation "mapped public address(es)") until AWS releases its interfaces:
     # created after the IGW, so destroyed before it.
+    # Access logs (FSBP ELB.5): ELB writes a test object when they are turned on and refuses a bucket it
+    # cannot write to. Its delivery supports SSE-S3 only, and in the regions opened since August 2022
+    # (ap-east-2) the policy names its log-delivery service principal.
+    keep_days = p["observability"]["log_retention_days"]
+    alb_logs = stack.add(Bucket(
+        "alb_logs", SSEAlgorithm="AES256", PolicyStatements=[{
+            "Sid": "ElbLogDelivery", "Effect": "Allow",
+            "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+            "Action": "s3:PutObject", "Resource": f"{SELF_ARN}/{ALB_LOG_PREFIX}/AWSLogs/*"}],
+        LifecycleRules=[{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""},
+                         "Expiration": {"Days": keep_days}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": p["s3"]["abort_multipart_days"]}}]))
     alb = stack.add(LoadBalancer(
         "alb", depends_on=[net["igw"]], Subnets=[s["SubnetId"] for s in net["subnets"]["public"]],
         SecurityGroups=[net["security_groups"]["alb"]["GroupId"]],
@@ -129,6 +145,9 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
             "deletion_protection.enabled": e["alb_deletion_protection"],
             "idle_timeout.timeout_seconds": e["alb_idle_timeout"],
             "routing.http.drop_invalid_header_fields.enabled": True,
+            "access_logs.s3.enabled": True,
+            "access_logs.s3.bucket": alb_logs["Bucket"],
+            "access_logs.s3.prefix": ALB_LOG_PREFIX,
         }))
 
     target_groups = {

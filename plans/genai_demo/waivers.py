@@ -29,6 +29,8 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
                "(config.py), never secrets: those live in Secrets Manager")
     main.waive("ec2.sg-no-http-from-anywhere", "the ALB listens on 80 only to redirect to 443 (edge.py)",
                "main.alb_sg_ingress_80_anywhere")
+    main.waive("s3.encryption-cmk", "ELB's access-log delivery writes only to SSE-S3 buckets (Elastic Load "
+               "Balancing user guide, enable-access-logging: bucket requirements)", "main.alb_logs")
     main.waive("elbv2.internal", "the ALB is the platform's one public entry point, behind the WAF", "main.alb")
     main.waive("ec2.nacl-ingress-names-ports", "inside the private tier pods and nodes talk every protocol "
                "(VPC CNI, DNS over UDP, kubelet); the security groups scope it, the NACL only keeps tiers apart",
