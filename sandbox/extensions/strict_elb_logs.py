@@ -75,7 +75,7 @@ def _check(backend: ELBv2Backend, attrs: dict[str, Any], current: dict[str, Any]
     bucket = s3_backends[backend.account_id][get_partition(backend.region_name)].buckets.get(name)
     if bucket is None or bucket.region_name != backend.region_name or bucket.policy is None:
         raise _denied(name)
-    rules = _as_list(((bucket.encryption or {}).get("Rule") or {}))
+    rules = _as_list((bucket.encryption or {}).get("Rule") or {})
     if any((r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") not in (None, "AES256")
            for r in rules):
         raise _denied(name)
