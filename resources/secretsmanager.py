@@ -172,8 +172,10 @@ class Secret(SecretsManagerResource):
         changes: dict[str, Any] = {}
         if old.get("Description") != new.get("Description"):
             changes["Description"] = new.get("Description") or ""
-        if old.get("KmsKeyId") != new.get("KmsKeyId") and new.get("KmsKeyId"):
-            changes["KmsKeyId"] = new["KmsKeyId"]  # AWS re-encrypts the current versions with the new key
+        if old.get("KmsKeyId") != new.get("KmsKeyId"):
+            # AWS re-encrypts the current versions with the new key; "" (the key removed from the plan) means
+            # the AWS managed key aws/secretsmanager again (botocore UpdateSecret.KmsKeyId).
+            changes["KmsKeyId"] = new.get("KmsKeyId") or ""
         if changes:
             sm.update_secret(SecretId=physical_id, **changes)
         if new.get("GenerateSecretString") is not None and old.get("GenerateSecretString") != new["GenerateSecretString"]:
