@@ -186,7 +186,8 @@ class Workspace:
             tasks.append(list(batch.values()))
 
         def read(addrs: list[str]) -> list[tuple[str, dict[str, Any] | None]]:
-            items = [(g.nodes[a]["resource"], applier.ctx(a), records[a].physical_id) for a in addrs]
+            items = [(g.nodes[a]["resource"], applier.ctx(a, props=records[a].props), records[a].physical_id)
+                     for a in addrs]
             live = type(items[0][0]).read_many(items) if items else {}
             return [(a, live[records[a].physical_id]) for a in addrs]
 

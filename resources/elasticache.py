@@ -380,7 +380,8 @@ class ReplicationGroup(CacheResource):
             "PreferredMaintenanceWindow": member.get("PreferredMaintenanceWindow"),
             "AutoMinorVersionUpgrade": rg.get("AutoMinorVersionUpgrade", member.get("AutoMinorVersionUpgrade")),
         }
-        declared_secret = self.properties.get("AuthTokenSecretArn")
+        # The secret as recorded (ctx.props, resolved: the plan passes a Ref to the secret's Arn), else as declared.
+        declared_secret = ctx.props.get("AuthTokenSecretArn") or self.properties.get("AuthTokenSecretArn")
         if isinstance(declared_secret, str):
             out["AuthTokenSecretArn"] = self._token_follows(ctx, rg, declared_secret)
         if mode == "enabled":

@@ -326,7 +326,7 @@ class DBInstance(RdsResource):
         "PromotedReplica": P(bool, doc="a former read replica, promoted when SourceDBInstanceIdentifier was "
                                        "removed: it keeps its former source's master user and database name"),
         "SkipFinalSnapshot": P(bool, default=True, doc="delete-time choice; False keeps a final snapshot"),
-        "RebootForParameters": P(bool, default=False,
+        "RebootForParameters": P(bool,
                                  doc="reboot when static parameters of its parameter group wait for one "
                                      "(pending-reboot); off: plan keeps showing them as not in effect"),
     }

@@ -80,10 +80,18 @@ def test_c3_auth_token_follows_the_secret_rotation(fast):
     group = get_backend("elasticache")[fast.clients.account_id][fast.region].replication_groups[pid]
     assert auth_tokens(group) == ["t" * 32]
     assert rg.read(ctx, pid)["AuthTokenSecretArn"] == secret  # in step: no drift
+    # The plan passes the secret as a Ref: refresh reads with the recorded (resolved) props in ctx.
+    from resources.base import Ref
+    from resources.secretsmanager import Secret
+
+    by_ref = declare(ReplicationGroup("redis-c3", **dict(rg.properties, AuthTokenSecretArn=Ref(
+        declare(Secret("auth", Name="redis-auth")), "Arn"))))
+    ref_ctx = fast.ctx("redis-c3", props=dict(rg.properties))
     time.sleep(2.1)  # the tool allows the two services' dates a second of rounding: rotate clearly later
     sm.put_secret_value(SecretId=secret, SecretString=json.dumps({"authToken": "u" * 32}))
     seen = rg.read(ctx, pid)
     assert seen["AuthTokenSecretArn"] != secret and "rotated" in seen["AuthTokenSecretArn"]  # drift, shown
+    assert by_ref.read(ref_ctx, pid)["AuthTokenSecretArn"] == seen["AuthTokenSecretArn"]
     rg.update(ctx, pid, seen, dict(rg.properties))
     assert auth_tokens(group) == ["u" * 32]  # ROTATE then SET: only the secret's current value is accepted
     after = _seen(fast, pid)
