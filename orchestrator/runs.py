@@ -202,22 +202,23 @@ class Workspace:
     def live_tags(self, records: dict[str, Record], addrs: list[str]) -> dict[str, dict[str, str]]:
         """Tags AWS reports for the recorded resources, through the tagging API (GetResources, a few
         calls for the whole account and env), so tag drift shows in plan and drift (issue 13). A
-        resource is matched by its infra:address tag, else by its ARN among its recorded id and outputs; one the API does not return (a type it does not cover) is not compared. The API being
+        resource is matched by its ARN holding its recorded id, else by its infra:address tag; one the API does not return (a type it does not cover) is not compared. The API being
         unavailable (no permission) leaves tags uncompared rather than failing the plan."""
         from orchestrator.day2 import _tagged
 
         want = set(addrs)
-        known = {v: a for a in addrs for v in [records[a].physical_id, *records[a].outputs.values()]
-                 if isinstance(v, str) and v}
+        by_id = {records[a].physical_id: a for a in addrs if records[a].physical_id}
         found: dict[str, dict[str, str]] = {}
         try:
             for arn, tags in _tagged(self.clients, self.plan.project, self.opts.env):
-                # Its own address tag first: an ARN can also stand among another resource's outputs (a
-                # certificate validation records its certificate's ARN, an association its load balancer's).
-                addr = tags.get("infra:address") or known.get(arn) \
-                    or next((a for v, a in known.items() if arn.endswith("/" + v)), None)
-                if addr in want and (addr not in found or known.get(arn) == addr):
-                    found[addr] = tags
+                tagged = tags.get("infra:address")
+                # The ARN is the recorded id, or ends with it (EC2's .../sg-...); its own address tag, when
+                # it has one, must agree: a route table's ARN is not its route's or its association's.
+                mine = by_id.get(arn) or by_id.get(arn.rsplit("/", 1)[-1]) or by_id.get(arn.rsplit(":", 1)[-1])
+                if mine is not None and tagged in (None, mine):
+                    found[mine] = tags
+                elif tagged in want and tagged not in found and by_id.get(arn) is None:
+                    found[tagged] = tags
         except Exception:  # noqa: BLE001 - tag drift is an extra; the plan itself must go on
             return {}
         return found

@@ -163,6 +163,9 @@ ENI_HELD_SECONDS = 900.0
 
 class Vpc(Ec2Resource):
     type_name = "ec2.Vpc"
+    # Everything in a VPC is replaced with it, and its gateway moves by detach + attach, which AWS refuses
+    # while the old VPC still maps public addresses (NAT gateways' EIPs): the old network goes first.
+    replace_order = "delete_first"
     created_waiter = "VpcCreated"
     label = "VPC"
     arn_kind = ("ec2", "vpc")
