@@ -14,15 +14,21 @@ from typing import Any
 ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 
 
+def substitute(doc: Any, old: str, new: str) -> Any:
+    """`doc` with every `old` in its strings replaced by `new`, however deeply nested: the one walk
+    behind each placeholder of a policy document (this account's, KMS key policies', a bucket's own ARN)."""
+    if isinstance(doc, str):
+        return doc.replace(old, new)
+    if isinstance(doc, dict):
+        return {k: substitute(v, old, new) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [substitute(v, old, new) for v in doc]
+    return doc
+
+
 def render(doc: Any, account_id: str) -> Any:
     """`doc` with the placeholder replaced by the account id, however deeply nested."""
-    if isinstance(doc, str):
-        return doc.replace(ACCOUNT_PLACEHOLDER, account_id)
-    if isinstance(doc, dict):
-        return {k: render(v, account_id) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [render(v, account_id) for v in doc]
-    return doc
+    return substitute(doc, ACCOUNT_PLACEHOLDER, account_id)
 
 
 def as_declared(declared: Any, seen: Any, account_id: str) -> Any:

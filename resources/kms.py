@@ -19,32 +19,20 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from core.errors import PlanError
+from resources.account import ACCOUNT_PLACEHOLDER, render, substitute
 from resources.base import Ctx, P, Resource, ResourceError, int_range, one_of, owned_by, tag_list
 
-ACCOUNT_PLACEHOLDER = "${AWS::AccountId}"
 GONE_STATES = frozenset({"PendingDeletion", "PendingReplicaDeletion"})
 
 
 def render_policy(policy: Any, account_id: str) -> Any:
     """Policy with ${AWS::AccountId} replaced by the account id, however deeply nested."""
-    if isinstance(policy, str):
-        return policy.replace(ACCOUNT_PLACEHOLDER, account_id)
-    if isinstance(policy, dict):
-        return {k: render_policy(v, account_id) for k, v in policy.items()}
-    if isinstance(policy, list):
-        return [render_policy(v, account_id) for v in policy]
-    return policy
+    return render(policy, account_id)
 
 
 def templatize_policy(policy: Any, account_id: str) -> Any:
     """The inverse of render_policy, for read(): the account id becomes the placeholder."""
-    if isinstance(policy, str):
-        return policy.replace(account_id, ACCOUNT_PLACEHOLDER) if account_id else policy
-    if isinstance(policy, dict):
-        return {k: templatize_policy(v, account_id) for k, v in policy.items()}
-    if isinstance(policy, list):
-        return [templatize_policy(v, account_id) for v in policy]
-    return policy
+    return substitute(policy, account_id, ACCOUNT_PLACEHOLDER) if account_id else policy
 
 
 def policy_document(value: Any) -> str | None:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from core.errors import PlanError
+from resources.account import substitute
 from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_dict, tag_list
 
 TLS_SID = "DenyInsecureTransport"
@@ -83,16 +84,6 @@ def lifecycle_rules(rules: Any) -> str | None:
 # write it (and a Ref to the bucket itself would be a cycle). Substituted on the way out, put back on
 # read, as kms.py does with the account id.
 SELF_ARN = "${Bucket.Arn}"
-
-
-def _swap(doc: Any, old: str, new: str) -> Any:
-    if isinstance(doc, str):
-        return doc.replace(old, new)
-    if isinstance(doc, dict):
-        return {k: _swap(v, old, new) for k, v in doc.items()}
-    if isinstance(doc, list):
-        return [_swap(v, old, new) for v in doc]
-    return doc
 
 
 def tls_statement(bucket: str) -> dict[str, Any]:
@@ -166,7 +157,7 @@ class Bucket(S3Resource):
     # -- sub-resources -------------------------------------------------------------------
 
     def _policy(self, bucket: str, props: dict[str, Any]) -> dict[str, Any] | None:
-        extra = _swap(list(props.get("PolicyStatements") or []), SELF_ARN, f"arn:aws:s3:::{bucket}")
+        extra = substitute(list(props.get("PolicyStatements") or []), SELF_ARN, f"arn:aws:s3:::{bucket}")
         statements = ([tls_statement(bucket)] if props.get("EnforceTLS") else []) + extra
         return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
@@ -255,7 +246,7 @@ class Bucket(S3Resource):
         pol = self.optional(s3.get_bucket_policy, ("NoSuchBucketPolicy",), **b)
         statements = json.loads(pol["Policy"]).get("Statement", []) if pol else []
         out["EnforceTLS"] = tls_statement(physical_id) in statements
-        extra = _swap([s for s in statements if s != tls_statement(physical_id)], f"arn:aws:s3:::{physical_id}",
+        extra = substitute([s for s in statements if s != tls_statement(physical_id)], f"arn:aws:s3:::{physical_id}",
                       SELF_ARN)
         if extra:
             out["PolicyStatements"] = extra
