@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,3 +85,19 @@ def iso(ts: datetime) -> str:
 
 def token(n: int = 12, alphabet: str = string.ascii_uppercase + string.digits) -> str:
     return "".join(random.choices(alphabet, k=n))
+
+
+def statements(document: Any) -> Iterator[dict[str, Any]]:
+    """The statements of a policy document as AWS reads it: a JSON string or a dict, one statement or a
+    list; anything unreadable has none (the service's own validation answers for it)."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return
+    if not isinstance(document, dict):
+        return
+    sts = document.get("Statement", [])
+    for st in sts if isinstance(sts, list) else [sts]:
+        if isinstance(st, dict):
+            yield st

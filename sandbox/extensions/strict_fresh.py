@@ -21,7 +21,7 @@ from moto.opensearch.responses import OpenSearchServiceResponse
 from moto.utilities.utils import get_partition
 
 from sandbox import strict
-from sandbox.extensions._base import AwsJsonError, add_methods, body
+from sandbox.extensions._base import AwsJsonError, add_methods, body, statements
 
 TF = "hashicorp/terraform-provider-aws internal/service/"
 
@@ -71,20 +71,6 @@ SLR_MESSAGE = ("Before you can proceed, you must enable a service-linked role to
 # --------------------------------------------------------------------------- Lambda and X-Ray
 
 
-def _statements(document: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return
-    if not isinstance(document, dict):
-        return
-    sts = document.get("Statement", [])
-    for st in sts if isinstance(sts, list) else [sts]:
-        if isinstance(st, dict):
-            yield st
-
-
 def _documents(role: Role) -> Iterator[Any]:
     """The role's inline policies and the default version of each attached managed policy."""
     yield from role.policies.values()
@@ -95,7 +81,7 @@ def _documents(role: Role) -> Iterator[Any]:
 def _allows(role: Role, action: str) -> bool:
     """Whether an Allow statement of the role names `action` (wildcards as IAM reads them) on any resource."""
     for doc in _documents(role):
-        for st in _statements(doc):
+        for st in statements(doc):
             if st.get("Effect") != "Allow":
                 continue
             actions = st.get("Action", [])

@@ -19,7 +19,6 @@ of this rule's scope (Lambda's own check still refuses it, as moto always did).
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,7 +35,7 @@ from moto.opensearch.responses import OpenSearchServiceResponse
 from moto.utilities.utils import get_partition
 
 from sandbox import strict
-from sandbox.extensions._base import AwsJsonError, body, store
+from sandbox.extensions._base import AwsJsonError, body, statements, store
 
 TF = "hashicorp/terraform-provider-aws internal/service/"
 RULE = strict.rule(
@@ -158,16 +157,8 @@ def _role_arns(node: Any, keys: tuple[str, ...] = ("RoleARN",)) -> Iterator[str]
 
 def _principals(document: Any) -> Iterator[tuple[str, str]]:
     """(type, ARN) of every role (AWS) and OIDC provider (Federated) a policy's statements name."""
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return
-    if not isinstance(document, dict):
-        return
-    statements = document.get("Statement", [])
-    for st in statements if isinstance(statements, list) else [statements]:
-        principal = st.get("Principal") if isinstance(st, dict) else None
+    for st in statements(document):
+        principal = st.get("Principal")
         if not isinstance(principal, dict):
             continue
         for kind, marker in (("AWS", ":role/"), ("Federated", ":oidc-provider/")):
