@@ -22,6 +22,7 @@ from resources.ec2 import SecurityGroup, SecurityGroupRule, Subnet, Vpc
 from resources.elasticache import ParameterGroup as CacheParameterGroup
 from resources.elasticache import ReplicationGroup
 from resources.elbv2 import Listener, LoadBalancer, TargetGroup
+from resources.kafka import Cluster, Configuration
 from resources.rds import DBInstance, DBParameterGroup
 from sandbox import settings, strict
 from tests.fakes import install_plan
@@ -135,3 +136,52 @@ def test_delete_before_replace_keeps_the_old_order_and_the_in_use_group_is_refus
     code["pg"] = "database parameters"
     assert "main.pg (rds.DBParameterGroup) replace: Description cannot change in place [delete first]" \
         in one_line(cli("plan").output)
+
+
+MSK: dict[str, Any] = {"versions": ["3.7.x"]}
+IAM_AUTH = {"Sasl": {"Iam": {"Enabled": True}}, "Unauthenticated": {"Enabled": False}}
+
+
+def build_msk(env: str) -> Plan:
+    """An MSK cluster on a configuration of its own; MSK takes the subnet and group ids as given."""
+    plan = Plan(project="genai-demo", env=env, region=settings.REGION, tags={"owner": "tests"})
+    s = plan.stack("main")
+    cfg = s.add(Configuration("kafka_config", KafkaVersions=list(MSK["versions"]),
+                              ServerProperties="auto.create.topics.enable=false"))
+    s.add(Cluster("kafka", KafkaVersion="3.7.x", NumberOfBrokerNodes=2, ClientAuthentication=IAM_AUTH,
+                  BrokerNodeGroupInfo={"InstanceType": "kafka.m7g.large", "ClientSubnets": ["subnet-0a1", "subnet-0b2"],
+                                       "SecurityGroups": ["sg-0c3"],
+                                       "StorageInfo": {"EbsStorageInfo": {"VolumeSize": 100}}},
+                  ConfigurationInfo={"Arn": cfg["Arn"], "Revision": cfg["LatestRevision"]}))
+    return plan
+
+
+MSK_PLAN = install_plan("replace_in_use_msk", build_msk)
+
+
+def test_an_in_use_msk_configuration_is_replaced_create_first(aws):
+    """D1's MSK case: AWS refuses to delete a configuration a cluster uses (strict rule in-use), so the new
+    configuration is made, the cluster moved to it (UpdateClusterConfiguration), then the old one deleted."""
+    aws.rules.configure("async-modify", seconds=0.1)
+    kafka = aws.client("kafka")
+    MSK["versions"] = ["3.7.x"]
+    try:
+        infra("apply", "--auto-approve", "--plan", MSK_PLAN, "--env", "dev")
+        old = {c["Name"]: c["Arn"] for c in kafka.list_configurations()["Configurations"]}[PREFIX + "kafka-config"]
+        trips = strict.trips().get("in-use", 0)
+
+        MSK["versions"] = ["3.6.0", "3.7.x"]
+        shown = one_line(infra("plan", "--plan", MSK_PLAN, "--env", "dev").output)
+        assert "main.kafka_config (kafka.Configuration) replace: KafkaVersions cannot change in place" in shown
+        assert "main.kafka (kafka.Cluster) update" in shown and "[DESTROYS DATA]" not in shown
+        infra("apply", "--auto-approve", "--plan", MSK_PLAN, "--env", "dev")
+        assert strict.trips().get("in-use", 0) == trips  # the old one was not deleted while in use
+
+        configs = {c["Name"]: c for c in kafka.list_configurations()["Configurations"] if c.get("State") != "DELETING"}
+        new = configs[PREFIX + "kafka-config-r1"]
+        assert new["KafkaVersions"] == ["3.6.0", "3.7.x"] and PREFIX + "kafka-config" not in configs
+        cluster = kafka.list_clusters_v2()["ClusterInfoList"][0]
+        assert cluster["Provisioned"]["CurrentBrokerSoftwareInfo"]["ConfigurationArn"] == new["Arn"] != old
+        assert infra("plan", "--plan", MSK_PLAN, "--env", "dev", "--detailed-exitcode", ok=None).exit_code == 0
+    finally:
+        MSK["versions"] = ["3.7.x"]
