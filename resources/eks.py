@@ -483,6 +483,9 @@ class Nodegroup(ClusterChild):
     }
     replace_on = frozenset({"ClusterName", "NodegroupName", "NodeRole", "Subnets", "InstanceTypes", "AmiType",
                             "CapacityType", "DiskSize", "LaunchTemplate"})
+    change_notes = {"LaunchTemplate": "replace: a node group cannot gain, lose or swap its launch template "
+                                      "(UpdateNodegroupVersion moves only its version; Terraform launch_template "
+                                      "id/name ForceNew), and the template's own changes make a new template"}
     outputs = ("NodegroupName", "Arn", "AutoScalingGroupName")
     timeouts = {"create": 1800, "update": 1800, "delete": 1800}
 

@@ -261,6 +261,8 @@ class SecurityConfiguration(Resource):
                                      doc="S3Encryption, CloudWatchEncryption, JobBookmarksEncryption"),
     }
     replace_on = frozenset({"Name", "EncryptionConfiguration"})
+    change_notes = {"EncryptionConfiguration": "replace: Glue has no UpdateSecurityConfiguration (create and "
+                                               "delete only; Terraform encryption_configuration ForceNew)"}
     outputs = ("Name",)
 
     def _name(self, ctx: Ctx, props: Mapping[str, Any] | None = None) -> str:

@@ -337,6 +337,9 @@ class DBInstance(RdsResource):
                             "AvailabilityZone"})
     stateful = True
     refuse_on = {
+        "SourceDBInstanceIdentifier": "an instance cannot gain a replication source or change it, and a "
+                                      "replacement would destroy the database: remove it to promote the replica "
+                                      "(PromoteReadReplica, in place), or name the instance with --replace",
         "DBSubnetGroupName": "RDS moves an instance to another DB subnet group only when that group is in "
                              "another VPC (in the same VPC ModifyDBInstance answers InvalidVPCNetworkStateFault), "
                              "and a replacement would destroy the database: change the SubnetIds of the "
@@ -349,6 +352,10 @@ class DBInstance(RdsResource):
         "MasterUserSecretKmsKeyId": "re-keyed in place: management off with a one-time password, then on "
                                     "with the new key (botocore ModifyDBInstance.MasterUserSecretKmsKeyId)",
         "SourceDBInstanceIdentifier": "removed: PromoteReadReplica (Terraform); a new source is refused",
+        "Engine": "replace: ModifyDBInstance has no Engine parameter (Terraform engine ForceNew); CloudFormation "
+                  "lists it updatable for the conversions it makes by restoring a snapshot",
+        "AvailabilityZone": "replace: ModifyDBInstance cannot move a Single-AZ instance (Terraform availability_zone "
+                            "ForceNew); MultiAZ is the in-place way to another AZ",
         "AllocatedStorage": "grows in place (with Iops where AWS requires it); RDS cannot shrink storage",
     }
     write_only = frozenset({"SkipFinalSnapshot", "PromotedReplica", "RebootForParameters"})
@@ -533,6 +540,8 @@ class DBInstance(RdsResource):
             return (f"{where}: a read replica cannot change its source database (from "
                     f"{old['SourceDBInstanceIdentifier']} to {new['SourceDBInstanceIdentifier']}); remove "
                     "SourceDBInstanceIdentifier to promote it, or name it with --replace to rebuild it")
+        if old.get("SourceDBInstanceIdentifier") is not None and new.get("SourceDBInstanceIdentifier") is None:
+            changed = [k for k in changed if k != "SourceDBInstanceIdentifier"]  # removed: a promotion, in place
         return super().refusal(old, new, changed)
 
     def _modify(self, ctx: Ctx, physical_id: str, **changes: Any) -> None:

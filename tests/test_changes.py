@@ -115,7 +115,7 @@ def planned(cls: type[Resource], prop: str) -> str:
     g.add_node(r.address, resource=r)
     rec = Record(r.address, cls.type_name, "pid-1", stored_props(cls, base), {o: f"out-{o}" for o in cls.outputs})
     try:
-        plan = plan_apply(g, {r.address: rec}, stacks=["main"])
+        plan = plan_apply(g, {r.address: rec}, stacks=["main"], allow_data_loss=True)
     except PlanError as exc:
         if prop in str(exc) or (cls.refuse_on.get(prop) or "\0") in str(exc):
             return "refuse"

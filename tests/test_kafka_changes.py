@@ -54,7 +54,7 @@ def _planned(old: dict[str, Any], arn: str, new: dict[str, Any]) -> tuple[str, s
     g, _ = build_graph(plan)
     rec = Record("main.kafka", "kafka.Cluster", arn, dict(declare(Cluster("kafka", **old)).properties),
                  {"Arn": arn})
-    change = plan_apply(g, {"main.kafka": rec}, stacks=["main"]).changes["main.kafka"]
+    change = plan_apply(g, {"main.kafka": rec}, stacks=["main"], allow_data_loss=True).changes["main.kafka"]
     return change.action, change.reason
 
 
