@@ -924,9 +924,11 @@ class SecurityGroupRule(BatchRead, Ec2Resource):
             raise PlanError(f"{where}: FromPort {lo} is above ToPort {hi}")
 
     def _rule_body(self, props: dict[str, Any]) -> dict[str, Any]:
-        """The SecurityGroupRuleRequest shape (ModifySecurityGroupRules)."""
-        return _compact({"IpProtocol": props["IpProtocol"], "FromPort": props.get("FromPort"),
-                         "ToPort": props.get("ToPort"), "CidrIpv4": props.get("CidrIp"),
+        """The SecurityGroupRuleRequest shape (ModifySecurityGroupRules). All traffic (-1) goes with the
+        port range -1 to -1, which is what EC2 stores for it (moto refuses the request without ports)."""
+        every = props["IpProtocol"] == "-1"
+        return _compact({"IpProtocol": props["IpProtocol"], "FromPort": -1 if every else props.get("FromPort"),
+                         "ToPort": -1 if every else props.get("ToPort"), "CidrIpv4": props.get("CidrIp"),
                          "ReferencedGroupId": props.get("SourceSecurityGroupId"),
                          "Description": props.get("Description")})
 

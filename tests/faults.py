@@ -503,8 +503,13 @@ def _untagged(c: Callable[[str], Any], records: dict[str, Any]) -> list[str]:
     if sg_ids:
         rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": sg_ids}])[
             "SecurityGroupRules"]
-        ids = {r["SecurityGroupRuleId"] for r in rules}
         rec_rules = [r for r in by_type.get("ec2.SecurityGroupRule", [])]
+        # Rules the plan adds to groups it does not own (EKS's cluster security group): looked up too.
+        foreign = sorted({str(r.props.get("GroupId")) for r in rec_rules} - set(sg_ids) - {"None"})
+        if foreign:
+            rules += [x for x in ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": foreign}])[
+                "SecurityGroupRules"] if any(str(x["SecurityGroupRuleId"]) in str(r.physical_id) for r in rec_rules)]
+        ids = {r["SecurityGroupRuleId"] for r in rules}
         gone = sorted(r.address for r in rec_rules if not (set(str(r.physical_id).split(",")) & ids))
         if gone:
             out.append(f"security group rules recorded but not in AWS: {gone}")
