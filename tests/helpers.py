@@ -106,6 +106,7 @@ def vpc_scaffold(aws: Any, octet: int, sg_name: str, key_description: str, azs: 
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{octet}.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
                for i, az in enumerate(zones)]
     sg = ec2.create_security_group(GroupName=sg_name, Description=sg_name, VpcId=vpc)["GroupId"]
+    ec2_visible(ec2, SubnetIds=subnets, GroupIds=[sg])  # what the caller names next
     key = aws.client("kms").create_key(Description=key_description)["KeyMetadata"]["Arn"]
     return {"vpc": vpc, "subnets": subnets, "sg": sg, "key": key}
 

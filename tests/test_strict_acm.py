@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import strict
-from tests.helpers import ec2_visible
+from tests.helpers import vpc_scaffold
 
 DOMAIN = "dev.genai-demo.example.com"
 SANS = [DOMAIN, f"api.{DOMAIN}"]
@@ -89,14 +89,10 @@ def test_rule_acm_dns_validation_wants_acm_value_and_leaves_email_to_moto(aws):
 
 
 def _alb(aws: Any) -> tuple[str, list[dict[str, str]]]:
-    ec2, elb = aws.client("ec2"), aws.client("elbv2")
+    elb = aws.client("elbv2")
     aws.rules.configure("ec2-consistency", seconds=0.2)
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    ec2_visible(ec2, VpcIds=[vpc])
-    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in enumerate(zones)]
-    ec2_visible(ec2, SubnetIds=subnets)
+    n = vpc_scaffold(aws, 8, "edge", "unused", azs=2)
+    vpc, subnets = n["vpc"], n["subnets"]
     lb = elb.create_load_balancer(Name="edge", Subnets=subnets, Scheme="internal",
                                   Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
     tg = elb.create_target_group(Name="tg", Protocol="HTTP", Port=8080, VpcId=vpc,

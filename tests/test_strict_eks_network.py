@@ -14,22 +14,15 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import strict
-from tests.helpers import ec2_visible
+from tests.helpers import vpc_scaffold
 
 ROLE = "arn:aws:iam::123456789012:role/eks"
 
 
 def _net(aws: Any) -> dict[str, Any]:
-    ec2 = aws.client("ec2")
     aws.rules.configure("ec2-consistency", seconds=0.2)
-    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
-    ec2_visible(ec2, VpcIds=[vpc])
-    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.8.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
-               for i, az in enumerate(zones)]
-    app = ec2.create_security_group(GroupName="app", Description="app", VpcId=vpc)["GroupId"]
-    ec2_visible(ec2, SubnetIds=subnets, GroupIds=[app])
-    return {"vpc": vpc, "subnets": subnets, "app": app}
+    n = vpc_scaffold(aws, 8, "app", "unused", azs=2)
+    return {"vpc": n["vpc"], "subnets": n["subnets"], "app": n["sg"]}
 
 
 def _groups_of_nodes(ec2: Any, nodegroup: str) -> list[list[str]]:
