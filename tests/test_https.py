@@ -17,11 +17,11 @@ from orchestrator.apply import RetryPolicy
 from orchestrator.model import Plan
 from plans.genai_demo import edge, profiles
 from resources.acm import CertificateValidation
-from resources.ec2 import InternetGateway, SecurityGroup, Subnet, Vpc
 from resources.elbv2 import Listener
 from resources.route53 import RecordSets
 from tests.fakes import install_plan
 from tests.helpers import count_calls, infra, one_line
+from tests.test_plan_edge import tiny_network
 from tests.test_strict_acm import _alb
 
 HOST = "dev.genai-demo.example.com"
@@ -33,14 +33,7 @@ def edge_plan(hosted_zone: Any) -> Any:
         p["edge"]["hosted_zone"] = hosted_zone
         plan = Plan(project="genai-demo", env=env, region=p["region"], tags=dict(p["tags"]), settings=p)
         stack = plan.stack("main")
-        vpc = stack.add(Vpc("vpc", CidrBlock="10.20.0.0/16"))
-        igw = stack.add(InternetGateway("igw", VpcId=vpc["VpcId"]))
-        public = [stack.add(Subnet(f"public_{az}", VpcId=vpc["VpcId"], CidrBlock=f"10.20.{i}.0/24",
-                                   AvailabilityZone=f"ap-east-2{az}", MapPublicIpOnLaunch=True))
-                  for i, az in enumerate("ab")]
-        alb_sg = stack.add(SecurityGroup("sg_alb", VpcId=vpc["VpcId"], Description="ALB"))
-        edge.build(stack, p, net={"vpc": vpc, "igw": igw, "subnets": {"public": public},
-                                  "security_groups": {"alb": alb_sg}})
+        edge.build(stack, p, net=tiny_network(stack, p))
         return plan
     return build
 
