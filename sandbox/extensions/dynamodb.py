@@ -1,4 +1,4 @@
-"""DynamoDB: one moto cost that AWS does not have, removed for tests, the sandbox and the benchmark.
+"""DynamoDB: two moto costs that AWS does not have, removed for tests, the sandbox and the benchmark.
 
 moto's DynamoDB TransactWriteItems deep-copies every table a transaction
 touches before running it (to roll back on failure). The state store writes
@@ -9,17 +9,28 @@ does not grow with the table.
 
 `install()` keeps moto's semantics (all or nothing) but remembers only what
 a transaction can change, the items it names, and puts them back on failure.
+
+moto's response serializer walks every attribute of every item against the
+output shape, asking a chain of alias providers per key: reading a stack's
+state records (one Query of a few hundred items of 16 string attributes) cost
+a fifth of an end-to-end test's CPU. An item read's answer is already DynamoDB's
+wire JSON (moto keeps items in that form), so for the item reads it is written
+out as JSON directly; headers and status still come from moto's serializer.
+tests/test_sandbox_dynamodb.py checks the two encodings agree.
 """
 
 from __future__ import annotations
 
 import copy as _copy
+import json
 from typing import Any
 
 import moto.dynamodb.models as ddb_models
+from moto.core.responses import ActionContext
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 
 _ABSENT = object()
 
@@ -96,7 +107,41 @@ def _keys_of(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> 
     return out
 
 
+# Item reads whose whole answer is AttributeValue maps and counts (plain JSON in moto's result).
+ITEM_READS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
+
+
+def _dropping_none(value: Any) -> Any:
+    """moto's serializer leaves out members whose value is None; so does the direct encoding."""
+    if isinstance(value, dict):
+        return {k: _dropping_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_dropping_none(v) for v in value]
+    return value
+
+
+def _install_fast_item_reads() -> None:
+    original = DynamoResult.execute_result
+    if getattr(original, "_fast_item_reads", False):
+        return
+
+    def execute_result(self: DynamoResult, context: ActionContext) -> Any:
+        if context.operation_model.name not in ITEM_READS or not isinstance(self.result, dict):
+            return original(self, context)
+        try:
+            body = json.dumps(_dropping_none(self.result))
+        except TypeError:  # a value that is not plain JSON (bytes): moto's serializer knows its encoding
+            return original(self, context)
+        status, headers, _ = original(DynamoResult({}), context)
+        return status, headers, body
+
+    execute_result._fast_item_reads = True  # type: ignore[attr-defined]
+    execute_result.moto_original = original  # type: ignore[attr-defined]
+    DynamoResult.execute_result = execute_result  # type: ignore[method-assign]
+
+
 def install() -> None:
+    _install_fast_item_reads()
     original = DynamoDBBackend.transact_write_items
     if getattr(original, "_bench_fast", False):
         return
