@@ -12,6 +12,7 @@ brokers (msk-multi-vpc): what AWS ends up with is read through boto3.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -63,6 +64,8 @@ def test_firehose_msk_source_active(aws, env):
     assert topic["TopicArn"].endswith(f":topic/{prefix}kafka/{arn.rsplit('/', 1)[-1]}/domain-events")
     assert topic["ReplicationFactor"] == PROFILES[env]["msk"]["replication_factor"]
     assert topic["PartitionCount"] == PROFILES[env]["analytics"]["kafka_topic_partitions"]
+    settings = json.loads(base64.b64decode(topic["Configs"]))  # the brokers' defaults: the cluster's configuration
+    assert settings["min.insync.replicas"] == str(PROFILES[env]["msk"]["min_insync_replicas"])
 
     # A second plan of the same target changes nothing: what was applied reads back as declared.
     out = infra("plan", "--env", env, "--target", TARGET, "--detailed-exitcode", ok=None)

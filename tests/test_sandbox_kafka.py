@@ -152,6 +152,16 @@ def test_kafka_topics_created_read_listed_updated_and_deleted(aws):
     assert got["PartitionCount"] == 6 and configs["cleanup.policy"] == "compact"
     assert configs["retention.ms"] == "604800000"  # the configs given replace the topic's own settings
 
+    # A topic's defaults are its brokers': the cluster's configuration sets them.
+    cfg = k.create_configuration(Name="brokers", KafkaVersions=["3.6.0"],
+                                 ServerProperties=b"min.insync.replicas=2\nlog.retention.hours=24\n")
+    configured = k.create_cluster(ClusterName="configured", KafkaVersion="3.6.0", NumberOfBrokerNodes=3,
+                                  BrokerNodeGroupInfo=BROKERS, ConfigurationInfo={"Arn": cfg["Arn"], "Revision": 1})
+    k.create_topic(ClusterArn=configured["ClusterArn"], TopicName="t", PartitionCount=1, ReplicationFactor=3)
+    configs = json.loads(base64.b64decode(k.describe_topic(ClusterArn=configured["ClusterArn"], TopicName="t")[
+        "Configs"]))
+    assert (configs["min.insync.replicas"], configs["retention.ms"]) == ("2", "86400000")
+
     assert k.delete_topic(ClusterArn=arn, TopicName="audit")["Status"] == "DELETING"
     with pytest.raises(ClientError) as exc:
         k.describe_topic(ClusterArn=arn, TopicName="audit")

@@ -394,9 +394,36 @@ def _config_out(cfg: dict[str, Any]) -> dict[str, Any]:
 # IAM resource types; topic.go's acceptance test matches topic/.+/.+/<name>).
 
 # Topic settings a broker reports for a topic that does not set them (Kafka's defaults, with
-# log.retention.hours=168); DescribeTopic's Configs has them too.
+# log.retention.hours=168); DescribeTopic's Configs has them too. The cluster's configuration (its
+# server.properties) changes them as Kafka's broker settings do: broker setting -> topic setting.
 TOPIC_DEFAULTS = {"cleanup.policy": "delete", "compression.type": "producer", "max.message.bytes": "1048588",
                   "min.insync.replicas": "1", "retention.bytes": "-1", "retention.ms": "604800000"}
+BROKER_TO_TOPIC = {"log.cleanup.policy": "cleanup.policy", "compression.type": "compression.type",
+                   "message.max.bytes": "max.message.bytes", "min.insync.replicas": "min.insync.replicas",
+                   "log.retention.bytes": "retention.bytes", "log.retention.ms": "retention.ms",
+                   "log.segment.bytes": "segment.bytes"}
+
+
+def _broker_defaults(backend: KafkaBackend, cluster: FakeKafkaCluster) -> dict[str, str]:
+    """The topic defaults of the cluster's brokers: Kafka's, overridden by its configuration revision."""
+    out = dict(TOPIC_DEFAULTS)
+    info = cluster.configuration_info or {}
+    cfg = _configs(backend).get(info.get("arn", ""))
+    rev = next((r for r in (cfg or {}).get("revisions", []) if r["revision"] == info.get("revision")), None)
+    if rev is None:
+        return out
+    text = rev["serverProperties"]
+    try:
+        text = base64.b64decode(text, validate=True).decode()
+    except (binascii.Error, ValueError):
+        pass  # kept as given
+    props = dict(ln.split("=", 1) for ln in str(text).splitlines() if "=" in ln and not ln.startswith("#"))
+    props = {k.strip(): v.strip() for k, v in props.items()}
+    hours = props.get("log.retention.hours", "")
+    if hours.isdigit() and "log.retention.ms" not in props:
+        props["log.retention.ms"] = str(int(hours) * 3600 * 1000)
+    out.update({BROKER_TO_TOPIC[k]: v for k, v in props.items() if k in BROKER_TO_TOPIC})
+    return out
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")  # Kafka's legal topic names
 
 
@@ -412,6 +439,7 @@ class FakeTopic:
         self.replication = replication
         self.configs = configs
         self.brokers = int(cluster.number_of_broker_nodes or 1)
+        self.defaults = _broker_defaults(backend, cluster)
         self.status = "CREATING"
 
     def replica_ids(self) -> list[int]:
@@ -422,7 +450,7 @@ class FakeTopic:
                 "partitionCount": self.partitions, "outOfSyncReplicaCount": 0, "replicaIds": self.replica_ids()}
 
     def describe(self) -> dict[str, Any]:
-        every = {**TOPIC_DEFAULTS, **self.configs}
+        every = {**self.defaults, **self.configs}
         return {"topicArn": self.arn, "topicName": self.name, "replicationFactor": self.replication,
                 "partitionCount": self.partitions, "status": self.status, "replicaIds": self.replica_ids(),
                 "configs": base64.b64encode(json.dumps(every, sort_keys=True).encode()).decode()}
