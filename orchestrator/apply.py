@@ -228,7 +228,8 @@ class Applier:
     # -- ctx and resources --------------------------------------------------------------
 
     def ctx(self, address: str, token: str = "", timeouts: Mapping[str, float] | None = None,
-            props: Mapping[str, Any] | None = None, generation: str | None = None) -> Ctx:
+            props: Mapping[str, Any] | None = None, generation: str | None = None,
+            old_copies: frozenset[str] = frozenset()) -> Ctx:
         """`generation`: which copy's names to use; default the recorded copy's (Record.generation)."""
         stack, name = address.split(".", 1)
         if generation is None:
@@ -237,7 +238,7 @@ class Applier:
         return Ctx(clients=self.clients, project=self.project, env=self.env, stack=stack, name=name,
                    region=self.region, account_id=self.clients.account_id, plan_tags=self.plan_tags,
                    token=token, timeouts=dict(timeouts or {}), props=dict(props or {}),
-                   expected=self._expected(address), generation=generation)
+                   expected=self._expected(address), generation=generation, old_copies=old_copies)
 
     def resource(self, change: Change) -> Resource:
         if change.address in self.g:
@@ -306,8 +307,8 @@ class Applier:
         generation, retiring = self._copy_plan(change, prev)
         with self._lock:
             self._copy[change.address] = (generation, retiring)
-        ctx = self.ctx(change.address, token, self._timeouts(r), props, generation=generation)
-        old_ids = {pid for pid, _ in retiring}
+        old_ids = frozenset(pid for pid, _ in retiring)
+        ctx = self.ctx(change.address, token, self._timeouts(r), props, generation=generation, old_copies=old_ids)
 
         def look() -> tuple[str, dict[str, Any]] | None:
             """find(), never answering with an old copy (a tag-based find may see both copies)."""
