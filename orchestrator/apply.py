@@ -412,10 +412,30 @@ class Applier:
         if not change.diff and rec.status != "updating" and change.retiring:
             outputs = rec.outputs  # nothing to change: the change only deletes an old copy (its #delete step)
         else:
-            outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found,
-                                        catalogue=type(r).retries, address=change.address, phase="update")
+            attempts = [0]
+
+            def once() -> Any:
+                # Tried again (an answer the type's catalogue retries), a multi-step update resumes: the
+                # steps the earlier attempt made are in AWS already and are not requested twice (audit M5).
+                attempts[0] += 1
+                base = old if attempts[0] == 1 else self._resumed(r, change, rec, old, props)
+                return r.update(ctx, rec.physical_id, base, props)
+
+            outputs = self.retry.create(once, type(r).not_found, catalogue=type(r).retries, address=change.address,
+                                        phase="update")
         self._finish(r, change, rec.physical_id, stored, outputs or rec.outputs, "update")
         return rec.physical_id or ""
+
+    def _resumed(self, r: Resource, change: Change, rec: Record, old: dict[str, Any],
+                 props: dict[str, Any]) -> dict[str, Any]:
+        """The old side for an update tried again: what AWS holds now, where read() says, over what the
+        plan started from, so what the earlier attempt already did is not requested a second time (an
+        upgrade to the version the resource now runs, a change AWS may still be applying)."""
+        seen = r.read(self.ctx(change.address, rec.token, self._timeouts(r), props), rec.physical_id or "")
+        if not seen:
+            return old
+        unobservable = type(r).write_only | type(r).secret_props()
+        return {**old, **{k: v for k, v in seen.items() if (k in old or k in props) and k not in unobservable}}
 
     def do_retire(self, change: Change) -> str:
         """Delete the old copies a create-first replacement left, once the new one is in use.
