@@ -143,7 +143,7 @@ def _loader() -> botocore.loaders.Loader:
     return loader
 
 
-def _botocore_session() -> botocore.session.Session:
+def botocore_session() -> botocore.session.Session:
     """A botocore session whose model loader is the process's one.
 
     Each botocore session parses the JSON of every service model, paginator and endpoint rule set it
@@ -166,7 +166,7 @@ class Clients:
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") \
             or "ap-east-2"
         try:
-            self.session = boto3.Session(botocore_session=_botocore_session(), profile_name=profile,
+            self.session = boto3.Session(botocore_session=botocore_session(), profile_name=profile,
                                          region_name=self.region)
         except Exception as exc:  # ProfileNotFound and friends
             raise AwsError(f"cannot open AWS profile {profile!r}: {exc}") from exc

@@ -36,19 +36,29 @@ def _catalogue() -> tuple[tuple[str, str, str, str, str, datetime, datetime], ..
     return tuple(out)
 
 
+def _without_gc(build: Any) -> Any:
+    """16,000 small objects (and the ARN index of them) would otherwise trigger full collections of a
+    large heap: most of a new IAM backend's cost in a test process."""
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return build()
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
 def _init_aws_policies(self: Any) -> list[Any]:
     if not iam_models.load_iam_aws_managed_policies():
         return []
     partition = get_partition(self.region_name)
-    policies = []
-    gc_was_on = gc.isenabled()
-    gc.disable()  # 16,000 small objects would otherwise trigger full collections of a large heap
-    try:
-        _build(policies, self.account_id, partition)
-    finally:
-        if gc_was_on:
-            gc.enable()
+    policies: list[Any] = []
+    _without_gc(lambda: _build(policies, self.account_id, partition))
     return policies
+
+
+def _init_managed_policies(self: Any) -> dict[str, Any]:
+    return _without_gc(lambda: {p.arn: p for p in self.aws_managed_policies})
 
 
 def _build(policies: list[Any], account_id: str, partition: str) -> None:
@@ -64,3 +74,4 @@ def _build(policies: list[Any], account_id: str, partition: str) -> None:
 
 def install() -> None:
     iam_models.IAMBackend._init_aws_policies = _init_aws_policies
+    iam_models.IAMBackend._init_managed_policies = _init_managed_policies
