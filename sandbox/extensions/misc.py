@@ -6,6 +6,10 @@
   only lacked the call); AlarmRule must reference alarms that exist.
 - Logs: associate_kms_key / disassociate_kms_key.
 - AMP: alert manager definitions (create/describe/put/delete), status ACTIVE.
+- Lambda: a function's DeadLetterConfig (CreateFunction, UpdateFunctionConfiguration, answered in
+  GetFunction's Configuration), and KMSKeyArn and TracingConfig on UpdateFunctionConfiguration, which moto
+  took only at create; Put/DeleteFunctionCodeSigningConfig (moto stored CodeSigningConfigArn at create and
+  answered GetFunctionCodeSigningConfig only). moto has no code signing configurations, so any ARN is taken.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 from moto.amp import urls as amp_urls
 from moto.amp.models import PrometheusServiceBackend
 from moto.amp.responses import PrometheusServiceResponse
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import EmptyResult
@@ -180,11 +186,68 @@ def _validate_alertmanager(data: str | None) -> None:
         raise AwsJsonError("ValidationException", "The alert manager definition must contain alertmanager_config.")
 
 
+def _lambda_config() -> None:
+    """DeadLetterConfig kept and answered; KMSKeyArn and TracingConfig changed by UpdateFunctionConfiguration.
+
+    An empty TargetArn or KMSKeyArn removes the setting (botocore UpdateFunctionConfiguration)."""
+    if getattr(LambdaFunction, "_sandbox_config", False):
+        return
+    init, get_configuration, update_configuration = (LambdaFunction.__init__, LambdaFunction.get_configuration,
+                                                     LambdaFunction.update_configuration)
+
+    def __init__(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kw: Any) -> None:
+        init(self, account_id, spec, *args, **kw)
+        self.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
+
+    def configuration(self: LambdaFunction, *args: Any, **kw: Any) -> dict[str, Any]:
+        config = get_configuration(self, *args, **kw)
+        if getattr(self, "dead_letter_target", None):
+            config["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
+        if not config.get("KMSKeyArn"):
+            config.pop("KMSKeyArn", None)
+        return config
+
+    def update(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None
+        if config_updates.get("TracingConfig"):
+            self.tracing_config = config_updates["TracingConfig"]
+        return update_configuration(self, config_updates)
+
+    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update  # type: ignore[method-assign]
+    LambdaFunction._sandbox_config = True  # type: ignore[attr-defined]
+
+
+class _Lambda:
+    def put_function_code_signing_config(self: Any) -> tuple[int, dict[str, str], str]:
+        fn = self.backend.get_function(_Lambda._function(self))
+        fn.code_signing_config_arn = body(self).get("CodeSigningConfigArn")
+        return 200, {}, json.dumps({"CodeSigningConfigArn": fn.code_signing_config_arn,
+                                    "FunctionName": fn.function_name})
+
+    def delete_function_code_signing_config(self: Any) -> tuple[int, dict[str, str], str]:
+        fn = self.backend.get_function(_Lambda._function(self))
+        fn.code_signing_config_arn = None
+        return 204, {}, ""
+
+    @staticmethod
+    def _function(resp: Any) -> str:
+        from urllib.parse import unquote
+
+        return unquote(resp.path.rstrip("/").rsplit("/", 2)[-2])
+
+
 def _public(cls: type) -> list[Any]:
     return [fn for name, fn in vars(cls).items() if callable(fn) and not name.startswith("_")]
 
 
 def install() -> None:
+    _lambda_config()
+    add_methods(LambdaResponse, *_public(_Lambda))
     add_methods(WAFV2Response, *_public(_Waf))
     lifecycle.wrap(WAFV2Backend, "delete_web_acl")(delete_web_acl)
     add_methods(CloudWatchResponse, *_public(_CloudWatch))
