@@ -44,6 +44,17 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
     obs.waive("lambda.in-vpc", "the function only reads the CloudWatch API and reaches no data store; inside "
               "the VPC it would need a NAT path or endpoints for that API alone", "observability.custom_metrics")
 
+    main.waive("s3.access-logging", "it is the log bucket the others' server access logs go to: logging it into "
+               "itself would log each log delivery, without end (S3 user guide, server access logging)",
+               "main.alb_logs")
+    main.waive("s3.replication", "the demo runs in one region (ap-east-2), with no second region to hold a copy; "
+               "versioning keeps what a delete or overwrite removed, and RDS keeps its own snapshots")
+    main.waive("s3.object-lock", "the demo's buckets are destroyed with their env (infra destroy empties them); "
+               "an Object Lock retention would keep every version past the teardown, and S3 cannot turn it off "
+               "again; versioning and the TLS-only policy stay")
+    obs.waive("sns.delivery-status-logging", "the alert topics deliver to email and SMS only: SNS logs delivery "
+              "status per topic for HTTP(S), SQS, Lambda, Firehose and mobile push, never email, and SMS "
+              "delivery logs are an account-wide setting (SetSMSAttributes), outside one env's plan")
     obs.waive("lambda.code-signing", "the tool zips the function from this repository and uploads it itself; "
               "its digest (CodeSha256) is a planned property, so other code shows as drift. Signing needs an AWS "
               "Signer profile and a signing step in a build pipeline, which the demo does not have",

@@ -10,6 +10,12 @@
   GetFunction's Configuration), and KMSKeyArn and TracingConfig on UpdateFunctionConfiguration, which moto
   took only at create; Put/DeleteFunctionCodeSigningConfig (moto stored CodeSigningConfigArn at create and
   answered GetFunctionCodeSigningConfig only). moto has no code signing configurations, so any ARN is taken.
+- S3: PutBucketLogging's check of the target bucket's policy read every Principal as a mapping and failed
+  (500) on a target whose policy has a `"Principal": "*"` statement (a TLS-only deny); such statements are
+  skipped as they grant the logging service nothing.
+- SNS: GetTopicAttributes answers the delivery status attributes (<Protocol>SuccessFeedbackRoleArn,
+  ...SampleRate, ...FailureFeedbackRoleArn) that moto stored from CreateTopic and SetTopicAttributes but
+  never returned.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ from moto.awslambda.responses import LambdaResponse
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import EmptyResult
-from moto.core.utils import utcnow
+from moto.core.utils import camelcase_to_underscores, utcnow
 from moto.logs.exceptions import ResourceNotFoundException as LogsNotFound
 from moto.logs.responses import LogsResponse
+from moto.s3.models import FakeBucket
+from moto.sns.responses import SNSResponse
 from moto.wafv2.models import WAFV2Backend
 from moto.wafv2.responses import WAFV2Response
 
@@ -241,12 +249,61 @@ class _Lambda:
         return unquote(resp.path.rstrip("/").rsplit("/", 2)[-2])
 
 
+def _s3_logging_target_check() -> None:
+    original = FakeBucket._log_permissions_enabled_policy
+    if getattr(original, "_sandbox", False):
+        return
+
+    def check(target_bucket: FakeBucket, target_prefix: str | None) -> bool:
+        policy = target_bucket.policy
+        if not policy:
+            return False
+        doc = json.loads(policy.decode() if isinstance(policy, bytes) else policy)
+        kept = [st for st in doc.get("Statement", []) if isinstance(st.get("Principal"), dict)]
+        if len(kept) == len(doc.get("Statement", [])):
+            return bool(original(target_bucket, target_prefix))
+        saved = target_bucket.policy
+        target_bucket.policy = json.dumps({**doc, "Statement": kept}).encode()
+        try:
+            return bool(original(target_bucket, target_prefix))
+        finally:
+            target_bucket.policy = saved
+
+    check._sandbox = True  # type: ignore[attr-defined]
+    FakeBucket._log_permissions_enabled_policy = staticmethod(check)  # type: ignore[method-assign,assignment]
+
+
+_FEEDBACK = tuple(f"{p}{a}" for p in ("HTTP", "SQS", "Lambda", "Firehose", "Application")
+                  for a in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn"))
+
+
+def _sns_feedback_attributes() -> None:
+    original = SNSResponse.get_topic_attributes
+    if getattr(original, "_sandbox", False):
+        return
+
+    def get_topic_attributes(self: SNSResponse) -> Any:
+        result = original(self)
+        topic = self.backend.get_topic(self._get_param("TopicArn"))
+        attrs = result.result["Attributes"]
+        for name in _FEEDBACK:
+            value = getattr(topic, camelcase_to_underscores(name), None)
+            if value not in (None, ""):
+                attrs[name] = value
+        return result
+
+    get_topic_attributes._sandbox = True  # type: ignore[attr-defined]
+    SNSResponse.get_topic_attributes = get_topic_attributes  # type: ignore[method-assign]
+
+
 def _public(cls: type) -> list[Any]:
     return [fn for name, fn in vars(cls).items() if callable(fn) and not name.startswith("_")]
 
 
 def install() -> None:
     _lambda_config()
+    _s3_logging_target_check()
+    _sns_feedback_attributes()
     add_methods(LambdaResponse, *_public(_Lambda))
     add_methods(WAFV2Response, *_public(_Waf))
     lifecycle.wrap(WAFV2Backend, "delete_web_acl")(delete_web_acl)
