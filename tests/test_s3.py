@@ -177,7 +177,7 @@ def test_server_access_logging_replication_and_object_lock(aws):
     got_lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
     assert got_lock["ObjectLockEnabled"] == "Enabled" and got_lock["Rule"]["DefaultRetention"]["Days"] == 30
     got = bucket.read(ctx, name)
-    assert got["LoggingConfiguration"]["TargetBucket"] == logs and got["ObjectLockConfiguration"] == lock
+    assert got["LoggingConfiguration"] == target and got["ObjectLockConfiguration"] == lock
     assert got["ReplicationConfiguration"]["Rules"][0]["Destination"] == {"Bucket": "arn:aws:s3:::elsewhere"}
 
     # Off again in place: logging and replication go; Object Lock is refused at plan time.

@@ -169,6 +169,19 @@ def secret_cmk(s: Subject) -> Iterator[str]:
         yield "no KmsKeyId: the AWS-managed aws/secretsmanager key encrypts it"
 
 
+@rule("secretsmanager.rotation", "medium", "Secrets rotate automatically, at least every 90 days",
+      ["secretsmanager.Secret"], equivalents=["CKV2_AWS_57", "FSBP SecretsManager.1", "CKV_AWS_304",
+                                              "FSBP SecretsManager.4"], graph=True)
+def secret_rotation(s: Subject) -> Iterator[str]:
+    schedules = list(s.referrers("secretsmanager.RotationSchedule"))
+    if not schedules:
+        yield "no secretsmanager.RotationSchedule: the value never changes, whoever has read it keeps it"
+    for r in schedules:
+        days = r.get("RotationRules.AutomaticallyAfterDays")
+        if isinstance(days, int) and days > 90:
+            yield f"{r.address} rotates every {days} days (more than 90)"
+
+
 @rule("elbv2.listener-https", "high", "Load balancer listeners use HTTPS, or only redirect to it",
       ["elbv2.Listener"], equivalents=["CKV_AWS_2", "CKV_AWS_103", "FSBP ELB.1", "AVD-AWS-0054"],
       fails={"LoadBalancerArn": "arn:lb", "Protocol": "HTTP", "Port": 80,

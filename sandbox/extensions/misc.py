@@ -12,7 +12,8 @@
   answered GetFunctionCodeSigningConfig only). moto has no code signing configurations, so any ARN is taken.
 - S3: PutBucketLogging's check of the target bucket's policy read every Principal as a mapping and failed
   (500) on a target whose policy has a `"Principal": "*"` statement (a TLS-only deny); such statements are
-  skipped as they grant the logging service nothing.
+  skipped as they grant the logging service nothing; GetBucketLogging answers the TargetObjectKeyFormat
+  PutBucketLogging stored (moto answered only TargetBucket, TargetPrefix and grants).
 - SNS: GetTopicAttributes answers the delivery status attributes (<Protocol>SuccessFeedbackRoleArn,
   ...SampleRate, ...FailureFeedbackRoleArn) that moto stored from CreateTopic and SetTopicAttributes but
   never returned.
@@ -33,11 +34,12 @@ from moto.awslambda.models import LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.responses import CloudWatchResponse
-from moto.core.responses import EmptyResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import camelcase_to_underscores, utcnow
 from moto.logs.exceptions import ResourceNotFoundException as LogsNotFound
 from moto.logs.responses import LogsResponse
 from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
 from moto.sns.responses import SNSResponse
 from moto.wafv2.models import WAFV2Backend
 from moto.wafv2.responses import WAFV2Response
@@ -271,6 +273,19 @@ def _s3_logging_target_check() -> None:
 
     check._sandbox = True  # type: ignore[attr-defined]
     FakeBucket._log_permissions_enabled_policy = staticmethod(check)  # type: ignore[method-assign,assignment]
+
+    answer = S3Response.get_bucket_logging
+
+    def get_bucket_logging(self: S3Response) -> Any:
+        logging = self.backend.get_bucket_logging(self.bucket_name) or {}
+        if not logging.get("TargetObjectKeyFormat") or logging.get("TargetGrants"):
+            return answer(self)
+        self.data["Action"] = "GetBucketLogging"
+        return self.serialized(ActionResult({"LoggingEnabled": {
+            "TargetBucket": logging["TargetBucket"], "TargetPrefix": logging.get("TargetPrefix") or "",
+            "TargetObjectKeyFormat": logging["TargetObjectKeyFormat"]}}))
+
+    S3Response.get_bucket_logging = get_bucket_logging  # type: ignore[method-assign]
 
 
 _FEEDBACK = tuple(f"{p}{a}" for p in ("HTTP", "SQS", "Lambda", "Firehose", "Application")
