@@ -21,6 +21,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
+from core.errors import Retry, on_write
 from resources.base import Ctx, P, Resource, ResourceError, tag_dict, tag_list
 
 NAME = re.compile(r"^[a-zA-Z0-9/_+=.@-]{1,400}$")
@@ -202,6 +203,14 @@ class Secret(SecretsManagerResource):
 
 
 
+# The function's permission for secretsmanager.amazonaws.com, added moments before, takes a while to count.
+ROTATION_RETRIES: tuple[Retry, ...] = (
+    on_write("AccessDeniedException", "Secrets Manager cannot invoke the specified Lambda function", 60,
+             "terraform-provider-aws internal/service/secretsmanager/secret_rotation.go: RotateSecret retried on "
+             "AccessDeniedException for 1 minute"),
+)
+
+
 def rotation_rules(value: Any) -> str | None:
     """RotateSecret's RotationRules: every N days (1-1000) or a schedule expression, and an optional window."""
     if set(value) - {"AutomaticallyAfterDays", "ScheduleExpression", "Duration"}:
@@ -227,6 +236,7 @@ class RotationSchedule(SecretsManagerResource):
 
     type_name = "secretsmanager.RotationSchedule"
     label = "secret rotation"
+    retries = ROTATION_RETRIES
     props = {
         "SecretId": P(str, required=True, doc="the secret's ARN"),
         "RotationLambdaARN": P(str, required=True, doc="the rotation function; its resource policy must let "

@@ -137,6 +137,8 @@ def test_rotation_schedule_round_trip(aws):
     fn = lam.create_function(FunctionName="rotate", Runtime="python3.12", Handler="handler.handler", Role=role,
                              Code={"ZipFile": buf.getvalue()})["FunctionArn"]
 
+    lam.add_permission(FunctionName="rotate", StatementId="secretsmanager", Action="lambda:InvokeFunction",
+                       Principal="secretsmanager.amazonaws.com")
     rot = RotationSchedule("app_db_rotation", SecretId=arn, RotationLambdaARN=fn,
                            RotationRules={"AutomaticallyAfterDays": 30})
     rot.stack = "main"
