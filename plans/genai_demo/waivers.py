@@ -52,11 +52,12 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
     main.waive("s3.object-lock", "the demo's buckets are destroyed with their env (infra destroy empties them); "
                "an Object Lock retention would keep every version past the teardown, and S3 cannot turn it off "
                "again; versioning and the TLS-only policy stay")
-    main.waive("secretsmanager.rotation", "rotating these needs rotation functions the plan does not have yet: "
-               "for the app login, AWS's PostgreSQL multi-user rotation function in the database subnets with a "
-               "path to Secrets Manager; for the Redis AUTH token, one that sets the new token with "
-               "AuthTokenUpdateStrategy ROTATE, then SET. secretsmanager.RotationSchedule takes them once they "
-               "exist; the master password is RDS-managed and rotates every 7 days",
+    main.waive("secretsmanager.rotation", "automatic rotation needs what the plan does not have yet: for the app "
+               "login, AWS's PostgreSQL multi-user rotation function in the database subnets with a path to "
+               "Secrets Manager; for Redis, AWS rotates RBAC user passwords, not the AUTH token (ElastiCache user "
+               "guide, auth: AUTH is superseded by RBAC), so the app would move to an RBAC user first. "
+               "secretsmanager.RotationSchedule takes either function; the RDS master password is RDS-managed "
+               "and rotates every 7 days",
                "main.redis_auth_secret", "main.app_db_secret")
     obs.waive("sns.delivery-status-logging", "the alert topics deliver to email and SMS only: SNS logs delivery "
               "status per topic for HTTP(S), SQS, Lambda, Firehose and mobile push, never email, and SMS "
