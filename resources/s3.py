@@ -346,11 +346,16 @@ class Bucket(S3Resource):
         """Delete every object version and delete marker (S3 refuses to delete a non-empty bucket)."""
         s3 = ctx.client("s3")
         deleted = 0
+        # Versions under a GOVERNANCE retention go only with the bypass (as Terraform's force_destroy sends it);
+        # COMPLIANCE ones stay until their date, and the error below says which.
+        lock = self.optional(s3.get_object_lock_configuration, ("ObjectLockConfigurationNotFoundError",), Bucket=bucket)
+        bypass = {"BypassGovernanceRetention": True} if (lock or {}).get("ObjectLockConfiguration", {}).get(
+            "ObjectLockEnabled") == "Enabled" else {}
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             for i in range(0, len(objs), 1000):  # DeleteObjects takes at most 1000 keys
-                resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": objs[i:i + 1000], "Quiet": True})
+                resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": objs[i:i + 1000], "Quiet": True}, **bypass)
                 if resp.get("Errors"):
                     first = resp["Errors"][0]
                     raise ResourceError(f"cannot empty bucket {bucket}: {len(resp['Errors'])} objects not deleted, "

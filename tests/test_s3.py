@@ -200,3 +200,19 @@ def test_server_access_logging_replication_and_object_lock(aws):
     assert exc.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
     with pytest.raises(PlanError, match="Versioning Enabled"):
         Bucket("b", Versioning="Suspended", ObjectLockConfiguration=lock)
+
+
+def test_delete_empties_a_bucket_whose_versions_are_under_governance_retention(aws):
+    """S3 refuses to delete a version under Object Lock retention; GOVERNANCE gives way to the bypass header,
+    which delete() sends for a locked bucket."""
+    lock = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}
+    bucket = Bucket("backups", SSEAlgorithm="AES256", EnforceTLS=False, ObjectLockConfiguration=lock)
+    bucket.stack = "main"
+    ctx = aws.ctx("backups")
+    name, _ = bucket.create(ctx, dict(bucket.properties))
+    s3 = aws.client("s3")
+    version = s3.put_object(Bucket=name, Key="dump", Body=b"1")["VersionId"]
+    failed = s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "dump", "VersionId": version}]})
+    assert failed.get("Errors") and failed["Errors"][0]["Code"] == "AccessDenied"  # retention holds it
+    bucket.delete(ctx, name)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

@@ -49,9 +49,10 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
                "main.alb_logs")
     main.waive("s3.replication", "the demo runs in one region (ap-east-2), with no second region to hold a copy; "
                "versioning keeps what a delete or overwrite removed, and RDS keeps its own snapshots")
-    main.waive("s3.object-lock", "the demo's buckets are destroyed with their env (infra destroy empties them); "
-               "an Object Lock retention would keep every version past the teardown, and S3 cannot turn it off "
-               "again; versioning and the TLS-only policy stay")
+    main.waive("s3.object-lock", "the demo's buckets go with their env (infra destroy empties them): COMPLIANCE "
+               "retention would keep every version past the teardown, and GOVERNANCE yields to whoever may bypass "
+               "it, the deploying role included; S3 cannot turn Object Lock off again. Versioning keeps what a "
+               "delete or overwrite removed")
     main.waive("secretsmanager.rotation", "automatic rotation needs what the plan does not have yet: for the app "
                "login, AWS's PostgreSQL multi-user rotation function in the database subnets with a path to "
                "Secrets Manager; for Redis, AWS rotates RBAC user passwords, not the AUTH token (ElastiCache user "
