@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PlanError, Retry, on_write
-from resources.base import Ctx, KnownProps, P, Resource, ResourceError, name_or_default
+from resources.base import Ctx, KnownProps, P, Resource, ResourceError, int_range, name_or_default
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
@@ -90,6 +90,16 @@ FUNCTION_RETRIES: tuple[Retry, ...] = (
 )
 
 
+def dead_letter_config(value: Any) -> str | None:
+    """CreateFunction takes one key, TargetArn, naming an SQS queue or an SNS topic (botocore DeadLetterConfig)."""
+    if set(value) - {"TargetArn"}:
+        return f"takes only TargetArn, got {sorted(value)}"
+    arn = value.get("TargetArn")
+    if isinstance(arn, str) and not arn.startswith(("arn:aws:sqs:", "arn:aws:sns:")):
+        return "TargetArn must be an SQS queue or SNS topic ARN"
+    return None
+
+
 class LambdaResource(KnownProps, Resource):
     service = "lambda"
     not_found = ("ResourceNotFoundException",)
@@ -125,12 +135,23 @@ class Function(LambdaResource):
         "Architectures": P(list, default=["x86_64"]),
         "TracingConfig": P(dict, default={"Mode": "PassThrough"}),
         "VpcConfig": P(dict, doc="{SubnetIds, SecurityGroupIds}"),
+        "DeadLetterConfig": P(dict, validator=dead_letter_config,
+                              doc='{"TargetArn": SQS queue or SNS topic ARN}: where Lambda sends an asynchronous '
+                                  "event it failed to process after its retries; the role needs sqs:SendMessage "
+                                  "or sns:Publish on it"),
+        "KMSKeyArn": P(str, doc="customer-managed key encrypting the environment variables at rest; the "
+                                "AWS-managed aws/lambda key when unset"),
+        "ReservedConcurrentExecutions": P(int, validator=int_range(0, 1000),
+                                          doc="concurrency reserved for (and capped at) this function "
+                                              "(PutFunctionConcurrency); 0 stops every invocation"),
+        "CodeSigningConfigArn": P(str, doc="code signing configuration: Lambda checks the signature of every "
+                                           "code upload against its signing profiles"),
     }
     replace_on = frozenset({"FunctionName"})
     outputs = ("FunctionName", "Arn")
     write_only = frozenset({"SourceDir"})
     config_keys = ("Runtime", "Handler", "Role", "Description", "Timeout", "MemorySize", "Environment",
-                   "TracingConfig", "VpcConfig")
+                   "TracingConfig", "VpcConfig", "DeadLetterConfig", "KMSKeyArn")
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
@@ -163,10 +184,15 @@ class Function(LambdaResource):
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.name_for(ctx, props)
         params = {k: props[k] for k in self.config_keys if props.get(k) is not None}
+        if props.get("CodeSigningConfigArn"):
+            params["CodeSigningConfigArn"] = props["CodeSigningConfigArn"]
         ctx.client("lambda").create_function(
             FunctionName=name, Code={"ZipFile": zip_source(props["SourceDir"])}, PackageType="Zip",
             Architectures=props["Architectures"], Publish=False, Tags=dict(ctx.tags), **params)
         ctx.wait("lambda", "FunctionActiveV2", timeout_key="create", FunctionName=name)
+        if props.get("ReservedConcurrentExecutions") is not None:
+            ctx.client("lambda").put_function_concurrency(
+                FunctionName=name, ReservedConcurrentExecutions=props["ReservedConcurrentExecutions"])
         return name, self.outputs_of(ctx, name)
 
     def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
@@ -193,18 +219,43 @@ class Function(LambdaResource):
         vpc = c.get("VpcConfig") or {}
         if vpc.get("SubnetIds"):
             out["VpcConfig"] = {"SubnetIds": vpc["SubnetIds"], "SecurityGroupIds": vpc.get("SecurityGroupIds", [])}
+        if (c.get("DeadLetterConfig") or {}).get("TargetArn"):
+            out["DeadLetterConfig"] = {"TargetArn": c["DeadLetterConfig"]["TargetArn"]}
+        if c.get("KMSKeyArn"):
+            out["KMSKeyArn"] = c["KMSKeyArn"]
+        reserved = (fn.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+        if reserved is not None:
+            out["ReservedConcurrentExecutions"] = int(reserved)
+        signing = self.ignore_gone(ctx.client("lambda").get_function_code_signing_config, FunctionName=physical_id)
+        if (signing or {}).get("CodeSigningConfigArn"):
+            out["CodeSigningConfigArn"] = signing["CodeSigningConfigArn"]
         return out
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         lam = ctx.client("lambda")
+        # What UpdateFunctionConfiguration takes to remove a setting (botocore: an empty TargetArn, an empty
+        # KMSKeyArn goes back to the AWS-managed key).
         empty = {"Description": "", "Environment": {"Variables": {}},
-                 "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []}}
+                 "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []}, "DeadLetterConfig": {"TargetArn": ""},
+                 "KMSKeyArn": ""}
         changed = {k: (new[k] if new.get(k) is not None else empty.get(k))
                    for k in self.config_keys if old.get(k) != new.get(k)}
         changed = {k: v for k, v in changed.items() if v is not None}
         if changed:
             lam.update_function_configuration(FunctionName=physical_id, **changed)
             ctx.wait("lambda", "FunctionUpdatedV2", timeout_key="update", FunctionName=physical_id)
+        if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
+            if new.get("ReservedConcurrentExecutions") is None:
+                lam.delete_function_concurrency(FunctionName=physical_id)
+            else:
+                lam.put_function_concurrency(FunctionName=physical_id,
+                                             ReservedConcurrentExecutions=new["ReservedConcurrentExecutions"])
+        if old.get("CodeSigningConfigArn") != new.get("CodeSigningConfigArn"):
+            if new.get("CodeSigningConfigArn"):
+                lam.put_function_code_signing_config(FunctionName=physical_id,
+                                                     CodeSigningConfigArn=new["CodeSigningConfigArn"])
+            else:
+                lam.delete_function_code_signing_config(FunctionName=physical_id)
         data = zip_source(new["SourceDir"])
         live = (self.get_function(ctx, physical_id) or {}).get("Configuration", {})
         if live.get("CodeSha256") != code_sha256(data) or old.get("Architectures") != new.get("Architectures"):

@@ -24,11 +24,11 @@ one; two consequences are handled rather than hidden:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from core.errors import PlanError
-from resources.account import substitute
+from resources.account import as_declared, render, substitute
 from resources.base import Ctx, P, Resource, ResourceError, one_of, tag_dict, tag_list
 
 TLS_SID = "DenyInsecureTransport"
@@ -77,6 +77,29 @@ def lifecycle_rules(rules: Any) -> str | None:
         days = rule.get("Expiration", {}).get("Days")
         if days is not None and days <= last:
             return f"rule {rid}: Expiration Days ({days}) must come after the last transition ({last})"
+    return None
+
+
+def logging_configuration(value: Any) -> str | None:
+    """PutBucketLogging's LoggingEnabled: a target bucket (this account, this region), a prefix, a key format."""
+    if set(value) - {"TargetBucket", "TargetPrefix", "TargetObjectKeyFormat"} or "TargetBucket" not in value:
+        return "takes TargetBucket and optionally TargetPrefix and TargetObjectKeyFormat"
+    return None
+
+
+def replication_configuration(value: Any) -> str | None:
+    if set(value) != {"Role", "Rules"} or not isinstance(value.get("Rules"), list) or not value["Rules"]:
+        return "takes Role (the role S3 replicates as) and a non-empty list of Rules"
+    return None
+
+
+def object_lock_configuration(value: Any) -> str | None:
+    if value.get("ObjectLockEnabled") != "Enabled" or set(value) - {"ObjectLockEnabled", "Rule"}:
+        return 'is {"ObjectLockEnabled": "Enabled"} with an optional Rule (DefaultRetention)'
+    retention = (value.get("Rule") or {}).get("DefaultRetention")
+    if retention is not None and (retention.get("Mode") not in ("GOVERNANCE", "COMPLIANCE")
+                                  or len({"Days", "Years"} & set(retention)) != 1):
+        return "DefaultRetention needs a Mode (GOVERNANCE or COMPLIANCE) and either Days or Years"
     return None
 
 
@@ -131,11 +154,32 @@ class Bucket(S3Resource):
         "PolicyStatements": P(list, doc="extra bucket policy statements, after the TLS deny; ${Bucket.Arn} "
                                         "stands for the bucket's own ARN"),
         "LifecycleRules": P(list, validator=lifecycle_rules, doc="PutBucketLifecycleConfiguration Rules"),
+        "LoggingConfiguration": P(dict, validator=logging_configuration,
+                                  doc="server access logs (PutBucketLogging LoggingEnabled): TargetBucket, "
+                                      "TargetPrefix, TargetObjectKeyFormat; the target's policy must let "
+                                      "logging.s3.amazonaws.com put objects under the prefix"),
+        "ReplicationConfiguration": P(dict, validator=replication_configuration,
+                                      doc="PutBucketReplication: Role and Rules; needs versioning here and on "
+                                          "the destination"),
+        "ObjectLockConfiguration": P(dict, validator=object_lock_configuration,
+                                     doc='PutObjectLockConfiguration: {"ObjectLockEnabled": "Enabled", "Rule": '
+                                         '{"DefaultRetention": {...}}}; needs versioning; once on, S3 cannot '
+                                         "turn it off"),
     }
     outputs = ("Bucket", "Arn", "RegionalDomainName")
     timeouts: ClassVar[dict[str, float]] = {"create": 120, "update": 120, "delete": 600}
 
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        if "ObjectLockConfiguration" in changed and old.get("ObjectLockConfiguration") \
+                and not new.get("ObjectLockConfiguration"):
+            return ("S3 cannot turn Object Lock off on a bucket (PutObjectLockConfiguration: once enabled it stays); "
+                    "only its default retention can change")
+        return super().refusal(old, new, changed)
+
     def validate(self, props: dict[str, Any]) -> None:
+        if (props.get("ReplicationConfiguration") or props.get("ObjectLockConfiguration")) \
+                and props.get("Versioning") != "Enabled":
+            raise PlanError(f"{self.type_name} {self.name!r}: replication and Object Lock need Versioning Enabled")
         if props.get("SSEAlgorithm") == "AES256":
             if props.get("KMSMasterKeyID"):
                 raise PlanError(f"{self.type_name} {self.name!r}: KMSMasterKeyID needs SSEAlgorithm aws:kms")
@@ -156,8 +200,9 @@ class Bucket(S3Resource):
 
     # -- sub-resources -------------------------------------------------------------------
 
-    def _policy(self, bucket: str, props: dict[str, Any]) -> dict[str, Any] | None:
+    def _policy(self, ctx: Ctx, bucket: str, props: dict[str, Any]) -> dict[str, Any] | None:
         extra = substitute(list(props.get("PolicyStatements") or []), SELF_ARN, f"arn:aws:s3:::{bucket}")
+        extra = render(extra, ctx.account_id)
         statements = ([tls_statement(bucket)] if props.get("EnforceTLS") else []) + extra
         return {"Version": "2012-10-17", "Statement": statements} if statements else None
 
@@ -189,12 +234,23 @@ class Bucket(S3Resource):
                                                       LifecycleConfiguration={"Rules": props["LifecycleRules"]})
             elif old is not None:
                 s3.delete_bucket_lifecycle(Bucket=bucket)
+        if changed("ObjectLockConfiguration") and props.get("ObjectLockConfiguration"):
+            s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=props["ObjectLockConfiguration"])
+        if changed("ReplicationConfiguration"):
+            if props.get("ReplicationConfiguration"):
+                s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=props["ReplicationConfiguration"])
+            elif old is not None:
+                s3.delete_bucket_replication(Bucket=bucket)
         if changed("EnforceTLS", "PolicyStatements"):
-            policy = self._policy(bucket, props)
+            policy = self._policy(ctx, bucket, props)
             if policy:
                 s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
             elif old is not None:
                 s3.delete_bucket_policy(Bucket=bucket)
+        if changed("LoggingConfiguration"):
+            status = {"LoggingEnabled": props["LoggingConfiguration"]} if props.get("LoggingConfiguration") else {}
+            if status or old is not None:
+                s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus=status)
 
     def _owner_tags(self, ctx: Ctx, bucket: str) -> dict[str, str]:
         got = self.optional(ctx.client("s3").get_bucket_tagging, ("NoSuchTagSet",), Bucket=bucket)
@@ -249,10 +305,23 @@ class Bucket(S3Resource):
         extra = substitute([s for s in statements if s != tls_statement(physical_id)], f"arn:aws:s3:::{physical_id}",
                       SELF_ARN)
         if extra:
-            out["PolicyStatements"] = extra
+            out["PolicyStatements"] = as_declared(self.properties.get("PolicyStatements"), extra, ctx.account_id)
         lc = self.optional(s3.get_bucket_lifecycle_configuration, ("NoSuchLifecycleConfiguration",), **b)
         if lc and lc.get("Rules"):
             out["LifecycleRules"] = lc["Rules"]
+        logging = s3.get_bucket_logging(**b).get("LoggingEnabled")
+        if logging:
+            out["LoggingConfiguration"] = logging
+        rep = self.optional(s3.get_bucket_replication, ("ReplicationConfigurationNotFoundError",), **b)
+        if rep and rep.get("ReplicationConfiguration"):
+            out["ReplicationConfiguration"] = rep["ReplicationConfiguration"]
+        lock = self.optional(s3.get_object_lock_configuration, ("ObjectLockConfigurationNotFoundError",), **b)
+        if lock and lock.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled":
+            conf = lock["ObjectLockConfiguration"]
+            retention = (conf.get("Rule") or {}).get("DefaultRetention")
+            if retention:  # a retention is Days or Years, at least 1 (moto also answers the other one as 0)
+                conf = {**conf, "Rule": {"DefaultRetention": {k: v for k, v in retention.items() if v != 0}}}
+            out["ObjectLockConfiguration"] = conf
         return out
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
@@ -277,11 +346,16 @@ class Bucket(S3Resource):
         """Delete every object version and delete marker (S3 refuses to delete a non-empty bucket)."""
         s3 = ctx.client("s3")
         deleted = 0
+        # Versions under a GOVERNANCE retention go only with the bypass (as Terraform's force_destroy sends it);
+        # COMPLIANCE ones stay until their date, and the error below says which.
+        lock = self.optional(s3.get_object_lock_configuration, ("ObjectLockConfigurationNotFoundError",), Bucket=bucket)
+        bypass = {"BypassGovernanceRetention": True} if (lock or {}).get("ObjectLockConfiguration", {}).get(
+            "ObjectLockEnabled") == "Enabled" else {}
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
             objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                     for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
             for i in range(0, len(objs), 1000):  # DeleteObjects takes at most 1000 keys
-                resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": objs[i:i + 1000], "Quiet": True})
+                resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": objs[i:i + 1000], "Quiet": True}, **bypass)
                 if resp.get("Errors"):
                     first = resp["Errors"][0]
                     raise ResourceError(f"cannot empty bucket {bucket}: {len(resp['Errors'])} objects not deleted, "

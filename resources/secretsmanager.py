@@ -21,6 +21,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
+from core.errors import Retry, on_write
 from resources.base import Ctx, P, Resource, ResourceError, tag_dict, tag_list
 
 NAME = re.compile(r"^[a-zA-Z0-9/_+=.@-]{1,400}$")
@@ -200,3 +201,85 @@ class Secret(SecretsManagerResource):
             return None
         return meta["ARN"], self.outputs_from(meta)
 
+
+
+# The function's permission for secretsmanager.amazonaws.com, added moments before, takes a while to count.
+ROTATION_RETRIES: tuple[Retry, ...] = (
+    on_write("AccessDeniedException", "Secrets Manager cannot invoke the specified Lambda function", 60,
+             "terraform-provider-aws internal/service/secretsmanager/secret_rotation.go: RotateSecret retried on "
+             "AccessDeniedException for 1 minute"),
+)
+
+
+def rotation_rules(value: Any) -> str | None:
+    """RotateSecret's RotationRules: every N days (1-1000) or a schedule expression, and an optional window."""
+    if set(value) - {"AutomaticallyAfterDays", "ScheduleExpression", "Duration"}:
+        return "takes AutomaticallyAfterDays or ScheduleExpression, and optionally Duration"
+    if ("AutomaticallyAfterDays" in value) == ("ScheduleExpression" in value):
+        return "needs exactly one of AutomaticallyAfterDays and ScheduleExpression"
+    days = value.get("AutomaticallyAfterDays")
+    if days is not None and not (isinstance(days, int) and 1 <= days <= 1000):
+        return "AutomaticallyAfterDays must be an integer in [1, 1000]"
+    return None
+
+
+class RotationSchedule(SecretsManagerResource):
+    """Automatic rotation of a secret by a rotation function (RotateSecret), as CloudFormation's
+    AWS::SecretsManager::RotationSchedule and Terraform's aws_secretsmanager_secret_rotation.
+
+    A separate resource, not a property of the secret: the function needs the secret's ARN in its role,
+    so it is created after the secret, and the schedule after both. The physical id is the secret's ARN.
+    The first rotation is not started at once (RotateImmediately false): Secrets Manager runs only the
+    function's testSecret step then, and rotates on the schedule. Deleting it cancels the rotation
+    (CancelRotateSecret); the secret and its value stay.
+    """
+
+    type_name = "secretsmanager.RotationSchedule"
+    label = "secret rotation"
+    retries = ROTATION_RETRIES
+    props = {
+        "SecretId": P(str, required=True, doc="the secret's ARN"),
+        "RotationLambdaARN": P(str, required=True, doc="the rotation function; its resource policy must let "
+                                                       "secretsmanager.amazonaws.com invoke it"),
+        "RotationRules": P(dict, required=True, validator=rotation_rules,
+                           doc="AutomaticallyAfterDays or ScheduleExpression, optional Duration"),
+        "RotateImmediately": P(bool, default=False, doc="rotate once now rather than at the first scheduled time"),
+    }
+    replace_on = frozenset({"SecretId"})
+    outputs = ("SecretId",)
+    write_only = frozenset({"RotateImmediately"})
+    timeouts: ClassVar[dict[str, float]] = {"create": 60, "update": 60, "delete": 60}
+
+    def _rotate(self, ctx: Ctx, props: dict[str, Any], immediately: bool) -> None:
+        ctx.client("secretsmanager").rotate_secret(
+            SecretId=props["SecretId"], RotationLambdaARN=props["RotationLambdaARN"],
+            RotationRules=props["RotationRules"], RotateImmediately=immediately)
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        self._rotate(ctx, props, bool(props.get("RotateImmediately")))
+        meta = self.describe(ctx, props["SecretId"])
+        if meta is None:
+            raise ResourceError(f"secret {props['SecretId']} does not exist or is scheduled for deletion")
+        return meta["ARN"], {"SecretId": meta["ARN"]}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        meta = self.describe(ctx, physical_id)
+        if meta is None or not meta.get("RotationEnabled"):
+            return None
+        rules = {k: v for k, v in (meta.get("RotationRules") or {}).items() if v not in (None, 0, "")}
+        return {"SecretId": meta["ARN"], "RotationLambdaARN": meta.get("RotationLambdaARN"), "RotationRules": rules}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self._rotate(ctx, {**new, "SecretId": physical_id}, False)  # a new schedule, not a rotation now
+        return {"SecretId": physical_id}
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        if self.read(ctx, physical_id) is None:
+            return
+        self.ignore_gone(ctx.client("secretsmanager").cancel_rotate_secret, SecretId=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        secret = self.properties.get("SecretId")
+        if not isinstance(secret, str) or self.read(ctx, secret) is None:
+            return None  # a Ref (unresolved here), or no rotation on it
+        return secret, {"SecretId": secret}

@@ -61,6 +61,19 @@ def default_topic_policy(topic_arn: str) -> dict[str, Any]:
     }
 
 
+# Delivery status logging (SNS developer guide, "Amazon SNS message delivery status"): per protocol, the roles
+# SNS assumes to write successes and failures to CloudWatch Logs, and the share of successes it logs.
+# Email is not among them; SMS delivery status is an account setting (SetSMSAttributes).
+FEEDBACK_PROTOCOLS = ("HTTP", "SQS", "Lambda", "Firehose", "Application")
+FEEDBACK_ATTRIBUTES = tuple(f"{p}{a}" for p in FEEDBACK_PROTOCOLS
+                            for a in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn"))
+
+
+def sample_rate(value: Any) -> str | None:
+    return None if isinstance(value, str) and value.isdigit() and 0 <= int(value) <= 100 else \
+        "must be a string percentage, '0' to '100'"
+
+
 class SnsResource(KnownProps, Resource):
     """SNS types share the service, its not-found codes and attribute lookups."""
 
@@ -83,10 +96,14 @@ class Topic(SnsResource):
         "DisplayName": P(str),
         "KmsMasterKeyId": P(str, doc="KMS key id, ARN or alias, e.g. alias/aws/sns"),
         "FifoTopic": P(bool, default=False),
+        **{a: P(str, validator=sample_rate if a.endswith("SampleRate") else None,
+                doc="delivery status logging: " + ("share of successful deliveries logged" if a.endswith("Rate")
+                                                   else "role SNS assumes to write to CloudWatch Logs"))
+           for a in FEEDBACK_ATTRIBUTES},
     }
     replace_on = frozenset({"Name", "FifoTopic"})
     outputs = ("TopicArn", "TopicName")
-    settable = ("DisplayName", "KmsMasterKeyId")
+    settable = ("DisplayName", "KmsMasterKeyId", *FEEDBACK_ATTRIBUTES)
 
     def validate(self, props: dict[str, Any]) -> None:
         name = props.get("Name")

@@ -174,7 +174,13 @@ def test_observability_alone_after_main(aws):
     doc = iam.get_role_policy(RoleName=role_name, PolicyName="custom-metrics")["PolicyDocument"]
     actions = sorted(a for s in doc["Statement"] for a in s["Action"])
     assert actions == ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricData", "logs:CreateLogStream",
-                       "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+                       "logs:PutLogEvents", "sns:Publish", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    # Failed scheduled runs reach the warning topic (the role may publish only there); the environment is
+    # encrypted with the main key; two executions are reserved.
+    assert fn["DeadLetterConfig"] == {"TargetArn": topics["warning"]}
+    assert [st["Resource"] for st in doc["Statement"] if st["Action"] == ["sns:Publish"]] == [topics["warning"]]
+    assert fn["KMSKeyArn"] == kms_arn
+    assert lam.get_function_concurrency(FunctionName=fn["FunctionName"])["ReservedConcurrentExecutions"] == 2
     events = aws.client("events")
     assert events.describe_rule(Name=f"genai-demo-{ENV}-custom-metrics")["ScheduleExpression"] == "rate(5 minutes)"
     assert events.list_targets_by_rule(Rule=f"genai-demo-{ENV}-custom-metrics")["Targets"][0]["Arn"] == \

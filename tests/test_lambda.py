@@ -92,6 +92,46 @@ def test_function_round_trip(aws, tmp_path):
     assert f.read(ctx, name) is None and f.find(ctx) is None
 
 
+def test_function_dead_letter_key_and_reserved_concurrency(aws):
+    """DLQ, environment key and reserved concurrency reach Lambda, read back, change and go away in place."""
+    iam, kms, sns, lam = aws.client("iam"), aws.client("kms"), aws.client("sns"), aws.client("lambda")
+    topic = sns.create_topic(Name="failed-metrics")["TopicArn"]
+    role = _role(aws)
+    iam.put_role_policy(RoleName="custom-metrics", PolicyName="dlq", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}]}))
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    f = _fn(role, DeadLetterConfig={"TargetArn": topic}, KMSKeyArn=key, ReservedConcurrentExecutions=2)
+    ctx = aws.ctx("custom_metrics", stack="observability")
+    name, _ = _create(f, ctx)
+    got = lam.get_function(FunctionName=name)
+    assert got["Configuration"]["DeadLetterConfig"] == {"TargetArn": topic}
+    assert got["Configuration"]["KMSKeyArn"] == key
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 2
+    read = f.read(ctx, name)
+    assert {k: read.get(k) for k in ("DeadLetterConfig", "KMSKeyArn", "ReservedConcurrentExecutions")} == \
+        {"DeadLetterConfig": {"TargetArn": topic}, "KMSKeyArn": key, "ReservedConcurrentExecutions": 2}
+
+    old = dict(f.properties)
+    new = {**old, "ReservedConcurrentExecutions": 5}
+    f.update(ctx, name, old, new)
+    assert lam.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 5
+    bare = {k: v for k, v in new.items() if k not in ("DeadLetterConfig", "KMSKeyArn", "ReservedConcurrentExecutions")}
+    f.update(ctx, name, new, bare)
+    c = lam.get_function(FunctionName=name)
+    assert "DeadLetterConfig" not in c["Configuration"] and not c["Configuration"].get("KMSKeyArn")
+    assert "Concurrency" not in c
+    assert not {"DeadLetterConfig", "KMSKeyArn", "ReservedConcurrentExecutions"} & set(f.read(ctx, name))
+    # Code signing: put on, read back through GetFunctionCodeSigningConfig, taken off.
+    csc = "arn:aws:lambda:ap-east-2:123456789012:code-signing-config:csc-0123456789abcdef0"
+    f.update(ctx, name, bare, {**bare, "CodeSigningConfigArn": csc})
+    assert lam.get_function_code_signing_config(FunctionName=name)["CodeSigningConfigArn"] == csc
+    assert f.read(ctx, name)["CodeSigningConfigArn"] == csc
+    f.update(ctx, name, {**bare, "CodeSigningConfigArn": csc}, bare)
+    assert not lam.get_function_code_signing_config(FunctionName=name).get("CodeSigningConfigArn")
+    with pytest.raises(PlanError, match="SQS queue or SNS topic"):
+        _fn(role, DeadLetterConfig={"TargetArn": "arn:aws:lambda:x:1:function:f"})
+
+
 def test_function_code_update(aws, tmp_path):
     (tmp_path / "app.py").write_text("def main(event, context):\n    return 'v1'\n")
     role = _role(aws)

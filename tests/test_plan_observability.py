@@ -133,7 +133,11 @@ def test_least_privilege_roles(planned):
     fn_policy = o["custom_metrics_role"].properties["InlinePolicies"]["custom-metrics"]
     actions = sorted(a for s in fn_policy["Statement"] for a in s["Action"])
     assert actions == ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricData", "logs:CreateLogStream",
-                       "logs:PutLogEvents", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+                       "logs:PutLogEvents", "sns:Publish", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    # Publishing is for the dead-letter target only: the warning topic the function's failures go to.
+    publish = next(s for s in fn_policy["Statement"] if s["Action"] == ["sns:Publish"])
+    assert publish["Resource"] == o["custom_metrics"].properties["DeadLetterConfig"]["TargetArn"]
+    assert publish["Resource"].resource is o["warning_topic"]
     put = next(s for s in fn_policy["Statement"] if s["Action"] == ["cloudwatch:PutMetricData"])
     assert "cloudwatch:namespace" in put["Condition"]["StringEquals"]
     for role in ("custom_metrics_role", "flow_logs_role", "firehose_s3_role", "firehose_opensearch_role",

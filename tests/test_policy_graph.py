@@ -83,3 +83,20 @@ def test_rule_wafv2_logging_needs_a_logging_configuration():
     s.add(LoggingConfiguration("acl_logs", ResourceArn=acl["WebACLArn"],
                                LogDestinationConfigs=["arn:aws:logs:ap-east-2:1:log-group:aws-waf-logs-x"]))
     assert fired(plan, "wafv2.logging") == []
+
+
+def test_rule_secretsmanager_rotation_needs_a_schedule_of_90_days_at_most():
+    from resources.secretsmanager import RotationSchedule, Secret
+
+    def plan_with(days: int | None) -> Plan:
+        plan = Plan(project="policy", env="dev")
+        secret = plan.stack("main").add(Secret("app_db", Name="database/app-user"))
+        if days is not None:
+            plan.stack("main").add(RotationSchedule(
+                "app_db_rotation", SecretId=secret["Arn"], RotationLambdaARN="arn:aws:lambda:x:1:function:rotate",
+                RotationRules={"AutomaticallyAfterDays": days}))
+        return plan
+
+    assert fired(plan_with(None), "secretsmanager.rotation") == ["main.app_db"]
+    assert fired(plan_with(365), "secretsmanager.rotation") == ["main.app_db"]
+    assert fired(plan_with(30), "secretsmanager.rotation") == []

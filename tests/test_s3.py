@@ -136,3 +136,83 @@ def test_policy_statements_name_the_bucket_itself_through_its_placeholder(aws):
     live = json.loads(aws.client("s3").get_bucket_policy(Bucket=name)["Policy"])["Statement"]
     assert {**statement, "Resource": f"arn:aws:s3:::{name}/alb/AWSLogs/*"} in live
     assert bucket.read(ctx, name)["PolicyStatements"] == [statement]
+
+
+def test_server_access_logging_replication_and_object_lock(aws):
+    """Logging to a log bucket whose policy admits logging.s3.amazonaws.com (pinned to this account through
+    the placeholder); without that statement S3 refuses the target. Replication and Object Lock reach S3,
+    read back, and Object Lock cannot be turned off."""
+    from botocore.exceptions import ClientError
+
+    from resources.account import ACCOUNT_PLACEHOLDER
+
+    s3 = aws.client("s3")
+    logs_stmt = {"Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": "${Bucket.Arn}/s3-access/*",
+                 "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}}
+    log_bucket = Bucket("logs", SSEAlgorithm="AES256", PolicyStatements=[logs_stmt])
+    log_bucket.stack = "main"
+    log_ctx = aws.ctx("logs")
+    logs, _ = log_bucket.create(log_ctx, dict(log_bucket.properties))
+    pol = json.loads(s3.get_bucket_policy(Bucket=logs)["Policy"])
+    [granted] = [st for st in pol["Statement"] if st.get("Sid") == "S3ServerAccessLogs"]
+    assert granted["Condition"]["StringEquals"]["aws:SourceAccount"] == log_ctx.account_id
+    assert log_bucket.read(log_ctx, logs)["PolicyStatements"] == [logs_stmt]  # the placeholder reads back
+
+    target = {"TargetBucket": logs, "TargetPrefix": "s3-access/",
+              "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}}
+    role = "arn:aws:iam::123456789012:role/replication"
+    replication = {"Role": role, "Rules": [{"ID": "all", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
+                                            "DeleteMarkerReplication": {"Status": "Disabled"},
+                                            "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}
+    lock = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}}}
+    bucket = Bucket("backups", SSEAlgorithm="AES256", LoggingConfiguration=target,
+                    ReplicationConfiguration=replication, ObjectLockConfiguration=lock)
+    bucket.stack = "main"
+    ctx = aws.ctx("backups")
+    name, _ = bucket.create(ctx, dict(bucket.properties))
+    assert s3.get_bucket_logging(Bucket=name)["LoggingEnabled"]["TargetBucket"] == logs
+    assert s3.get_bucket_logging(Bucket=name)["LoggingEnabled"]["TargetPrefix"] == "s3-access/"
+    assert s3.get_bucket_replication(Bucket=name)["ReplicationConfiguration"]["Role"] == role
+    got_lock = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
+    assert got_lock["ObjectLockEnabled"] == "Enabled" and got_lock["Rule"]["DefaultRetention"]["Days"] == 30
+    got = bucket.read(ctx, name)
+    assert got["LoggingConfiguration"] == target and got["ObjectLockConfiguration"] == lock
+    assert got["ReplicationConfiguration"]["Rules"][0]["Destination"] == {"Bucket": "arn:aws:s3:::elsewhere"}
+
+    # Off again in place: logging and replication go; Object Lock is refused at plan time.
+    old = dict(bucket.properties)
+    new = {k: v for k, v in old.items() if k not in ("LoggingConfiguration", "ReplicationConfiguration")}
+    bucket.update(ctx, name, old, new)
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=name)
+    with pytest.raises(ClientError):
+        s3.get_bucket_replication(Bucket=name)
+    unlocked = {k: v for k, v in new.items() if k != "ObjectLockConfiguration"}
+    assert "cannot turn Object Lock off" in bucket.refusal(new, unlocked, ["ObjectLockConfiguration"])
+
+    # A target whose policy does not admit the logging service is refused.
+    plain = Bucket("plain", SSEAlgorithm="AES256")
+    plain.stack = "main"
+    other, _ = plain.create(aws.ctx("plain"), dict(plain.properties))
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": other,
+                                                                                  "TargetPrefix": "x/"}})
+    assert exc.value.response["Error"]["Code"] == "InvalidTargetBucketForLogging"
+    with pytest.raises(PlanError, match="Versioning Enabled"):
+        Bucket("b", Versioning="Suspended", ObjectLockConfiguration=lock)
+
+
+def test_delete_empties_a_bucket_whose_versions_are_under_governance_retention(aws):
+    """S3 refuses to delete a version under Object Lock retention; GOVERNANCE gives way to the bypass header,
+    which delete() sends for a locked bucket."""
+    lock = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}}
+    bucket = Bucket("backups", SSEAlgorithm="AES256", EnforceTLS=False, ObjectLockConfiguration=lock)
+    bucket.stack = "main"
+    ctx = aws.ctx("backups")
+    name, _ = bucket.create(ctx, dict(bucket.properties))
+    s3 = aws.client("s3")
+    version = s3.put_object(Bucket=name, Key="dump", Body=b"1")["VersionId"]
+    failed = s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "dump", "VersionId": version}]})
+    assert failed.get("Errors") and failed["Errors"][0]["Code"] == "AccessDenied"  # retention holds it
+    bucket.delete(ctx, name)
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]

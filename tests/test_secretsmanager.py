@@ -112,3 +112,51 @@ def test_secret_bad_inputs():
         Secret("s", Name="a", RecoveryWindowInDays=3)
     with pytest.raises(PlanError, match="six characters"):
         Secret("s", Name="redis-abcdef")
+
+
+def test_rotation_schedule_round_trip(aws):
+    """RotateSecret with a function and a schedule (no rotation now), read back through DescribeSecret, a new
+    schedule in place, CancelRotateSecret on delete; the secret and its value stay."""
+    import io
+    import zipfile
+
+    from resources.secretsmanager import RotationSchedule
+
+    aws.rules.off("iam-propagation")
+    secret = Secret("app_db", Name="database/app-user", GenerateSecretString={"PasswordLength": 20})
+    secret.stack = "main"
+    arn, _ = secret.create(aws.ctx("app_db"), dict(secret.properties))
+    sm, lam = aws.client("secretsmanager"), aws.client("lambda")
+    value = sm.get_secret_value(SecretId=arn)["SecretString"]
+    role = aws.client("iam").create_role(RoleName="rotate", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("handler.py", "def handler(e, c):\n    return None\n")
+    fn = lam.create_function(FunctionName="rotate", Runtime="python3.12", Handler="handler.handler", Role=role,
+                             Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+
+    lam.add_permission(FunctionName="rotate", StatementId="secretsmanager", Action="lambda:InvokeFunction",
+                       Principal="secretsmanager.amazonaws.com")
+    rot = RotationSchedule("app_db_rotation", SecretId=arn, RotationLambdaARN=fn,
+                           RotationRules={"AutomaticallyAfterDays": 30})
+    rot.stack = "main"
+    ctx = aws.ctx("app_db_rotation")
+    pid, out = rot.create(ctx, dict(rot.properties))
+    assert pid == arn and out == {"SecretId": arn}
+    meta = sm.describe_secret(SecretId=arn)
+    assert meta["RotationEnabled"] is True and meta["RotationLambdaARN"] == fn
+    assert meta["RotationRules"]["AutomaticallyAfterDays"] == 30
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == value  # not rotated at once
+    assert rot.read(ctx, pid) == {"SecretId": arn, "RotationLambdaARN": fn,
+                                  "RotationRules": {"AutomaticallyAfterDays": 30}}
+    rot.update(ctx, pid, dict(rot.properties), {**rot.properties, "RotationRules": {"AutomaticallyAfterDays": 7}})
+    assert sm.describe_secret(SecretId=arn)["RotationRules"]["AutomaticallyAfterDays"] == 7
+    assert rot.find(ctx)[0] == arn
+    rot.delete(ctx, pid)
+    assert sm.describe_secret(SecretId=arn)["RotationEnabled"] is False and rot.read(ctx, pid) is None
+    rot.delete(ctx, pid)  # idempotent
+    assert sm.get_secret_value(SecretId=arn)["SecretString"] == value
+    with pytest.raises(PlanError, match="exactly one"):
+        RotationSchedule("r", SecretId=arn, RotationLambdaARN=fn, RotationRules={})

@@ -43,6 +43,31 @@ def test_topic_round_trip(aws):
     assert t.read(ctx, arn) is None and t.find(ctx) is None
 
 
+def test_topic_delivery_status_logging(aws):
+    """The feedback roles and sample rate reach SNS at create, read back, change and go in place."""
+    role = "arn:aws:iam::123456789012:role/sns-feedback"
+    t = Topic("warning", SQSSuccessFeedbackRoleArn=role, SQSSuccessFeedbackSampleRate="10",
+              SQSFailureFeedbackRoleArn=role)
+    t.stack = "observability"
+    ctx = aws.ctx("warning", stack="observability")
+    arn, _ = t.create(ctx, dict(t.properties))
+    sns = aws.client("sns")
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (attrs["SQSSuccessFeedbackRoleArn"], attrs["SQSSuccessFeedbackSampleRate"],
+            attrs["SQSFailureFeedbackRoleArn"]) == (role, "10", role)
+    got = t.read(ctx, arn)
+    assert {k: got[k] for k in got if "Feedback" in k} == {"SQSSuccessFeedbackRoleArn": role,
+                                                          "SQSSuccessFeedbackSampleRate": "10",
+                                                          "SQSFailureFeedbackRoleArn": role}
+    new = {k: v for k, v in t.properties.items() if not k.startswith("SQSSuccess")}
+    new["LambdaFailureFeedbackRoleArn"] = role
+    t.update(ctx, arn, dict(t.properties), new)
+    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert "SQSSuccessFeedbackRoleArn" not in attrs and attrs["LambdaFailureFeedbackRoleArn"] == role
+    with pytest.raises(PlanError, match="percentage"):
+        Topic("t", HTTPSuccessFeedbackSampleRate="150")
+
+
 def test_topic_find_is_exact(aws):
     _topic(aws, "critical_extra")
     t = Topic("critical")

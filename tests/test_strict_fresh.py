@@ -63,6 +63,38 @@ def test_rule_lambda_xray_permission(aws):
     assert lam.get_function(FunctionName="traced2")["Configuration"]["TracingConfig"]["Mode"] == "Active"
 
 
+def test_rule_lambda_dlq_permission(aws):
+    """Lambda checks the role against the dead-letter target: the topic's own policy does not count, a grant
+    on another topic does not either; sns:Publish on that topic (or sqs:SendMessage on a queue) does."""
+    aws.rules.off("iam-propagation")
+    iam, lam, sns, sqs = aws.client("iam"), aws.client("lambda"), aws.client("sns"), aws.client("sqs")
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    topic = sns.create_topic(Name="failed-events")["TopicArn"]
+    queue = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="failed")["QueueUrl"],
+                                     AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    fn = dict(FunctionName="async", Runtime="python3.12", Handler="handler.handler", Role=role,
+              Code={"ZipFile": _zip()})
+    before = strict.trips().get("lambda-dlq-permission", 0)
+    iam.put_role_policy(RoleName="fn", PolicyName="other", PolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": topic + "-other"}]}))
+    with pytest.raises(ClientError) as exc:
+        lam.create_function(**fn, DeadLetterConfig={"TargetArn": topic})
+    assert _code(exc) == ("InvalidParameterValueException",
+                          "The provided execution role does not have permissions to call Publish on SNS")
+    lam.create_function(**fn)
+    with pytest.raises(ClientError) as exc:
+        lam.update_function_configuration(FunctionName="async", DeadLetterConfig={"TargetArn": queue})
+    assert _code(exc)[1].endswith("to call SendMessage on SQS")
+    assert strict.trips()["lambda-dlq-permission"] == before + 2
+    iam.put_role_policy(RoleName="fn", PolicyName="dlq", PolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "SNS:Publish", "Resource": topic},
+                      {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue}]}))
+    lam.update_function_configuration(FunctionName="async", DeadLetterConfig={"TargetArn": queue})
+    assert lam.get_function(FunctionName="async")["Configuration"]["DeadLetterConfig"] == {"TargetArn": queue}
+    lam.update_function_configuration(FunctionName="async", DeadLetterConfig={"TargetArn": topic})
+    assert lam.get_function(FunctionName="async")["Configuration"]["DeadLetterConfig"] == {"TargetArn": topic}
+
+
 def test_rule_opensearch_vpc_slr(aws):
     ec2, iam, es = aws.client("ec2"), aws.client("iam"), aws.client("opensearch")
     vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]

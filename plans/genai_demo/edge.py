@@ -26,6 +26,7 @@ from typing import Any
 
 from core.errors import PlanError
 from orchestrator.model import Stack
+from resources.account import ACCOUNT_PLACEHOLDER
 from resources.acm import Certificate, CertificateValidation
 from resources.base import Ref
 from resources.elbv2 import TLS13_POLICY, Listener, ListenerRule, LoadBalancer, TargetGroup
@@ -105,6 +106,9 @@ ZONE_ID = re.compile(r"^[A-Z0-9]{1,32}$")  # Route 53 ids: upper-case letters an
 
 
 ALB_LOG_PREFIX = "alb"
+# The other buckets' server access logs (FSBP S3.9) go to the same log bucket, under their own prefix; the
+# partitioned key format puts the source bucket's name in each key.
+S3_ACCESS_LOG_PREFIX = "s3-access/"
 
 
 def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +137,12 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
         "alb_logs", SSEAlgorithm="AES256", PolicyStatements=[{
             "Sid": "ElbLogDelivery", "Effect": "Allow",
             "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
-            "Action": "s3:PutObject", "Resource": f"{SELF_ARN}/{ALB_LOG_PREFIX}/AWSLogs/*"}],
+            "Action": "s3:PutObject", "Resource": f"{SELF_ARN}/{ALB_LOG_PREFIX}/AWSLogs/*"}, {
+            # S3 server access logs (S3 user guide, "Permissions for log delivery"): the logging service
+            # principal, for this account's buckets only.
+            "Sid": "S3ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject", "Resource": f"{SELF_ARN}/{S3_ACCESS_LOG_PREFIX}*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}}],
         LifecycleRules=[{"ID": "expire", "Status": "Enabled", "Filter": {"Prefix": ""},
                          "Expiration": {"Days": keep_days}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
                          "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": p["s3"]["abort_multipart_days"]}}]))
@@ -184,7 +193,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any]) -> dict[str, Any
     association = stack.add(WebACLAssociation(
         "web_acl_alb", WebACLArn=web_acl["WebACLArn"], ResourceArn=alb["LoadBalancerArn"]))
 
-    return {"alb": alb, "target_groups": target_groups, "https_listener": https, "http_listener": http,
+    return {"alb": alb, "alb_logs": alb_logs, "target_groups": target_groups, "https_listener": https, "http_listener": http,
             "listener_rules": rules, "web_acl": web_acl, "web_acl_association": association,
             "certificate": cert, "certificate_validation": validation, "dns_zone": zone,
             "certificate_dns_records": validation_records}

@@ -16,8 +16,12 @@ from resources.base import Join
 
 def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
     net = network.build(stack, p)
-    sec = security.build(stack, p)
     front = edge.build(stack, p, net=net)
+    # The buckets' server access logs go to the log bucket the ALB writes to (it takes SSE-S3, as both need).
+    sec = security.build(stack, p, access_logs={"TargetBucket": front["alb_logs"]["Bucket"],
+                                                "TargetPrefix": edge.S3_ACCESS_LOG_PREFIX,
+                                                "TargetObjectKeyFormat": {"PartitionedPrefix": {
+                                                    "PartitionDateSource": "EventTime"}}})
     dat = data.build(stack, p, net=net, kms_key=sec["kms_key"], redis_auth_secret=sec["secrets"]["redis_auth"])
     # The workloads' IRSA policies name what they reach (EKS -> RDS/MSK/Redis/Secrets, ALB -> EKS arrows).
     plat = compute.build(stack, p, net=net, kms_key=sec["kms_key"], data=dat, secrets=sec["secrets"],

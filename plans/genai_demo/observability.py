@@ -421,13 +421,19 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], fn_logs["Arn"]),
             # Active tracing: Lambda refuses the function unless its role may send segments (X-Ray has no
             # resource-level permissions for these two actions, hence "*").
-            allow("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"))}))
+            allow("WriteTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
+            # Its dead-letter target: Lambda refuses the function unless the role may publish there.
+            allow("PublishFailedEvents", ["sns:Publish"], topics["warning"]["TopicArn"]))}))
     function = stack.add(Function(
         "custom_metrics", FunctionName=metrics_fn_name, Handler="handler.handler", Role=fn_role["Arn"],
         SourceDir="plans/genai_demo/functions/custom_metrics", Description="Counts this env's alarms by state; publishes a heartbeat",
         Timeout=60, MemorySize=128, TracingConfig={"Mode": "Active"},
         Environment={"Variables": {"ENVIRONMENT": env, "METRIC_NAMESPACE": metrics_ns,
                                    "ALARM_NAME_PREFIX": f"{prefix}-"}},
+        KMSKeyArn=kms_arn,
+        # A scheduled run that still fails after Lambda's two retries reaches the on-call as a warning.
+        DeadLetterConfig={"TargetArn": topics["warning"]["TopicArn"]},
+        ReservedConcurrentExecutions=o["custom_metrics_reserved_concurrency"],
         depends_on=[fn_logs]))  # the group exists (retention, key) before the first invocation makes one
     schedule = stack.add(Rule("custom_metrics_schedule", Name=f"{prefix}-custom-metrics",
                               ScheduleExpression=o["custom_metrics_schedule"],

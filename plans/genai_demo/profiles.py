@@ -22,6 +22,9 @@ BASE: dict[str, Any] = {
         "flow_log_traffic": "ALL",
         "opensearch": {"engine_version": "OpenSearch_2.11"},
         "custom_metrics_schedule": "rate(5 minutes)",
+        # One run every few minutes needs one instance; the reservation also caps it (CKV_AWS_115). An account
+        # whose Lambda concurrency quota is still the new-account 10 cannot reserve any: raise the quota first.
+        "custom_metrics_reserved_concurrency": 2,
     },
     "eks": {
         # The architecture document names 1.28, out of AWS standard support since Nov 2024; 1.33 is supported.
@@ -46,7 +49,8 @@ BASE: dict[str, Any] = {
     "security": {
         # AWS services allowed to use the main key on behalf of principals of this account (kms:ViaService);
         # CloudWatch Logs (logs.<region>) is granted separately as a service principal.
-        "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm", "firehose"],
+        "kms_services": ["rds", "s3", "secretsmanager", "kafka", "eks", "elasticache", "ecr", "ssm", "firehose",
+                         "lambda"],
         "redis_auth_length": 32,
         "app_db_username": "genai_app",  # the application's own PostgreSQL login (RDS manages the master)
     },

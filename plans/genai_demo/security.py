@@ -83,7 +83,8 @@ def lifecycle_rules(spec: dict[str, Any], abort_days: int) -> list[dict[str, Any
     return [tiering]
 
 
-def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
+def build(stack: Stack, p: dict[str, Any], access_logs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`access_logs`: where the buckets' server access logs go (PutBucketLogging LoggingEnabled)."""
     sec, s3 = p["security"], p["s3"]
     key = stack.add(Key(
         "kms_key",
@@ -127,6 +128,7 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
             BucketKeyEnabled=True,
             EnforceTLS=True,
             LifecycleRules=lifecycle_rules(s3[name], s3["abort_multipart_days"]),
+            LoggingConfiguration=access_logs,
         ))
         for name in ("data_lake", "backups")
     }

@@ -44,6 +44,30 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
     obs.waive("lambda.in-vpc", "the function only reads the CloudWatch API and reaches no data store; inside "
               "the VPC it would need a NAT path or endpoints for that API alone", "observability.custom_metrics")
 
+    main.waive("s3.access-logging", "it is the log bucket the others' server access logs go to: logging it into "
+               "itself would log each log delivery, without end (S3 user guide, server access logging)",
+               "main.alb_logs")
+    main.waive("s3.replication", "the demo runs in one region (ap-east-2), with no second region to hold a copy; "
+               "versioning keeps what a delete or overwrite removed, and RDS keeps its own snapshots")
+    main.waive("s3.object-lock", "the demo's buckets go with their env (infra destroy empties them): COMPLIANCE "
+               "retention would keep every version past the teardown, and GOVERNANCE yields to whoever may bypass "
+               "it, the deploying role included; S3 cannot turn Object Lock off again. Versioning keeps what a "
+               "delete or overwrite removed")
+    main.waive("secretsmanager.rotation", "automatic rotation needs what the plan does not have yet: for the app "
+               "login, AWS's PostgreSQL multi-user rotation function in the database subnets with a path to "
+               "Secrets Manager; for Redis, AWS rotates RBAC user passwords, not the AUTH token (ElastiCache user "
+               "guide, auth: AUTH is superseded by RBAC), so the app would move to an RBAC user first. "
+               "secretsmanager.RotationSchedule takes either function; the RDS master password is RDS-managed "
+               "and rotates every 7 days",
+               "main.redis_auth_secret", "main.app_db_secret")
+    obs.waive("sns.delivery-status-logging", "the alert topics deliver to email and SMS only: SNS logs delivery "
+              "status per topic for HTTP(S), SQS, Lambda, Firehose and mobile push, never email, and SMS "
+              "delivery logs are an account-wide setting (SetSMSAttributes), outside one env's plan")
+    obs.waive("lambda.code-signing", "the tool zips the function from this repository and uploads it itself; "
+              "its digest (CodeSha256) is a planned property, so other code shows as drift. Signing needs an AWS "
+              "Signer profile and a signing step in a build pipeline, which the demo does not have",
+              "observability.custom_metrics")
+
     o, e, rds, redis = p["observability"], p["edge"], p["rds"], p["redis"]
     if o["log_retention_days"] < 365:
         plan.waive("logs.retention", f"{DEV_DATA}: its logs are kept {o['log_retention_days']} days")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from resources.policy import Subject, as_list, rule, statements
+from resources.sns import FEEDBACK_ATTRIBUTES
 
 EKS = {"RoleArn": "arn:aws:iam::1:role/eks",
        "ResourcesVpcConfig": {"SubnetIds": ["s-1", "s-2"], "EndpointPrivateAccess": True,
@@ -99,6 +100,34 @@ def s3_tls(s: Subject) -> Iterator[str]:
         yield "no bucket policy denies aws:SecureTransport=false"
 
 
+@rule("s3.access-logging", "medium", "Buckets log every request (server access logging)", ["s3.Bucket"],
+      equivalents=["CKV_AWS_18", "FSBP S3.9", "AVD-AWS-0089"],
+      fails={}, passes={"LoggingConfiguration": {"TargetBucket": "logs", "TargetPrefix": "s3-access/"}})
+def s3_access_logging(s: Subject) -> Iterator[str]:
+    if not s.get("LoggingConfiguration.TargetBucket"):
+        yield "no server access logging: who read or deleted what leaves no trace"
+
+
+@rule("s3.replication", "low", "Buckets replicate to another region", ["s3.Bucket"],
+      equivalents=["CKV_AWS_144", "FSBP S3.7"],
+      fails={}, passes={"ReplicationConfiguration": {"Role": "arn:aws:iam::1:role/r", "Rules": [
+          {"ID": "all", "Status": "Enabled", "Filter": {}, "Priority": 1,
+           "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": {"Bucket": "arn:aws:s3:::copy"}}]}})
+def s3_replication(s: Subject) -> Iterator[str]:
+    rules = as_list(s.get("ReplicationConfiguration.Rules"))
+    if not any(r.get("Status") == "Enabled" for r in rules):
+        yield "no replication: one region's loss (or one bad delete) takes the only copy"
+
+
+@rule("s3.object-lock", "low", "Buckets have Object Lock on (objects cannot be deleted or overwritten early)",
+      ["s3.Bucket"], equivalents=["CKV_AWS_143", "FSBP S3.15"],
+      fails={}, passes={"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": {
+          "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}}}})
+def s3_object_lock(s: Subject) -> Iterator[str]:
+    if s.get("ObjectLockConfiguration.ObjectLockEnabled") != "Enabled":
+        yield "no Object Lock: anyone allowed to delete can destroy every version"
+
+
 @rule("logs.encrypted", "medium", "Log groups are encrypted with a KMS key", ["logs.LogGroup"],
       equivalents=["CKV_AWS_158", "AVD-AWS-0017"],
       fails={"logGroupName": "/x"}, passes={"logGroupName": "/x", "kmsKeyId": "arn:aws:kms:x:1:key/k"})
@@ -124,12 +153,33 @@ def sns_kms(s: Subject) -> Iterator[str]:
         yield "no KmsMasterKeyId"
 
 
+@rule("sns.delivery-status-logging", "low", "SNS topics log the delivery status of their messages", ["sns.Topic"],
+      equivalents=["FSBP SNS.2"],
+      fails={}, passes={"HTTPFailureFeedbackRoleArn": "arn:aws:iam::1:role/sns-feedback"})
+def sns_delivery_status(s: Subject) -> Iterator[str]:
+    if not any(s.get(a) for a in FEEDBACK_ATTRIBUTES if a.endswith("RoleArn")):
+        yield "no delivery status logging: a message SNS could not deliver leaves no trace"
+
+
 @rule("secretsmanager.cmk", "medium", "Secrets are encrypted with a customer-managed key",
       ["secretsmanager.Secret"], equivalents=["CKV_AWS_149", "AVD-AWS-0098"],
       fails={"Name": "a/b"}, passes={"Name": "a/b", "KmsKeyId": "arn:aws:kms:x:1:key/k"})
 def secret_cmk(s: Subject) -> Iterator[str]:
     if not s.get("KmsKeyId"):
         yield "no KmsKeyId: the AWS-managed aws/secretsmanager key encrypts it"
+
+
+@rule("secretsmanager.rotation", "medium", "Secrets rotate automatically, at least every 90 days",
+      ["secretsmanager.Secret"], equivalents=["CKV2_AWS_57", "FSBP SecretsManager.1", "CKV_AWS_304",
+                                              "FSBP SecretsManager.4"], graph=True)
+def secret_rotation(s: Subject) -> Iterator[str]:
+    schedules = list(s.referrers("secretsmanager.RotationSchedule"))
+    if not schedules:
+        yield "no secretsmanager.RotationSchedule: the value never changes, whoever has read it keeps it"
+    for r in schedules:
+        days = r.get("RotationRules.AutomaticallyAfterDays")
+        if isinstance(days, int) and days > 90:
+            yield f"{r.address} rotates every {days} days (more than 90)"
 
 
 @rule("elbv2.listener-https", "high", "Load balancer listeners use HTTPS, or only redirect to it",

@@ -51,6 +51,39 @@ def lambda_permission(s: Subject) -> Iterator[str]:
         yield f"{principal} may invoke it on behalf of any account or resource (no SourceArn)"
 
 
+@rule("lambda.dead-letter", "low", "Asynchronously invoked functions keep the events they fail (dead-letter target)",
+      ["lambda.Function"], equivalents=["CKV_AWS_116"],
+      fails=FN, passes={**FN, "DeadLetterConfig": {"TargetArn": "arn:aws:sns:x:1:failed"}})
+def lambda_dlq(s: Subject) -> Iterator[str]:
+    if not s.get("DeadLetterConfig.TargetArn"):
+        yield "no DeadLetterConfig: an event that still fails after Lambda's retries is dropped unseen"
+
+
+@rule("lambda.reserved-concurrency", "low", "Lambda functions reserve (and cap) their concurrency",
+      ["lambda.Function"], equivalents=["CKV_AWS_115"],
+      fails=FN, passes={**FN, "ReservedConcurrentExecutions": 2})
+def lambda_concurrency(s: Subject) -> Iterator[str]:
+    if s.get("ReservedConcurrentExecutions") is None:
+        yield "no ReservedConcurrentExecutions: a runaway function can take the account's whole concurrency"
+
+
+@rule("lambda.environment-cmk", "low", "Lambda environment variables are encrypted with a customer-managed key",
+      ["lambda.Function"], equivalents=["CKV_AWS_173"],
+      fails={**FN, "Environment": {"Variables": {"ENVIRONMENT": "dev"}}},
+      passes={**FN, "Environment": {"Variables": {"ENVIRONMENT": "dev"}}, "KMSKeyArn": "arn:aws:kms:x:1:key/k"})
+def lambda_env_cmk(s: Subject) -> Iterator[str]:
+    if (s.get("Environment.Variables") or {}) and not s.get("KMSKeyArn"):
+        yield "environment variables without KMSKeyArn: the AWS-managed aws/lambda key encrypts them"
+
+
+@rule("lambda.code-signing", "low", "Lambda functions accept only signed code", ["lambda.Function"],
+      equivalents=["CKV_AWS_272"],
+      fails=FN, passes={**FN, "CodeSigningConfigArn": "arn:aws:lambda:x:1:code-signing-config:csc-0123456789abcdef0"})
+def lambda_code_signing(s: Subject) -> Iterator[str]:
+    if not s.get("CodeSigningConfigArn"):
+        yield "no CodeSigningConfigArn: Lambda runs whatever code is uploaded under the function's name"
+
+
 @rule("ssm.secure-string", "low", "SSM parameters are SecureString", ["ssm.Parameter"],
       equivalents=["CKV2_AWS_34"],
       fails={"Name": "app/endpoint", "Value": "x"}, passes={"Name": "app/token", "Value": "x", "Type": "SecureString"})

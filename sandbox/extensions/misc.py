@@ -6,6 +6,17 @@
   only lacked the call); AlarmRule must reference alarms that exist.
 - Logs: associate_kms_key / disassociate_kms_key.
 - AMP: alert manager definitions (create/describe/put/delete), status ACTIVE.
+- Lambda: a function's DeadLetterConfig (CreateFunction, UpdateFunctionConfiguration, answered in
+  GetFunction's Configuration), and KMSKeyArn and TracingConfig on UpdateFunctionConfiguration, which moto
+  took only at create; Put/DeleteFunctionCodeSigningConfig (moto stored CodeSigningConfigArn at create and
+  answered GetFunctionCodeSigningConfig only). moto has no code signing configurations, so any ARN is taken.
+- S3: PutBucketLogging's check of the target bucket's policy read every Principal as a mapping and failed
+  (500) on a target whose policy has a `"Principal": "*"` statement (a TLS-only deny); such statements are
+  skipped as they grant the logging service nothing; GetBucketLogging answers the TargetObjectKeyFormat
+  PutBucketLogging stored (moto answered only TargetBucket, TargetPrefix and grants).
+- SNS: GetTopicAttributes answers the delivery status attributes (<Protocol>SuccessFeedbackRoleArn,
+  ...SampleRate, ...FailureFeedbackRoleArn) that moto stored from CreateTopic and SetTopicAttributes but
+  never returned.
 """
 
 from __future__ import annotations
@@ -19,12 +30,17 @@ from typing import Any
 from moto.amp import urls as amp_urls
 from moto.amp.models import PrometheusServiceBackend
 from moto.amp.responses import PrometheusServiceResponse
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.responses import CloudWatchResponse
-from moto.core.responses import EmptyResult
-from moto.core.utils import utcnow
+from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import camelcase_to_underscores, utcnow
 from moto.logs.exceptions import ResourceNotFoundException as LogsNotFound
 from moto.logs.responses import LogsResponse
+from moto.s3.models import FakeBucket
+from moto.s3.responses import S3Response
+from moto.sns.responses import SNSResponse
 from moto.wafv2.models import WAFV2Backend
 from moto.wafv2.responses import WAFV2Response
 
@@ -180,11 +196,130 @@ def _validate_alertmanager(data: str | None) -> None:
         raise AwsJsonError("ValidationException", "The alert manager definition must contain alertmanager_config.")
 
 
+def _lambda_config() -> None:
+    """DeadLetterConfig kept and answered; KMSKeyArn and TracingConfig changed by UpdateFunctionConfiguration.
+
+    An empty TargetArn or KMSKeyArn removes the setting (botocore UpdateFunctionConfiguration)."""
+    if getattr(LambdaFunction, "_sandbox_config", False):
+        return
+    init, get_configuration, update_configuration = (LambdaFunction.__init__, LambdaFunction.get_configuration,
+                                                     LambdaFunction.update_configuration)
+
+    def __init__(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kw: Any) -> None:
+        init(self, account_id, spec, *args, **kw)
+        self.dead_letter_target = (spec.get("DeadLetterConfig") or {}).get("TargetArn") or None
+
+    def configuration(self: LambdaFunction, *args: Any, **kw: Any) -> dict[str, Any]:
+        config = get_configuration(self, *args, **kw)
+        if getattr(self, "dead_letter_target", None):
+            config["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
+        if not config.get("KMSKeyArn"):
+            config.pop("KMSKeyArn", None)
+        return config
+
+    def update(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_target = (config_updates["DeadLetterConfig"] or {}).get("TargetArn") or None
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None
+        if config_updates.get("TracingConfig"):
+            self.tracing_config = config_updates["TracingConfig"]
+        return update_configuration(self, config_updates)
+
+    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update  # type: ignore[method-assign]
+    LambdaFunction._sandbox_config = True  # type: ignore[attr-defined]
+
+
+class _Lambda:
+    def put_function_code_signing_config(self: Any) -> tuple[int, dict[str, str], str]:
+        fn = self.backend.get_function(_Lambda._function(self))
+        fn.code_signing_config_arn = body(self).get("CodeSigningConfigArn")
+        return 200, {}, json.dumps({"CodeSigningConfigArn": fn.code_signing_config_arn,
+                                    "FunctionName": fn.function_name})
+
+    def delete_function_code_signing_config(self: Any) -> tuple[int, dict[str, str], str]:
+        fn = self.backend.get_function(_Lambda._function(self))
+        fn.code_signing_config_arn = None
+        return 204, {}, ""
+
+    @staticmethod
+    def _function(resp: Any) -> str:
+        from urllib.parse import unquote
+
+        return unquote(resp.path.rstrip("/").rsplit("/", 2)[-2])
+
+
+def _s3_logging_target_check() -> None:
+    original = FakeBucket._log_permissions_enabled_policy
+    if getattr(original, "_sandbox", False):
+        return
+
+    def check(target_bucket: FakeBucket, target_prefix: str | None) -> bool:
+        policy = target_bucket.policy
+        if not policy:
+            return False
+        doc = json.loads(policy.decode() if isinstance(policy, bytes) else policy)
+        kept = [st for st in doc.get("Statement", []) if isinstance(st.get("Principal"), dict)]
+        if len(kept) == len(doc.get("Statement", [])):
+            return bool(original(target_bucket, target_prefix))
+        saved = target_bucket.policy
+        target_bucket.policy = json.dumps({**doc, "Statement": kept}).encode()
+        try:
+            return bool(original(target_bucket, target_prefix))
+        finally:
+            target_bucket.policy = saved
+
+    check._sandbox = True  # type: ignore[attr-defined]
+    FakeBucket._log_permissions_enabled_policy = staticmethod(check)  # type: ignore[method-assign,assignment]
+
+    answer = S3Response.get_bucket_logging
+
+    def get_bucket_logging(self: S3Response) -> Any:
+        logging = self.backend.get_bucket_logging(self.bucket_name) or {}
+        if not logging.get("TargetObjectKeyFormat") or logging.get("TargetGrants"):
+            return answer(self)
+        self.data["Action"] = "GetBucketLogging"
+        return self.serialized(ActionResult({"LoggingEnabled": {
+            "TargetBucket": logging["TargetBucket"], "TargetPrefix": logging.get("TargetPrefix") or "",
+            "TargetObjectKeyFormat": logging["TargetObjectKeyFormat"]}}))
+
+    S3Response.get_bucket_logging = get_bucket_logging  # type: ignore[method-assign]
+
+
+_FEEDBACK = tuple(f"{p}{a}" for p in ("HTTP", "SQS", "Lambda", "Firehose", "Application")
+                  for a in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn"))
+
+
+def _sns_feedback_attributes() -> None:
+    original = SNSResponse.get_topic_attributes
+    if getattr(original, "_sandbox", False):
+        return
+
+    def get_topic_attributes(self: SNSResponse) -> Any:
+        result = original(self)
+        topic = self.backend.get_topic(self._get_param("TopicArn"))
+        attrs = result.result["Attributes"]
+        for name in _FEEDBACK:
+            value = getattr(topic, camelcase_to_underscores(name), None)
+            if value not in (None, ""):
+                attrs[name] = value
+        return result
+
+    get_topic_attributes._sandbox = True  # type: ignore[attr-defined]
+    SNSResponse.get_topic_attributes = get_topic_attributes  # type: ignore[method-assign]
+
+
 def _public(cls: type) -> list[Any]:
     return [fn for name, fn in vars(cls).items() if callable(fn) and not name.startswith("_")]
 
 
 def install() -> None:
+    _lambda_config()
+    _s3_logging_target_check()
+    _sns_feedback_attributes()
+    add_methods(LambdaResponse, *_public(_Lambda))
     add_methods(WAFV2Response, *_public(_Waf))
     lifecycle.wrap(WAFV2Backend, "delete_web_acl")(delete_web_acl)
     add_methods(CloudWatchResponse, *_public(_CloudWatch))

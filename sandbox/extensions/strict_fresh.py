@@ -1,7 +1,8 @@
 """Strict rules of a fresh account: creates AWS refuses the first time a service is used in a new account.
 
 moto accepts every create in an empty account. AWS does not: Lambda checks that a
-function with active tracing may write to X-Ray (rule `lambda-xray-permission`), and
+function with active tracing may write to X-Ray (rule `lambda-xray-permission`) and that
+one with a dead-letter target may send to it (rule `lambda-dlq-permission`), and
 an OpenSearch VPC domain needs the OpenSearch service-linked role, which the API,
 unlike the console, does not create (rule `opensearch-vpc-slr`). QuickSight's region
 and subscription are strict_quicksight.py's; snapshot keys strict_snapshot_key.py's.
@@ -36,6 +37,19 @@ XRAY = strict.rule(
     moto="Created the function whatever the role allowed.",
 )
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+DLQ = strict.rule(
+    "lambda-dlq-permission",
+    aws="CreateFunction and UpdateFunctionConfiguration with a DeadLetterConfig check that the execution role "
+        "may send to its target, and refuse it otherwise: InvalidParameterValueException 'The provided execution "
+        "role does not have permissions to call Publish on SNS' (sns:Publish on the topic) or '... to call "
+        "SendMessage on SQS' (sqs:SendMessage on the queue); a resource policy on the target does not count.",
+    source="https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html (dead-letter "
+           "queues: the execution role needs sqs:SendMessage or sns:Publish); the messages as reported in "
+           "aws-samples/aws-serverless-ecommerce-platform#41 and functionalone/serverless-iam-roles-per-function#5",
+    moto="Ignored DeadLetterConfig: no check, and nothing stored.",
+)
+DLQ_ACTIONS = {"sns": ("sns:Publish", "Publish on SNS"), "sqs": ("sqs:SendMessage", "SendMessage on SQS")}
 
 OPENSEARCH_SLR = strict.rule(
     "opensearch-vpc-slr",
@@ -78,8 +92,9 @@ def _documents(role: Role) -> Iterator[Any]:
         yield from (v.document for v in policy.versions if v.is_default)
 
 
-def _allows(role: Role, action: str) -> bool:
-    """Whether an Allow statement of the role names `action` (wildcards as IAM reads them) on any resource."""
+def _allows(role: Role, action: str, resource: str = "*") -> bool:
+    """Whether an Allow statement of the role names `action` on `resource` (wildcards as IAM reads them);
+    with the default "*", on every resource."""
     for doc in _documents(role):
         for st in statements(doc):
             if st.get("Effect") != "Allow":
@@ -88,32 +103,50 @@ def _allows(role: Role, action: str) -> bool:
             resources = st.get("Resource", [])
             actions = actions if isinstance(actions, list) else [actions]
             resources = resources if isinstance(resources, list) else [resources]
-            if any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in actions) and "*" in resources:
+            if any(fnmatch.fnmatchcase(action.lower(), str(a).lower()) for a in actions) and (
+                    "*" in resources if resource == "*" else
+                    any(fnmatch.fnmatchcase(resource, str(r)) for r in resources)):
                 return True
     return False
 
 
-def _xray_check(resp: LambdaResponse, req: dict[str, Any], function: str | None) -> None:
-    if (req.get("TracingConfig") or {}).get("Mode") != "Active" or not strict.on(XRAY.id):
+def _role_checks(resp: LambdaResponse, req: dict[str, Any], function: str | None) -> None:
+    tracing = (req.get("TracingConfig") or {}).get("Mode") == "Active" and strict.on(XRAY.id)
+    dlq = str((req.get("DeadLetterConfig") or {}).get("TargetArn") or "")
+    dlq = dlq if dlq and strict.on(DLQ.id) else ""
+    if not tracing and not dlq:
         return
+    role = _execution_role(resp, req, function)
+    if role is None:
+        return
+    if tracing:
+        for action in XRAY_ACTIONS:
+            if not _allows(role, action):
+                strict.trip(XRAY.id)
+                raise AwsJsonError("InvalidParameterValueException", "The provided execution role does not have "
+                                   f"permissions to call {action.split(':')[1]} on XRAY")
+    service = dlq.split(":")[2] if dlq.count(":") >= 5 else ""
+    if service in DLQ_ACTIONS and not _allows(role, DLQ_ACTIONS[service][0], dlq):
+        strict.trip(DLQ.id)
+        raise AwsJsonError("InvalidParameterValueException", "The provided execution role does not have "
+                           f"permissions to call {DLQ_ACTIONS[service][1]}")
+
+
+def _execution_role(resp: LambdaResponse, req: dict[str, Any], function: str | None) -> Role | None:
+    """The role the call names, or the function's own on an update that names none."""
     role_arn = req.get("Role")
     if role_arn is None and function:
         try:
             fn = resp.backend.get_function(function)
         except Exception:  # noqa: BLE001 - no such function: moto answers that itself
-            return
+            return None
         role_arn = fn.role if fn is not None else None
     if not isinstance(role_arn, str) or ":role/" not in role_arn:
-        return
+        return None
     try:
-        role = iam_backends[role_arn.split(":")[4]][get_partition(resp.region)].get_role(role_arn.rsplit("/", 1)[1])
+        return iam_backends[role_arn.split(":")[4]][get_partition(resp.region)].get_role(role_arn.rsplit("/", 1)[1])
     except NotFoundException:
-        return  # a role IAM has never seen: Lambda's own check refuses it
-    for action in XRAY_ACTIONS:
-        if not _allows(role, action):
-            strict.trip(XRAY.id)
-            raise AwsJsonError("InvalidParameterValueException", "The provided execution role does not have "
-                               f"permissions to call {action.split(':')[1]} on XRAY")
+        return None  # a role IAM has never seen: Lambda's own check refuses it
 
 
 def _wrap_lambda(action: str, function_of: Callable[[LambdaResponse], str | None]) -> None:
@@ -122,7 +155,7 @@ def _wrap_lambda(action: str, function_of: Callable[[LambdaResponse], str | None
         return
 
     def wrapper(self: LambdaResponse, *args: Any, **kwargs: Any) -> Any:
-        _xray_check(self, body(self), function_of(self))
+        _role_checks(self, body(self), function_of(self))
         return original(self, *args, **kwargs)
 
     wrapper.__name__ = action
