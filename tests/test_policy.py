@@ -96,6 +96,21 @@ def test_rule_ec2_vpc_flow_logs_needs_a_flow_log_on_the_vpc():
     assert [f for f in check.evaluate(plan) if f.rule == "ec2.vpc-flow-logs"] == []
 
 
+def test_rule_ec2_vpc_endpoint_ec2_needs_an_interface_endpoint_for_the_ec2_api_in_the_vpc():
+    from resources.ec2 import VpcEndpoint
+
+    plan = Plan(project="policy", env="dev")
+    s = plan.stack("main")
+    vpc, other = s.add(Vpc("vpc", CidrBlock="10.0.0.0/16")), s.add(Vpc("other", CidrBlock="10.1.0.0/16"))
+    s.add(VpcEndpoint("s3", VpcId=vpc["VpcId"], ServiceName="com.amazonaws.ap-east-2.s3", RouteTableIds=["rtb-1"]))
+    s.add(VpcEndpoint("ec2_elsewhere", VpcId=other["VpcId"], ServiceName="com.amazonaws.ap-east-2.ec2",
+                      VpcEndpointType="Interface", SubnetIds=["subnet-2"], SecurityGroupIds=["sg-2"]))
+    assert [f.address for f in check.evaluate(plan) if f.rule == "ec2.vpc-endpoint-ec2"] == ["main.vpc"]
+    s.add(VpcEndpoint("ec2", VpcId=vpc["VpcId"], ServiceName="com.amazonaws.ap-east-2.ec2",
+                      VpcEndpointType="Interface", SubnetIds=["subnet-1"], SecurityGroupIds=["sg-1"]))
+    assert [f for f in check.evaluate(plan) if f.rule == "ec2.vpc-endpoint-ec2"] == []
+
+
 def test_rule_secretsmanager_read_only_by_roles_that_name_it():
     from resources.iam import Role
     from resources.secretsmanager import Secret
