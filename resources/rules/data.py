@@ -155,6 +155,16 @@ def rds_pi(s: Subject) -> Iterator[str]:
         yield "EnablePerformanceInsights is off"
 
 
+@rule("rds.performance-insights-cmk", "low", "RDS Performance Insights encrypts with a customer-managed key",
+      ["rds.DBInstance"], equivalents=["CKV_AWS_354", "AVD-AWS-0078"],
+      fails={**DB, "EnablePerformanceInsights": True},
+      passes={**DB, "EnablePerformanceInsights": True, "PerformanceInsightsKMSKeyId": "arn:aws:kms:x:1:key/k"})
+def rds_pi_cmk(s: Subject) -> Iterator[str]:
+    # Its samples keep query texts (bind values included); RDS never changes the key afterwards.
+    if s.get("EnablePerformanceInsights") and not s.get("PerformanceInsightsKMSKeyId"):
+        yield "no PerformanceInsightsKMSKeyId: the AWS-managed aws/rds key encrypts the query samples, for good"
+
+
 @rule("rds.auto-minor-version-upgrade", "low", "RDS takes minor engine upgrades", ["rds.DBInstance"],
       equivalents=["CKV_AWS_226", "FSBP RDS.13"],
       fails={**DB, "AutoMinorVersionUpgrade": False}, passes=DB)
