@@ -33,7 +33,8 @@ def test_every_kind_is_declared(planned):
                  "amp.RuleGroupsNamespace", "lambda.Function", "lambda.Permission", "events.Rule", "events.Target",
                  "kms.Key"):
         assert kinds[kind] >= 1, kind
-    assert kinds["logs.LogGroup"] == 5 and kinds["wafv2.LoggingConfiguration"] == 1 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
+    assert kinds["logs.LogGroup"] == 9 and kinds["logs.ResourcePolicy"] == 1  # 4 of the groups: OpenSearch's
+    assert kinds["wafv2.LoggingConfiguration"] == 1 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
     assert kinds["logs.SubscriptionFilter"] == 2  # the most AWS allows on one log group
     assert kinds["events.Rule"] == 4  # schedule + alarm state + EKS + RDS
 
@@ -112,6 +113,20 @@ def test_profile_settings(planned):
         assert len(domain["VPCOptions"]["SubnetIds"]) == 3
     assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
     assert domain["EncryptionAtRestOptions"]["Enabled"] and domain["NodeToNodeEncryptionOptions"]["Enabled"]
+    # Fine-grained access control with the delivery role as IAM master user; every log type to its own group,
+    # each named by the one Logs resource policy OpenSearch writes through.
+    security = domain["AdvancedSecurityOptions"]
+    assert security["Enabled"] and security["InternalUserDatabaseEnabled"] is False
+    assert security["MasterUserOptions"]["MasterUserARN"] == Ref(o["firehose_opensearch_role"], "Arn")
+    published = domain["LogPublishingOptions"]
+    assert set(published) == {"ES_APPLICATION_LOGS", "INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "AUDIT_LOGS"}
+    groups = {kind: o[f"opensearch_{kind.lower()}"] for kind in published}
+    assert all(v["Enabled"] and v["CloudWatchLogsLogGroupArn"] == Ref(groups[k], "LogGroupArn")
+               for k, v in published.items())
+    [statement] = o["opensearch_log_policy"].properties["policyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "es.amazonaws.com"}
+    assert statement["Resource"] == [Ref(g, "Arn") for g in groups.values()]
+    assert o["opensearch_log_policy"] in o["opensearch"].depends_on
 
     subs = [r for r in o.values() if r.type_name == "sns.Subscription"]
     assert len(subs) == len(p["observability"]["subscriptions"])

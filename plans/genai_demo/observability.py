@@ -39,7 +39,7 @@ from resources.firehose import DeliveryStream
 from resources.iam import Role, ServiceLinkedRole
 from resources.kms import ACCOUNT_PLACEHOLDER, Alias, Key
 from resources.lambda_ import Function, Permission
-from resources.logs import LogGroup, SubscriptionFilter
+from resources.logs import LogGroup, ResourcePolicy, SubscriptionFilter
 from resources.opensearch import Domain
 from resources.sns import Subscription, Topic, TopicPolicy
 from resources.wafv2 import LoggingConfiguration as WafLogging
@@ -343,6 +343,17 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     slr = stack.add(ServiceLinkedRole("opensearch_service_linked_role",
                                       AWSServiceName="opensearchservice.amazonaws.com",
                                       Description="OpenSearch Service: ENIs of VPC domains"))
+    # Error, slow-query and audit logs (FSBP Opensearch.4/.5), one group per type, which OpenSearch writes only
+    # through a Logs resource policy naming it (CreateDomain refuses the options otherwise).
+    os_logs = {kind: log_group(f"opensearch_{kind.lower()}", f"/aws/opensearch/{domain_name}/{kind.lower()}")
+               for kind in ("ES_APPLICATION_LOGS", "INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "AUDIT_LOGS")}
+    os_log_policy = stack.add(ResourcePolicy("opensearch_log_policy", policyDocument={
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "OpenSearchPublishesItsLogs", "Effect": "Allow", "Principal": {"Service": "es.amazonaws.com"},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [g["Arn"] for g in os_logs.values()],
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER},
+                          "ArnLike": {"aws:SourceArn": f"arn:aws:es:{region}:{ACCOUNT_PLACEHOLDER}:domain/"
+                                                       f"{domain_name}"}}}]}))
     domain = stack.add(Domain(
         "opensearch", DomainName=domain_name, EngineVersion=s["engine_version"], ClusterConfig=cluster_config,
         EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": s["volume_gib"]},
@@ -354,7 +365,15 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
         AccessPolicies={"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"AWS": [to_opensearch_role["Arn"]]},
             "Action": ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet"], "Resource": f"{domain_arn}/*"}]},
-        depends_on=[slr]))
+        # Fine-grained access control (FSBP Opensearch.7): the delivery role is the IAM master user. The access
+        # policy admits that role alone, so who reaches the domain is unchanged, and Firehose needs no role
+        # mapping inside the cluster (made through the domain's REST API, which no AWS call reaches); the
+        # security plugin now checks every request, and writes the audit log.
+        AdvancedSecurityOptions={"Enabled": True, "InternalUserDatabaseEnabled": False,
+                                 "MasterUserOptions": {"MasterUserARN": to_opensearch_role["Arn"]}},
+        LogPublishingOptions={kind: {"CloudWatchLogsLogGroupArn": g["LogGroupArn"], "Enabled": True}
+                              for kind, g in os_logs.items()},
+        depends_on=[slr, os_log_policy]))
 
     # -- CloudWatch Logs -> Firehose -> S3 / OpenSearch -----------------------------------------------------------
     to_s3_role = stack.add(Role(
@@ -464,7 +483,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             "flow_log": flow_log, "flow_logs_role": flow_role, "alerts_kms_key": alerts_key, "topics": topics,
             "topic_policies": policies, "subscriptions": subscriptions, "alarms": alarms, "dashboard": dashboard,
             "xray_groups": xray_groups, "sampling_rules": sampling, "opensearch": domain,
-            "opensearch_service_linked_role": slr,
+            "opensearch_service_linked_role": slr, "opensearch_log_groups": os_logs,
+            "opensearch_log_policy": os_log_policy,
             "delivery_streams": {"s3": archive, "opensearch": to_opensearch},
             "roles": {"firehose_s3": to_s3_role, "firehose_opensearch": to_opensearch_role,
                       "logs_to_firehose": logs_role, "custom_metrics": fn_role},

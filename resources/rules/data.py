@@ -302,6 +302,41 @@ def os_masters(s: Subject) -> Iterator[str]:
         yield "no quorum of 3 dedicated masters: cluster management competes with the data nodes"
 
 
+FGAC = {"Enabled": True, "InternalUserDatabaseEnabled": False,
+        "MasterUserOptions": {"MasterUserARN": "arn:aws:iam::123456789012:role/search-admin"}}
+
+
+def _published(s: Subject, kind: str) -> bool:
+    return bool((s.get("LogPublishingOptions", {}).get(kind) or {}).get("Enabled"))
+
+
+@rule("opensearch.fine-grained-access", "medium", "OpenSearch checks every request with fine-grained access control",
+      ["opensearch.Domain"], equivalents=["CKV2_AWS_52", "FSBP Opensearch.7"],
+      fails=OS, passes={**OS, "AdvancedSecurityOptions": FGAC})
+def os_fgac(s: Subject) -> Iterator[str]:
+    if not s.get("AdvancedSecurityOptions.Enabled"):
+        yield "no fine-grained access control: any principal the access policy admits may read and write every index"
+
+
+@rule("opensearch.error-logs", "medium", "OpenSearch publishes its error (application) logs to CloudWatch",
+      ["opensearch.Domain"], equivalents=["CKV_AWS_84", "FSBP Opensearch.4", "AVD-AWS-0042"],
+      fails=OS, passes={**OS, "LogPublishingOptions": {"ES_APPLICATION_LOGS": {
+          "CloudWatchLogsLogGroupArn": "arn:aws:logs:x:1:log-group:/os/app", "Enabled": True}}})
+def os_error_logs(s: Subject) -> Iterator[str]:
+    if not _published(s, "ES_APPLICATION_LOGS"):
+        yield "ES_APPLICATION_LOGS are not published: errors vanish with the nodes"
+
+
+@rule("opensearch.audit-logs", "medium", "OpenSearch publishes audit logs to CloudWatch", ["opensearch.Domain"],
+      equivalents=["CKV_AWS_317", "FSBP Opensearch.5"],
+      fails={**OS, "AdvancedSecurityOptions": FGAC},
+      passes={**OS, "AdvancedSecurityOptions": FGAC, "LogPublishingOptions": {"AUDIT_LOGS": {
+          "CloudWatchLogsLogGroupArn": "arn:aws:logs:x:1:log-group:/os/audit", "Enabled": True}}})
+def os_audit_logs(s: Subject) -> Iterator[str]:
+    if not _published(s, "AUDIT_LOGS"):
+        yield "AUDIT_LOGS are not published: who read or changed which index leaves no trace"
+
+
 @rule("rds.log-exports", "medium", "RDS PostgreSQL exports its logs to CloudWatch (postgresql, upgrade)",
       ["rds.DBInstance"], equivalents=["CKV_AWS_129", "FSBP RDS.9"],
       fails=DB, passes={**DB, "EnableCloudwatchLogsExports": ["postgresql", "upgrade"]})
