@@ -36,7 +36,8 @@ def test_every_kind_is_declared(planned):
     assert kinds["logs.LogGroup"] == 9 and kinds["logs.ResourcePolicy"] == 1  # 4 of the groups: OpenSearch's
     assert kinds["wafv2.LoggingConfiguration"] == 1 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
     assert kinds["logs.SubscriptionFilter"] == 2  # the most AWS allows on one log group
-    assert kinds["events.Rule"] == 4  # schedule + alarm state + EKS + RDS
+    assert kinds["events.Rule"] == 3  # schedule + alarm state + EKS
+    assert kinds["rds.EventSubscription"] == 2  # RDS's own notifications: instances, parameter group
 
 
 @pytest.mark.parametrize("logical,main_target", [
@@ -55,7 +56,8 @@ def test_every_kind_is_declared(planned):
     ("logs_archive_stream", "main.data_lake"),
     ("logs_opensearch_stream", "main.app_sg"),
     ("eks_events_rule", "main.eks_cluster"),
-    ("rds_events_rule", "main.db"),
+    ("rds_instance_events", "main.db"),
+    ("rds_parameter_group_events", "main.db_parameters"),
     ("xray_cluster", "main.eks_cluster"),
     ("dashboard", "main.alb"),
 ])
@@ -156,10 +158,11 @@ def test_least_privilege_roles(planned):
         for doc in o[role].properties["InlinePolicies"].values():
             for s in doc["Statement"]:
                 assert not any(a.endswith(":*") or a == "*" for a in s["Action"]), (role, s)
-    # The topics accept publishing only from this env's alarms and rules.
+    # The topics accept publishing only from this env's alarms, rules and RDS event subscriptions.
     policy = o["critical_topic_policy"].properties["PolicyDocument"]
     assert {s["Principal"]["Service"] for s in policy["Statement"]} == {"cloudwatch.amazonaws.com",
-                                                                         "events.amazonaws.com"}
+                                                                         "events.amazonaws.com",
+                                                                         "events.rds.amazonaws.com"}
     assert all("aws:SourceArn" in s["Condition"]["ArnLike"] for s in policy["Statement"])
 
 

@@ -205,6 +205,35 @@ def rds_force_ssl(s: Subject) -> Iterator[str]:
         yield "its parameter group does not set rds.force_ssl=1: clients may connect in plaintext"
 
 
+def _subscribed(s: Subject, source_type: str, needed: set[str]) -> bool:
+    """Whether an enabled rds.EventSubscription of the plan sends this resource's `needed` categories."""
+    for sub in s.of_type("rds.EventSubscription"):
+        if not sub.get("Enabled", True) or sub.get("SourceType") != source_type:
+            continue
+        categories = set(sub.get("EventCategories") or [])
+        ids = sub.get("SourceIds") or []
+        if (not categories or needed <= categories) and (not ids or any(s.target(i) is s.resource for i in ids)):
+            return True
+    return False
+
+
+# FSBP's "critical" events: RDS.20 (instances) maintenance, configuration change, failure; RDS.21 (parameter
+# groups) configuration change.
+@rule("rds.instance-event-subscription", "low", "RDS notifies critical instance events through an event subscription",
+      ["rds.DBInstance"], equivalents=["FSBP RDS.20"], graph=True)
+def rds_instance_events(s: Subject) -> Iterator[str]:
+    if not _subscribed(s, "db-instance", {"maintenance", "configuration change", "failure"}):
+        yield "no enabled rds.EventSubscription sends its failure, maintenance and configuration change events"
+
+
+@rule("rds.parameter-group-event-subscription", "low",
+      "RDS notifies parameter group changes through an event subscription", ["rds.DBParameterGroup"],
+      equivalents=["FSBP RDS.21"], graph=True)
+def rds_parameter_group_events(s: Subject) -> Iterator[str]:
+    if not _subscribed(s, "db-parameter-group", {"configuration change"}):
+        yield "no enabled rds.EventSubscription sends its configuration change events"
+
+
 @rule("rds.query-logging", "low", "RDS PostgreSQL logs statements (log_statement) and slow queries",
       ["rds.DBParameterGroup"], equivalents=["CKV2_AWS_30"],
       fails={"Family": "postgres16", "Parameters": {"log_min_duration_statement": 1000}},
