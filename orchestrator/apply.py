@@ -228,7 +228,8 @@ class Applier:
     # -- ctx and resources --------------------------------------------------------------
 
     def ctx(self, address: str, token: str = "", timeouts: Mapping[str, float] | None = None,
-            props: Mapping[str, Any] | None = None, generation: str | None = None) -> Ctx:
+            props: Mapping[str, Any] | None = None, generation: str | None = None,
+            old_copies: frozenset[str] = frozenset()) -> Ctx:
         """`generation`: which copy's names to use; default the recorded copy's (Record.generation)."""
         stack, name = address.split(".", 1)
         if generation is None:
@@ -237,7 +238,7 @@ class Applier:
         return Ctx(clients=self.clients, project=self.project, env=self.env, stack=stack, name=name,
                    region=self.region, account_id=self.clients.account_id, plan_tags=self.plan_tags,
                    token=token, timeouts=dict(timeouts or {}), props=dict(props or {}),
-                   expected=self._expected(address), generation=generation)
+                   expected=self._expected(address), generation=generation, old_copies=old_copies)
 
     def resource(self, change: Change) -> Resource:
         if change.address in self.g:
@@ -306,8 +307,8 @@ class Applier:
         generation, retiring = self._copy_plan(change, prev)
         with self._lock:
             self._copy[change.address] = (generation, retiring)
-        ctx = self.ctx(change.address, token, self._timeouts(r), props, generation=generation)
-        old_ids = {pid for pid, _ in retiring}
+        old_ids = frozenset(pid for pid, _ in retiring)
+        ctx = self.ctx(change.address, token, self._timeouts(r), props, generation=generation, old_copies=old_ids)
 
         def look() -> tuple[str, dict[str, Any]] | None:
             """find(), never answering with an old copy (a tag-based find may see both copies)."""
@@ -411,10 +412,30 @@ class Applier:
         if not change.diff and rec.status != "updating" and change.retiring:
             outputs = rec.outputs  # nothing to change: the change only deletes an old copy (its #delete step)
         else:
-            outputs = self.retry.create(lambda: r.update(ctx, rec.physical_id, old, props), type(r).not_found,
-                                        catalogue=type(r).retries, address=change.address, phase="update")
+            attempts = [0]
+
+            def once() -> Any:
+                # Tried again (an answer the type's catalogue retries), a multi-step update resumes: the
+                # steps the earlier attempt made are in AWS already and are not requested twice (audit M5).
+                attempts[0] += 1
+                base = old if attempts[0] == 1 else self._resumed(r, change, rec, old, props)
+                return r.update(ctx, rec.physical_id, base, props)
+
+            outputs = self.retry.create(once, type(r).not_found, catalogue=type(r).retries, address=change.address,
+                                        phase="update")
         self._finish(r, change, rec.physical_id, stored, outputs or rec.outputs, "update")
         return rec.physical_id or ""
+
+    def _resumed(self, r: Resource, change: Change, rec: Record, old: dict[str, Any],
+                 props: dict[str, Any]) -> dict[str, Any]:
+        """The old side for an update tried again: what AWS holds now, where read() says, over what the
+        plan started from, so what the earlier attempt already did is not requested a second time (an
+        upgrade to the version the resource now runs, a change AWS may still be applying)."""
+        seen = r.read(self.ctx(change.address, rec.token, self._timeouts(r), props), rec.physical_id or "")
+        if not seen:
+            return old
+        unobservable = type(r).write_only | type(r).secret_props()
+        return {**old, **{k: v for k, v in seen.items() if (k in old or k in props) and k not in unobservable}}
 
     def do_retire(self, change: Change) -> str:
         """Delete the old copies a create-first replacement left, once the new one is in use.

@@ -164,7 +164,7 @@ class Certificate(Resource):
                     continue
                 arn = summary["CertificateArn"]
                 resp = self.ignore_gone(acm.list_tags_for_certificate, CertificateArn=arn)
-                if resp and owned_by(tag_dict(resp.get("Tags")), ctx):
+                if resp and owned_by(tag_dict(resp.get("Tags")), ctx) and arn not in ctx.old_copies:
                     return arn, self.outputs_of(ctx, arn)
         return None
 

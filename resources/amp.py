@@ -104,7 +104,8 @@ class Workspace(AmpResource):
             for ws in page["workspaces"]:
                 tags = ws.get("tags") or {}
                 if tags.get("infra:address") == ctx.address and tags.get("infra:env") == ctx.env \
-                        and tags.get("infra:project") == ctx.project and ws["status"]["statusCode"] != "DELETING":
+                        and tags.get("infra:project") == ctx.project and ws["status"]["statusCode"] != "DELETING" \
+                        and ws["workspaceId"] not in ctx.old_copies:
                     return ws["workspaceId"], self.outputs_of(ctx, ws["workspaceId"])
         return None
 

@@ -291,6 +291,9 @@ class Ctx:
     # Which copy of the resource (state's Record.generation): "" the first, "r1"... a create-first
     # replacement's, so two copies can exist at once under deterministic names.
     generation: str = ""
+    # Physical ids of this address's older copies that a create-first replacement has still to delete: they
+    # carry the same address tag, so a find() by tag skips them (it answers for the copy being made).
+    old_copies: frozenset[str] = frozenset()
 
     @property
     def address(self) -> str:

@@ -106,7 +106,7 @@ class Ec2Resource(Resource):
             Filters=[{"Name": "tag:infra:address", "Values": [ctx.address]},
                      {"Name": "tag:infra:env", "Values": [ctx.env]},
                      {"Name": "tag:infra:project", "Values": [ctx.project]}])
-        items = [i for i in resp[self.list_key] if not self.is_gone(i)]
+        items = [i for i in resp[self.list_key] if not self.is_gone(i) and i[self.id_key] not in ctx.old_copies]
         if not items:
             return None
         pid = items[0][self.id_key]

@@ -156,7 +156,8 @@ class ElbResource(Resource):
         return out
 
     def first_owned(self, ctx: Ctx, arns: Iterable[str]) -> str | None:
-        return next((arn for arn, tags in self.tags_of(ctx, arns).items() if owned_by(tags, ctx)), None)
+        return next((arn for arn, tags in self.tags_of(ctx, arns).items()
+                     if owned_by(tags, ctx) and arn not in ctx.old_copies), None)
 
     def sync_tags(self, ctx: Ctx, arn: str) -> None:
         elb = ctx.client("elbv2")

@@ -434,7 +434,7 @@ class OpenIDConnectProvider(IamResource):
         """Providers cannot be filtered by tag server-side; there are few per account, so look at each."""
         iam = ctx.client("iam")
         for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
-            if owned_by(self._tags(ctx, entry["Arn"]), ctx):
+            if owned_by(self._tags(ctx, entry["Arn"]), ctx) and entry["Arn"] not in ctx.old_copies:
                 return entry["Arn"], self.outputs_of(ctx, entry["Arn"])
         return None
 

@@ -1,4 +1,4 @@
-"""MSK (Amazon Managed Streaming for Apache Kafka) types: cluster configuration and provisioned cluster.
+"""MSK (Amazon Managed Streaming for Apache Kafka) types: configuration, provisioned cluster, its policy, topics.
 
 MSK identifies both by ARN (physical id) and names them at create time, so
 find() lists by our deterministic name. A cluster allows one operation at a
@@ -16,11 +16,14 @@ keys the plan declares: a default AWS adds is not drift.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from core.errors import PlanError
-from resources.base import Ctx, Durations, P, Resource, ResourceError, one_of, tag_changes
+from resources.base import Ctx, Durations, P, Resource, ResourceError, int_range, one_of, tag_changes
 
 
 def normalise_properties(text: str) -> str:
@@ -523,3 +526,157 @@ class ClusterPolicy(KafkaResource):
         if not got or not got.get("Policy"):
             return None
         return arn, {"ClusterArn": arn, "CurrentVersion": got.get("CurrentVersion")}
+
+
+# --------------------------------------------------------------------------- topic
+
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")  # Kafka's legal topic names
+TOPIC_SEP = "|"
+
+
+class Topic(KafkaResource):
+    """A Kafka topic of an MSK provisioned cluster, made through MSK's topic API (no Kafka admin client).
+
+    The brokers do not create topics on first use (the GenAI Demo's configuration has
+    auto.create.topics.enable=false), so a topic Firehose or the app reads must be made. MSK's topic
+    API needs an ACTIVE provisioned cluster on Kafka 3.6.0 or later (MSK Developer Guide, "Topic
+    Operations"); the topic is CREATING, then ACTIVE (Terraform's aws_msk_topic waits for it,
+    internal/service/kafka/topic.go). A topic is named by its cluster and its name, so the physical id is
+    "<cluster ARN>|<topic name>" (what `infra import` takes); topics carry no tags, so find() adopts the
+    topic of that name on that cluster. Its messages live in it: a replacement (another name, cluster or
+    replication factor, which AWS fixes at create) loses them, and the old topic goes first, as the same
+    name cannot exist twice on one cluster.
+
+    Configs is a map of topic settings ({"retention.ms": "604800000"}); AWS takes and answers it as Base64
+    JSON and answers every setting, its defaults too, so read() reports the keys the plan declares.
+    """
+
+    type_name = "kafka.Topic"
+    label = "Kafka topic"
+    stateful = True  # its messages: a replacement starts an empty topic
+    replace_order = "delete_first"
+    durations = Durations(create=30, update=30, delete=30)
+    props = {
+        "ClusterArn": P(str, required=True),
+        "TopicName": P(str, required=True),
+        "PartitionCount": P(int, required=True, validator=int_range(1, 200000)),
+        "ReplicationFactor": P(int, required=True, validator=int_range(1, 32)),
+        "Configs": P(dict, doc='topic settings, e.g. {"retention.ms": "604800000"}: Kafka names, string values'),
+    }
+    # CloudFormation AWS::MSK::Topic: ClusterArn, TopicName and ReplicationFactor are createOnly; UpdateTopic
+    # takes only PartitionCount (more of them) and Configs.
+    replace_on = frozenset({"ClusterArn", "TopicName", "ReplicationFactor"})
+    change_notes = {"PartitionCount": "grows in place with UpdateTopic; a decrease is refused at plan time "
+                                      "(Kafka cannot remove a topic's partitions)"}
+    outputs = ("TopicArn", "TopicName", "ClusterArn")
+    timeouts = {"create": 1800, "update": 1800, "delete": 1800}  # topic.go's defaults: 30 minutes each
+    creating_states = frozenset({"CREATING"})
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        name = props.get("TopicName")
+        if isinstance(name, str) and (not _TOPIC_NAME.match(name) or name in (".", "..")):
+            raise PlanError(f"{where}: TopicName {name!r} is not a legal Kafka topic name (up to 249 of ASCII "
+                            "letters, digits, '.', '_' and '-')")
+        configs = props.get("Configs")
+        if isinstance(configs, dict):
+            bad = sorted(k for k, v in configs.items() if not isinstance(k, str) or not isinstance(v, str))
+            if bad:
+                raise PlanError(f"{where}: Configs values must be strings, as Kafka takes them; not: {bad}")
+
+    def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
+        """Partitions are only ever added: fewer than the topic has is refused before any call."""
+        a, b = old.get("PartitionCount"), new.get("PartitionCount")
+        if "PartitionCount" in changed and isinstance(a, int) and isinstance(b, int) and b < a:
+            return (f"{self.type_name} {self.address}: PartitionCount can only grow ({a} -> {b}); Kafka cannot "
+                    "remove partitions. Keep the count, or --replace it (a new, empty topic)")
+        return super().refusal(old, new, changed)
+
+    # -- helpers ---------------------------------------------------------------
+
+    @staticmethod
+    def split(physical_id: str) -> tuple[str, str]:
+        arn, _, name = physical_id.rpartition(TOPIC_SEP)
+        if not arn or not name:
+            raise ResourceError(f"kafka.Topic id {physical_id!r} is not '<cluster ARN>{TOPIC_SEP}<topic name>'")
+        return arn, name
+
+    def _describe(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        arn, name = self.split(physical_id)
+        got = self.ignore_gone(ctx.client("kafka").describe_topic, ClusterArn=arn, TopicName=name)
+        return None if got is None or got.get("Status") == "DELETING" else got
+
+    @staticmethod
+    def encode(configs: Mapping[str, str] | None) -> str:
+        return base64.b64encode(json.dumps(dict(configs or {}), sort_keys=True).encode()).decode()
+
+    @staticmethod
+    def decode(raw: str | None) -> dict[str, str]:
+        return dict(json.loads(base64.b64decode(raw))) if raw else {}
+
+    def _outputs(self, physical_id: str, got: Mapping[str, Any]) -> dict[str, Any]:
+        arn, name = self.split(physical_id)
+        return {"TopicArn": got.get("TopicArn"), "TopicName": name, "ClusterArn": arn}
+
+    # -- contract --------------------------------------------------------------
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        arn, name = props["ClusterArn"], props["TopicName"]
+        extra = {"Configs": self.encode(props["Configs"])} if props.get("Configs") else {}
+        ctx.client("kafka").create_topic(ClusterArn=arn, TopicName=name, PartitionCount=props["PartitionCount"],
+                                         ReplicationFactor=props["ReplicationFactor"], **extra)
+        pid = f"{arn}{TOPIC_SEP}{name}"
+        self.wait_created(ctx, pid)
+        return pid, self.outputs_of(ctx, pid)
+
+    def wait_created(self, ctx: Ctx, physical_id: str) -> None:
+        arn, name = self.split(physical_id)
+        ctx.wait("kafka", "TopicActive", timeout_key="create", ClusterArn=arn, TopicName=name)
+
+    def state(self, ctx: Ctx, physical_id: str) -> tuple[str, str] | None:
+        got = self._describe(ctx, physical_id)
+        return None if got is None else (got.get("Status", ""), "")
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return self._outputs(physical_id, self._describe(ctx, physical_id) or {})
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        got = self._describe(ctx, physical_id)
+        if got is None:
+            return None
+        arn, name = self.split(physical_id)
+        out: dict[str, Any] = {"ClusterArn": arn, "TopicName": name, "PartitionCount": got.get("PartitionCount"),
+                               "ReplicationFactor": got.get("ReplicationFactor")}
+        declared = self.properties.get("Configs")
+        if isinstance(declared, dict) and declared:
+            have = self.decode(got.get("Configs"))
+            out["Configs"] = {k: have[k] for k in declared if k in have}
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        why = self.refusal(old, new, [k for k in new if old.get(k) != new.get(k)])
+        if why:
+            raise ResourceError(why)
+        arn, name = self.split(physical_id)
+        kafka = ctx.client("kafka")
+        # One call per change: UpdateTopic takes either the partition count or the configs, not both.
+        if (old.get("Configs") or {}) != (new.get("Configs") or {}):
+            kafka.update_topic(ClusterArn=arn, TopicName=name, Configs=self.encode(new.get("Configs")))
+            ctx.wait("kafka", "TopicActive", timeout_key="update", ClusterArn=arn, TopicName=name)
+        if new["PartitionCount"] != old.get("PartitionCount"):
+            kafka.update_topic(ClusterArn=arn, TopicName=name, PartitionCount=new["PartitionCount"])
+            ctx.wait("kafka", "TopicActive", timeout_key="update", ClusterArn=arn, TopicName=name)
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        arn, name = self.split(physical_id)
+        self.ignore_gone(ctx.client("kafka").delete_topic, ClusterArn=arn, TopicName=name)
+        ctx.wait("kafka", "TopicDeleted", timeout_key="delete", ClusterArn=arn, TopicName=name)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        arn, name = ctx.props.get("ClusterArn"), ctx.props.get("TopicName")
+        if not isinstance(arn, str) or not isinstance(name, str):
+            return None
+        pid = f"{arn}{TOPIC_SEP}{name}"
+        got = self._describe(ctx, pid)
+        return None if got is None else (pid, self._outputs(pid, got))

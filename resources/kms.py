@@ -210,7 +210,7 @@ class Key(KmsResource):
                     if self.gone(exc) or self.code(exc) == "AccessDeniedException":
                         continue
                     raise
-                if owned_by(tags, ctx):
+                if owned_by(tags, ctx) and key["KeyId"] not in ctx.old_copies:
                     yield key["KeyId"]
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:

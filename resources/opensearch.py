@@ -54,6 +54,18 @@ DOMAIN_RETRIES: tuple[Retry, ...] = (
 )
 
 
+# What a section or key removed from the plan goes back to (issue 13 C7): without a value for it,
+# UpdateDomainConfig leaves the domain as it was. An empty AccessPolicies takes the policy off (Terraform's
+# aws_opensearch_domain_policy does so on delete); an advanced option goes back to the default the API
+# documents (botocore opensearch UpdateDomainConfig.AdvancedOptions).
+NO_ACCESS_POLICY = ""
+ADVANCED_DEFAULTS = {
+    "rest.action.multi.allow_explicit_index": "true",
+    "indices.query.bool.max_clause_count": "1024",
+    "override_main_response_version": "false",  # the default of a created domain (AdvancedOptionsStatus)
+}
+
+
 class OpenSearchResource(Resource):
     """OpenSearch types share the service, its not-found code and ARN tagging (AddTags/ListTags)."""
 
@@ -106,6 +118,9 @@ class Domain(OpenSearchResource):
     replace_on = frozenset({"DomainName"})
     stateful = True
     change_notes = {
+        "AccessPolicies": "removing it: in place, UpdateDomainConfig with an empty policy takes it off",
+        "AdvancedOptions": "removing an option: in place, back to its documented default; an option with no "
+                           "settable default (indices.fielddata.cache.size, unbounded) is refused",
         "EncryptionAtRestOptions": "enabling: in place (Terraform domain.go); disabling or a new KmsKeyId: "
                                    "refused (a new domain; CloudFormation createOnly is DomainName only)",
         "NodeToNodeEncryptionOptions": "enabling: in place; disabling: refused (Terraform ForceNewIf)",
@@ -194,6 +209,13 @@ class Domain(OpenSearchResource):
             return f"{where}: OpenSearch cannot turn fine-grained access control off on a running domain{fix}"
         if "VPCOptions" in changed and bool(old.get("VPCOptions")) != bool(new.get("VPCOptions")):
             return f"{where}: OpenSearch cannot move a running domain into or out of a VPC{fix}"
+        if "AdvancedOptions" in changed and not isinstance(old.get("AdvancedOptions"), Ref):
+            stuck = sorted(set(old.get("AdvancedOptions") or {}) - set(new.get("AdvancedOptions") or {})
+                           - set(ADVANCED_DEFAULTS))
+            if stuck:
+                return (f"{where}: advanced option(s) {', '.join(stuck)} cannot be taken out: OpenSearch documents "
+                        "no value that puts them back to their default (the domain would keep them); declare "
+                        "the value you want instead")
         return super().refusal(old, new, changed)
 
     # -- helpers -------------------------------------------------------------------
@@ -210,6 +232,18 @@ class Domain(OpenSearchResource):
         out = {k: props[k] for k in keys if props.get(k) is not None}
         if "AccessPolicies" in out:
             out["AccessPolicies"] = self._policy_text(out["AccessPolicies"])
+        return out
+
+    def _update_params(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+        """The sections to send, with what resets the ones the plan no longer declares: a section left out
+        of UpdateDomainConfig is kept as it is, so removing it from the plan alone would change nothing."""
+        out = self._params(new, self.updatable)
+        if old.get("AccessPolicies") and not new.get("AccessPolicies"):
+            out["AccessPolicies"] = NO_ACCESS_POLICY
+        removed = {k: ADVANCED_DEFAULTS[k] for k in (old.get("AdvancedOptions") or {})
+                   if k in ADVANCED_DEFAULTS and k not in (new.get("AdvancedOptions") or {})}
+        if removed:
+            out["AdvancedOptions"] = {**removed, **(new.get("AdvancedOptions") or {})}
         return out
 
     def _status(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
@@ -274,7 +308,7 @@ class Domain(OpenSearchResource):
             # Whole objects for every section we manage, not only the changed
             # ones: moto replaces a section with whatever is sent.
             ctx.wait("opensearch", "DomainAvailable", timeout_key="update", DomainName=physical_id)
-            resp = client.update_domain_config(DomainName=physical_id, **self._params(new, self.updatable))
+            resp = client.update_domain_config(DomainName=physical_id, **self._update_params(old, new))
             self._settle(ctx, physical_id, (resp.get("DomainConfig") or {}).get("ChangeProgressDetails"))
         out = self.outputs_of(ctx, physical_id)
         client.add_tags(ARN=out["Arn"], TagList=tag_list(ctx.tags))

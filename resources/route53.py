@@ -146,6 +146,8 @@ class HostedZone(Resource):
             if z["Name"].rstrip(".") != name:
                 continue
             zid = zone_id(z["Id"])
+            if zid in ctx.old_copies:
+                continue
             tags = tag_dict(r53.list_tags_for_resource(ResourceType="hostedzone", ResourceId=zid)
                             ["ResourceTagSet"].get("Tags"))
             if owned_by(tags, ctx) or (ctx.token and z.get("CallerReference") == ctx.token):

@@ -264,10 +264,15 @@ class WebACLAssociation(Resource):
         "ResourceArn": P(str, required=True),
     }
     replace_on = frozenset({"ResourceArn"})
+    # Audit D7 checked: AWS documents one web ACL per resource (WAF developer guide, "Associating or
+    # disassociating a web ACL with an AWS resource") but neither that page nor the AssociateWebACL reference
+    # says a second AssociateWebACL replaces the first; Terraform's web_acl_association.go has no update
+    # (both arguments ForceNew: the same disassociate-then-associate). Only a user's console observation
+    # (pulumi/pulumi-aws#4782) says it replaces, so the sandbox does not model it and the order stays.
     change_notes = {"WebACLArn": "in place: the resource is disassociated, then associated with the other web "
                                  "ACL (the association's id is the resource's ARN), a moment without a web ACL; "
-                                 "whether AssociateWebACL would replace an association at once is not verified "
-                                 "on AWS (audit D7). CloudFormation replaces the association"}
+                                 "AWS does not document that AssociateWebACL replaces an association at once "
+                                 "(audit D7). CloudFormation replaces the association"}
     outputs = ("ResourceArn", "WebACLArn")
     not_found = ("WAFNonexistentItemException",)
     timeouts = {"create": 300, "update": 300, "delete": 300}

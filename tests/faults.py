@@ -328,6 +328,25 @@ def tiny_plan(env: str) -> Any:
     return plan
 
 
+def replace_plan(env: str) -> Any:
+    """A create-first replacement and what refers to it, for the crash points inside one: a security group
+    (its Description replaces it; the variant changes it), a rule on it (replaced with it) and a parameter
+    naming it (re-pointed in place by PutParameter)."""
+    from orchestrator.model import Plan
+    from resources.ec2 import SecurityGroup, SecurityGroupRule, Vpc
+    from resources.ssm import Parameter
+
+    plan = Plan(project="genai-demo", env=env, region=settings.REGION, tags={"ManagedBy": "genai-infra"})
+    s = plan.stack("main")
+    vpc = s.add(Vpc("vpc", CidrBlock="10.0.0.0/16"))
+    sg = s.add(SecurityGroup("app_sg", VpcId=vpc["VpcId"], Description=VARIANT_APP_SG_DESCRIPTION
+                             if os.environ.get("INFRA_FAULTS_VARIANT") else "application"))
+    s.add(SecurityGroupRule("app_sg_ingress_8080", GroupId=sg["GroupId"], Direction="ingress", IpProtocol="tcp",
+                            FromPort=8080, ToPort=8080, CidrIp="10.0.0.0/16"))
+    s.add(Parameter("param_app_sg", Name="network/app-sg", Type="String", Value=sg["GroupId"]))
+    return plan
+
+
 def small_addrs() -> set[str]:
     return {r.address for r in small_plan("dev").resources()}
 
@@ -337,6 +356,7 @@ def register_plans() -> None:
 
     install_plan("faults_small", small_plan)
     install_plan("faults_tiny", tiny_plan)
+    install_plan("faults_replace", replace_plan)
 
 
 

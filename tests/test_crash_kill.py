@@ -94,9 +94,9 @@ def test_destroy_killed_then_next_destroy_leaves_nothing(sandbox, point, what):
 
 UPDATE_POINTS = [
     ("after:ec2.ModifyVpcAttribute:1", "in-place update made, record still `updating`"),
-    ("after:ec2.DeleteSecurityGroup:1", "replacement: old group deleted, new one not yet created"),
+    ("after:ec2.DeleteSecurityGroup:1", "create-first replacement: old group deleted, the record still lists it"),
 ] + ([
-    ("after:ec2.CreateSecurityGroup:1", "replacement: new group created, not recorded"),
+    ("after:ec2.CreateSecurityGroup:1", "create-first replacement: new group (-r1) created, not recorded"),
 ] if ALL else [])
 
 

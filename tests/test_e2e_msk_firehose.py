@@ -2,8 +2,8 @@
 
 The real GenAI Demo plan, applied with `--target analytics.domain_events_firehose`:
 the stream and what it needs (network, key, data lake bucket, MSK cluster and
-configuration, the cluster policy, the Firehose role), nothing else, so the
-test stays short. The strict sandbox refuses a PRIVATE MSK source unless the
+configuration, the cluster policy, the topic it reads, the Firehose role),
+nothing else, so the test stays short. The strict sandbox refuses a PRIVATE MSK source unless the
 cluster has IAM client auth, multi-VPC private connectivity on for IAM and a
 cluster policy letting Firehose create its VPC connection (rule
 firehose-msk-private), and refuses multi-VPC connectivity on kafka.t3.small
@@ -12,10 +12,12 @@ brokers (msk-multi-vpc): what AWS ends up with is read through boto3.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
+from plans.genai_demo.profiles import PROFILES
 from tests.helpers import infra
 
 pytestmark = pytest.mark.slow
@@ -55,6 +57,22 @@ def test_firehose_msk_source_active(aws, env):
     role = aws.client("iam").get_role(RoleName=prefix + "firehose-role")["Role"]
     assert source["AuthenticationConfiguration"]["RoleARN"] == role["Arn"]
 
+    # The topic the stream reads exists on the cluster (the brokers do not create topics on first use).
+    assert [t["TopicName"] for t in kafka.list_topics(ClusterArn=arn)["Topics"]] == [source["TopicName"]]
+    topic = kafka.describe_topic(ClusterArn=arn, TopicName=source["TopicName"])
+    assert topic["Status"] == "ACTIVE"
+    assert topic["TopicArn"].endswith(f":topic/{prefix}kafka/{arn.rsplit('/', 1)[-1]}/domain-events")
+    assert topic["ReplicationFactor"] == PROFILES[env]["msk"]["replication_factor"]
+    assert topic["PartitionCount"] == PROFILES[env]["analytics"]["kafka_topic_partitions"]
+    settings = json.loads(base64.b64decode(topic["Configs"]))  # the brokers' defaults: the cluster's configuration
+    assert settings["min.insync.replicas"] == str(PROFILES[env]["msk"]["min_insync_replicas"])
+
     # A second plan of the same target changes nothing: what was applied reads back as declared.
     out = infra("plan", "--env", env, "--target", TARGET, "--detailed-exitcode", ok=None)
     assert out.exit_code == 0, out.output
+
+    # Destroying the topic takes the stream that reads it first (its dependent); the cluster stays.
+    infra("destroy", "--env", env, "--target", "analytics.domain_events_topic", "--auto-approve")
+    assert kafka.list_topics(ClusterArn=arn)["Topics"] == []
+    assert fh.list_delivery_streams()["DeliveryStreamNames"] == []
+    assert kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"] == "ACTIVE"

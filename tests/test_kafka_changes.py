@@ -1,4 +1,4 @@
-"""Issue 13's MSK findings (B7, A5, C4) and issue 14's multi-VPC connectivity and cluster policy, on the strict sandbox.
+"""Issue 13's MSK findings (B7, A5, C4) and issue 14's multi-VPC connectivity, cluster policy and topic, on the strict sandbox.
 
 Each change is planned (plan_apply on the cluster's record: update or
 replacement, as AWS allows) and, where it is in place, applied with
@@ -7,6 +7,7 @@ update(); DescribeCluster then shows the same ARN with the new setting.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -17,7 +18,7 @@ from orchestrator.graph import build_graph
 from orchestrator.model import Plan
 from orchestrator.planner import plan_apply
 from resources.base import UNKNOWN
-from resources.kafka import Cluster, ClusterPolicy
+from resources.kafka import Cluster, ClusterPolicy, Topic
 from state.dynamodb import Record
 from tests.helpers import declare
 
@@ -166,3 +167,62 @@ def test_multi_vpc_bad_input_fails_at_definition():
         Cluster("kafka", **_props(net, BrokerNodeGroupInfo=info, ClientAuthentication={"Tls": {"Enabled": True}}))
     with pytest.raises(PlanError, match="Statement"):
         ClusterPolicy("p", ClusterArn="arn:aws:kafka:ap-east-2:1:cluster/x/y", Policy={"Version": "2012-10-17"})
+
+
+# -- kafka.Topic: the topic Firehose reads (issue 14 item 3) ---------------------------------------------
+
+def _topic_plan(arn: str, old: dict[str, Any], new: dict[str, Any]) -> Any:
+    """What the planner does with the topic recorded with `old` when the code says `new`."""
+    plan = Plan("genai-demo", "test")
+    plan.stack("main").add(Topic("topic", **new))
+    g, _ = build_graph(plan)
+    rec = Record("main.topic", "kafka.Topic", f"{arn}|{old['TopicName']}",
+                 dict(declare(Topic("topic", **old)).properties), {"TopicName": old["TopicName"]})
+    return plan_apply(g, {"main.topic": rec}, stacks=["main"], allow_data_loss=True).changes["main.topic"]
+
+
+def test_topic_round_trip_changes_in_place_and_adoption(aws, net):
+    """Created ACTIVE with its settings, read back as declared (AWS's extra defaults are not drift), grown and
+    re-configured in place, adopted by name after a crash, deleted; each seen through DescribeTopic."""
+    kafka = aws.client("kafka")
+    arn, _ = (c := declare(Cluster("kafka", **_props(net)))).create(aws.ctx("kafka"), dict(c.properties))
+    props = {"ClusterArn": arn, "TopicName": "domain-events", "PartitionCount": 3, "ReplicationFactor": 2,
+             "Configs": {"retention.ms": "86400000"}}
+    topic = declare(Topic("topic", **props))
+    ctx = aws.ctx("topic", props=props)
+    pid, out = topic.create(ctx, dict(topic.properties))
+    seen = kafka.describe_topic(ClusterArn=arn, TopicName="domain-events")
+    assert pid == f"{arn}|domain-events" and out["TopicArn"] == seen["TopicArn"] and seen["Status"] == "ACTIVE"
+    assert (seen["PartitionCount"], seen["ReplicationFactor"]) == (3, 2)
+    configs = json.loads(base64.b64decode(seen["Configs"]))
+    assert configs["retention.ms"] == "86400000" and len(configs) > 1  # AWS answers its defaults too
+    assert topic.read(ctx, pid) == topic.properties  # ... which read() leaves out: no drift
+    assert topic.find(ctx) == (pid, out)  # a crash after CreateTopic: the same topic is adopted
+
+    new = dict(props, PartitionCount=6, Configs={"retention.ms": "3600000"})
+    topic.update(ctx, pid, dict(topic.properties), new)
+    seen = kafka.describe_topic(ClusterArn=arn, TopicName="domain-events")
+    assert seen["PartitionCount"] == 6 and json.loads(base64.b64decode(seen["Configs"]))["retention.ms"] == "3600000"
+
+    topic.delete(ctx, pid)
+    topic.delete(ctx, pid)
+    assert kafka.list_topics(ClusterArn=arn)["Topics"] == []
+    assert topic.read(ctx, pid) is None and topic.find(ctx) is None
+
+
+def test_topic_changes_planned_as_aws_allows():
+    """More partitions and other configs: in place. Fewer partitions: refused before any call. Another
+    replication factor or name: a replacement (AWS fixes them at create), old topic first (one name per cluster)."""
+    arn = "arn:aws:kafka:ap-east-2:123456789012:cluster/genai-demo-test-kafka/0a1b2c3d-0000-4000-8000-000000000001-2"
+    old = {"ClusterArn": arn, "TopicName": "domain-events", "PartitionCount": 6, "ReplicationFactor": 3}
+    assert _topic_plan(arn, old, dict(old, PartitionCount=12)).action == "update"
+    assert _topic_plan(arn, old, dict(old, Configs={"retention.ms": "1"})).action == "update"
+    with pytest.raises(PlanError, match=r"PartitionCount can only grow \(6 -> 3\)"):
+        _topic_plan(arn, old, dict(old, PartitionCount=3))
+    for change in ({"ReplicationFactor": 2}, {"TopicName": "other"}):
+        planned = _topic_plan(arn, old, dict(old, **change))
+        assert planned.action == "replace" and planned.order == "delete_first", change
+    with pytest.raises(PlanError, match="not a legal Kafka topic name"):
+        Topic("t", **dict(old, TopicName="a/b"))
+    with pytest.raises(PlanError, match="Configs values must be strings"):
+        Topic("t", **dict(old, Configs={"retention.ms": 3600000}))

@@ -90,7 +90,13 @@ def test_declarations_and_cross_stack_edges(env, cutoff_gb):
     assert fh["DeliveryStreamType"] == "MSKAsSource"
     msk = fh["MSKSourceConfiguration"]
     assert is_ref(msk["MSKClusterARN"], "analytics.kafka_cluster_policy", "ClusterArn")
-    assert msk["TopicName"] == "domain-events" and msk["AuthenticationConfiguration"]["Connectivity"] == "PRIVATE"
+    assert msk["AuthenticationConfiguration"]["Connectivity"] == "PRIVATE"
+    # The stream reads the topic the plan makes, on the same cluster, with the cluster's replication.
+    assert is_ref(msk["TopicName"], "analytics.domain_events_topic", "TopicName")
+    topic = r["domain_events_topic"].properties
+    assert is_ref(topic["ClusterArn"], "main.kafka", "Arn") and topic["TopicName"] == "domain-events"
+    assert topic["ReplicationFactor"] == profile(env)["msk"]["replication_factor"]
+    assert edge("analytics.domain_events_topic", "domain_events_firehose")
     policy = r["kafka_cluster_policy"].properties
     assert is_ref(policy["ClusterArn"], "main.kafka", "Arn")
     assert policy["Policy"]["Statement"][0]["Principal"] == {"Service": "firehose.amazonaws.com"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -63,3 +65,23 @@ def test_rule_firehose_destination_switch(aws):
     after = fh.describe_delivery_stream(DeliveryStreamName="logs")["DeliveryStreamDescription"]
     assert "ElasticsearchDestinationDescription" in after["Destinations"][0]  # unchanged
     assert after["VersionId"] == d["VersionId"]
+
+
+def test_rule_opensearch_clear_access_policy(aws):
+    aws.rules.configure("async-modify", seconds=0.05, lag=0.0)
+    os_ = aws.client("opensearch")
+    policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, ' \
+             '"Action": "es:ESHttpGet", "Resource": "*"}]}'
+    os_.create_domain(DomainName="logs", ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 1},
+                      AccessPolicies=policy)
+    before = strict.trips().get("opensearch-clear-access-policy", 0)
+    os_.update_domain_config(DomainName="logs", ClusterConfig={"InstanceType": "t3.small.search",
+                                                                "InstanceCount": 1})
+    assert os_.describe_domain(DomainName="logs")["DomainStatus"]["AccessPolicies"] == policy  # not sent: kept
+    for _ in range(200):  # the first change runs for a moment (async-modify): a second one waits for it
+        if not os_.describe_domain(DomainName="logs")["DomainStatus"]["Processing"]:
+            break
+        time.sleep(0.02)
+    os_.update_domain_config(DomainName="logs", AccessPolicies="")
+    assert os_.describe_domain(DomainName="logs")["DomainStatus"]["AccessPolicies"] == ""
+    assert strict.trips()["opensearch-clear-access-policy"] == before + 1

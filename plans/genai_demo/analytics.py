@@ -34,7 +34,7 @@ from resources.base import Join, Resource
 from resources.firehose import DeliveryStream
 from resources.glue import Crawler, Database, SecurityConfiguration
 from resources.iam import Role
-from resources.kafka import ClusterPolicy
+from resources.kafka import ClusterPolicy, Topic
 from resources.quicksight import Dashboard, DataSet, DataSource, VpcConnection
 
 GLUE_SERVICE_ROLE = "arn:aws:iam::aws:policy/service-role/AWSGlueServiceRole"
@@ -221,12 +221,17 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any],
             "Action": ["kafka:CreateVpcConnection", "kafka:GetBootstrapBrokers", "kafka:DescribeCluster",
                        "kafka:DescribeClusterV2"],
             "Resource": kafka["Arn"]}]}))
+    # The brokers never create a topic on first use (auto.create.topics.enable=false): the one Firehose reads
+    # is made here, with the cluster's replication, and the stream names it through this resource.
+    topic = stack.add(Topic(
+        "domain_events_topic", ClusterArn=kafka["Arn"], TopicName=a["kafka_topic"],
+        PartitionCount=a["kafka_topic_partitions"], ReplicationFactor=p["msk"]["replication_factor"]))
     firehose = stack.add(DeliveryStream(
         "domain_events_firehose",
         DeliveryStreamType="MSKAsSource",
         MSKSourceConfiguration={
             "MSKClusterARN": kafka_policy["ClusterArn"],
-            "TopicName": a["kafka_topic"],
+            "TopicName": topic["TopicName"],
             # The brokers sit in private subnets; Firehose connects over AWS's private connectivity.
             "AuthenticationConfiguration": {"RoleARN": firehose_role["Arn"], "Connectivity": "PRIVATE"},
         },
@@ -288,9 +293,9 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any],
         for name, (title, desc, sql) in QUERIES.items()
     }
 
-    out: dict[str, Any] = {"firehose": firehose, "firehose_role": firehose_role, "glue_database": database,
-                           "crawler": crawler, "crawler_role": crawler_role, "workgroup": workgroup,
-                           "named_queries": queries, "quicksight": {}}
+    out: dict[str, Any] = {"firehose": firehose, "firehose_role": firehose_role, "kafka_topic": topic,
+                           "glue_database": database, "crawler": crawler, "crawler_role": crawler_role,
+                           "workgroup": workgroup, "named_queries": queries, "quicksight": {}}
     if not a["quicksight"]:
         return out
 

@@ -94,6 +94,7 @@ BASE: dict[str, Any] = {
     "analytics": {
         # Firehose reads the domain-events topic of the main stack's MSK cluster into the data lake bucket.
         "kafka_topic": "domain-events",
+        "kafka_topic_partitions": 12,  # the brokers' num.partitions (inventory, MSKConfiguration)
         "firehose_buffer_seconds": 300,
         "crawler_schedule": "cron(0 2 * * ? *)",  # the crawler catalogues new partitions nightly
         # QuickSight has no endpoint in ap-east-2 (https://docs.aws.amazon.com/quicksight/latest/user/regions.html)

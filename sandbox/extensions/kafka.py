@@ -1,14 +1,18 @@
-"""MSK (kafka) fidelity: configurations, cluster lifecycle, updates and bootstrap brokers.
+"""MSK (kafka) fidelity: configurations, cluster lifecycle, updates, bootstrap brokers and topics.
 
 moto 5.2.5 keeps clusters in CREATING forever, leaks a KeyError for unknown
-clusters, and has no configurations, cluster updates or bootstrap brokers.
+clusters, and has no configurations, cluster updates, bootstrap brokers or
+topic API (CreateTopic, DescribeTopic, ListTopics, UpdateTopic, DeleteTopic).
 Shapes follow botocore's kafka model (wire names are camelCase; errors are
 NotFoundException 404, BadRequestException 400, ConflictException 409).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +27,7 @@ from sandbox.extensions import strict_modify
 from sandbox.extensions._base import AwsJsonError, add_methods, add_urls, body, iso, now, store, token
 
 KIND = "kafka.cluster"
+TOPIC_KIND = "kafka.topic"
 
 
 class NotFound(AwsJsonError):
@@ -38,6 +43,11 @@ class BadRequest(AwsJsonError):
 class Conflict(AwsJsonError):
     def __init__(self, message: str) -> None:
         super().__init__("ConflictException", message, 409)
+
+
+class TopicExists(AwsJsonError):
+    def __init__(self, message: str) -> None:
+        super().__init__("TopicExistsException", message, 409)
 
 
 # -- backend ------------------------------------------------------------------------
@@ -118,6 +128,7 @@ def delete_cluster(self: KafkaBackend, original: Callable[..., Any], cluster_arn
     if cluster.state == "DELETING":
         return cluster_arn, cluster.state
     original(self, cluster_arn, current_version)
+    _topics(self).pop(cluster_arn, None)  # a cluster's topics live on its brokers: they go with it
     lifecycle.remove_later(self.clusters, cluster_arn, cluster, KIND, ["DELETING"], attr="state")
     return cluster_arn, "DELETING"
 
@@ -364,6 +375,186 @@ def _config_out(cfg: dict[str, Any]) -> dict[str, Any]:
             "latestRevision": _latest(cfg)}
 
 
+# -- topics ---------------------------------------------------------------------------
+#
+# The MSK topic API (botocore 1.42.46+; AWS MSK API reference, "Topics" and "Topic" resources
+# /v1/clusters/{clusterArn}/topics[/{topicName}]; MSK Developer Guide, "Topic Operations"):
+# - only on an MSK Provisioned cluster that is ACTIVE and runs Apache Kafka 3.6.0 or later;
+# - CreateTopic answers CREATING and the topic becomes ACTIVE afterwards; UpdateTopic answers
+#   UPDATING, DeleteTopic DELETING, then NotFoundException (Terraform's aws_msk_topic,
+#   internal/service/kafka/topic.go, waits each of them out: waitTopicCreated/Updated/Deleted);
+# - a second topic of the same name is TopicExistsException (409);
+# - Configs is a Base64 string of a JSON object of topic settings; DescribeTopic answers every
+#   setting of the topic, the broker's defaults included (topic.go keeps only the keys the user set);
+# - UpdateTopic changes either the partition count (up only, as Kafka's CreatePartitions) or the
+#   configs, never both in one call ("You must specify either configs or partitionCount to
+#   update", topic.go); the name, the cluster and the replication factor are fixed
+#   (CloudFormation AWS::MSK::Topic: createOnly ClusterArn, TopicName, ReplicationFactor).
+# The ARN is arn:aws:kafka:<region>:<account>:topic/<cluster name>/<cluster uuid>/<topic name> (MSK
+# IAM resource types; topic.go's acceptance test matches topic/.+/.+/<name>).
+
+# Topic settings a broker reports for a topic that does not set them (Kafka's defaults, with
+# log.retention.hours=168); DescribeTopic's Configs has them too. The cluster's configuration (its
+# server.properties) changes them as Kafka's broker settings do: broker setting -> topic setting.
+TOPIC_DEFAULTS = {"cleanup.policy": "delete", "compression.type": "producer", "max.message.bytes": "1048588",
+                  "min.insync.replicas": "1", "retention.bytes": "-1", "retention.ms": "604800000"}
+BROKER_TO_TOPIC = {"log.cleanup.policy": "cleanup.policy", "compression.type": "compression.type",
+                   "message.max.bytes": "max.message.bytes", "min.insync.replicas": "min.insync.replicas",
+                   "log.retention.bytes": "retention.bytes", "log.retention.ms": "retention.ms",
+                   "log.segment.bytes": "segment.bytes"}
+
+
+def _broker_defaults(backend: KafkaBackend, cluster: FakeKafkaCluster) -> dict[str, str]:
+    """The topic defaults of the cluster's brokers: Kafka's, overridden by its configuration revision."""
+    out = dict(TOPIC_DEFAULTS)
+    info = cluster.configuration_info or {}
+    cfg = _configs(backend).get(info.get("arn", ""))
+    rev = next((r for r in (cfg or {}).get("revisions", []) if r["revision"] == info.get("revision")), None)
+    if rev is None:
+        return out
+    text = rev["serverProperties"]
+    try:
+        text = base64.b64decode(text, validate=True).decode()
+    except (binascii.Error, ValueError):
+        pass  # kept as given
+    props = dict(ln.split("=", 1) for ln in str(text).splitlines() if "=" in ln and not ln.startswith("#"))
+    props = {k.strip(): v.strip() for k, v in props.items()}
+    hours = props.get("log.retention.hours", "")
+    if hours.isdigit() and "log.retention.ms" not in props:
+        props["log.retention.ms"] = str(int(hours) * 3600 * 1000)
+    out.update({BROKER_TO_TOPIC[k]: v for k, v in props.items() if k in BROKER_TO_TOPIC})
+    return out
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")  # Kafka's legal topic names
+
+
+class FakeTopic:
+    """One Kafka topic of a cluster; `status` goes CREATING/UPDATING/DELETING -> ACTIVE by the lifecycle."""
+
+    def __init__(self, backend: KafkaBackend, cluster: FakeKafkaCluster, name: str, partitions: int,
+                 replication: int, configs: dict[str, str]) -> None:
+        self.arn = (f"arn:aws:kafka:{backend.region_name}:{backend.account_id}:topic/{cluster.cluster_name}/"
+                    f"{cluster.cluster_id}/{name}")
+        self.name = name
+        self.partitions = partitions
+        self.replication = replication
+        self.configs = configs
+        self.brokers = int(cluster.number_of_broker_nodes or 1)
+        self.defaults = _broker_defaults(backend, cluster)
+        self.status = "CREATING"
+
+    def replica_ids(self) -> list[int]:
+        return list(range(1, min(self.brokers, self.partitions * self.replication) + 1))
+
+    def summary(self) -> dict[str, Any]:
+        return {"topicArn": self.arn, "topicName": self.name, "replicationFactor": self.replication,
+                "partitionCount": self.partitions, "outOfSyncReplicaCount": 0, "replicaIds": self.replica_ids()}
+
+    def describe(self) -> dict[str, Any]:
+        every = {**self.defaults, **self.configs}
+        return {"topicArn": self.arn, "topicName": self.name, "replicationFactor": self.replication,
+                "partitionCount": self.partitions, "status": self.status, "replicaIds": self.replica_ids(),
+                "configs": base64.b64encode(json.dumps(every, sort_keys=True).encode()).decode()}
+
+
+def _topics(backend: KafkaBackend) -> dict[str, dict[str, FakeTopic]]:
+    """cluster ARN -> topic name -> topic."""
+    return store(backend, "kafka_topics")
+
+
+def _topic_cluster(backend: KafkaBackend, cluster_arn: str) -> FakeKafkaCluster:
+    """The cluster, if the topic API can serve it: provisioned, ACTIVE, Kafka 3.6.0 or later."""
+    cluster = _cluster(backend, cluster_arn)
+    if cluster.cluster_type != "PROVISIONED":
+        raise BadRequest("Topic APIs are not available for MSK Serverless clusters.")
+    _check_active(cluster)
+    m = re.match(r"^(\d+)\.(\d+)", str(cluster.kafka_version or ""))
+    if m is None or (int(m.group(1)), int(m.group(2))) < (3, 6):
+        raise BadRequest(f"The cluster {cluster_arn} runs Apache Kafka {cluster.kafka_version}; topic APIs "
+                         "need Apache Kafka 3.6.0 or later.")
+    return cluster
+
+
+def _topic(backend: KafkaBackend, cluster_arn: str, name: str) -> FakeTopic:
+    _topic_cluster(backend, cluster_arn)
+    topic = _topics(backend).get(cluster_arn, {}).get(name)
+    if topic is None:
+        raise NotFound(f"The topic {name} does not exist in cluster {cluster_arn}.")
+    return topic
+
+
+def _decode_configs(raw: str | None) -> dict[str, str]:
+    """Configs as AWS takes it: Base64 of a JSON object whose values are strings."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError):
+        raise BadRequest("configs must be a Base64 string of a JSON object of topic settings.") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise BadRequest("configs must be a JSON object whose values are strings, e.g. {\"retention.ms\": \"3600000\"}.")
+    return value
+
+
+def create_topic(self: KafkaBackend, cluster_arn: str, name: str, partitions: Any, replication: Any,
+                 raw_configs: str | None) -> FakeTopic:
+    cluster = _topic_cluster(self, cluster_arn)
+    if not isinstance(name, str) or not _TOPIC_NAME.match(name) or name in (".", ".."):
+        raise BadRequest(f"Topic name {name!r} is illegal: up to 249 of ASCII letters, digits, '.', '_' and '-'.")
+    if not isinstance(partitions, int) or partitions < 1:
+        raise BadRequest("partitionCount must be at least 1.")
+    if not isinstance(replication, int) or replication < 1:
+        raise BadRequest("replicationFactor must be at least 1.")
+    brokers = int(cluster.number_of_broker_nodes or 1)
+    if replication > brokers:
+        raise BadRequest(f"Replication factor: {replication} larger than available brokers: {brokers}.")
+    configs = _decode_configs(raw_configs)
+    topics = _topics(self).setdefault(cluster_arn, {})
+    if name in topics:
+        raise TopicExists(f"Topic '{name}' already exists.")
+    topic = topics[name] = FakeTopic(self, cluster, name, partitions, replication, configs)
+    lifecycle.run(topic, TOPIC_KIND, "create", ["CREATING"], "ACTIVE")
+    return topic
+
+
+def update_topic(self: KafkaBackend, cluster_arn: str, name: str, partitions: Any,
+                 raw_configs: str | None) -> FakeTopic:
+    topic = _topic(self, cluster_arn, name)
+    if (partitions is None) == (raw_configs is None):
+        raise BadRequest("You must specify either configs or partitionCount to update, not both.")
+    if topic.status != "ACTIVE":
+        raise BadRequest(f"The topic {name} is {topic.status}; it can be updated once it is ACTIVE.")
+    if partitions is not None:
+        if not isinstance(partitions, int) or partitions <= topic.partitions:
+            raise BadRequest(f"Topic currently has {topic.partitions} partitions, which is higher than or equal "
+                             f"to the requested {partitions}: partitions can only be added.")
+
+        def apply(state: str) -> None:
+            topic.status = state
+            if state == "ACTIVE":
+                topic.partitions = partitions
+    else:
+        configs = _decode_configs(raw_configs)
+
+        def apply(state: str) -> None:
+            topic.status = state
+            if state == "ACTIVE":
+                topic.configs = configs
+    apply.__name__ = "status"  # one transition key with create and delete: a delete supersedes the update
+    lifecycle.run(topic, TOPIC_KIND, "update", ["UPDATING"], "ACTIVE", apply=apply)
+    return topic
+
+
+def delete_topic(self: KafkaBackend, cluster_arn: str, name: str) -> FakeTopic:
+    topic = _topic(self, cluster_arn, name)
+    if topic.status == "DELETING":
+        return topic
+    topics = _topics(self)[cluster_arn]
+    del topics[name]
+    topic.status = "DELETING"
+    lifecycle.remove_later(topics, name, topic, TOPIC_KIND, ["DELETING"])
+    return topic
+
+
 # -- responses ----------------------------------------------------------------------
 
 
@@ -470,6 +661,33 @@ class _KafkaResponses:
         _cluster(backend, arn)
         ops = [op for op in _operations(backend).values() if op["clusterArn"] == arn]
         return _page(ops, self, "clusterOperationInfoList")
+
+    def create_topic(self: Any) -> str:
+        b = body(self)
+        topic = create_topic(_KafkaResponses.backend(self), _cluster_arn(self), b.get("topicName"),
+                             b.get("partitionCount"), b.get("replicationFactor"), b.get("configs"))
+        return json.dumps({"topicArn": topic.arn, "topicName": topic.name, "status": topic.status})
+
+    def describe_topic(self: Any) -> str:
+        topic = _topic(_KafkaResponses.backend(self), _cluster_arn(self), self.uri_match.get("topicName", ""))
+        return json.dumps(topic.describe())
+
+    def list_topics(self: Any) -> str:
+        backend, arn = _KafkaResponses.backend(self), _cluster_arn(self)
+        _topic_cluster(backend, arn)
+        prefix = self._get_param("topicNameFilter") or ""
+        topics = sorted(_topics(backend).get(arn, {}).values(), key=lambda t: t.name)
+        return _page([t.summary() for t in topics if t.name.startswith(prefix)], self, "topics")
+
+    def update_topic(self: Any) -> str:
+        b = body(self)
+        topic = update_topic(_KafkaResponses.backend(self), _cluster_arn(self), self.uri_match.get("topicName", ""),
+                             b.get("partitionCount"), b.get("configs"))
+        return json.dumps({"topicArn": topic.arn, "topicName": topic.name, "status": topic.status})
+
+    def delete_topic(self: Any) -> str:
+        topic = delete_topic(_KafkaResponses.backend(self), _cluster_arn(self), self.uri_match.get("topicName", ""))
+        return json.dumps({"topicArn": topic.arn, "topicName": topic.name, "status": topic.status})
 
     def describe_cluster_operation(self: Any) -> str:
         arn = unquote(self.uri_match.get("clusterOperationArn") or _arn_after(self, "/operations/"))

@@ -8,6 +8,9 @@
 - `firehose-destination-switch`: UpdateDestination cannot switch a stream between an OpenSearch
   (Elasticsearch) destination and another destination type. moto refused the switch to OpenSearch but
   accepted the switch away from it, replacing the destination.
+- `opensearch-clear-access-policy`: UpdateDomainConfig with an empty AccessPolicies removes the domain's
+  access policy (how a policy taken out of a plan goes away); moto took the empty string for "not sent"
+  and kept the old policy, so a tool that never cleared it looked right.
 
 And one fidelity fix the updates need (not a rule: moto lacked the behaviour rather than accepting too
 much): ModifyVpcEndpoint Add/RemoveRouteTableIds on a gateway endpoint adds or removes the endpoint's
@@ -24,6 +27,7 @@ from moto.ec2.models import EC2Backend
 from moto.eks.exceptions import InvalidParameterException
 from moto.firehose.exceptions import InvalidArgumentException
 from moto.firehose.models import FirehoseBackend
+from moto.opensearch.models import OpenSearchServiceBackend
 
 from sandbox import lifecycle, strict
 from sandbox.extensions import eks as eks_ext
@@ -51,6 +55,15 @@ FIREHOSE_RULE = strict.rule(
            "botocore firehose UpdateDestination documentation",
     moto="refused the switch to an Elasticsearch destination but accepted the switch away from one, "
          "replacing the destination",
+)
+
+OPENSEARCH_POLICY_RULE = strict.rule(
+    "opensearch-clear-access-policy",
+    aws="UpdateDomainConfig with AccessPolicies \"\" (an empty string) removes the domain's access policy: "
+        "DescribeDomain then answers AccessPolicies \"\". It is how a policy is taken off a running domain.",
+    source="hashicorp/terraform-provider-aws internal/service/opensearch/domain_policy.go "
+           "(resourceDomainPolicyDelete: UpdateDomainConfig with AccessPolicies \"\", then waitForDomainUpdate)",
+    moto="took the empty AccessPolicies for one not sent and kept the old policy",
 )
 
 _ENDPOINT = {"endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs"}
@@ -125,7 +138,17 @@ def modify_vpc_endpoint(self: EC2Backend, original: Callable[..., Any], *args: A
     return result
 
 
+def update_domain_config(self: OpenSearchServiceBackend, original: Callable[..., Any], *args: Any,
+                         **kw: Any) -> Any:
+    domain = original(self, *args, **kw)
+    if kw.get("access_policies") == "" and strict.on(OPENSEARCH_POLICY_RULE.id) and domain.access_policies:
+        strict.trip(OPENSEARCH_POLICY_RULE.id)
+        domain.access_policies = ""
+    return domain
+
+
 def install() -> None:
     _wrap_eks()
+    lifecycle.chain(OpenSearchServiceBackend, "update_domain_config", update_domain_config, owner="strict_updates")
     lifecycle.chain(EC2Backend, "modify_vpc_endpoint", modify_vpc_endpoint, owner="strict_updates")
     lifecycle.chain(FirehoseBackend, "update_destination", update_destination, owner="strict_updates")
