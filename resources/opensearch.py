@@ -244,6 +244,10 @@ class Domain(OpenSearchResource):
                    if k in ADVANCED_DEFAULTS and k not in (new.get("AdvancedOptions") or {})}
         if removed:
             out["AdvancedOptions"] = {**removed, **(new.get("AdvancedOptions") or {})}
+        dropped = {kind: dict(entry, Enabled=False) for kind, entry in (old.get("LogPublishingOptions") or {}).items()
+                   if kind not in (new.get("LogPublishingOptions") or {})}
+        if dropped:  # a log type left out keeps publishing: it is turned off
+            out["LogPublishingOptions"] = {**dropped, **(new.get("LogPublishingOptions") or {})}
         return out
 
     def _status(self, ctx: Ctx, name: str) -> dict[str, Any] | None:

@@ -136,6 +136,12 @@ def test_domain_with_fine_grained_access_and_logs_through_the_tool(aws):
     st = aws.client("opensearch").describe_domain(DomainName=name)["DomainStatus"]
     assert st["LogPublishingOptions"]["AUDIT_LOGS"]["Enabled"] is True
     assert st["AdvancedSecurityOptions"]["Enabled"] is True  # the whole section was sent again, unchanged
+    # A log type removed from the plan is turned off (AWS merges the section: left out, it would keep publishing).
+    dom.update(ctx, name, dict(props, LogPublishingOptions=audit), dict(props))
+    st = aws.client("opensearch").describe_domain(DomainName=name)["DomainStatus"]
+    assert st["LogPublishingOptions"]["AUDIT_LOGS"]["Enabled"] is False
+    assert st["LogPublishingOptions"]["ES_APPLICATION_LOGS"]["Enabled"] is True
+    assert dom.read(ctx, name)["LogPublishingOptions"] == app
     # Turning it off is refused at plan time; turning it on a running domain is not.
     off = dict(props, AdvancedSecurityOptions={"Enabled": False})
     assert "fine-grained access control off" in dom.refusal(props, off, ["AdvancedSecurityOptions"])
