@@ -1158,11 +1158,14 @@ class NetworkAclEntry(BatchRead, KeyedEc2Resource):
 
 
 class VpcEndpoint(BatchRead, Ec2Resource):
-    """A gateway endpoint (S3, DynamoDB) on a set of route tables.
+    """A gateway endpoint (S3, DynamoDB) on a set of route tables, or an interface endpoint (an ENI per subnet,
+    behind security groups) for the other AWS APIs (EC2, STS, ECR...).
 
-    Route tables and the policy change in place (ModifyVpcEndpoint Add/RemoveRouteTableIds, PolicyDocument):
-    replacing the endpoint to move it would delete it first and cut the private subnets' S3 traffic. (moto
-    5.2.5 lost the prefix-list route on AddRouteTableIds; sandbox/extensions/strict_updates.py makes it.)
+    Route tables, subnets, groups and the policy change in place (ModifyVpcEndpoint Add/Remove RouteTableIds,
+    SubnetIds, SecurityGroupIds, PolicyDocument): replacing the endpoint to move it would delete it first and
+    cut the private subnets' traffic to the service. (moto 5.2.5 lost the prefix-list route on AddRouteTableIds;
+    sandbox/extensions/strict_updates.py makes it.) An interface endpoint's private DNS name is left on (AWS's
+    default for AWS services), so clients reach it under the service's usual name.
     """
 
     type_name = "ec2.VpcEndpoint"
@@ -1174,17 +1177,34 @@ class VpcEndpoint(BatchRead, Ec2Resource):
     props = {
         "VpcId": P(str, required=True),
         "ServiceName": P(str, required=True),
-        "VpcEndpointType": P(str, default="Gateway", validator=one_of("Gateway")),
-        "RouteTableIds": P(list, default=[]),
+        "VpcEndpointType": P(str, default="Gateway", validator=one_of("Gateway", "Interface")),
+        "RouteTableIds": P(list, default=[], doc="Gateway only"),
+        "SubnetIds": P(list, doc="Interface only: one subnet per AZ the endpoint answers in"),
+        "SecurityGroupIds": P(list, doc="Interface only: the groups on its ENIs (they must admit 443)"),
         "PolicyDocument": P(dict),
     }
     replace_on = frozenset({"VpcId", "ServiceName", "VpcEndpointType"})
-    change_notes = {"RouteTableIds": "in place: ModifyVpcEndpoint AddRouteTableIds / RemoveRouteTableIds"}
-    unordered = frozenset({"RouteTableIds"})
+    change_notes = {"RouteTableIds": "in place: ModifyVpcEndpoint AddRouteTableIds / RemoveRouteTableIds",
+                    "SubnetIds": "in place: ModifyVpcEndpoint AddSubnetIds / RemoveSubnetIds",
+                    "SecurityGroupIds": "in place: ModifyVpcEndpoint AddSecurityGroupIds / RemoveSecurityGroupIds"}
+    unordered = frozenset({"RouteTableIds", "SubnetIds", "SecurityGroupIds"})
     outputs = ("VpcEndpointId",)
     not_found = ("InvalidVpcEndpointId.NotFound",)
     retries: ClassVar[tuple[Retry, ...]] = (NEW_VPC, NEW_ROUTE_TABLE)
     gone_states = ("deleted", "deleting", "failed", "rejected", "expired")
+
+    def validate(self, props: dict[str, Any]) -> None:
+        where = f"{self.type_name} {self.name!r}"
+        if props.get("VpcEndpointType") == "Interface":
+            if props.get("RouteTableIds"):
+                raise PlanError(f"{where}: an interface endpoint takes SubnetIds, not RouteTableIds")
+            if not props.get("SubnetIds") or not props.get("SecurityGroupIds"):
+                # Without groups AWS puts the VPC's default group on the ENIs, which a locked-down VPC
+                # (RestrictDefaultSecurityGroup) leaves without rules: nothing could reach the endpoint.
+                raise PlanError(f"{where}: an interface endpoint needs SubnetIds (one per AZ) and "
+                                "SecurityGroupIds that admit HTTPS from its clients")
+        elif props.get("SubnetIds") or props.get("SecurityGroupIds"):
+            raise PlanError(f"{where}: a gateway endpoint takes RouteTableIds, not SubnetIds or SecurityGroupIds")
 
     @staticmethod
     def _is_default_policy(doc: dict[str, Any]) -> bool:
@@ -1194,8 +1214,12 @@ class VpcEndpoint(BatchRead, Ec2Resource):
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kw: dict[str, Any] = {"VpcId": props["VpcId"], "ServiceName": props["ServiceName"],
                               "VpcEndpointType": props["VpcEndpointType"],
-                              "RouteTableIds": list(props.get("RouteTableIds") or []),
                               "TagSpecifications": self.tag_specs(ctx)}
+        if props["VpcEndpointType"] == "Interface":
+            kw["SubnetIds"] = list(props["SubnetIds"])
+            kw["SecurityGroupIds"] = list(props["SecurityGroupIds"])
+        else:
+            kw["RouteTableIds"] = list(props.get("RouteTableIds") or [])
         if props.get("PolicyDocument"):
             kw["PolicyDocument"] = json.dumps(props["PolicyDocument"])
         if ctx.token:
@@ -1207,15 +1231,21 @@ class VpcEndpoint(BatchRead, Ec2Resource):
     def props_from(self, ctx: Ctx, physical_id: str, ep: dict[str, Any]) -> dict[str, Any] | None:
         policy = ep.get("PolicyDocument")
         doc = json.loads(policy) if isinstance(policy, str) and policy else None
-        return _compact({"VpcId": ep["VpcId"], "ServiceName": ep["ServiceName"],
-                         "VpcEndpointType": ep.get("VpcEndpointType", "Gateway"),
-                         "RouteTableIds": list(ep.get("RouteTableIds", [])),
-                         "PolicyDocument": None if doc is None or self._is_default_policy(doc) else doc})
+        kind = ep.get("VpcEndpointType", "Gateway")
+        out = {"VpcId": ep["VpcId"], "ServiceName": ep["ServiceName"], "VpcEndpointType": kind,
+               "RouteTableIds": list(ep.get("RouteTableIds", [])),
+               "PolicyDocument": None if doc is None or self._is_default_policy(doc) else doc}
+        if kind == "Interface":
+            out["SubnetIds"] = list(ep.get("SubnetIds", []))
+            out["SecurityGroupIds"] = [g["GroupId"] for g in ep.get("Groups", [])] or None
+        return _compact(out)
 
     def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        have, want = set(old.get("RouteTableIds") or []), set(new.get("RouteTableIds") or [])
-        if have != want:
-            moves = {"AddRouteTableIds": sorted(want - have), "RemoveRouteTableIds": sorted(have - want)}
+        moves: dict[str, list[str]] = {}
+        for prop in ("RouteTableIds", "SubnetIds", "SecurityGroupIds"):
+            have, want = set(old.get(prop) or []), set(new.get(prop) or [])
+            moves[f"Add{prop}"], moves[f"Remove{prop}"] = sorted(want - have), sorted(have - want)
+        if any(moves.values()):
             ctx.client("ec2").modify_vpc_endpoint(VpcEndpointId=physical_id, **{k: v for k, v in moves.items() if v})
         if old.get("PolicyDocument") != new.get("PolicyDocument"):
             ec2 = ctx.client("ec2")

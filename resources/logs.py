@@ -1,4 +1,5 @@
-"""CloudWatch Logs types: log groups and the filters that ship or measure their events.
+"""CloudWatch Logs types: log groups, the filters that ship or measure their events, and the resource
+policies that let AWS services write into groups.
 
 Log group names follow AWS conventions (`/aws/eks/<cluster>/cluster`,
 `/aws/containerinsights/<cluster>/application`), so the name is a property
@@ -13,9 +14,11 @@ and their put_* calls are upserts, so create and update are the same call.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from core.errors import PlanError, Retry, on_write
+from resources.account import as_declared, render
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, one_of
 
 # The only values PutRetentionPolicy accepts (moto accepts any integer; AWS does not).
@@ -301,3 +304,70 @@ class MetricFilter(_GroupFilter):
                for mt in item.get("metricTransformations", [])]
         return {"logGroupName": item["logGroupName"], "filterName": item["filterName"],
                 "filterPattern": item.get("filterPattern", ""), "metricTransformations": mts}
+
+
+class ResourcePolicy(LogsResource):
+    """A CloudWatch Logs resource policy: which AWS services may write into which log groups.
+
+    OpenSearch publishes its slow, application and audit logs only into groups such a policy opens to
+    es.amazonaws.com (CreateDomain and UpdateDomainConfig check it and refuse otherwise). The policy
+    belongs to the account and region, not to a group, and AWS keeps at most 10 of them per region;
+    its name is the physical id. PutResourcePolicy replaces a policy of the same name, so find() adopts
+    only a policy whose document is already the declared one (it cannot be tagged).
+    """
+
+    type_name = "logs.ResourcePolicy"
+    label = "log resource policy"
+    props = {
+        "policyName": P(str, doc="default: genai-demo-<env>-<name>"),
+        "policyDocument": P(dict, required=True, doc="IAM policy document; ${AWS::AccountId} is this account"),
+    }
+    replace_on = frozenset({"policyName"})
+    outputs = ("PolicyName",)
+
+    def policy_name(self, ctx: Ctx, props: dict[str, Any] | None = None) -> str:
+        name = (props or self.properties).get("policyName")
+        return name if isinstance(name, str) else ctx.physical_name()
+
+    def _put(self, ctx: Ctx, name: str, doc: dict[str, Any]) -> None:
+        ctx.client("logs").put_resource_policy(policyName=name,
+                                               policyDocument=json.dumps(render(doc, ctx.account_id), sort_keys=True))
+
+    def _document(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
+        for page in ctx.client("logs").get_paginator("describe_resource_policies").paginate():
+            for p in page.get("resourcePolicies", []):
+                if p["policyName"] == name:
+                    return json.loads(p["policyDocument"])
+        return None
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.policy_name(ctx, props)
+        self._put(ctx, name, props["policyDocument"])
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        return {"PolicyName": physical_id}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        doc = self._document(ctx, physical_id)
+        if doc is None:
+            return None
+        out = {"policyDocument": as_declared(self.properties.get("policyDocument"), doc, ctx.account_id)}
+        if "policyName" in self.properties:
+            out["policyName"] = physical_id
+        return out
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        self._put(ctx, physical_id, new["policyDocument"])
+        return self.outputs_of(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("logs").delete_resource_policy, policyName=physical_id)
+
+    def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
+        name = self.policy_name(ctx)
+        doc = self._document(ctx, name)
+        declared = self.prop("policyDocument")
+        if doc is None or declared is None or doc != render(declared, ctx.account_id):
+            return None  # absent, or someone else's policy of that name: never overwritten silently
+        return name, self.outputs_of(ctx, name)

@@ -102,6 +102,15 @@ class Domain(OpenSearchResource):
                                                   "TLSSecurityPolicy": "Policy-Min-TLS-1-2-2019-07"}),
         "AccessPolicies": P((dict, str), doc="IAM policy document (dict or JSON text)"),
         "AdvancedOptions": P(dict),
+        # Fine-grained access control (FSBP Opensearch.7): the security plugin checks every request against
+        # roles, and an IAM master user (MasterUserOptions.MasterUserARN) holds all of them. AWS never answers
+        # the master user back: read() keeps the declared one.
+        "AdvancedSecurityOptions": P(dict, doc="Enabled, InternalUserDatabaseEnabled, MasterUserOptions "
+                                               "{MasterUserARN}; needs HTTPS and both encryptions"),
+        "LogPublishingOptions": P(dict, doc="{INDEX_SLOW_LOGS|SEARCH_SLOW_LOGS|ES_APPLICATION_LOGS|AUDIT_LOGS: "
+                                            "{CloudWatchLogsLogGroupArn, Enabled}}; the groups need a "
+                                            "logs.ResourcePolicy for es.amazonaws.com, AUDIT_LOGS needs "
+                                            "fine-grained access control"),
     }
     # AWS cannot rename a domain. Encryption at rest is enabled in place (UpdateDomainConfig, every OpenSearch
     # version); what AWS cannot do to a running domain is refused at plan time (refusal()): the indices
@@ -117,11 +126,14 @@ class Domain(OpenSearchResource):
         "NodeToNodeEncryptionOptions": "enabling: in place; disabling: refused (Terraform ForceNewIf)",
         "VPCOptions": "subnets and groups of a VPC domain: in place; into or out of a VPC: refused "
                       "(Terraform ForceNew)",
+        "AdvancedSecurityOptions": "enabling and the master user: in place; disabling: refused (Terraform "
+                                   "ForceNewIf true -> false)",
     }
     outputs = ("DomainName", "DomainId", "Arn", "Endpoint")
     # Sections sent whole on every UpdateDomainConfig.
     updatable = ("ClusterConfig", "EBSOptions", "VPCOptions", "EncryptionAtRestOptions",
-                 "NodeToNodeEncryptionOptions", "DomainEndpointOptions", "AccessPolicies", "AdvancedOptions")
+                 "NodeToNodeEncryptionOptions", "DomainEndpointOptions", "AccessPolicies", "AdvancedOptions",
+                 "AdvancedSecurityOptions", "LogPublishingOptions")
     timeouts = {"create": 3600, "update": 3600, "delete": 2400}
 
     @classmethod
@@ -158,6 +170,23 @@ class Domain(OpenSearchResource):
         ebs = props.get("EBSOptions") or {}
         if ebs.get("EBSEnabled") and not ebs.get("VolumeSize"):
             raise PlanError(f"{where}: EBSOptions.VolumeSize is required when EBS is enabled")
+        security = props.get("AdvancedSecurityOptions") or {}
+        if security.get("Enabled"):
+            if not ((props.get("DomainEndpointOptions") or {}).get("EnforceHTTPS")
+                    and (props.get("NodeToNodeEncryptionOptions") or {}).get("Enabled")
+                    and (props.get("EncryptionAtRestOptions") or {}).get("Enabled")):
+                raise PlanError(f"{where}: fine-grained access control needs DomainEndpointOptions.EnforceHTTPS, "
+                                "node-to-node encryption and encryption at rest (OpenSearch refuses it otherwise)")
+            if not security.get("InternalUserDatabaseEnabled") and \
+                    not (security.get("MasterUserOptions") or {}).get("MasterUserARN"):
+                raise PlanError(f"{where}: fine-grained access control without the internal user database needs "
+                                "MasterUserOptions.MasterUserARN (the IAM role that administers the domain)")
+        logs = props.get("LogPublishingOptions") or {}
+        unknown = sorted(set(logs) - {"INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS", "AUDIT_LOGS"})
+        if unknown:
+            raise PlanError(f"{where}: LogPublishingOptions has unknown log types {unknown}")
+        if (logs.get("AUDIT_LOGS") or {}).get("Enabled") and not security.get("Enabled"):
+            raise PlanError(f"{where}: AUDIT_LOGS needs fine-grained access control (AdvancedSecurityOptions)")
 
     def refusal(self, old: Mapping[str, Any], new: Mapping[str, Any], changed: Iterable[str]) -> str | None:
         """What UpdateDomainConfig cannot do to a running domain (Terraform's ForceNew and ForceNewIf in
@@ -175,6 +204,9 @@ class Domain(OpenSearchResource):
         n2n, new_n2n = old.get("NodeToNodeEncryptionOptions") or {}, new.get("NodeToNodeEncryptionOptions") or {}
         if "NodeToNodeEncryptionOptions" in changed and n2n.get("Enabled") and not new_n2n.get("Enabled"):
             return f"{where}: OpenSearch cannot disable node-to-node encryption on a running domain{fix}"
+        was, now = old.get("AdvancedSecurityOptions") or {}, new.get("AdvancedSecurityOptions") or {}
+        if "AdvancedSecurityOptions" in changed and was.get("Enabled") and not now.get("Enabled"):
+            return f"{where}: OpenSearch cannot turn fine-grained access control off on a running domain{fix}"
         if "VPCOptions" in changed and bool(old.get("VPCOptions")) != bool(new.get("VPCOptions")):
             return f"{where}: OpenSearch cannot move a running domain into or out of a VPC{fix}"
         if "AdvancedOptions" in changed and not isinstance(old.get("AdvancedOptions"), Ref):
@@ -212,6 +244,10 @@ class Domain(OpenSearchResource):
                    if k in ADVANCED_DEFAULTS and k not in (new.get("AdvancedOptions") or {})}
         if removed:
             out["AdvancedOptions"] = {**removed, **(new.get("AdvancedOptions") or {})}
+        dropped = {kind: dict(entry, Enabled=False) for kind, entry in (old.get("LogPublishingOptions") or {}).items()
+                   if kind not in (new.get("LogPublishingOptions") or {})}
+        if dropped:  # a log type left out keeps publishing: it is turned off
+            out["LogPublishingOptions"] = {**dropped, **(new.get("LogPublishingOptions") or {})}
         return out
 
     def _status(self, ctx: Ctx, name: str) -> dict[str, Any] | None:
@@ -251,7 +287,13 @@ class Domain(OpenSearchResource):
             out["DomainName"] = st["DomainName"]
         out |= shaped_declared(st, declared, ("ClusterConfig", "EBSOptions", "VPCOptions", "EncryptionAtRestOptions",
                                               "NodeToNodeEncryptionOptions", "DomainEndpointOptions",
-                                              "AdvancedOptions"))
+                                              "AdvancedOptions", "AdvancedSecurityOptions", "LogPublishingOptions"))
+        # DescribeDomain never answers the master user: the one recorded (ctx.props, resolved: the plan names
+        # a role by Ref), else the declared one, stands for it.
+        security = ctx.props.get("AdvancedSecurityOptions") or declared.get("AdvancedSecurityOptions")
+        if isinstance(security, Mapping) and "MasterUserOptions" in security and "AdvancedSecurityOptions" in out:
+            out["AdvancedSecurityOptions"] = dict(out["AdvancedSecurityOptions"],
+                                                  MasterUserOptions=security["MasterUserOptions"])
         if "AccessPolicies" in declared:
             text = st.get("AccessPolicies") or ""
             out["AccessPolicies"] = json.loads(text) if text and not isinstance(declared["AccessPolicies"], str) \

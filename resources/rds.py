@@ -223,6 +223,8 @@ _MODIFY = {
     "PubliclyAccessible": "PubliclyAccessible",
     "Port": "DBPortNumber",
     "EnablePerformanceInsights": "EnablePerformanceInsights",
+    "PerformanceInsightsKMSKeyId": "PerformanceInsightsKMSKeyId",
+    "PerformanceInsightsRetentionPeriod": "PerformanceInsightsRetentionPeriod",
     "EnableIAMDatabaseAuthentication": "EnableIAMDatabaseAuthentication",
     "MonitoringInterval": "MonitoringInterval",
     "MonitoringRoleArn": "MonitoringRoleArn",
@@ -236,6 +238,10 @@ _RESET: dict[str, Any] = {
     "EnablePerformanceInsights": lambda new, live: False,
     "EnableIAMDatabaseAuthentication": lambda new, live: False,
 }
+
+# Performance Insights retention AWS accepts (botocore ModifyDBInstance.PerformanceInsightsRetentionPeriod).
+PI_RETENTION = frozenset({7, 731, *(31 * m for m in range(1, 24))})
+_PI = ("EnablePerformanceInsights", "PerformanceInsightsKMSKeyId", "PerformanceInsightsRetentionPeriod")
 
 # gp3 sizes (GiB) from which RDS provisions IOPS apart and wants Iops with a storage change; below them
 # it refuses an Iops value (Terraform instance.go isStorageTypeGP3BelowAllocatedStorageThreshold).
@@ -266,7 +272,8 @@ _PRIMARY_ONLY = frozenset({"MasterUsername", "ManageMasterUserPassword", "Master
 _REPLICA_CREATE = ("DBInstanceClass", "AvailabilityZone", "Port", "MultiAZ", "AutoMinorVersionUpgrade",
                    "DBParameterGroupName", "PubliclyAccessible", "StorageType", "Iops", "MaxAllocatedStorage",
                    "CopyTagsToSnapshot", "DBSubnetGroupName", "VpcSecurityGroupIds", "DeletionProtection",
-                   "EnablePerformanceInsights", "EnableIAMDatabaseAuthentication", "EnableCloudwatchLogsExports",
+                   "EnablePerformanceInsights", "PerformanceInsightsKMSKeyId", "PerformanceInsightsRetentionPeriod",
+                   "EnableIAMDatabaseAuthentication", "EnableCloudwatchLogsExports",
                    "MonitoringInterval", "MonitoringRoleArn")
 
 
@@ -315,6 +322,12 @@ class DBInstance(RdsResource):
         "AutoMinorVersionUpgrade": P(bool, default=True),
         "CopyTagsToSnapshot": P(bool, default=True),
         "EnablePerformanceInsights": P(bool),
+        # Performance Insights keeps query texts and wait samples: the plan's key, not aws/rds (CKV_AWS_354).
+        "PerformanceInsightsKMSKeyId": P(str, doc="KMS key ARN of the Performance Insights data; RDS keeps the "
+                                                  "first key for good"),
+        "PerformanceInsightsRetentionPeriod": P(int, validator=lambda v: None if v in PI_RETENTION else
+                                                "must be 7, 731 or a number of months (1-23) times 31",
+                                                doc="days of Performance Insights data (default 7)"),
         # Workloads log in with their IAM identity (rds-db:connect in the IRSA role), not a shared password.
         "EnableIAMDatabaseAuthentication": P(bool),
         # The audit trail and the OS view (CKV_AWS_129 / FSBP RDS.9, CKV_AWS_118 / FSBP RDS.6).
@@ -337,6 +350,11 @@ class DBInstance(RdsResource):
                             "AvailabilityZone"})
     stateful = True
     refuse_on = {
+        "PerformanceInsightsKMSKeyId": "RDS keeps the key Performance Insights was first turned on with, even "
+                                       "after it is turned off (ModifyDBInstance answers InvalidParameterCombination "
+                                       "\"You can't change your Performance Insights KMS key\"), and a replacement "
+                                       "would destroy the database: keep the current key, or name the instance "
+                                       "with --replace to rebuild it from a snapshot yourself",
         "SourceDBInstanceIdentifier": "an instance cannot gain a replication source or change it, and a "
                                       "replacement would destroy the database: remove it to promote the replica "
                                       "(PromoteReadReplica, in place), or name the instance with --replace",
@@ -347,6 +365,10 @@ class DBInstance(RdsResource):
                              "--replace to rebuild it from a snapshot yourself",
     }
     change_notes = {
+        "PerformanceInsightsKMSKeyId": "set in place together with turning Performance Insights on for the first "
+                                       "time; refused once it has been on with a key (aws/rds included): RDS keeps "
+                                       "that key (hashicorp/terraform-provider-aws#9746, #44046); CloudFormation "
+                                       "lists it updatable",
         "DBSubnetGroupName": "CloudFormation createOnly; ModifyDBInstance only moves to another VPC: refused",
         "ManageMasterUserPassword": "ModifyDBInstance turns it back on (Terraform in place)",
         "MasterUserSecretKmsKeyId": "re-keyed in place: management off with a one-time password, then on "
@@ -381,6 +403,10 @@ class DBInstance(RdsResource):
 
     def validate(self, props: dict[str, Any]) -> None:
         where = f"{self.type_name} {self.name!r}"
+        if (props.get("PerformanceInsightsKMSKeyId") or props.get("PerformanceInsightsRetentionPeriod")) \
+                and not props.get("EnablePerformanceInsights"):
+            raise PlanError(f"{where}: PerformanceInsightsKMSKeyId and PerformanceInsightsRetentionPeriod need "
+                            "EnablePerformanceInsights=True")
         if bool(props.get("MonitoringInterval")) != bool(props.get("MonitoringRoleArn")):
             # AWS refuses either without the other (InvalidParameterCombination), after the create began.
             raise PlanError(f"{where}: MonitoringInterval above 0 and MonitoringRoleArn go together")
@@ -514,6 +540,8 @@ class DBInstance(RdsResource):
             "AutoMinorVersionUpgrade": db.get("AutoMinorVersionUpgrade"),
             "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
             "EnablePerformanceInsights": db.get("PerformanceInsightsEnabled"),
+            "PerformanceInsightsKMSKeyId": db.get("PerformanceInsightsKMSKeyId"),
+            "PerformanceInsightsRetentionPeriod": db.get("PerformanceInsightsRetentionPeriod"),
             "EnableIAMDatabaseAuthentication": db.get("IAMDatabaseAuthenticationEnabled"),
             "EnableCloudwatchLogsExports": self._declared_order(db.get("EnabledCloudwatchLogsExports") or None),
             "MonitoringInterval": db.get("MonitoringInterval") or None,
@@ -535,6 +563,9 @@ class DBInstance(RdsResource):
             return (f"{where}: AllocatedStorage {after} GiB is less than the {before} GiB the instance has; RDS "
                     "cannot shrink storage (ModifyDBInstance refuses it) and a replacement would destroy the "
                     f"database: declare {before} or more")
+        if "PerformanceInsightsKMSKeyId" in changed and not old.get("PerformanceInsightsKMSKeyId") \
+                and not old.get("EnablePerformanceInsights"):
+            changed = [k for k in changed if k != "PerformanceInsightsKMSKeyId"]  # chosen as PI is turned on
         if "SourceDBInstanceIdentifier" in changed and old.get("SourceDBInstanceIdentifier") is not None \
                 and new.get("SourceDBInstanceIdentifier") is not None:
             return (f"{where}: a read replica cannot change its source database (from "
@@ -573,6 +604,10 @@ class DBInstance(RdsResource):
             # ModifyDBInstance takes the difference, not the list.
             changes["CloudwatchLogsExportConfiguration"] = {"EnableLogTypes": sorted(now - was),
                                                             "DisableLogTypes": sorted(was - now)}
+        if any(_MODIFY[k] in changes for k in _PI) and new.get("EnablePerformanceInsights"):
+            # Performance Insights settings go together: RDS reads EnablePerformanceInsights without a key as
+            # "the default key" and refuses it on an instance with its own (terraform-provider-aws#44046).
+            changes.update({_MODIFY[k]: new[k] for k in _PI if new.get(k) is not None})
         if "EngineVersion" in changes and str(old.get("EngineVersion") or "").split(".")[0] \
                 != str(new["EngineVersion"]).split(".")[0]:
             changes["AllowMajorVersionUpgrade"] = True
@@ -672,3 +707,84 @@ class DBInstance(RdsResource):
             self.ignore_gone(rds.delete_db_instance, DBInstanceIdentifier=physical_id, **final)
         ctx.wait("rds", "DBInstanceDeleted", timeout_key="delete", DBInstanceIdentifier=physical_id)
         return kept
+
+
+# --------------------------------------------------------------------------- event subscriptions
+
+EVENT_SOURCE_TYPES = ("db-instance", "db-cluster", "db-parameter-group", "db-security-group", "db-snapshot",
+                      "db-cluster-snapshot", "db-proxy", "blue-green-deployment", "custom-engine-version")
+
+
+class EventSubscription(RdsResource):
+    """RDS event notifications (failover, failure, maintenance, configuration change...) sent to an SNS topic.
+
+    RDS publishes as events.rds.amazonaws.com: the topic's policy must let that principal publish, and a
+    KMS-encrypted topic's key policy let it encrypt (both the plan's business). Topic, categories and Enabled
+    change in place (ModifyEventSubscription), sources by Add/RemoveSourceIdentifierToSubscription; only the
+    name means a new subscription. SourceIds left out means every source of the type in the account and
+    region, other envs' included.
+    """
+
+    type_name = "rds.EventSubscription"
+    label = "RDS event subscription"
+    arn_kind = ("rds", "es")
+    props = {
+        "SnsTopicArn": P(str, required=True),
+        "SourceType": P(str, required=True, validator=one_of(*EVENT_SOURCE_TYPES)),
+        "SourceIds": P(list, doc="identifiers of the sources (DB instance identifiers...); none: all of the type"),
+        "EventCategories": P(list, doc="none: every category of the source type"),
+        "Enabled": P(bool, default=True),
+    }
+    outputs = ("SubscriptionName", "Arn")
+    not_found = ("SubscriptionNotFound", "SubscriptionNotFoundFault")
+    unordered = frozenset({"SourceIds", "EventCategories"})
+    change_notes = {"SourceIds": "in place: AddSourceIdentifierToSubscription / RemoveSourceIdentifierFromSubscription",
+                    "SnsTopicArn": "in place: ModifyEventSubscription SnsTopicArn (Terraform event_subscription.go "
+                                   "updates sns_topic); CloudFormation replaces the subscription",
+                    "SourceType": "in place: ModifyEventSubscription (Terraform event_subscription.go updates it); "
+                                  "CloudFormation replaces the subscription"}
+
+    def describe_one(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        return self.describe_first(ctx, "describe_event_subscriptions", "EventSubscriptionsList",
+                                   SubscriptionName=physical_id)
+
+    def arn_of(self, item: dict[str, Any]) -> str:
+        return item["EventSubscriptionArn"]
+
+    def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        name = self.ident(ctx)
+        params = {k: props[k] for k in ("SnsTopicArn", "SourceType", "SourceIds", "EventCategories", "Enabled")
+                  if props.get(k) is not None}
+        ctx.client("rds").create_event_subscription(SubscriptionName=name, Tags=tag_list(ctx.tags), **params)
+        return name, self.outputs_of(ctx, name)
+
+    def outputs_of(self, ctx: Ctx, physical_id: str) -> dict[str, Any]:
+        item = self.describe_one(ctx, physical_id) or {}
+        return {"SubscriptionName": physical_id, "Arn": item.get("EventSubscriptionArn")}
+
+    def read(self, ctx: Ctx, physical_id: str) -> dict[str, Any] | None:
+        item = self.describe_one(ctx, physical_id)
+        if item is None:
+            return None
+        out = {"SnsTopicArn": item.get("SnsTopicArn"), "SourceType": item.get("SourceType"),
+               "SourceIds": list(item.get("SourceIdsList") or []) or None,
+               "EventCategories": list(item.get("EventCategoriesList") or []) or None,
+               "Enabled": item.get("Enabled")}
+        return {k: v for k, v in out.items() if v is not None}
+
+    def update(self, ctx: Ctx, physical_id: str, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        rds = ctx.client("rds")
+        modify = {k: new[k] for k in ("SnsTopicArn", "SourceType", "Enabled") if new.get(k) != old.get(k)}
+        if set(new.get("EventCategories") or []) != set(old.get("EventCategories") or []):
+            modify["EventCategories"] = list(new.get("EventCategories") or [])
+        if modify:
+            rds.modify_event_subscription(SubscriptionName=physical_id, **modify)
+        have, want = set(old.get("SourceIds") or []), set(new.get("SourceIds") or [])
+        for ident in sorted(want - have):
+            rds.add_source_identifier_to_subscription(SubscriptionName=physical_id, SourceIdentifier=ident)
+        for ident in sorted(have - want):
+            rds.remove_source_identifier_from_subscription(SubscriptionName=physical_id, SourceIdentifier=ident)
+        return self.synced_outputs(ctx, physical_id)
+
+    def delete(self, ctx: Ctx, physical_id: str) -> None:
+        self.ignore_gone(ctx.client("rds").delete_event_subscription, SubscriptionName=physical_id)

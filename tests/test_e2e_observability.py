@@ -80,7 +80,7 @@ def test_observability_alone_after_main(aws):
         assert arn.endswith(f":genai-demo-{ENV}-{sev}-alerts")
         assert attrs["KmsMasterKeyId"] == obs["observability.alerts_kms_key"]["outputs"]["Arn"]
         publishers = {s["Principal"]["Service"] for s in json.loads(attrs["Policy"])["Statement"]}
-        assert publishers == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+        assert publishers == {"cloudwatch.amazonaws.com", "events.amazonaws.com", "events.rds.amazonaws.com"}
         topics[sev] = arn
     subs = [s for arn in topics.values() for s in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]]
     assert sorted((s["Protocol"], s["Endpoint"]) for s in subs) == \
@@ -188,12 +188,16 @@ def test_observability_alone_after_main(aws):
     statement = json.loads(lam.get_policy(FunctionName=fn["FunctionName"])["Policy"])["Statement"][0]
     assert statement["Principal"]["Service"] == "events.amazonaws.com"
 
-    # EventBridge rules route alarm changes and EKS/RDS events to the topics.
-    for rule, topic in (("alarm-state", "warning"), ("eks-events", "critical"), ("rds-events", "critical")):
+    # EventBridge rules route alarm changes and EKS events to the topics; RDS sends its own (FSBP RDS.20/21).
+    for rule, topic in (("alarm-state", "warning"), ("eks-events", "critical")):
         name = f"genai-demo-{ENV}-{rule}"
         assert events.list_targets_by_rule(Rule=name)["Targets"][0]["Arn"] == topics[topic]
-    assert json.loads(events.describe_rule(Name=f"genai-demo-{ENV}-rds-events")["EventPattern"])[
-        "detail"]["SourceIdentifier"] == [db_id]
+    subs = {s["CustSubscriptionId"]: s for s in aws.client("rds").describe_event_subscriptions()[
+        "EventSubscriptionsList"] if s["CustSubscriptionId"].startswith(f"genai-demo-{ENV}-")}
+    instance, group = subs[f"genai-demo-{ENV}-rds-instance-events"], subs[f"genai-demo-{ENV}-rds-parameter-group-events"]
+    assert instance["SnsTopicArn"] == group["SnsTopicArn"] == topics["critical"] and instance["Enabled"]
+    assert db_id in instance["SourceIdsList"] and {"failure", "maintenance"} <= set(instance["EventCategoriesList"])
+    assert group["SourceType"] == "db-parameter-group" and group["EventCategoriesList"] == ["configuration change"]
 
     # -- a second plan of the stack changes nothing and calls nothing mutating ----------------------------------------
     with count_calls() as log:

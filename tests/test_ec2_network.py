@@ -266,7 +266,7 @@ def test_s3_gateway_endpoint_round_trip(aws):
     seen_props = ep.read(ctx, ep_id)
     assert sorted(seen_props.pop("RouteTableIds")) == sorted(rts)  # a set to AWS: VpcEndpoint.unordered
     assert seen_props == {k: v for k, v in ep.properties.items() if k != "RouteTableIds"}
-    assert VpcEndpoint.unordered == {"RouteTableIds"}
+    assert VpcEndpoint.unordered == {"RouteTableIds", "SubnetIds", "SecurityGroupIds"}
     assert "RouteTableIds" not in VpcEndpoint.replace_on  # ModifyVpcEndpoint (issue 13 B10)
 
     policy = {"Version": "2012-10-17", "Statement": [
@@ -279,5 +279,34 @@ def test_s3_gateway_endpoint_round_trip(aws):
     ep.delete(ctx, ep_id)
     assert ep.read(ctx, ep_id) is None
     assert ep.find(ctx) is None
-    with pytest.raises(PlanError, match="VpcEndpointType"):
-        VpcEndpoint("e", VpcId="vpc-1", ServiceName="com.amazonaws.ap-east-2.s3", VpcEndpointType="Interface")
+    with pytest.raises(PlanError, match="SubnetIds"):
+        VpcEndpoint("e", VpcId="vpc-1", ServiceName="com.amazonaws.ap-east-2.ec2", VpcEndpointType="Interface")
+    with pytest.raises(PlanError, match="not SubnetIds"):
+        VpcEndpoint("e", VpcId="vpc-1", ServiceName="com.amazonaws.ap-east-2.s3", SubnetIds=["subnet-1"])
+
+
+def test_ec2_interface_endpoint_round_trip(aws):
+    """FSBP EC2.10: an interface endpoint for the EC2 API, its ENIs in two subnets behind one group; a third
+    subnet and another group are added in place (ModifyVpcEndpoint), as AWS shows through DescribeVpcEndpoints."""
+    ec2 = aws.client("ec2")
+    vpc_id = _vpc(ec2)
+    subnets = [_subnet(ec2, vpc_id, f"10.0.{16 * i}.0/20", f"ap-east-2{az}") for i, az in enumerate("abc")]
+    groups = [ec2.create_security_group(GroupName=f"vpce-{i}", Description="endpoint", VpcId=vpc_id)["GroupId"]
+              for i in range(2)]
+    ec2_visible(ec2, GroupIds=groups)
+    ep = _declare(VpcEndpoint, "ec2_endpoint", VpcId=vpc_id, ServiceName="com.amazonaws.ap-east-2.ec2",
+                  VpcEndpointType="Interface", SubnetIds=subnets[:2], SecurityGroupIds=groups[:1])
+    ctx = aws.ctx("ec2_endpoint", token="tok-vpce-ec2")
+    ep_id, _ = ep.create(ctx, dict(ep.properties))
+    seen = ec2.describe_vpc_endpoints(VpcEndpointIds=[ep_id])["VpcEndpoints"][0]
+    assert seen["VpcEndpointType"] == "Interface" and sorted(seen["SubnetIds"]) == sorted(subnets[:2])
+    assert [g["GroupId"] for g in seen["Groups"]] == groups[:1] and not seen.get("RouteTableIds")
+    state = ep.read(ctx, ep_id)
+    assert sorted(state["SubnetIds"]) == sorted(subnets[:2]) and state["SecurityGroupIds"] == groups[:1]
+
+    ep.update(ctx, ep_id, state, dict(state, SubnetIds=subnets, SecurityGroupIds=groups[1:]))
+    seen = ec2.describe_vpc_endpoints(VpcEndpointIds=[ep_id])["VpcEndpoints"][0]
+    assert seen["VpcEndpointId"] == ep_id and sorted(seen["SubnetIds"]) == sorted(subnets)
+    assert [g["GroupId"] for g in seen["Groups"]] == groups[1:]
+    ep.delete(ctx, ep_id)
+    assert ep.read(ctx, ep_id) is None

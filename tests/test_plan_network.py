@@ -88,12 +88,22 @@ def test_routing(env_plan):
     assert ep["ServiceName"] == "com.amazonaws.ap-east-2.s3" and ep["VpcEndpointType"] == "Gateway"
     assert sorted(_target(r) for r in ep["RouteTableIds"]) == \
         sorted(f"rt_{t}_{x}" for t in ("private", "database") for x in "abc")
+    # FSBP EC2.10: production reaches the EC2 API through an interface endpoint in the private subnets
+    interface = {n: e.properties for n, e in _of(plan, "ec2.VpcEndpoint").items() if n != "s3_endpoint"}
+    if env == "dev":
+        assert interface == {}
+        return
+    [(name, ec2)] = interface.items()
+    assert name == "ec2_endpoint" and ec2["ServiceName"] == "com.amazonaws.ap-east-2.ec2"
+    assert ec2["VpcEndpointType"] == "Interface" and [_target(g) for g in ec2["SecurityGroupIds"]] == ["endpoints_sg"]
+    assert sorted(_target(s) for s in ec2["SubnetIds"]) == [f"subnet_private_{x}" for x in "abc"]
 
 
 def test_security_groups_and_rules(env_plan):
-    _, plan = env_plan
+    env, plan = env_plan
     groups = _of(plan, "ec2.SecurityGroup")
-    assert set(groups) == {f"{k}_sg" for k in ("alb", "app", "database", "redis", "msk", "opensearch")}
+    endpoints = {"endpoints_sg"} if env == "production" else set()  # the EC2 API's interface endpoint
+    assert set(groups) == {f"{k}_sg" for k in ("alb", "app", "database", "redis", "msk", "opensearch")} | endpoints
     # No group keeps AWS's allow-all egress: the app says where it goes, everything else just answers.
     assert not [n for n, g in groups.items() if not g.properties["RevokeDefaultEgress"]]
 
@@ -134,7 +144,7 @@ def test_security_groups_and_rules(env_plan):
         ("msk_sg", "ingress", "tcp", 9098, cluster),
         ("opensearch_sg", "ingress", "tcp", 443, "app_sg"),
         ("opensearch_sg", "ingress", "tcp", 443, cluster),
-    }
+    } | ({("endpoints_sg", "ingress", "tcp", 443, "10.0.0.0/16")} if endpoints else set())
     for r in _of(plan, "ec2.SecurityGroupRule").values():
         if r.properties["IpProtocol"] != "-1":
             assert r.properties["FromPort"] == r.properties["ToPort"]

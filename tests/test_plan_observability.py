@@ -33,9 +33,11 @@ def test_every_kind_is_declared(planned):
                  "amp.RuleGroupsNamespace", "lambda.Function", "lambda.Permission", "events.Rule", "events.Target",
                  "kms.Key"):
         assert kinds[kind] >= 1, kind
-    assert kinds["logs.LogGroup"] == 5 and kinds["wafv2.LoggingConfiguration"] == 1 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
+    assert kinds["logs.LogGroup"] == 9 and kinds["logs.ResourcePolicy"] == 1  # 4 of the groups: OpenSearch's
+    assert kinds["wafv2.LoggingConfiguration"] == 1 and kinds["sns.Topic"] == 2 and kinds["firehose.DeliveryStream"] == 2
     assert kinds["logs.SubscriptionFilter"] == 2  # the most AWS allows on one log group
-    assert kinds["events.Rule"] == 4  # schedule + alarm state + EKS + RDS
+    assert kinds["events.Rule"] == 3  # schedule + alarm state + EKS
+    assert kinds["rds.EventSubscription"] == 2  # RDS's own notifications: instances, parameter group
 
 
 @pytest.mark.parametrize("logical,main_target", [
@@ -54,7 +56,8 @@ def test_every_kind_is_declared(planned):
     ("logs_archive_stream", "main.data_lake"),
     ("logs_opensearch_stream", "main.app_sg"),
     ("eks_events_rule", "main.eks_cluster"),
-    ("rds_events_rule", "main.db"),
+    ("rds_instance_events", "main.db"),
+    ("rds_parameter_group_events", "main.db_parameters"),
     ("xray_cluster", "main.eks_cluster"),
     ("dashboard", "main.alb"),
 ])
@@ -112,6 +115,20 @@ def test_profile_settings(planned):
         assert len(domain["VPCOptions"]["SubnetIds"]) == 3
     assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
     assert domain["EncryptionAtRestOptions"]["Enabled"] and domain["NodeToNodeEncryptionOptions"]["Enabled"]
+    # Fine-grained access control with the delivery role as IAM master user; every log type to its own group,
+    # each named by the one Logs resource policy OpenSearch writes through.
+    security = domain["AdvancedSecurityOptions"]
+    assert security["Enabled"] and security["InternalUserDatabaseEnabled"] is False
+    assert security["MasterUserOptions"]["MasterUserARN"] == Ref(o["firehose_opensearch_role"], "Arn")
+    published = domain["LogPublishingOptions"]
+    assert set(published) == {"ES_APPLICATION_LOGS", "INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "AUDIT_LOGS"}
+    groups = {kind: o[f"opensearch_{kind.lower()}"] for kind in published}
+    assert all(v["Enabled"] and v["CloudWatchLogsLogGroupArn"] == Ref(groups[k], "LogGroupArn")
+               for k, v in published.items())
+    [statement] = o["opensearch_log_policy"].properties["policyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "es.amazonaws.com"}
+    assert statement["Resource"] == [Ref(g, "Arn") for g in groups.values()]
+    assert o["opensearch_log_policy"] in o["opensearch"].depends_on
 
     subs = [r for r in o.values() if r.type_name == "sns.Subscription"]
     assert len(subs) == len(p["observability"]["subscriptions"])
@@ -145,10 +162,11 @@ def test_least_privilege_roles(planned):
         for doc in o[role].properties["InlinePolicies"].values():
             for s in doc["Statement"]:
                 assert not any(a.endswith(":*") or a == "*" for a in s["Action"]), (role, s)
-    # The topics accept publishing only from this env's alarms and rules.
+    # The topics accept publishing only from this env's alarms, rules and RDS event subscriptions.
     policy = o["critical_topic_policy"].properties["PolicyDocument"]
     assert {s["Principal"]["Service"] for s in policy["Statement"]} == {"cloudwatch.amazonaws.com",
-                                                                         "events.amazonaws.com"}
+                                                                         "events.amazonaws.com",
+                                                                         "events.rds.amazonaws.com"}
     assert all("aws:SourceArn" in s["Condition"]["ArnLike"] for s in policy["Statement"])
 
 

@@ -96,6 +96,47 @@ def test_rule_ec2_vpc_flow_logs_needs_a_flow_log_on_the_vpc():
     assert [f for f in check.evaluate(plan) if f.rule == "ec2.vpc-flow-logs"] == []
 
 
+def test_rule_ec2_vpc_endpoint_ec2_needs_an_interface_endpoint_for_the_ec2_api_in_the_vpc():
+    from resources.ec2 import VpcEndpoint
+
+    plan = Plan(project="policy", env="dev")
+    s = plan.stack("main")
+    vpc, other = s.add(Vpc("vpc", CidrBlock="10.0.0.0/16")), s.add(Vpc("other", CidrBlock="10.1.0.0/16"))
+    s.add(VpcEndpoint("s3", VpcId=vpc["VpcId"], ServiceName="com.amazonaws.ap-east-2.s3", RouteTableIds=["rtb-1"]))
+    s.add(VpcEndpoint("ec2_elsewhere", VpcId=other["VpcId"], ServiceName="com.amazonaws.ap-east-2.ec2",
+                      VpcEndpointType="Interface", SubnetIds=["subnet-2"], SecurityGroupIds=["sg-2"]))
+    assert [f.address for f in check.evaluate(plan) if f.rule == "ec2.vpc-endpoint-ec2"] == ["main.vpc"]
+    s.add(VpcEndpoint("ec2", VpcId=vpc["VpcId"], ServiceName="com.amazonaws.ap-east-2.ec2",
+                      VpcEndpointType="Interface", SubnetIds=["subnet-1"], SecurityGroupIds=["sg-1"]))
+    assert [f for f in check.evaluate(plan) if f.rule == "ec2.vpc-endpoint-ec2"] == []
+
+
+def test_rule_rds_event_subscriptions_need_the_critical_categories_for_the_resource():
+    from resources.rds import DBParameterGroup, EventSubscription
+
+    plan = Plan(project="policy", env="dev")
+    s = plan.stack("main")
+    db = s.add(DBInstance("db", DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="app"))
+    s.add(DBInstance("other", DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="app"))
+    pg = s.add(DBParameterGroup("pg", Family="postgres16", Description="p"))
+
+    def found(rule):
+        return sorted(f.address for f in check.evaluate(plan) if f.rule == rule)
+    assert found("rds.instance-event-subscription") == ["main.db", "main.other"]
+    assert found("rds.parameter-group-event-subscription") == ["main.pg"]
+    s.add(EventSubscription("few", SnsTopicArn="arn:aws:sns:x:1:t", SourceType="db-instance",
+                            SourceIds=[db["DBInstanceIdentifier"]], EventCategories=["failure"]))
+    s.add(EventSubscription("off", SnsTopicArn="arn:aws:sns:x:1:t", SourceType="db-instance", Enabled=False))
+    assert found("rds.instance-event-subscription") == ["main.db", "main.other"]  # too few categories; disabled
+    s.add(EventSubscription("db_events", SnsTopicArn="arn:aws:sns:x:1:t", SourceType="db-instance",
+                            SourceIds=[db["DBInstanceIdentifier"]],
+                            EventCategories=["failure", "maintenance", "configuration change", "failover"]))
+    s.add(EventSubscription("pg_events", SnsTopicArn="arn:aws:sns:x:1:t", SourceType="db-parameter-group",
+                            SourceIds=[pg["Name"]], EventCategories=["configuration change"]))
+    assert found("rds.instance-event-subscription") == ["main.other"]  # the subscription names only main.db
+    assert found("rds.parameter-group-event-subscription") == []
+
+
 def test_rule_secretsmanager_read_only_by_roles_that_name_it():
     from resources.iam import Role
     from resources.secretsmanager import Secret

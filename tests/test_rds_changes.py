@@ -157,7 +157,7 @@ def test_c1_removed_properties_go_back_to_aws_defaults(fast):
     assert after["DBInstanceArn"] == arn
     assert after.get("MaxAllocatedStorage") in (None, after["AllocatedStorage"])  # autoscaling off
     assert after["IAMDatabaseAuthenticationEnabled"] is False
-    # (moto 5.2.5 does not report PerformanceInsightsEnabled: its reset to False is sent, not read back here)
+    assert after["PerformanceInsightsEnabled"] is False  # (reported by sandbox rule rds-performance-insights-key)
 
 
 def test_a9_minor_version_upgraded_by_rds_is_no_drift(fast):

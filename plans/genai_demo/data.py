@@ -86,7 +86,10 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
             "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}}]},
         ManagedPolicyArns=["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]))
     observe = {"EnableCloudwatchLogsExports": list(rds["log_exports"]), "MonitoringInterval": rds["monitoring_interval"],
-               "MonitoringRoleArn": monitoring_role["Arn"]}
+               "MonitoringRoleArn": monitoring_role["Arn"], "EnablePerformanceInsights": rds["performance_insights"]}
+    if rds["performance_insights"]:
+        # Its samples hold query texts: the main key, not aws/rds (CKV_AWS_354). RDS keeps this key for good.
+        observe["PerformanceInsightsKMSKeyId"] = key_arn
     db = stack.add(DBInstance(
         "db", Engine="postgres", EngineVersion=rds["engine_version"], DBInstanceClass=rds["instance_class"],
         AllocatedStorage=rds["allocated_storage"], MaxAllocatedStorage=rds["max_allocated_storage"],
@@ -96,7 +99,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         DBParameterGroupName=db_parameters["Name"], BackupRetentionPeriod=rds["backup_retention_days"],
         PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="sun:04:30-sun:05:30",
         DeletionProtection=rds["deletion_protection"], PubliclyAccessible=False, CopyTagsToSnapshot=True,
-        EnablePerformanceInsights=rds["performance_insights"], SkipFinalSnapshot=rds["skip_final_snapshot"],
+        SkipFinalSnapshot=rds["skip_final_snapshot"],
         EnableIAMDatabaseAuthentication=True, **observe,
         lifecycle=_lifecycle(rds)))
     db_replicas = [stack.add(DBInstance(
@@ -104,8 +107,7 @@ def build(stack: Stack, p: dict[str, Any], net: dict[str, Any], kms_key: Any = N
         DBInstanceClass=rds["replica_class"], StorageType="gp3", MaxAllocatedStorage=rds["max_allocated_storage"],
         DBSubnetGroupName=db_subnet_group["DBSubnetGroupName"], VpcSecurityGroupIds=db_sg,
         DBParameterGroupName=db_parameters["Name"], DeletionProtection=rds["deletion_protection"],
-        PubliclyAccessible=False, CopyTagsToSnapshot=True, EnablePerformanceInsights=rds["performance_insights"],
-        EnableIAMDatabaseAuthentication=True, **observe, lifecycle=_lifecycle(rds)))
+        PubliclyAccessible=False, CopyTagsToSnapshot=True, EnableIAMDatabaseAuthentication=True, **observe, lifecycle=_lifecycle(rds)))
         for i in range(1, rds["replicas"] + 1)]
 
     # -- MSK ---------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ Layout (inventory §2.1, without the unused transit tier):
   database /22  local route only: data stores never reach the internet
 One route table per subnet, so an AZ's egress can change without touching
 the others. An S3 gateway endpoint sits on the private and database tables
-(image layers, backups and the data lake stay off the NAT bill).
+(image layers, backups and the data lake stay off the NAT bill); production adds
+an interface endpoint for the EC2 API in the private subnets (FSBP EC2.10).
 
 Security groups, one per role, with rules as separate resources so groups
 that refer to each other (alb -> app -> alb) never form a cycle:
@@ -244,6 +245,25 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
             f"{key}_sg_{direction}_{'all' if port == ALL_TRAFFIC else port}_{where}", GroupId=groups[key]["GroupId"],
             Direction=direction, Description=desc, **ports, **peer_prop)))
 
+    # Interface endpoints (FSBP EC2.10): the nodes' VPC CNI and the services that make ENIs call these APIs
+    # from the private tier without going through the NAT. With private DNS (AWS's default) every host of the
+    # VPC resolves the API's usual name to the endpoint's ENIs, so their group admits HTTPS from the whole VPC:
+    # a host outside the app group (a Fargate pod carries EKS's cluster group) would otherwise lose the API.
+    # Each endpoint is billed per AZ-hour, so the profile lists where they are worth it.
+    interface_endpoints: dict[str, VpcEndpoint] = {}
+    endpoint_sg = None
+    if n.get("interface_endpoints"):
+        endpoint_sg = stack.add(SecurityGroup("endpoints_sg", VpcId=vpc_id, RevokeDefaultEgress=True,
+                                              Description="Interface VPC endpoints: HTTPS from the VPC"))
+        rules.append(stack.add(SecurityGroupRule(
+            "endpoints_sg_ingress_443_vpc", GroupId=endpoint_sg["GroupId"], Direction="ingress", IpProtocol="tcp",
+            FromPort=443, ToPort=443, CidrIp=n["vpc_cidr"], Description="AWS API calls from the VPC")))
+        for service in n["interface_endpoints"]:
+            interface_endpoints[service] = stack.add(VpcEndpoint(
+                f"{service}_endpoint", VpcId=vpc_id, ServiceName=f"com.amazonaws.{p['region']}.{service}",
+                VpcEndpointType="Interface", SubnetIds=[s["SubnetId"] for s in subnets["private"]],
+                SecurityGroupIds=[endpoint_sg["GroupId"]]))
+
     nacls: dict[str, NetworkAcl] = {}
     nacl_entries: list[NetworkAclEntry] = []
     for tier, entries in NACL_ENTRIES.items():
@@ -266,6 +286,8 @@ def build(stack: Stack, p: dict[str, Any]) -> dict[str, Any]:
         "route_tables": tables,
         "nat_gateways": nats,
         "s3_endpoint": s3_endpoint,
+        "interface_endpoints": interface_endpoints,
+        "endpoint_security_group": endpoint_sg,
         "security_groups": groups,
         "security_group_rules": rules,
         "network_acls": nacls,

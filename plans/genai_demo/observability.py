@@ -39,8 +39,9 @@ from resources.firehose import DeliveryStream
 from resources.iam import Role, ServiceLinkedRole
 from resources.kms import ACCOUNT_PLACEHOLDER, Alias, Key
 from resources.lambda_ import Function, Permission
-from resources.logs import LogGroup, SubscriptionFilter
+from resources.logs import LogGroup, ResourcePolicy, SubscriptionFilter
 from resources.opensearch import Domain
+from resources.rds import EventSubscription
 from resources.sns import Subscription, Topic, TopicPolicy
 from resources.wafv2 import LoggingConfiguration as WafLogging
 from resources.xray import Group, SamplingRule
@@ -83,13 +84,14 @@ def allow(sid: str, actions: list[str], resources: Any, condition: dict[str, Any
 
 
 def alerts_key_policy(region: str, env: str) -> dict[str, Any]:
-    """Root administers; CloudWatch alarms and EventBridge rules of this env may encrypt messages to the topics."""
+    """Root administers; CloudWatch alarms, EventBridge rules and RDS event subscriptions of this env may encrypt
+    messages to the topics."""
     account = ACCOUNT_PLACEHOLDER
     return {"Version": "2012-10-17", "Statement": [
         {"Sid": "AccountRootAdministers", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
          "Action": "kms:*", "Resource": "*"},
         {"Sid": "AlarmsAndRulesPublish", "Effect": "Allow",
-         "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
+         "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com", "events.rds.amazonaws.com"]},
          "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
          "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
         {"Sid": "SnsForThisAccount", "Effect": "Allow", "Principal": {"AWS": "*"},
@@ -99,7 +101,8 @@ def alerts_key_policy(region: str, env: str) -> dict[str, Any]:
 
 
 def topic_policy(topic: Topic, region: str, env: str) -> dict[str, Any]:
-    """Only this env's alarms and rules publish (matched by their deterministic name prefix)."""
+    """Only this env's alarms, rules and RDS event subscriptions publish (matched by their deterministic name
+    prefix)."""
     prefix = f"genai-demo-{env}-"
     return {"Version": "2012-10-17", "Id": f"{prefix}alerts-publishers", "Statement": [
         {"Sid": "CloudWatchAlarms", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
@@ -109,6 +112,10 @@ def topic_policy(topic: Topic, region: str, env: str) -> dict[str, Any]:
         {"Sid": "EventBridgeRules", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
          "Action": "sns:Publish", "Resource": topic["TopicArn"],
          "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{region}:*:rule/{prefix}*"},
+                       "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}},
+        {"Sid": "RdsEventSubscriptions", "Effect": "Allow", "Principal": {"Service": "events.rds.amazonaws.com"},
+         "Action": "sns:Publish", "Resource": topic["TopicArn"],
+         "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:rds:{region}:*:es:{prefix}*"},
                        "StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER}}},
     ]}
 
@@ -343,6 +350,17 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
     slr = stack.add(ServiceLinkedRole("opensearch_service_linked_role",
                                       AWSServiceName="opensearchservice.amazonaws.com",
                                       Description="OpenSearch Service: ENIs of VPC domains"))
+    # Error, slow-query and audit logs (FSBP Opensearch.4/.5), one group per type, which OpenSearch writes only
+    # through a Logs resource policy naming it (CreateDomain refuses the options otherwise).
+    os_logs = {kind: log_group(f"opensearch_{kind.lower()}", f"/aws/opensearch/{domain_name}/{kind.lower()}")
+               for kind in ("ES_APPLICATION_LOGS", "INDEX_SLOW_LOGS", "SEARCH_SLOW_LOGS", "AUDIT_LOGS")}
+    os_log_policy = stack.add(ResourcePolicy("opensearch_log_policy", policyDocument={
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "OpenSearchPublishesItsLogs", "Effect": "Allow", "Principal": {"Service": "es.amazonaws.com"},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [g["Arn"] for g in os_logs.values()],
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT_PLACEHOLDER},
+                          "ArnLike": {"aws:SourceArn": f"arn:aws:es:{region}:{ACCOUNT_PLACEHOLDER}:domain/"
+                                                       f"{domain_name}"}}}]}))
     domain = stack.add(Domain(
         "opensearch", DomainName=domain_name, EngineVersion=s["engine_version"], ClusterConfig=cluster_config,
         EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": s["volume_gib"]},
@@ -354,7 +372,15 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
         AccessPolicies={"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"AWS": [to_opensearch_role["Arn"]]},
             "Action": ["es:ESHttpPost", "es:ESHttpPut", "es:ESHttpGet"], "Resource": f"{domain_arn}/*"}]},
-        depends_on=[slr]))
+        # Fine-grained access control (FSBP Opensearch.7): the delivery role is the IAM master user. The access
+        # policy admits that role alone, so who reaches the domain is unchanged, and Firehose needs no role
+        # mapping inside the cluster (made through the domain's REST API, which no AWS call reaches); the
+        # security plugin now checks every request, and writes the audit log.
+        AdvancedSecurityOptions={"Enabled": True, "InternalUserDatabaseEnabled": False,
+                                 "MasterUserOptions": {"MasterUserARN": to_opensearch_role["Arn"]}},
+        LogPublishingOptions={kind: {"CloudWatchLogsLogGroupArn": g["LogGroupArn"], "Enabled": True}
+                              for kind, g in os_logs.items()},
+        depends_on=[slr, os_log_policy]))
 
     # -- CloudWatch Logs -> Firehose -> S3 / OpenSearch -----------------------------------------------------------
     to_s3_role = stack.add(Role(
@@ -450,10 +476,6 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             "detail": {"alarmName": [{"prefix": f"{prefix}-"}]}}),
         "eks_events": ("critical", "Events of the EKS cluster", {
             "source": ["aws.eks"], "resources": [cluster["Arn"]]}),
-        "rds_events": ("critical", "Failover, failure, storage and maintenance events of the database", {
-            "source": ["aws.rds"], "detail-type": ["RDS DB Instance Event"],
-            "detail": {"SourceIdentifier": [db["DBInstanceIdentifier"]],
-                       "EventCategories": ["failover", "failure", "low storage", "maintenance", "notification"]}}),
     }
     routes: dict[str, tuple[Rule, Target]] = {}
     for name, (sev, description, pattern) in event_rules.items():
@@ -463,6 +485,22 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
                                   Arn=topics[sev]["TopicArn"], depends_on=[policies[sev]]))
         routes[name] = (rule, target)
 
+    # RDS's own event notifications (FSBP RDS.20/RDS.21) to the critical topic: what goes wrong with this env's
+    # instances (failover, failure, storage, maintenance, configuration changes), and its parameter group's
+    # changes. (An EventBridge rule carried the instance events before; the subscription is what RDS and the
+    # control look for, and one route means one page per event.)
+    db_events = {
+        "rds_instance_events": stack.add(EventSubscription(
+            "rds_instance_events", SnsTopicArn=topics["critical"]["TopicArn"], SourceType="db-instance",
+            SourceIds=[i["DBInstanceIdentifier"] for i in (db, *dat["db_replicas"])],
+            EventCategories=["availability", "configuration change", "failover", "failure", "low storage",
+                             "maintenance", "notification"], depends_on=[policies["critical"]])),
+        "rds_parameter_group_events": stack.add(EventSubscription(
+            "rds_parameter_group_events", SnsTopicArn=topics["critical"]["TopicArn"],
+            SourceType="db-parameter-group", SourceIds=[dat["db_parameters"]["Name"]],
+            EventCategories=["configuration change"], depends_on=[policies["critical"]])),
+    }
+
     stack.outputs.update({"opensearch_endpoint": domain["Endpoint"],
                           "prometheus_endpoint": workspace["PrometheusEndpoint"]})
     return {"log_groups": {"eks": eks_logs, "application": app_logs, "vpc_flow": flow_logs,
@@ -470,7 +508,8 @@ def build(stack: Stack, p: dict[str, Any], main: dict[str, Any]) -> dict[str, An
             "flow_log": flow_log, "flow_logs_role": flow_role, "alerts_kms_key": alerts_key, "topics": topics,
             "topic_policies": policies, "subscriptions": subscriptions, "alarms": alarms, "dashboard": dashboard,
             "xray_groups": xray_groups, "sampling_rules": sampling, "opensearch": domain,
-            "opensearch_service_linked_role": slr,
+            "opensearch_service_linked_role": slr, "opensearch_log_groups": os_logs,
+            "opensearch_log_policy": os_log_policy, "rds_event_subscriptions": db_events,
             "delivery_streams": {"s3": archive, "opensearch": to_opensearch},
             "roles": {"firehose_s3": to_s3_role, "firehose_opensearch": to_opensearch_role,
                       "logs_to_firehose": logs_role, "custom_metrics": fn_role},

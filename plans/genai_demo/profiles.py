@@ -115,6 +115,9 @@ BASE: dict[str, Any] = {
         "azs": 3,
         # tier -> (first third octet, prefix length, octet step per AZ)
         "tiers": {"public": (0, 20, 16), "private": (64, 19, 32), "database": (160, 22, 4)},
+        # AWS APIs reached through interface endpoints in the private subnets (com.amazonaws.<region>.<name>);
+        # each is billed per AZ-hour.
+        "interface_endpoints": [],
     },
 }
 
@@ -279,6 +282,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
         },
         "network": {
             "nat_gateways": 3,  # one per AZ: an AZ outage does not cut the others' egress
+            "interface_endpoints": ["ec2"],  # FSBP EC2.10: the VPC CNI's EC2 calls stay off the NAT
         },
     },
 }

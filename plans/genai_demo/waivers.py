@@ -31,6 +31,9 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
                "main.alb_sg_ingress_80_anywhere")
     main.waive("s3.encryption-cmk", "ELB's access-log delivery writes only to SSE-S3 buckets (Elastic Load "
                "Balancing user guide, enable-access-logging: bucket requirements)", "main.alb_logs")
+    main.waive("elbv2.target-group-https", "TLS ends at the ALB's TLS 1.3 listener; the pods serve plain HTTP on "
+               "8080 in the private subnets, reached only from the ALB's security group (network.py): HTTPS to "
+               "them would need a certificate in every pod", "main.tg_backend")
     main.waive("elbv2.internal", "the ALB is the platform's one public entry point, behind the WAF", "main.alb")
     main.waive("ec2.nacl-ingress-names-ports", "inside the private tier pods and nodes talk every protocol "
                "(VPC CNI, DNS over UDP, kubelet); the security groups scope it, the NACL only keeps tiers apart",
@@ -84,6 +87,9 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
         main.waive("rds.deletion-protection", DEV_DATA, "main.db")
     if rds["backup_retention_days"] < 7:
         main.waive("rds.backups", f"{DEV_DATA}: one day of backups", "main.db")
+    if "ec2" not in p["network"]["interface_endpoints"]:
+        main.waive("ec2.vpc-endpoint-ec2", f"{DEV_DATA}: its few EC2 API calls (the VPC CNI's) take the NAT "
+                   "rather than an interface endpoint billed in every AZ", "main.vpc")
     if not rds["multi_az"]:
         main.waive("rds.multi-az", f"{DEV_DATA}: one database instance", "main.db")
     if not rds["performance_insights"]:

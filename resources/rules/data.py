@@ -155,6 +155,16 @@ def rds_pi(s: Subject) -> Iterator[str]:
         yield "EnablePerformanceInsights is off"
 
 
+@rule("rds.performance-insights-cmk", "low", "RDS Performance Insights encrypts with a customer-managed key",
+      ["rds.DBInstance"], equivalents=["CKV_AWS_354", "AVD-AWS-0078"],
+      fails={**DB, "EnablePerformanceInsights": True},
+      passes={**DB, "EnablePerformanceInsights": True, "PerformanceInsightsKMSKeyId": "arn:aws:kms:x:1:key/k"})
+def rds_pi_cmk(s: Subject) -> Iterator[str]:
+    # Its samples keep query texts (bind values included); RDS never changes the key afterwards.
+    if s.get("EnablePerformanceInsights") and not s.get("PerformanceInsightsKMSKeyId"):
+        yield "no PerformanceInsightsKMSKeyId: the AWS-managed aws/rds key encrypts the query samples, for good"
+
+
 @rule("rds.auto-minor-version-upgrade", "low", "RDS takes minor engine upgrades", ["rds.DBInstance"],
       equivalents=["CKV_AWS_226", "FSBP RDS.13"],
       fails={**DB, "AutoMinorVersionUpgrade": False}, passes=DB)
@@ -193,6 +203,35 @@ def rds_force_ssl(s: Subject) -> Iterator[str]:
     params = (group.properties.get("Parameters") or {}) if group is not None else {}
     if s.get("Engine", "postgres") == "postgres" and str(params.get("rds.force_ssl")) != "1":
         yield "its parameter group does not set rds.force_ssl=1: clients may connect in plaintext"
+
+
+def _subscribed(s: Subject, source_type: str, needed: set[str]) -> bool:
+    """Whether an enabled rds.EventSubscription of the plan sends this resource's `needed` categories."""
+    for sub in s.of_type("rds.EventSubscription"):
+        if not sub.get("Enabled", True) or sub.get("SourceType") != source_type:
+            continue
+        categories = set(sub.get("EventCategories") or [])
+        ids = sub.get("SourceIds") or []
+        if (not categories or needed <= categories) and (not ids or any(s.target(i) is s.resource for i in ids)):
+            return True
+    return False
+
+
+# FSBP's "critical" events: RDS.20 (instances) maintenance, configuration change, failure; RDS.21 (parameter
+# groups) configuration change.
+@rule("rds.instance-event-subscription", "low", "RDS notifies critical instance events through an event subscription",
+      ["rds.DBInstance"], equivalents=["FSBP RDS.20"], graph=True)
+def rds_instance_events(s: Subject) -> Iterator[str]:
+    if not _subscribed(s, "db-instance", {"maintenance", "configuration change", "failure"}):
+        yield "no enabled rds.EventSubscription sends its failure, maintenance and configuration change events"
+
+
+@rule("rds.parameter-group-event-subscription", "low",
+      "RDS notifies parameter group changes through an event subscription", ["rds.DBParameterGroup"],
+      equivalents=["FSBP RDS.21"], graph=True)
+def rds_parameter_group_events(s: Subject) -> Iterator[str]:
+    if not _subscribed(s, "db-parameter-group", {"configuration change"}):
+        yield "no enabled rds.EventSubscription sends its configuration change events"
 
 
 @rule("rds.query-logging", "low", "RDS PostgreSQL logs statements (log_statement) and slow queries",
@@ -290,6 +329,41 @@ def os_data_nodes(s: Subject) -> Iterator[str]:
 def os_masters(s: Subject) -> Iterator[str]:
     if not s.get("ClusterConfig.DedicatedMasterEnabled") or int(s.get("ClusterConfig.DedicatedMasterCount", 0)) < 3:
         yield "no quorum of 3 dedicated masters: cluster management competes with the data nodes"
+
+
+FGAC = {"Enabled": True, "InternalUserDatabaseEnabled": False,
+        "MasterUserOptions": {"MasterUserARN": "arn:aws:iam::123456789012:role/search-admin"}}
+
+
+def _published(s: Subject, kind: str) -> bool:
+    return bool((s.get("LogPublishingOptions", {}).get(kind) or {}).get("Enabled"))
+
+
+@rule("opensearch.fine-grained-access", "medium", "OpenSearch checks every request with fine-grained access control",
+      ["opensearch.Domain"], equivalents=["CKV2_AWS_52", "FSBP Opensearch.7"],
+      fails=OS, passes={**OS, "AdvancedSecurityOptions": FGAC})
+def os_fgac(s: Subject) -> Iterator[str]:
+    if not s.get("AdvancedSecurityOptions.Enabled"):
+        yield "no fine-grained access control: any principal the access policy admits may read and write every index"
+
+
+@rule("opensearch.error-logs", "medium", "OpenSearch publishes its error (application) logs to CloudWatch",
+      ["opensearch.Domain"], equivalents=["CKV_AWS_84", "FSBP Opensearch.4", "AVD-AWS-0042"],
+      fails=OS, passes={**OS, "LogPublishingOptions": {"ES_APPLICATION_LOGS": {
+          "CloudWatchLogsLogGroupArn": "arn:aws:logs:x:1:log-group:/os/app", "Enabled": True}}})
+def os_error_logs(s: Subject) -> Iterator[str]:
+    if not _published(s, "ES_APPLICATION_LOGS"):
+        yield "ES_APPLICATION_LOGS are not published: errors vanish with the nodes"
+
+
+@rule("opensearch.audit-logs", "medium", "OpenSearch publishes audit logs to CloudWatch", ["opensearch.Domain"],
+      equivalents=["CKV_AWS_317", "FSBP Opensearch.5"],
+      fails={**OS, "AdvancedSecurityOptions": FGAC},
+      passes={**OS, "AdvancedSecurityOptions": FGAC, "LogPublishingOptions": {"AUDIT_LOGS": {
+          "CloudWatchLogsLogGroupArn": "arn:aws:logs:x:1:log-group:/os/audit", "Enabled": True}}})
+def os_audit_logs(s: Subject) -> Iterator[str]:
+    if not _published(s, "AUDIT_LOGS"):
+        yield "AUDIT_LOGS are not published: who read or changed which index leaves no trace"
 
 
 @rule("rds.log-exports", "medium", "RDS PostgreSQL exports its logs to CloudWatch (postgresql, upgrade)",

@@ -172,3 +172,13 @@ def default_sg_restricted(s: Subject) -> Iterator[str]:
     if not s.get("RestrictDefaultSecurityGroup"):
         yield ("the default security group keeps AWS's rules (all from itself, all egress): anything launched "
                "without a group lands in it")
+
+
+@rule("ec2.vpc-endpoint-ec2", "low", "VPCs reach the EC2 API through an interface endpoint", ["ec2.Vpc"],
+      equivalents=["FSBP EC2.10"], graph=True)
+def vpc_ec2_endpoint(s: Subject) -> Iterator[str]:
+    # The nodes' VPC CNI and every ENI-making service call the EC2 API; without the endpoint those calls leave
+    # through the NAT gateway to the public endpoint. FSBP checks the VPC for a com.amazonaws.<region>.ec2 one.
+    if not any(s.target(e.get("VpcId")) is s.resource and str(e.get("ServiceName", "")).endswith(".ec2")
+               and e.get("VpcEndpointType") == "Interface" for e in s.of_type("ec2.VpcEndpoint")):
+        yield "no interface VPC endpoint for com.amazonaws.<region>.ec2: EC2 API calls go out through the NAT"

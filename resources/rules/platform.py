@@ -3,7 +3,9 @@ Secrets Manager, Lambda, IAM, Firehose."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fnmatch
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from resources.policy import Subject, as_list, rule, statements
 from resources.sns import FEEDBACK_ATTRIBUTES
@@ -264,7 +266,7 @@ def firehose_kms(s: Subject) -> Iterator[str]:
 
 
 @rule("iam.no-admin-policy", "critical", "No IAM policy allows every action on every resource", ["iam.Role"],
-      equivalents=["CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286", "FSBP IAM.1", "AVD-AWS-0057"],
+      equivalents=["CKV_AWS_62", "CKV_AWS_63", "FSBP IAM.1", "AVD-AWS-0057"],
       fails={"AssumeRolePolicyDocument": {"Statement": []},
              "InlinePolicies": {"all": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}},
       passes={"AssumeRolePolicyDocument": {"Statement": []},
@@ -418,6 +420,17 @@ def alb_internal(s: Subject) -> Iterator[str]:
         yield "internet-facing"
 
 
+@rule("elbv2.target-group-https", "medium", "Target groups talk HTTPS to their targets", ["elbv2.TargetGroup"],
+      equivalents=["CKV_AWS_378"],
+      fails={"Port": 8080, "VpcId": "vpc-1", "Protocol": "HTTP"},
+      passes={"Port": 8443, "VpcId": "vpc-1", "Protocol": "HTTPS", "HealthCheckProtocol": "HTTPS"})
+def tg_https(s: Subject) -> Iterator[str]:
+    # checkov flags protocol HTTP whatever the listener: TLS that ends at the ALB leaves the hop to the targets
+    # in plain text. TCP/TLS/UDP (network load balancers) are not its concern.
+    if s.get("Protocol") == "HTTP":
+        yield "Protocol is HTTP: the load balancer forwards requests to the targets unencrypted"
+
+
 @rule("elbv2.waf", "high", "Internet-facing ALBs are protected by a WAF web ACL", ["elbv2.LoadBalancer"],
       equivalents=["CKV2_AWS_28"], graph=True)
 def alb_waf(s: Subject) -> Iterator[str]:
@@ -486,6 +499,105 @@ def iam_write_star(s: Subject) -> Iterator[str]:
                     and a.split(":", 1)[1].startswith(WRITE_OR_PERMISSIONS) and a not in UNRESTRICTABLE]
             if acts:
                 yield f"inline policy {name!r} allows {', '.join(acts)} on every resource, unconditioned"
+
+
+# cloudsplaining (salesforce/cloudsplaining cloudsplaining/shared/constants.py), the library checkov's
+# CKV_AWS_286/287/288 call: an action counts when a statement allows it on Resource "*" (cloudsplaining's
+# "without resource constraints"; it does not weigh conditions). Its privilege-escalation table is Rhino
+# Security Labs' original set: every action of a method must be allowed on "*".
+ESCALATIONS: dict[str, tuple[str, ...]] = {
+    "CreateAccessKey": ("iam:createaccesskey",), "CreateLoginProfile": ("iam:createloginprofile",),
+    "UpdateLoginProfile": ("iam:updateloginprofile",), "AddUserToGroup": ("iam:addusertogroup",),
+    "CreateNewPolicyVersion": ("iam:createpolicyversion",),
+    "SetExistingDefaultPolicyVersion": ("iam:setdefaultpolicyversion",),
+    "AttachUserPolicy": ("iam:attachuserpolicy",), "AttachGroupPolicy": ("iam:attachgrouppolicy",),
+    "AttachRolePolicy": ("iam:attachrolepolicy",), "PutUserPolicy": ("iam:putuserpolicy",),
+    "PutGroupPolicy": ("iam:putgrouppolicy",), "PutRolePolicy": ("iam:putrolepolicy",),
+    "UpdateRolePolicyToAssumeIt": ("iam:updateassumerolepolicy",),
+    "CreateEC2WithExistingIP": ("iam:passrole", "ec2:runinstances"),
+    "PassExistingRoleToNewLambdaThenInvoke": ("iam:passrole", "lambda:createfunction", "lambda:invokefunction"),
+    "PassExistingRoleToNewLambdaThenTriggerWithExistingDynamo": ("iam:passrole", "lambda:createfunction",
+                                                                 "lambda:createeventsourcemapping"),
+    "PassExistingRoleToNewGlueDevEndpoint": ("iam:passrole", "glue:createdevendpoint"),
+    "PassExistingRoleToCloudFormation": ("iam:passrole", "cloudformation:createstack"),
+    "PassExistingRoleToNewDataPipeline": ("iam:passrole", "datapipeline:createpipeline"),
+    "UpdateExistingGlueDevEndpoint": ("glue:updatedevendpoint",),
+    "EditExistingLambdaFunctionWithRole": ("lambda:updatefunctioncode",),
+}
+# cloudsplaining ACTIONS_THAT_RETURN_CREDENTIALS (kmcquade's list of API calls that answer with credentials).
+CREDENTIAL_ACTIONS = frozenset({
+    "airflow:createclitoken", "airflow:createweblogintoken", "appsync:createapikey", "chime:createapikey",
+    "cloud9:createenvironmenttoken", "codeartifact:getauthorizationtoken", "codepipeline:pollforjobs",
+    "cognito-identity:getopenidtoken", "cognito-identity:getopenidtokenfordeveloperidentity",
+    "cognito-identity:getcredentialsforidentity", "cognito-idp:getsigningcertificate", "connect:getfederationtoken",
+    "connect:getfederationtokens", "ec2:getpassworddata", "ecr:getauthorizationtoken",
+    "ecr-public:getauthorizationtoken", "emr-containers:getmanagedendpointsessioncredentials",
+    "finspace-api:getprogrammaticaccesscredentials", "gamelift:requestuploadcredentials",
+    "gamelift:getinstanceaccess", "grafana:createworkspaceapikey", "iam:createaccesskey", "iam:createloginprofile",
+    "iam:createservicespecificcredential", "iam:resetservicespecificcredential", "iam:updateaccesskey",
+    "license-manager:getaccesstoken", "lightsail:getinstanceaccessdetails", "lightsail:downloaddefaultkeypair",
+    "lightsail:createbucketaccesskey", "lightsail:getrelationaldatabasemasteruserpassword",
+    "mediapackage:rotatechannelcredentials", "mediapackage:rotateingestendpointcredentials", "rds-db:connect",
+    "redshift:getclustercredentials", "redshift:getclustercredentialswithiam", "redshift-serverless:getcredentials",
+    "sso:getrolecredentials", "sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+    "sts:getfederationtoken", "sts:getsessiontoken",
+})
+# cloudsplaining READ_ONLY_DATA_EXFILTRATION_ACTIONS: reads that hand out stored data or secrets.
+EXFILTRATION_ACTIONS = frozenset({"s3:getobject", "ssm:getparameter", "ssm:getparameters",
+                                  "ssm:getparametersbypath", "secretsmanager:getsecretvalue"})
+
+
+def _on_everything(s: Subject) -> dict[str, set[str]]:
+    """Inline policy name -> the actions it allows on Resource "*", as written (patterns kept)."""
+    out: dict[str, set[str]] = {}
+    policies: Mapping[str, Any] = s.get("InlinePolicies") or {}
+    for name, doc in policies.items():
+        for st in statements(doc):
+            if st.get("Effect") == "Allow" and "*" in as_list(st.get("Resource")):
+                out.setdefault(name, set()).update(str(a).lower() for a in as_list(st.get("Action")))
+    return out
+
+
+def _granted(patterns: set[str], actions: frozenset[str] | tuple[str, ...]) -> list[str]:
+    """The listed actions that the statements' action patterns (iam:*, s3:Get*...) grant."""
+    return sorted(a for a in actions if any(fnmatch.fnmatchcase(a, p) for p in patterns))
+
+
+def _iam_role(actions: list[str], resource: str = "*") -> dict[str, Any]:
+    return {"AssumeRolePolicyDocument": {"Statement": []}, "InlinePolicies": {"p": {
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]}}}
+
+
+@rule("iam.no-privilege-escalation", "high", "IAM policies allow no privilege-escalation path on '*'",
+      ["iam.Role"], equivalents=["CKV_AWS_286", "cloudsplaining PrivilegeEscalation"],
+      fails=_iam_role(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"]),
+      passes=_iam_role(["iam:PassRole", "lambda:CreateFunction", "lambda:InvokeFunction"],
+                       "arn:aws:iam::123456789012:role/app-*"))
+def iam_escalation(s: Subject) -> Iterator[str]:
+    for name, patterns in _on_everything(s).items():
+        for method, actions in ESCALATIONS.items():
+            if len(_granted(patterns, actions)) == len(actions):
+                yield f"inline policy {name!r} allows {', '.join(actions)} on every resource ({method})"
+
+
+@rule("iam.no-credentials-exposure", "high", "IAM policies allow no credential-returning action on '*'",
+      ["iam.Role"], equivalents=["CKV_AWS_287", "cloudsplaining CredentialsExposure"],
+      fails=_iam_role(["sts:AssumeRole"]), passes=_iam_role(["sts:AssumeRole"], "arn:aws:iam::123456789012:role/x"))
+def iam_credentials(s: Subject) -> Iterator[str]:
+    for name, patterns in _on_everything(s).items():
+        hit = _granted(patterns, CREDENTIAL_ACTIONS)
+        if hit:
+            yield f"inline policy {name!r} allows {', '.join(hit)} on every resource: its answers carry credentials"
+
+
+@rule("iam.no-data-exfiltration", "medium", "IAM policies allow no bulk data or secret read on '*'",
+      ["iam.Role"], equivalents=["CKV_AWS_288", "cloudsplaining DataExfiltration"],
+      fails=_iam_role(["s3:Get*"]), passes=_iam_role(["s3:GetObject"], "arn:aws:s3:::bucket/*"))
+def iam_exfiltration(s: Subject) -> Iterator[str]:
+    for name, patterns in _on_everything(s).items():
+        hit = _granted(patterns, EXFILTRATION_ACTIONS)
+        if hit:
+            yield f"inline policy {name!r} allows {', '.join(hit)} on every resource: every object or secret"
 
 
 @rule("iam.trust-no-wildcard-principal", "critical", "Role trusts name their principals (no '*')", ["iam.Role"],
