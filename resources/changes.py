@@ -76,6 +76,7 @@ CFN_NAMES: dict[str, dict[str, str | None]] = {
     "s3.Bucket": {"Versioning": "VersioningConfiguration", "SSEAlgorithm": "BucketEncryption",
                   "KMSMasterKeyID": "BucketEncryption", "BucketKeyEnabled": "BucketEncryption",
                   "ObjectOwnership": "OwnershipControls", "LifecycleRules": "LifecycleConfiguration",
+                  "EventBridgeEnabled": "NotificationConfiguration/EventBridgeConfiguration",
                   "EnforceTLS": None, "PolicyStatements": None},  # the last two: AWS::S3::BucketPolicy
     "secretsmanager.Secret": {"RecoveryWindowInDays": None},
     "sns.Subscription": {"Attributes": None},  # one CloudFormation property per attribute

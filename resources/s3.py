@@ -165,6 +165,10 @@ class Bucket(S3Resource):
                                      doc='PutObjectLockConfiguration: {"ObjectLockEnabled": "Enabled", "Rule": '
                                          '{"DefaultRetention": {...}}}; needs versioning; once on, S3 cannot '
                                          "turn it off"),
+        "EventBridgeEnabled": P(bool, default=False,
+                                doc="PutBucketNotificationConfiguration EventBridgeConfiguration: S3 sends every "
+                                    "object event to the account's default event bus, where rules pick theirs; "
+                                    "the type owns the bucket's whole notification configuration"),
     }
     outputs = ("Bucket", "Arn", "RegionalDomainName")
     timeouts: ClassVar[dict[str, float]] = {"create": 120, "update": 120, "delete": 600}
@@ -241,6 +245,9 @@ class Bucket(S3Resource):
                 s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=props["ReplicationConfiguration"])
             elif old is not None:
                 s3.delete_bucket_replication(Bucket=bucket)
+        if changed("EventBridgeEnabled") and (props["EventBridgeEnabled"] or old is not None):
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=(
+                {"EventBridgeConfiguration": {}} if props["EventBridgeEnabled"] else {}))
         if changed("EnforceTLS", "PolicyStatements"):
             policy = self._policy(ctx, bucket, props)
             if policy:
@@ -315,6 +322,7 @@ class Bucket(S3Resource):
         rep = self.optional(s3.get_bucket_replication, ("ReplicationConfigurationNotFoundError",), **b)
         if rep and rep.get("ReplicationConfiguration"):
             out["ReplicationConfiguration"] = rep["ReplicationConfiguration"]
+        out["EventBridgeEnabled"] = "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(**b)
         lock = self.optional(s3.get_object_lock_configuration, ("ObjectLockConfigurationNotFoundError",), **b)
         if lock and lock.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled":
             conf = lock["ObjectLockConfiguration"]

@@ -138,10 +138,10 @@ def test_policy_statements_name_the_bucket_itself_through_its_placeholder(aws):
     assert bucket.read(ctx, name)["PolicyStatements"] == [statement]
 
 
-def test_server_access_logging_replication_and_object_lock(aws):
+def test_server_access_logging_replication_object_lock_and_eventbridge(aws):
     """Logging to a log bucket whose policy admits logging.s3.amazonaws.com (pinned to this account through
-    the placeholder); without that statement S3 refuses the target. Replication and Object Lock reach S3,
-    read back, and Object Lock cannot be turned off."""
+    the placeholder); without that statement S3 refuses the target. Replication, Object Lock and EventBridge
+    notifications reach S3 and read back; Object Lock cannot be turned off, EventBridge can."""
     from botocore.exceptions import ClientError
 
     from resources.account import ACCOUNT_PLACEHOLDER
@@ -167,7 +167,7 @@ def test_server_access_logging_replication_and_object_lock(aws):
                                             "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}
     lock = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 30}}}
     bucket = Bucket("backups", SSEAlgorithm="AES256", LoggingConfiguration=target,
-                    ReplicationConfiguration=replication, ObjectLockConfiguration=lock)
+                    ReplicationConfiguration=replication, ObjectLockConfiguration=lock, EventBridgeEnabled=True)
     bucket.stack = "main"
     ctx = aws.ctx("backups")
     name, _ = bucket.create(ctx, dict(bucket.properties))
@@ -178,12 +178,17 @@ def test_server_access_logging_replication_and_object_lock(aws):
     assert got_lock["ObjectLockEnabled"] == "Enabled" and got_lock["Rule"]["DefaultRetention"]["Days"] == 30
     got = bucket.read(ctx, name)
     assert got["LoggingConfiguration"] == target and got["ObjectLockConfiguration"] == lock
+    assert s3.get_bucket_notification_configuration(Bucket=name)["EventBridgeConfiguration"] == {}
+    assert got["EventBridgeEnabled"] is True
     assert got["ReplicationConfiguration"]["Rules"][0]["Destination"] == {"Bucket": "arn:aws:s3:::elsewhere"}
 
-    # Off again in place: logging and replication go; Object Lock is refused at plan time.
+    # Off again in place: logging, replication and EventBridge go; Object Lock is refused at plan time.
     old = dict(bucket.properties)
     new = {k: v for k, v in old.items() if k not in ("LoggingConfiguration", "ReplicationConfiguration")}
+    new["EventBridgeEnabled"] = False
     bucket.update(ctx, name, old, new)
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=name)
+    assert bucket.read(ctx, name)["EventBridgeEnabled"] is False
     assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=name)
     with pytest.raises(ClientError):
         s3.get_bucket_replication(Bucket=name)

@@ -129,6 +129,7 @@ def build(stack: Stack, p: dict[str, Any], access_logs: dict[str, Any] | None = 
             EnforceTLS=True,
             LifecycleRules=lifecycle_rules(s3[name], s3["abort_multipart_days"]),
             LoggingConfiguration=access_logs,
+            EventBridgeEnabled=True,  # object events on the default bus, for whatever rule the env adds
         ))
         for name in ("data_lake", "backups")
     }

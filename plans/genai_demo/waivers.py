@@ -56,6 +56,12 @@ def declare(plan: Plan, p: dict[str, Any]) -> None:
                "retention would keep every version past the teardown, and GOVERNANCE yields to whoever may bypass "
                "it, the deploying role included; S3 cannot turn Object Lock off again. Versioning keeps what a "
                "delete or overwrite removed")
+    main.waive("s3.event-notifications", "the bucket receives only ELB's and S3's log deliveries: an event "
+               "per delivered log file says nothing the logs themselves do not", "main.alb_logs")
+    main.waive("s3.mfa-delete", "only the root user with its MFA device can turn MFA delete on (PutBucketVersioning "
+               "with the x-amz-mfa header; S3 user guide, MultiFactorAuthenticationDelete): no role, the deploying "
+               "one included, can, and once on, infra destroy could no longer delete a version. COMPLIANCE Object "
+               "Lock, the role-settable equivalent, is waived under s3.object-lock")
     main.waive("secretsmanager.rotation", "automatic rotation needs what the plan does not have yet: for the app "
                "login, AWS's PostgreSQL multi-user rotation function in the database subnets with a path to "
                "Secrets Manager; for Redis, AWS rotates RBAC user passwords, not the AUTH token (ElastiCache user "

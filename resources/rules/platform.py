@@ -130,6 +130,29 @@ def s3_object_lock(s: Subject) -> Iterator[str]:
         yield "no Object Lock: anyone allowed to delete can destroy every version"
 
 
+@rule("s3.event-notifications", "low", "Buckets send their object events somewhere (event notifications)",
+      ["s3.Bucket"], equivalents=["CKV2_AWS_62", "FSBP S3.11"],
+      fails={}, passes={"EventBridgeEnabled": True})
+def s3_event_notifications(s: Subject) -> Iterator[str]:
+    if not s.get("EventBridgeEnabled"):
+        yield "no event notifications: object creations and deletions reach no rule, alarm or function"
+
+
+@rule("s3.mfa-delete", "low", "Deleting object versions takes more than one credential (MFA delete)",
+      ["s3.Bucket"], equivalents=["AVD-AWS-0170"],
+      fails={}, passes={"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": {
+          "DefaultRetention": {"Mode": "COMPLIANCE", "Days": 30}}}})
+def s3_mfa_delete(s: Subject) -> Iterator[str]:
+    """MFA delete is no plan property: only the root user, with its MFA device, can turn it on (PutBucketVersioning
+    with the x-amz-mfa header; S3 user guide, MultiFactorAuthenticationDelete), and then every version delete and
+    versioning change needs that device, the tool's included. What a role can set to the same end is Object Lock
+    in COMPLIANCE mode: within the retention no credential deletes a version or suspends versioning."""
+    retention = s.get("ObjectLockConfiguration.Rule.DefaultRetention") or {}
+    if s.get("ObjectLockConfiguration.ObjectLockEnabled") != "Enabled" or retention.get("Mode") != "COMPLIANCE":
+        yield ("no MFA delete (which only the root user can turn on) and no COMPLIANCE Object Lock: one stolen "
+               "credential can delete every version")
+
+
 @rule("logs.encrypted", "medium", "Log groups are encrypted with a KMS key", ["logs.LogGroup"],
       equivalents=["CKV_AWS_158", "AVD-AWS-0017"],
       fails={"logGroupName": "/x"}, passes={"logGroupName": "/x", "kmsKeyId": "arn:aws:kms:x:1:key/k"})

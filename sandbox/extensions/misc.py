@@ -14,6 +14,8 @@
   (500) on a target whose policy has a `"Principal": "*"` statement (a TLS-only deny); such statements are
   skipped as they grant the logging service nothing; GetBucketLogging answers the TargetObjectKeyFormat
   PutBucketLogging stored (moto answered only TargetBucket, TargetPrefix and grants).
+  GetBucketNotificationConfiguration answers the EventBridgeConfiguration that
+  PutBucketNotificationConfiguration stored (moto kept it, and sends the events, but never answered it).
 - SNS: GetTopicAttributes answers the delivery status attributes (<Protocol>SuccessFeedbackRoleArn,
   ...SampleRate, ...FailureFeedbackRoleArn) that moto stored from CreateTopic and SetTopicAttributes but
   never returned.
@@ -288,6 +290,31 @@ def _s3_logging_target_check() -> None:
     S3Response.get_bucket_logging = get_bucket_logging  # type: ignore[method-assign]
 
 
+def _s3_eventbridge_answer() -> None:
+    original = S3Response.get_bucket_notification
+    if getattr(original, "_sandbox", False):
+        return
+
+    def get_bucket_notification(self: S3Response) -> Any:
+        config = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if config is None or config.event_bridge is None:
+            return original(self)
+        def listed(items: list[Any], arn_key: str) -> list[dict[str, Any]]:
+            return [{"Id": i.id, arn_key: i.arn, "Events": i.events,
+                     **({"Filter": {"Key": {"FilterRules": i.filters["S3Key"]["FilterRule"]}}} if i.filters else {})}
+                    for i in items]
+
+        self.data["Action"] = "GetBucketNotificationConfiguration"
+        return self.serialized(ActionResult({
+            "TopicConfigurations": listed(config.topic, "TopicArn"),
+            "QueueConfigurations": listed(config.queue, "QueueArn"),
+            "LambdaFunctionConfigurations": listed(config.cloud_function, "LambdaFunctionArn"),
+            "EventBridgeConfiguration": {}}))
+
+    get_bucket_notification._sandbox = True  # type: ignore[attr-defined]
+    S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]
+
+
 _FEEDBACK = tuple(f"{p}{a}" for p in ("HTTP", "SQS", "Lambda", "Firehose", "Application")
                   for a in ("SuccessFeedbackRoleArn", "SuccessFeedbackSampleRate", "FailureFeedbackRoleArn"))
 
@@ -318,6 +345,7 @@ def _public(cls: type) -> list[Any]:
 def install() -> None:
     _lambda_config()
     _s3_logging_target_check()
+    _s3_eventbridge_answer()
     _sns_feedback_attributes()
     add_methods(LambdaResponse, *_public(_Lambda))
     add_methods(WAFV2Response, *_public(_Waf))
