@@ -150,6 +150,9 @@ def verify_main(aws, env):
         assert enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == want
         assert s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
         assert s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled"
+        # The data buckets send their object events to EventBridge (FSBP S3.11); the log bucket does not.
+        notified = "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=b)
+        assert notified == (b != attrs["access_logs.s3.bucket"])
     # KMS rotation; SSM parameters publish what the app needs.
     kms = aws.client("kms")
     keys = [k["KeyId"] for k in kms.list_keys()["Keys"]]
