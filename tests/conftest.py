@@ -1,3 +1,5 @@
+from collections.abc import Iterator
+
 import pytest
 
 pytest_plugins = ["sandbox.pytest_plugin"]
@@ -17,3 +19,11 @@ def short_ec2_window(request: pytest.FixtureRequest) -> None:
     .ec2_visible) before naming what it made: the same refusals, less sleeping than the 1 s default."""
     if "aws" in request.fixturenames:
         request.getfixturevalue("aws").rules.configure("ec2-consistency", seconds=0.2)
+
+
+@pytest.fixture(scope="session")
+def faults_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The fault suites' sandbox server, one per worker (tests/faults.py)."""
+    from tests import faults
+
+    yield from faults.session_server(tmp_path_factory)

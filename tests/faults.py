@@ -31,7 +31,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -622,25 +623,44 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLE = "genai-infra-state-faults"
 
 
-def sandbox_fixture() -> Any:
-    """A module-scoped fixture: one sandbox server per test module (per xdist worker), reset before each case.
+@contextmanager
+def sandbox_dir(directory: str) -> Iterator[None]:
+    """INFRA_SANDBOX_DIR naming the suite's server while a module uses it (and the server's own calls)."""
+    old = os.environ.get("INFRA_SANDBOX_DIR")
+    os.environ["INFRA_SANDBOX_DIR"] = directory
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("INFRA_SANDBOX_DIR", None)
+        else:
+            os.environ["INFRA_SANDBOX_DIR"] = old
 
-    Each test module binds its own (`sandbox = faults.sandbox_fixture()`), so modules never share a server.
-    """
+
+def session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """One sandbox server per xdist worker for every fault module: (its directory, its endpoint).
+
+    Starting one warms every service (about 10 s of CPU) and each case resets it anyway (Cli), so a
+    server per module paid that start five times per worker for nothing."""
+    directory = str(tmp_path_factory.mktemp("sandbox"))
+    with sandbox_dir(directory):
+        st = server.up()
+    try:
+        yield directory, st.endpoint_url
+    finally:
+        with sandbox_dir(directory):
+            server.down()
+
+
+def sandbox_fixture() -> Any:
+    """A module-scoped fixture: the worker's fault server (conftest's `faults_server`), reset before each
+    case, with INFRA_SANDBOX_DIR naming it for the module's duration only."""
 
     @pytest.fixture(scope="module")
-    def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Any:
-        old = os.environ.get("INFRA_SANDBOX_DIR")
-        os.environ["INFRA_SANDBOX_DIR"] = str(tmp_path_factory.mktemp("sandbox"))
-        st = server.up()
-        try:
-            yield st.endpoint_url
-        finally:
-            server.down()
-            if old is None:
-                os.environ.pop("INFRA_SANDBOX_DIR", None)
-            else:
-                os.environ["INFRA_SANDBOX_DIR"] = old
+    def sandbox(faults_server: tuple[str, str]) -> Iterator[str]:
+        directory, endpoint = faults_server
+        with sandbox_dir(directory):
+            yield endpoint
 
     return sandbox
 
