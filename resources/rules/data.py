@@ -97,6 +97,18 @@ def msk_rest(s: Subject) -> Iterator[str]:
         yield "no DataVolumeKMSKeyId: the AWS-owned key encrypts the brokers' volumes"
 
 
+@rule("kafka.no-public-access", "high", "MSK brokers are not publicly accessible", ["kafka.Cluster"],
+      equivalents=["CKV_AWS_291"],
+      fails={**MSK, "BrokerNodeGroupInfo": {**MSK["BrokerNodeGroupInfo"],
+                                            "ConnectivityInfo": {"PublicAccess": {"Type": "SERVICE_PROVIDED_EIPS"}}}},
+      passes={**MSK, "BrokerNodeGroupInfo": {**MSK["BrokerNodeGroupInfo"],
+                                             "ConnectivityInfo": {"PublicAccess": {"Type": "DISABLED"}}}})
+def msk_public(s: Subject) -> Iterator[str]:
+    kind = s.get("BrokerNodeGroupInfo.ConnectivityInfo.PublicAccess.Type", "DISABLED")
+    if kind != "DISABLED":
+        yield f"PublicAccess is {kind}: the brokers answer on public addresses"
+
+
 @rule("kafka.no-unauthenticated-clients", "high", "MSK refuses unauthenticated clients", ["kafka.Cluster"],
       equivalents=[],  # no scanner rule checks it (checked: checkov, trivy); FSBP MSK ids unverified
       fails={**MSK, "ClientAuthentication": {"Unauthenticated": {"Enabled": True}}},

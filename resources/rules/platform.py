@@ -52,6 +52,13 @@ def kms_rotation(s: Subject) -> Iterator[str]:
         yield "EnableKeyRotation is false"
 
 
+@rule("kms.enabled", "medium", "Customer-managed keys the plan declares are enabled", ["kms.Key"],
+      equivalents=["CKV_AWS_227"], fails={"Enabled": False}, passes={})
+def kms_enabled(s: Subject) -> Iterator[str]:
+    if s.get("Enabled", True) is False:
+        yield "Enabled is false: the key is disabled (DisableKey), and whatever it encrypts cannot be read"
+
+
 @rule("kms.policy-no-open-principal", "high", "Key policies grant no '*' principal without a condition",
       ["kms.Key"], equivalents=["CKV_AWS_33", "AVD-AWS-0067"],
       fails={"Policy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}},
