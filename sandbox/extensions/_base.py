@@ -87,6 +87,11 @@ def token(n: int = 12, alphabet: str = string.ascii_uppercase + string.digits) -
     return "".join(random.choices(alphabet, k=n))
 
 
+def as_list(value: Any) -> list[Any]:
+    """A policy field as AWS reads it: one value or a list of them; absent is none."""
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def statements(document: Any) -> Iterator[dict[str, Any]]:
     """The statements of a policy document as AWS reads it: a JSON string or a dict, one statement or a
     list; anything unreadable has none (the service's own validation answers for it)."""

@@ -24,6 +24,7 @@ from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 from sandbox import lifecycle, strict
+from sandbox.extensions._base import as_list
 
 RULE = strict.rule(
     "elbv2-access-logs-bucket",
@@ -46,22 +47,18 @@ def _denied(bucket: str) -> InvalidConfigurationRequest:
     return InvalidConfigurationRequest(f"Access Denied for bucket: {bucket}. Please check S3bucket permission")
 
 
-def _as_list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [] if v is None else [v]
-
-
 def _allows(policy: dict[str, Any], key: str) -> bool:
     """Whether a statement lets ELB's log delivery put `key` (an object ARN) in the bucket."""
-    for st in _as_list(policy.get("Statement")):
+    for st in as_list(policy.get("Statement")):
         if st.get("Effect") != "Allow":
             continue
         p = st.get("Principal") or {}
-        principals = _as_list(p.get("Service")) + _as_list(p.get("AWS")) if isinstance(p, dict) else []
+        principals = as_list(p.get("Service")) + as_list(p.get("AWS")) if isinstance(p, dict) else []
         if not any(x == SERVICE or str(x).startswith("arn:aws:iam::") for x in principals):
             continue
-        if not any(a in ("s3:PutObject", "s3:*", "*") for a in _as_list(st.get("Action"))):
+        if not any(a in ("s3:PutObject", "s3:*", "*") for a in as_list(st.get("Action"))):
             continue
-        if any(fnmatch.fnmatchcase(key, str(r)) for r in _as_list(st.get("Resource"))):
+        if any(fnmatch.fnmatchcase(key, str(r)) for r in as_list(st.get("Resource"))):
             return True
     return False
 
@@ -75,7 +72,7 @@ def _check(backend: ELBv2Backend, attrs: dict[str, Any], current: dict[str, Any]
     bucket = s3_backends[backend.account_id][get_partition(backend.region_name)].buckets.get(name)
     if bucket is None or bucket.region_name != backend.region_name or bucket.policy is None:
         raise _denied(name)
-    rules = _as_list((bucket.encryption or {}).get("Rule") or {})
+    rules = as_list((bucket.encryption or {}).get("Rule") or {})
     if any((r.get("ApplyServerSideEncryptionByDefault") or {}).get("SSEAlgorithm") not in (None, "AES256")
            for r in rules):
         raise _denied(name)

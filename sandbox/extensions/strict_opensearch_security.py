@@ -10,7 +10,6 @@ password) back in DescribeDomain, which AWS never does: the master user lives in
 from __future__ import annotations
 
 import fnmatch
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ from moto.logs.models import logs_backends
 from moto.opensearch.models import OpenSearchDomain, OpenSearchServiceBackend
 
 from sandbox import lifecycle, strict
-from sandbox.extensions._base import AwsJsonError, statements
+from sandbox.extensions._base import AwsJsonError, as_list, statements
 
 OWNER = "strict_opensearch_security"
 
@@ -91,13 +90,12 @@ def _check_fgac(domain: OpenSearchDomain | None, kw: dict[str, Any]) -> None:
 def _allows(backend: Any, group_arn: str) -> bool:
     stream = f"{group_arn.removesuffix(':*')}:log-stream:opensearch"
     for policy in backend.resource_policies.values():
-        for st in statements(json.loads(policy.policy_document)):
+        for st in statements(policy.policy_document):
             principal = st.get("Principal") or {}
-            services = principal.get("Service") if isinstance(principal, dict) else None
-            if st.get("Effect") != "Allow" or SERVICE not in (services if isinstance(services, list) else [services]):
+            services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
+            if st.get("Effect") != "Allow" or SERVICE not in services:
                 continue
-            actions = st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")]
-            resources = st.get("Resource") if isinstance(st.get("Resource"), list) else [st.get("Resource")]
+            actions, resources = as_list(st.get("Action")), as_list(st.get("Resource"))
             granted = all(any(fnmatch.fnmatchcase(a, str(p)) for p in actions) for a in NEEDED)
             if granted and any(fnmatch.fnmatchcase(stream, str(r)) for r in resources):
                 return True

@@ -14,7 +14,7 @@ from moto.awslambda.utils import get_backend
 from moto.secretsmanager.responses import SecretsManagerResponse
 
 from sandbox import strict
-from sandbox.extensions._base import AwsJsonError
+from sandbox.extensions._base import AwsJsonError, as_list
 
 RULE = strict.rule(
     "secretsmanager-rotation-invoke",
@@ -33,15 +33,11 @@ MESSAGE = ("Secrets Manager cannot invoke the specified Lambda function. Ensure 
            f"access to the principal {SERVICE}.")
 
 
-def _as_list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [] if v is None else [v]
-
-
 def _may_invoke(statements: list[dict[str, Any]]) -> bool:
     for st in statements:
         principal = st.get("Principal")
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else _as_list(principal)
-        actions = _as_list(st.get("Action"))
+        services = as_list(principal.get("Service")) if isinstance(principal, dict) else as_list(principal)
+        actions = as_list(st.get("Action"))
         if st.get("Effect", "Allow") == "Allow" and SERVICE in services and any(
                 fnmatch.fnmatchcase("lambda:invokefunction", str(a).lower()) for a in actions):
             return True
