@@ -687,7 +687,9 @@ class Cli:
         return e
 
     def infra(self, *args: str, kill: str | None = None, env: dict[str, str] | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+              timeout: float = 900) -> subprocess.CompletedProcess[str]:
+        # A bound against a hung run, not a speed claim: on a loaded 2-core machine the full dev main stack's
+        # killed destroy was measured at 208 s and 235 s and once passed 300 s.
         e = self.env(env)
         if kill:
             e["INFRA_FAULT_KILL_AT"] = kill
