@@ -16,9 +16,13 @@ DEV_STAMP := $(VENV)/.installed-dev
 # PYTHONDONTWRITEBYTECODE is set (this CI's machines) a run compiles nothing for the next, and each `infra`
 # process would recompile its imports, 2 s more per command.
 PIP := $(BIN)/pip install -q --disable-pip-version-check --no-compile
-# Not compiled: what no run imports (sympy and mpmath come with cfn-lint, which moto's server pulls in; pip and
-# setuptools). Were one imported, Python would compile it from source: slower, still correct.
-COMPILE = python -m compileall -q -j 0 -x '/(sympy|mpmath|pip|setuptools)/' $(1)/lib/python3.11/site-packages >/dev/null
+# Not compiled: what no run imports (sympy and mpmath come with cfn-lint, a dev extra; pip and setuptools).
+# Were one imported, Python would compile it from source: slower, still correct. This repository's own
+# modules too (the editable install runs them from here): from source, each `infra` process spent 0.3 s of
+# its 0.8 s compiling them (`state list` 1.2 s -> 0.7 s, measured). A source edited later is seen by its
+# newer time, and compiled in memory until the next install.
+OWN := cli.py core resources orchestrator state plans sandbox bench tests
+COMPILE = python -m compileall -q -j 0 -x '/(sympy|mpmath|pip|setuptools)/' $(1)/lib/python3.11/site-packages $(OWN) >/dev/null
 
 LOW := .venv-lowest
 # A fast subset that touches every direct dependency (boto3/botocore/moto through EC2, IAM, Lambda and
