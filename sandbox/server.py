@@ -152,16 +152,18 @@ def up(port: int | None = None, scale: float | None = None, lifecycle: bool = Tr
 def _warm_clients(endpoint_url: str) -> dict[str, Any]:
     """A client per service the plans use, against `endpoint_url`."""
     import boto3
+    import botocore.session
     from botocore.config import Config
 
     from sandbox import warm
 
     env = dict(settings.ENV)
-    session = boto3.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+    core = botocore.session.Session()
+    session = boto3.Session(botocore_session=core, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
                             aws_session_token=env["AWS_SESSION_TOKEN"], region_name=settings.REGION)
     config = Config(retries={"mode": "standard", "max_attempts": 2}, read_timeout=60)
-    names = warm.services(session.get_available_services(), settings.REGION)
+    names = warm.services(session.get_available_services(), settings.REGION, session=core)
     return {n: session.client(n, endpoint_url=endpoint_url, config=config) for n in names}
 
 

@@ -19,10 +19,12 @@ from typing import Any
 from botocore import xform_name
 
 
-def services(available: Iterable[str], region: str | None = None) -> list[str]:
+def services(available: Iterable[str], region: str | None = None, session: Any = None) -> list[str]:
     """Every boto3 service a resource type declares, plus the state table's and STS, that botocore knows;
     with `region`, not those botocore places in other regions only (QuickSight has no ap-east-2 endpoint, and
-    the strict sandbox answers it there as AWS would, by failing to connect: warming it only waits)."""
+    the strict sandbox answers it there as AWS would, by failing to connect: warming it only waits).
+    `session`: the botocore session whose clients will be made, so that the service models botocore loads
+    to answer the region question (whole, for their endpoint prefix) are loaded once."""
     import botocore.session
 
     import resources  # noqa: F401 - registers every type
@@ -31,7 +33,7 @@ def services(available: Iterable[str], region: str | None = None) -> list[str]:
     names = sorted(({cls.service for cls in REGISTRY.values()} | {"dynamodb", "sts"}) & set(available))
     if region is None:
         return names
-    session = botocore.session.get_session()
+    session = session or botocore.session.get_session()
     return [n for n in names if region in session.get_available_regions(n) or not session.get_available_regions(n)]
 
 

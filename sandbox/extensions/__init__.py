@@ -32,6 +32,9 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        from sandbox.extensions import botocore_data
+
+        botocore_data.install()  # first: moto.ec2 reads region lists as it is imported
         from sandbox import lifecycle
 
         lifecycle.register_defaults()
