@@ -29,9 +29,11 @@ LOW := .venv-lowest
 # the state table; networkx through planning; click through the CLI; pytest and xdist themselves). The
 # "slow moto at these versions" that once cut it down was test_bad_input's unreachable endpoint, retried
 # 25 times by botocore at every version (now 3). test_sandbox_kafka.py: the MSK topic API, the reason for
-# botocore's floor (1.42.46).
+# botocore's floor (1.42.46). test_sandbox_server.py and test_runtime_deps.py: Flask and flask-cors (the
+# sandbox server), and that the runtime set alone runs it.
 LOWEST_TESTS := tests/test_state.py tests/test_bad_input.py tests/test_ec2_network.py tests/test_iam.py \
-	tests/test_lambda.py tests/test_graph_planner.py tests/test_sandbox_strict.py tests/test_sandbox_kafka.py
+	tests/test_lambda.py tests/test_graph_planner.py tests/test_sandbox_strict.py tests/test_sandbox_kafka.py \
+	tests/test_sandbox_server.py tests/test_runtime_deps.py
 
 .PHONY: demo test test-lowest lint clean
 
@@ -68,7 +70,7 @@ test-lowest:
 	$(LOW)/bin/python scripts/lowest_constraints.py > $(LOW)/constraints.txt
 	$(LOW)/bin/pip install -q --disable-pip-version-check --no-compile -c $(LOW)/constraints.txt -e '.[dev]'
 	$(LOW)/bin/$(call COMPILE,$(LOW))
-	$(LOW)/bin/pip list --format=freeze | grep -iE '^(boto3|botocore|networkx|click|rich|moto|pytest|pytest-xdist|ruff)=='
+	$(LOW)/bin/pip list --format=freeze | grep -iE '^(boto3|botocore|networkx|click|rich|moto|flask|flask-cors|pytest|pytest-xdist|ruff)=='
 	@$(LOW)/bin/python -m pytest -n 2 -q -p no:cacheprovider $(LOWEST_TESTS); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo 'no tests collected: failing'; exit 1; fi; exit $$rc
 
