@@ -79,6 +79,21 @@ def test_up_twice_call_down_nothing_listens(tmp_path, monkeypatch):
     assert not server._listening(st.port)
     assert server.status() is None and not (tmp_path / "server.json").exists()
     assert server.down() is False
+    assert not server._alive(st.pid)  # gone, not only deaf: it exits at once after its shutdown
+    # No line per request by default (werkzeug's access log): the warm start alone made dozens of requests.
+    log = (tmp_path / "server.log").read_text()
+    assert "sandbox listening on" in log and "HTTP/1.1\" 200" not in log, log[-2000:]
+
+
+def test_request_log_is_opt_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFRA_SANDBOX_DIR", str(tmp_path))
+    monkeypatch.setenv("INFRA_SANDBOX_LOG_REQUESTS", "1")
+    st = server.up(lifecycle=False, warm=False)
+    try:
+        factory(st.endpoint_url)("sts").get_caller_identity()
+    finally:
+        server.down()
+    assert '"POST / HTTP/1.1" 200' in (tmp_path / "server.log").read_text()
 
 
 def test_stale_state_file_is_not_running(tmp_path, monkeypatch):
