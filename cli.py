@@ -755,11 +755,13 @@ def sandbox_group() -> None:
 @sandbox_group.command("up")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: a free one).")
 @click.option("--no-warm", is_flag=True, help="Return as soon as it answers; services load on first use.")
+@click.option("--log-requests", is_flag=True,
+              help="A line per request in the sandbox's server.log (off by default: it costs the server time).")
 @handle_errors
-def sandbox_up(port: int | None, no_warm: bool) -> None:
+def sandbox_up(port: int | None, no_warm: bool, log_requests: bool) -> None:
     from sandbox import server
 
-    st = server.up(port=port, warm=not no_warm)
+    st = server.up(port=port, warm=not no_warm, log_requests=log_requests)
     click.echo(f"Sandbox running at {st.endpoint_url} (pid {st.pid}). Use --sandbox on any command.")
 
 

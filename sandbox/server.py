@@ -102,7 +102,8 @@ def status() -> Status | None:
     return st
 
 
-def up(port: int | None = None, scale: float | None = None, lifecycle: bool = True, warm: bool = True) -> Status:
+def up(port: int | None = None, scale: float | None = None, lifecycle: bool = True, warm: bool = True,
+       log_requests: bool = False) -> Status:
     """Start the sandbox in the background; return once every service the plans use has answered.
 
     Every service answers once before this returns (sandbox/warm.py): moto loads each service's
@@ -124,6 +125,8 @@ def up(port: int | None = None, scale: float | None = None, lifecycle: bool = Tr
         cmd += ["--scale", str(scale)]
     if not lifecycle:
         cmd.append("--no-lifecycle")
+    if log_requests:
+        cmd.append("--log-requests")
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
     with open(directory / LOG_FILE, "ab") as log:

@@ -85,10 +85,13 @@ def test_up_twice_call_down_nothing_listens(tmp_path, monkeypatch):
     assert "sandbox listening on" in log and "HTTP/1.1\" 200" not in log, log[-2000:]
 
 
-def test_request_log_is_opt_in(tmp_path, monkeypatch):
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_request_log_is_opt_in(tmp_path, monkeypatch, how):
+    """`infra sandbox up --log-requests` (server.up's log_requests) or INFRA_SANDBOX_LOG_REQUESTS=1."""
     monkeypatch.setenv("INFRA_SANDBOX_DIR", str(tmp_path))
-    monkeypatch.setenv("INFRA_SANDBOX_LOG_REQUESTS", "1")
-    st = server.up(lifecycle=False, warm=False)
+    if how == "env":
+        monkeypatch.setenv("INFRA_SANDBOX_LOG_REQUESTS", "1")
+    st = server.up(lifecycle=False, warm=False, log_requests=how == "flag")
     try:
         factory(st.endpoint_url)("sts").get_caller_identity()
     finally:
