@@ -260,15 +260,15 @@ class Workspace:
     def preflight(self) -> None:
         """The types' read-only account checks (Resource.preflight), before anything is planned or changed:
         each check once, with every address of the selected stacks whose type shares it (one message)."""
-        by_check: dict[Any, tuple[type, list[str]]] = {}
-        for addr, data in self.full_graph.nodes(data=True):
+        by_check: dict[Any, tuple[type, list[Resource]]] = {}
+        for _, data in self.full_graph.nodes(data=True):
             r = data.get("resource")
             check = getattr(type(r).preflight, "__func__", None) if r is not None else None
             if check is None or check is Resource.preflight.__func__ or r.stack not in self.stacks:
                 continue
-            by_check.setdefault(check, (type(r), []))[1].append(addr)
-        for cls, addrs in sorted(by_check.values(), key=lambda v: v[0].type_name):
-            cls.preflight(self.clients, sorted(addrs))
+            by_check.setdefault(check, (type(r), []))[1].append(r)
+        for cls, found in sorted(by_check.values(), key=lambda v: v[0].type_name):
+            cls.preflight(self.clients, sorted(found, key=lambda r: r.address))
 
     def tags_of(self, address: str) -> dict[str, str]:
         """The tags the resource at `address` must carry (what its Ctx.tags applies)."""

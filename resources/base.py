@@ -688,13 +688,14 @@ class Resource:
         return iter(())
 
     @classmethod
-    def preflight(cls, clients: Any, addresses: list[str]) -> None:
+    def preflight(cls, clients: Any, resources: list[Resource]) -> None:
         """Read-only checks of the account and region that must pass before a run changes anything.
 
         Some services refuse every create until the account is set up for them (QuickSight's
-        subscription, its regions); finding that out at the first create leaves the other stacks'
+        subscription, its regions), or refuse what the plan asks beyond an account quota (Lambda's
+        reserved concurrency); finding that out at the first create leaves the other stacks'
         resources half made. The engine calls this once per type of the selected stacks, before
-        planning, with the addresses of that type; raise PlanError naming them. Default: nothing.
+        planning, with that type's resources (by address); raise PlanError naming them. Default: nothing.
         """
 
     @classmethod

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.errors import PlanError, Retry, on_write
+from core.errors import PlanError, Retry, error_code, on_write
 from resources.base import Ctx, KnownProps, P, Resource, ResourceError, int_range, name_or_default
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,10 @@ _TF_FUNCTION = ("terraform-provider-aws internal/service/lambda/function.go retr
 # What Lambda answers while the execution role (its trust policy, its permissions) has not reached Lambda
 # yet, and while an earlier update is still being applied. Each message is one Lambda gives only in that
 # case: an invalid runtime or handler (the same InvalidParameterValueException) stays fatal.
+# What Lambda keeps unreserved of an account's concurrent executions: 100, or all of a quota below 100
+# (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html; sandbox rule lambda-concurrency-quota).
+CONCURRENCY_KEPT_UNRESERVED = 100
+
 FUNCTION_RETRIES: tuple[Retry, ...] = (
     on_write("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda",
              300, _TF_FUNCTION),
@@ -180,6 +184,50 @@ class Function(LambdaResource):
 
     def name_for(self, ctx: Ctx, props: dict[str, Any]) -> str | None:
         return name_or_default(ctx, props.get("FunctionName"), 64)
+
+    @classmethod
+    def preflight(cls, clients: Any, resources: list[Resource]) -> None:
+        """Reserved concurrency the account can give, before anything is created.
+
+        Lambda keeps 100 of the account's concurrent executions unreserved (all of them in an account whose
+        quota is below 100, as a new account's 10 is), and refuses a PutFunctionConcurrency that would leave
+        less: the function would already exist by then, and the run stop half done. GetAccountSettings
+        says what is left; what the plan's functions already hold (a re-apply) is part of it. A function
+        whose name is not known before it is created is left to that call's own refusal.
+        """
+        wanted = {r: r.properties.get("ReservedConcurrentExecutions") for r in resources}
+        wanted = {r: v for r, v in wanted.items() if isinstance(v, int) and v > 0}
+        if not wanted:
+            return
+        lam = clients.client("lambda")
+        try:
+            limit = lam.get_account_settings()["AccountLimit"]
+        except Exception as exc:  # noqa: BLE001 - a role without lambda:GetAccountSettings: the call decides
+            if error_code(exc) in ("AccessDeniedException", "AccessDenied"):
+                return
+            raise
+        need = 0
+        for r, v in wanted.items():
+            name = r.properties.get("FunctionName")
+            if not isinstance(name, str):
+                continue
+            try:
+                held = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions") or 0
+            except Exception as exc:  # noqa: BLE001 - not created yet: it holds nothing
+                if error_code(exc) != "ResourceNotFoundException":
+                    raise
+                held = 0
+            need += v - int(held)
+        quota, unreserved = int(limit["ConcurrentExecutions"]), int(limit["UnreservedConcurrentExecutions"])
+        keep = min(CONCURRENCY_KEPT_UNRESERVED, quota)
+        if need > 0 and unreserved - need < keep:
+            what = ", ".join(f"{r.address} {v}" for r, v in sorted(wanted.items(), key=lambda i: i[0].address))
+            raise PlanError(
+                f"Lambda reserved concurrency ({what}) needs {need} more of the account's concurrent executions "
+                f"in {clients.region}, and would leave {unreserved - need} unreserved, below the {keep} Lambda "
+                f"keeps for functions without a reservation (the account's quota is {quota}; "
+                f"{unreserved} unreserved now). Ask for a higher quota (Service Quotas: AWS Lambda, Concurrent "
+                "executions; a new account starts at 10), or take ReservedConcurrentExecutions out of the plan.")
 
     def create(self, ctx: Ctx, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.name_for(ctx, props)

@@ -66,10 +66,10 @@ class QuickSightResource(Resource):
     not_found = ("ResourceNotFoundException",)
 
     @classmethod
-    def preflight(cls, clients: Any, addresses: list[str]) -> None:
+    def preflight(cls, clients: Any, resources: list[Resource]) -> None:
         """Region and subscription first: without either, every QuickSight call fails (no endpoint;
         UnsupportedUserEditionException), so the run stops before it changes anything anywhere."""
-        refusal = _subscription_refusal(clients, addresses)
+        refusal = _subscription_refusal(clients, [r.address for r in resources])
         if refusal:
             raise PlanError(refusal)
     id_param: ClassVar[str] = ""  # "DataSourceId"...
