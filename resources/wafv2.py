@@ -309,14 +309,15 @@ class WebACLAssociation(Resource):
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         """An association has no tags and no name; it is found through its resource.
 
-        When the resource's ARN is still a pending Ref, there is nothing to look
-        up, and nothing to fear: associating again is idempotent.
+        The ARNs are read as resolved for this run (ctx.props): the plan's are Refs to the load balancer
+        and the ACL, and a find that read them as declared never found anything, so a create resumed after
+        a crash associated again. Only when the resource's ARN is still unknown is there nothing to look up.
         """
-        resource = self.properties.get("ResourceArn")
+        resource = ctx.props.get("ResourceArn") or self.properties.get("ResourceArn")
         if not isinstance(resource, str):
             return None
         acl = self._acl_of(ctx, resource)
-        wanted = self.properties.get("WebACLArn")
+        wanted = ctx.props.get("WebACLArn") or self.properties.get("WebACLArn")
         if acl is None or (isinstance(wanted, str) and acl != wanted):
             return None
         return resource, {"ResourceArn": resource, "WebACLArn": acl}

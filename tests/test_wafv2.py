@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import AwsError, PlanError
+from resources.base import Ref
 from resources.wafv2 import WebACL, WebACLAssociation, parse_acl_arn
 from tests.helpers import ec2_visible
 
@@ -109,6 +110,46 @@ def test_association_round_trip(aws):
     # The association waiter really checks: with nothing associated it gives up.
     with pytest.raises(AwsError, match="WebACLAssociated"):
         aws.ctx("waf_alb", timeouts={"create": 0.05}).wait("wafv2", "WebACLAssociated", ResourceArn=lb)
+
+
+def _alb_and_acl(aws):
+    ec2, elb, waf = aws.client("ec2"), aws.client("elbv2"), aws.client("wafv2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2_visible(ec2, VpcIds=[vpc])
+    azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+               for i, az in enumerate(azs)]
+    lb = elb.create_load_balancer(Name="alb", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    acl = waf.create_web_acl(Name="one", Scope="REGIONAL", DefaultAction={"Allow": {}},
+                             VisibilityConfig=vis("one"))["Summary"]["ARN"]
+    return lb, acl
+
+
+def test_a_resumed_create_finds_the_association_it_made_through_the_resolved_refs(aws):
+    """The plan names the load balancer and the ACL by Ref; a run killed after AssociateWebACL, before the
+    record, resumes with find(): it must read the ARNs as resolved for the run (ctx.props) and adopt."""
+    aws.rules.off("waf-unavailable-entity")  # the new load balancer's WAF lag is another rule's test
+    lb, acl = _alb_and_acl(aws)
+    aws.client("wafv2").associate_web_acl(WebACLArn=acl, ResourceArn=lb)  # what the killed run did
+    assoc = WebACLAssociation("waf_alb", WebACLArn=Ref("main.waf", "Arn"), ResourceArn=Ref("main.alb", "Arn"))
+    assoc.stack = "main"
+    ctx = aws.ctx("waf_alb", props={"WebACLArn": acl, "ResourceArn": lb})
+    assert assoc.find(ctx) == (lb, {"ResourceArn": lb, "WebACLArn": acl})
+    assert assoc.find(aws.ctx("waf_alb")) is None  # declared Refs alone: nothing to look up
+
+
+def test_one_web_acl_per_resource_so_one_disassociate_clears_it(aws):
+    """Associating the same ACL again changes nothing (moto listed the resource twice, and one
+    DisassociateWebACL then left it associated: the delete's waiter waited forever)."""
+    aws.rules.off("waf-unavailable-entity")
+    waf = aws.client("wafv2")
+    lb, acl = _alb_and_acl(aws)
+    waf.associate_web_acl(WebACLArn=acl, ResourceArn=lb)
+    waf.associate_web_acl(WebACLArn=acl, ResourceArn=lb)
+    assert waf.list_resources_for_web_acl(WebACLArn=acl, ResourceType="APPLICATION_LOAD_BALANCER")[
+        "ResourceArns"] == [lb]
+    waf.disassociate_web_acl(ResourceArn=lb)
+    assert "WebACL" not in waf.get_web_acl_for_resource(ResourceArn=lb)
 
 
 def test_bad_rules_fail_at_definition():

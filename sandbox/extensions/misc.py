@@ -1,7 +1,8 @@
 """Smaller gaps: WAFv2 associations, CloudWatch composite alarms, Logs KMS keys, AMP alert manager.
 
 - WAFv2: list_resources_for_web_acl; delete_web_acl refuses an ACL that is
-  still associated (WAFAssociatedItemException), as AWS does.
+  still associated (WAFAssociatedItemException), as AWS does; one web ACL per resource (associating
+  the same one again changes nothing, and a disassociate leaves none).
 - CloudWatch: put_composite_alarm (moto already lists composite alarms, it
   only lacked the call); AlarmRule must reference alarms that exist.
 - Logs: associate_kms_key / disassociate_kms_key.
@@ -78,6 +79,26 @@ def delete_web_acl(self: WAFV2Backend, original: Callable[..., Any], name: str, 
                                "resource is being used by another resource or it's associated with another "
                                "resource.")
     return original(self, name, scope, _id, lock_token)
+
+
+def associate_web_acl(self: WAFV2Backend, original: Callable[..., Any], web_acl_arn: str, resource_arn: str) -> Any:
+    """A resource has one web ACL (GetWebACLForResource answers one): the same association again changes
+    nothing. moto appended the resource to the ACL's list a second time, and one DisassociateWebACL then
+    left it associated."""
+    acl = self.wacls.get(web_acl_arn)
+    if acl is not None and resource_arn in acl.associated_resources:
+        return None
+    return original(self, web_acl_arn, resource_arn)
+
+
+def disassociate_web_acl(self: WAFV2Backend, original: Callable[..., Any], resource_arn: str) -> Any:
+    """"Disassociates the specified resource from its web ACL association, if it has one" (the API
+    reference): afterwards it has none, however moto came to list it."""
+    result = original(self, resource_arn)
+    for acl in self.wacls.values():
+        while resource_arn in acl.associated_resources:
+            acl.associated_resources.remove(resource_arn)
+    return result
 
 
 _ALARM_REF = re.compile(r"(?:ALARM|OK|INSUFFICIENT_DATA)\(\s*\"?([^\")]+)\"?\s*\)")
@@ -350,6 +371,8 @@ def install() -> None:
     add_methods(LambdaResponse, *_public(_Lambda))
     add_methods(WAFV2Response, *_public(_Waf))
     lifecycle.wrap(WAFV2Backend, "delete_web_acl")(delete_web_acl)
+    lifecycle.wrap(WAFV2Backend, "associate_web_acl")(associate_web_acl)
+    lifecycle.wrap(WAFV2Backend, "disassociate_web_acl")(disassociate_web_acl)
     add_methods(CloudWatchResponse, *_public(_CloudWatch))
     add_methods(LogsResponse, *_public(_Logs))
     add_methods(PrometheusServiceResponse, *_public(_Amp))
