@@ -204,7 +204,7 @@ class RuleGroupsNamespace(AmpResource):
         ctx.wait("amp", "RuleGroupsNamespaceDeleted", timeout_key="delete", workspaceId=ws, name=name)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        ws, name = self.prop("workspaceId"), self.name_for(ctx, self.properties)
+        ws, name = self.known_prop(ctx, "workspaceId"), self.name_for(ctx, self.properties)
         if ws is None or name is None:
             return None
         pid = SEP.join((ws, name))

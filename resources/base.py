@@ -420,7 +420,8 @@ def name_or_default(ctx: Ctx, value: Any, max_len: int) -> str | None:
 
 class KnownProps:
     """Mixin for a type's base class: `prop(key)` is a declared property's value when it is
-    already known, else None (find() has no props argument and may run before Refs resolve)."""
+    already known, else None (a Ref before what it names exists). A find() should prefer
+    Resource.known_prop, which also reads the run's resolved value."""
 
     properties: dict[str, Any]
 
@@ -686,6 +687,17 @@ class Resource:
         are missing from it); the default lists nothing. `clients` is the engine's Clients.
         """
         return iter(())
+
+    def known_prop(self, ctx: Ctx, key: str) -> Any:
+        """A property as this run resolved it (ctx.props: a Ref is known once what it names exists), else
+        as declared when that is a value already; None while unknown. What a find() that identifies the
+        resource by another one's ARN must read: the declared Ref tells it nothing, and a create resumed
+        after a crash would make the thing again."""
+        v = ctx.props.get(key)
+        if v is not None and known(v):
+            return v
+        declared = self.properties.get(key)
+        return declared if known(declared) else None
 
     @classmethod
     def preflight(cls, clients: Any, resources: list[Resource]) -> None:

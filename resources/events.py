@@ -156,7 +156,7 @@ class Rule(EventsResource):
         self.ignore_gone(ev.delete_rule, Name=name, EventBusName=bus)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        name, bus = self.name_for(ctx, self.properties), self.prop("EventBusName") or DEFAULT_BUS
+        name, bus = self.name_for(ctx, self.properties), self.known_prop(ctx, "EventBusName") or DEFAULT_BUS
         if name is None:
             return None
         pid = self.join_id(bus, name)

@@ -411,7 +411,7 @@ class Permission(LambdaResource):
         self.ignore_gone(ctx.client("lambda").remove_permission, FunctionName=fn, StatementId=sid)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        fn, sid = self.prop("FunctionName"), self.sid_for(ctx, self.properties)
+        fn, sid = self.known_prop(ctx, "FunctionName"), self.sid_for(ctx, self.properties)
         if fn is None or sid is None:
             return None
         pid = SEP.join((fn, sid))

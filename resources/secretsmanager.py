@@ -279,7 +279,7 @@ class RotationSchedule(SecretsManagerResource):
         self.ignore_gone(ctx.client("secretsmanager").cancel_rotate_secret, SecretId=physical_id)
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
-        secret = self.properties.get("SecretId")
+        secret = self.known_prop(ctx, "SecretId")
         if not isinstance(secret, str) or self.read(ctx, secret) is None:
-            return None  # a Ref (unresolved here), or no rotation on it
+            return None  # not known yet, or no rotation on it
         return secret, {"SecretId": secret}

@@ -313,11 +313,11 @@ class WebACLAssociation(Resource):
         and the ACL, and a find that read them as declared never found anything, so a create resumed after
         a crash associated again. Only when the resource's ARN is still unknown is there nothing to look up.
         """
-        resource = ctx.props.get("ResourceArn") or self.properties.get("ResourceArn")
+        resource = self.known_prop(ctx, "ResourceArn")
         if not isinstance(resource, str):
             return None
         acl = self._acl_of(ctx, resource)
-        wanted = ctx.props.get("WebACLArn") or self.properties.get("WebACLArn")
+        wanted = self.known_prop(ctx, "WebACLArn")
         if acl is None or (isinstance(wanted, str) and acl != wanted):
             return None
         return resource, {"ResourceArn": resource, "WebACLArn": acl}
@@ -381,7 +381,7 @@ class LoggingConfiguration(Resource):
 
     def find(self, ctx: Ctx) -> tuple[str, dict[str, Any]] | None:
         """No name, no tags: found through its web ACL, once that ARN is known."""
-        acl = self.properties.get("ResourceArn")
+        acl = self.known_prop(ctx, "ResourceArn")
         if not isinstance(acl, str) or self.read(ctx, acl) is None:
             return None
         return acl, {"ResourceArn": acl}

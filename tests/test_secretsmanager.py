@@ -154,6 +154,15 @@ def test_rotation_schedule_round_trip(aws):
     rot.update(ctx, pid, dict(rot.properties), {**rot.properties, "RotationRules": {"AutomaticallyAfterDays": 7}})
     assert sm.describe_secret(SecretId=arn)["RotationRules"]["AutomaticallyAfterDays"] == 7
     assert rot.find(ctx)[0] == arn
+    # As the plan declares it (Refs) and as a create resumed after a crash sees it (the run's resolved values):
+    # found, so RotateSecret, which would start a rotation, is not sent again.
+    from resources.base import Ref
+
+    by_ref = RotationSchedule("app_db_rotation", SecretId=Ref("main.app_db", "Arn"),
+                              RotationLambdaARN=Ref("main.rotate", "Arn"), RotationRules={"AutomaticallyAfterDays": 7})
+    by_ref.stack = "main"
+    assert by_ref.find(aws.ctx("app_db_rotation", props={"SecretId": arn, "RotationLambdaARN": fn}))[0] == arn
+    assert by_ref.find(aws.ctx("app_db_rotation")) is None
     rot.delete(ctx, pid)
     assert sm.describe_secret(SecretId=arn)["RotationEnabled"] is False and rot.read(ctx, pid) is None
     rot.delete(ctx, pid)  # idempotent

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import PlanError
+from resources.base import Ref
 from resources.wafv2 import LoggingConfiguration
 
 VIS = {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"}
@@ -25,6 +26,11 @@ def test_logging_configuration_round_trip(aws):
     assert waf.get_logging_configuration(ResourceArn=acl)["LoggingConfiguration"]["LogDestinationConfigs"] == [group]
     assert conf.read(ctx, pid) == dict(conf.properties)
     assert conf.find(ctx) == (acl, {"ResourceArn": acl})
+    # As the plan declares it (a Ref to the ACL) and as a create resumed after a crash sees it (resolved).
+    by_ref = LoggingConfiguration("waf_logging", ResourceArn=Ref("main.waf", "Arn"), LogDestinationConfigs=[group])
+    by_ref.stack = "observability"
+    resolved = aws.ctx("waf_logging", stack="observability", props={"ResourceArn": acl})
+    assert by_ref.find(resolved) == (acl, {"ResourceArn": acl})
 
     redacted = [{"SingleHeader": {"Name": "authorization"}}]
     conf.update(ctx, pid, dict(conf.properties), dict(conf.properties, RedactedFields=redacted))
