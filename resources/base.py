@@ -693,11 +693,8 @@ class Resource:
         as declared when that is a value already; None while unknown. What a find() that identifies the
         resource by another one's ARN must read: the declared Ref tells it nothing, and a create resumed
         after a crash would make the thing again."""
-        v = ctx.props.get(key)
-        if v is not None and known(v):
-            return v
-        declared = self.properties.get(key)
-        return declared if known(declared) else None
+        v = ctx.props[key] if key in ctx.props else self.properties.get(key)
+        return v if known(v) else None
 
     @classmethod
     def preflight(cls, clients: Any, resources: list[Resource]) -> None:

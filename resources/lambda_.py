@@ -73,13 +73,13 @@ def source_sha256(source_dir: str) -> str:
 
 _TF_FUNCTION = ("terraform-provider-aws internal/service/lambda/function.go retryFunctionOp, around CreateFunction "
                 "and UpdateFunctionConfiguration (lambdaPropagationTimeout: 5 min)")
-# What Lambda answers while the execution role (its trust policy, its permissions) has not reached Lambda
-# yet, and while an earlier update is still being applied. Each message is one Lambda gives only in that
-# case: an invalid runtime or handler (the same InvalidParameterValueException) stays fatal.
 # What Lambda keeps unreserved of an account's concurrent executions: 100, or all of a quota below 100
 # (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html; sandbox rule lambda-concurrency-quota).
 CONCURRENCY_KEPT_UNRESERVED = 100
 
+# What Lambda answers while the execution role (its trust policy, its permissions) has not reached Lambda
+# yet, and while an earlier update is still being applied. Each message is one Lambda gives only in that
+# case: an invalid runtime or handler (the same InvalidParameterValueException) stays fatal.
 FUNCTION_RETRIES: tuple[Retry, ...] = (
     on_write("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda",
              300, _TF_FUNCTION),

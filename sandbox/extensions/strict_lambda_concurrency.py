@@ -66,8 +66,6 @@ def put_function_concurrency(self: LambdaBackend, function_name: str, reserved_c
             raise InvalidParameterValueException(
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{minimum_unreserved(limit)}].")
-        fn.reserved_concurrency = reserved_concurrency
-        return fn.reserved_concurrency
     return self._moto_put_function_concurrency(function_name, reserved_concurrency)
 
 
